@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.evaluation.event import service
+from shared.auth import InternalService
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.events import INTERNAL_EVENTS_PATH, EventAck, EventEnvelope
+
+router = APIRouter(tags=["internal"], responses=PROBLEM_RESPONSES)
+
+
+@router.post(INTERNAL_EVENTS_PATH, response_model=EventAck, summary="Receive one outbox event")
+async def receive_event(
+    event: EventEnvelope, principal: InternalService, session: Session
+) -> EventAck:
+    return await service.consume(session, event)

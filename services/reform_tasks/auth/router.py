@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from services.reform_tasks.auth import service
+from services.reform_tasks.auth.schemas import Me, TokenResponse
+from shared.auth import Authenticated
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("/token", response_model=TokenResponse, summary="Log in (OAuth2 password form)")
+async def token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: Session,
+) -> TokenResponse:
+    return await service.login(session, request.app.state.settings, form.username, form.password)
+
+
+@router.get("/me", response_model=Me, summary="The logged-in user and unit")
+async def me(principal: Authenticated, session: Session) -> Me:
+    return await service.me(session, principal)

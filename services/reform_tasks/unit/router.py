@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.reform_tasks.unit import service
+from services.reform_tasks.unit.schemas import UnitOut
+from shared.auth import Authenticated
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.models.platform import UnitKind
+from shared.pagination import Page, Pagination
+
+router = APIRouter(prefix="/api/tasks/v1/units", tags=["units"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=Page[UnitOut], summary="List units (filter by kind, search name)")
+async def list_units(
+    principal: Authenticated,
+    session: Session,
+    page: Pagination,
+    kind: Annotated[UnitKind | None, Query(description="单位类型")] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="按名称、简称、别名或代码搜索")
+    ] = None,
+) -> Page[UnitOut]:
+    return await service.list_units(session, page, kind=kind, q=q)
+
+
+@router.get("/{code}", response_model=UnitOut, summary="One unit by code")
+async def get_unit(code: str, principal: Authenticated, session: Session) -> UnitOut:
+    return await service.get_unit(session, code)

@@ -1,0 +1,158 @@
+"""The one place tokens and passwords are handled.
+
+JWTs are HS256 (pinned; `alg: none` and any other algorithm are refused) signed with
+`JWT_SECRET`, with issuer, audience, expiry and subject required. Passwords are argon2id hashes.
+Every service verifies tokens through `current_principal` and scopes queries by its role and unit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from jose import JWTError, jwt
+
+from shared.errors import Forbidden, Unauthorized
+from shared.models.platform import OFFICE_ROLES, UNIT_ROLES, Role
+from shared.settings import Settings, get_settings
+
+JWT_ALGORITHM = "HS256"
+TOKEN_URL = "/api/auth/token"  # noqa: S105
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a person (with role and unit) or a machine (hotline platform, a service)."""
+
+    username: str
+    role: Role
+    unit_code: str | None
+    user_id: int | None = None
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in OFFICE_ROLES
+
+    @property
+    def is_unit(self) -> bool:
+        return self.role in UNIT_ROLES
+
+    def can_read_unit(self, unit_code: str | None) -> bool:
+        """Office and viewers read every unit; a unit reads only itself."""
+        if self.is_office or self.role in (Role.viewer, Role.service):
+            return True
+        return unit_code is not None and unit_code == self.unit_code
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    username: str,
+    role: Role,
+    unit_code: str | None,
+    user_id: int | None = None,
+    ttl: timedelta | None = None,
+    now: datetime | None = None,
+) -> str:
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": username,
+        "role": role.value,
+        "unit": unit_code,
+        "uid": user_id,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + (ttl or timedelta(seconds=settings.jwt_ttl_seconds))).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return str(jwt.encode(claims, settings.jwt_secret, algorithm=JWT_ALGORITHM))
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != JWT_ALGORITHM:
+            raise Unauthorized("令牌签名算法不受支持")
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "require_aud": True,
+                "require_iss": True,
+            },
+        )
+        role = Role(claims["role"])
+    except Unauthorized:
+        raise
+    except (JWTError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise Unauthorized("登录令牌无效或已过期，请重新登录") from exc
+    unit = claims.get("unit")
+    uid = claims.get("uid")
+    return Principal(
+        username=str(claims["sub"]),
+        role=role,
+        unit_code=str(unit) if unit is not None else None,
+        user_id=int(uid) if isinstance(uid, int) else None,
+    )
+
+
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("请先登录")
+    principal = decode_token(get_settings(), token)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: Role) -> Any:
+    allowed = frozenset(roles)
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden("当前账号角色无权执行此操作")
+        return principal
+
+    return Depends(dependency)
+
+
+# Typed dependencies: the annotation says which permission an endpoint needs.
+Authenticated = Annotated[Principal, Depends(current_principal)]
+OfficeRead = Annotated[Principal, require_roles(*OFFICE_ROLES, Role.viewer)]
+OfficeWrite = Annotated[Principal, require_roles(*OFFICE_ROLES)]
+OfficeAdmin = Annotated[Principal, require_roles(Role.office_admin)]
+UnitWrite = Annotated[Principal, require_roles(*OFFICE_ROLES, *UNIT_ROLES)]
+HotlinePlatform = Annotated[Principal, require_roles(Role.hotline_platform)]
+InternalService = Annotated[Principal, require_roles(Role.service)]

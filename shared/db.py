@@ -1,0 +1,59 @@
+"""Async engine, session factory and the request-scoped session.
+
+One transaction per request: the `get_session` dependency opens it, the endpoint and the services
+it calls only `flush()`, and the dependency commits once after the endpoint has returned (and
+before the response is sent), or rolls back on any error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.settings import Settings
+
+
+def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    return create_async_engine(
+        settings.effective_database_url,
+        pool_size=pool_size or settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "reform-platform"}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def sessionmaker_from(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker_from(request)() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+            relay = getattr(request.app.state, "relay", None)
+            if relay is not None and session.info.pop("outbox_enqueued", False):
+                relay.notify()
+
+
+# scope="function": the commit runs when the endpoint returns, before any byte of the response is
+# sent, so a 2xx always means "committed" and a failed commit becomes a problem+json 500.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,243 @@
+"""Typed domain errors and their one mapping to RFC 9457 problem+json.
+
+Services raise these; `install_error_handlers` renders every error (ours, FastAPI's validation
+errors, Starlette's HTTP errors and anything unexpected) as `application/problem+json` with a stable
+`type`/`code` for programs and a Chinese `title`/`detail` for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:reform:problem:"
+
+log = structlog.get_logger(__name__)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="path of the offending field")
+    msg: str = Field(description="中文说明")
+    type: str = Field(description="machine-readable error kind")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class DomainError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "请求有误"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.detail = detail or self.title
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class BadRequest(DomainError):
+    pass
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "未登录或登录已失效"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "无权执行此操作"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "资源不存在"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "状态冲突"
+
+
+class PreconditionFailed(DomainError):
+    status, code, title = 412, "precondition_failed", "数据已被他人修改"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "请求内容过大"
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 422, "validation_failed", "数据校验未通过"
+
+
+class ServiceUnavailable(DomainError):
+    status, code, title = 503, "service_unavailable", "服务暂不可用"
+
+
+_HTTP_TITLES = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "未登录或登录已失效"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "资源不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    406: ("not_acceptable", "不支持请求的响应格式"),
+    409: ("conflict", "状态冲突"),
+    413: ("payload_too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("validation_failed", "数据校验未通过"),
+    429: ("too_many_requests", "请求过于频繁"),
+    500: ("internal_error", "服务器内部错误"),
+    503: ("service_unavailable", "服务暂不可用"),
+}
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
+    for status in (400, 401, 403, 404, 409, 422)
+}
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_PREFIX + code,
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        request_id=correlation_id.get(),
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式应为 ISO 8601",
+    "datetime_from_date_parsing": "时间格式应为 ISO 8601",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "json_invalid": "不是合法的 JSON",
+    "string_pattern_mismatch": "格式不正确",
+    "bool_parsing": "应为布尔值",
+    "uuid_parsing": "应为 UUID",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为数组",
+    "string_type": "应为字符串",
+}
+
+
+def field_errors_from_pydantic(raw: Sequence[Any]) -> list[FieldError]:
+    errors = []
+    for err in raw:
+        kind = str(err.get("type", "invalid"))
+        loc = [part if isinstance(part, int) else str(part) for part in err.get("loc", ())]
+        errors.append(FieldError(loc=loc, msg=_PYDANTIC_MESSAGES.get(kind, "取值无效"), type=kind))
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(
+            request,
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            errors=exc.errors,
+            headers=exc.headers or None,
+        )
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors_from_pydantic(exc.errors())
+        where = "、".join(".".join(str(p) for p in e.loc) for e in errors[:5])
+        return problem_response(
+            request,
+            422,
+            "validation_failed",
+            "请求参数校验未通过",
+            f"以下字段有误：{where}" if where else "请求参数校验未通过",
+            errors=errors,
+        )
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code, title = _HTTP_TITLES.get(
+            exc.status_code, ("http_error", HTTPStatus(exc.status_code).phrase)
+        )
+        detail = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
+            else title
+        )
+        return problem_response(
+            request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None)
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(
+            request,
+            500,
+            "internal_error",
+            "服务器内部错误",
+            "服务器内部错误，请稍后重试或联系管理员",
+        )
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,41 @@
+"""The event envelope and catalogue between services (docs/ARCHITECTURE.md "Events")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# type → consuming service. The relay refuses to enqueue a type that is not listed here.
+EVENT_CONSUMERS: dict[str, str] = {
+    "milestone.completed": "evaluation",
+    "milestone.lagging": "evaluation",
+    "task.closed_out": "evaluation",
+    "rating.submitted": "evaluation",
+    "supervision.escalated": "evaluation",
+    "problem.closed": "evaluation",
+    "problem.overdue": "evaluation",
+    "work_order.created": "evaluation",
+    "work_order.responded": "evaluation",
+    "work_order.visited": "evaluation",
+    "work_order.overdue": "evaluation",
+    "work_order.closed": "evaluation",
+}
+
+INTERNAL_EVENTS_PATH = "/internal/events"
+
+
+class EventEnvelope(BaseModel):
+    id: uuid.UUID
+    type: str = Field(min_length=1, max_length=64)
+    occurred_at: datetime
+    programme: str | None = None
+    unit_code: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventAck(BaseModel):
+    id: uuid.UUID
+    duplicate: bool = Field(description="true when this event id had already been applied")

@@ -1,0 +1,47 @@
+"""One shared httpx.AsyncClient per process, and the tokens our services present to each other."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import httpx
+
+from shared.auth import issue_token
+from shared.models.platform import Role
+from shared.settings import Settings
+
+SERVICE_TOKEN_TTL = timedelta(minutes=10)
+
+
+def create_http_client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.http_timeout_seconds),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        # Connection-level retries (refused/reset before a request is sent); request-level
+        # retries belong to the caller (the outbox relay persists its own backoff).
+        transport=httpx.AsyncHTTPTransport(retries=2),
+    )
+
+
+class ServiceTokens:
+    """Short-lived JWTs with role `service`, cached until shortly before they expire."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def token(self, service: str) -> str:
+        cached = self._cache.get(service)
+        now = time.monotonic()
+        if cached and cached[1] > now:
+            return cached[0]
+        token = issue_token(
+            self._settings,
+            username=f"service:{service}",
+            role=Role.service,
+            unit_code=None,
+            ttl=SERVICE_TOKEN_TTL,
+        )
+        self._cache[service] = (token, now + SERVICE_TOKEN_TTL.total_seconds() - 60)
+        return token

@@ -1,0 +1,173 @@
+"""`platform` schema: units, users, audit log, outbox, inbox and the scheduler's run ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.base import PLATFORM, Base, TimestampMixin, str_enum
+
+
+class UnitKind(StrEnum):
+    office = "office"
+    department = "department"
+    district = "district"
+    other = "other"
+
+
+class Role(StrEnum):
+    office_admin = "office_admin"
+    office_staff = "office_staff"
+    lead_unit = "lead_unit"
+    unit = "unit"
+    hotline_platform = "hotline_platform"
+    viewer = "viewer"
+    # Machine identity of our own services (outbox relay → /internal/events).
+    service = "service"
+
+
+OFFICE_ROLES = frozenset({Role.office_admin, Role.office_staff})
+UNIT_ROLES = frozenset({Role.lead_unit, Role.unit})
+
+
+class Unit(TimestampMixin, Base):
+    __tablename__ = "units"
+    __table_args__ = {"schema": PLATFORM}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    short_name: Mapped[str] = mapped_column(String(64))
+    aliases: Mapped[list[str]] = mapped_column(
+        ARRAY(String(64)), server_default=text("'{}'"), default=list
+    )
+    kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"), default=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = {"schema": PLATFORM}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"), default=True)
+
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
+
+
+class AuditLog(Base):
+    """Append-only: who did what to which entity, with before/after, in the change's transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_type", "entity_id"),
+        {"schema": PLATFORM},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(32))
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    actor_unit_code: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(128))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class OutboxEvent(Base):
+    """An event written in the producer's transaction; the relay delivers it over HTTP."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "producer",
+            "next_attempt_at",
+            postgresql_where=text("delivered_at IS NULL"),
+        ),
+        {"schema": PLATFORM},
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    programme: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    producer: Mapped[str] = mapped_column(String(32))
+    consumer: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxEvent(Base):
+    """Event ids a consumer has applied; inserted in the same transaction as the effect."""
+
+    __tablename__ = "inbox"
+    __table_args__ = {"schema": PLATFORM}
+
+    consumer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class JobRunStatus(StrEnum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class JobRun(Base):
+    """The scheduler's run ledger: one row per (job kind, period)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job_kind", "period"), {"schema": PLATFORM})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_kind: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(32))
+    status: Mapped[JobRunStatus] = mapped_column(str_enum(JobRunStatus, "job_run_status"))
+    attempt: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,197 @@
+"""Transactional outbox and inbox.
+
+A producer calls `enqueue` inside the transaction that makes the change; `OutboxRelay` (a task in
+the producing service) later POSTs each pending row to its consumer's `/internal/events`, retrying
+with exponential backoff persisted in the row. A consumer calls `claim` in the transaction that
+applies the effect; a second delivery of the same id claims nothing, so effects happen once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.audit import jsonable
+from shared.context import current_service
+from shared.events import EVENT_CONSUMERS, INTERNAL_EVENTS_PATH, EventEnvelope
+from shared.http import ServiceTokens
+from shared.models.platform import InboxEvent, OutboxEvent
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF_SECONDS = 300
+
+
+async def enqueue(
+    session: AsyncSession,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    programme: str | None = None,
+    unit_code: str | None = None,
+    occurred_at: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> OutboxEvent:
+    consumer = EVENT_CONSUMERS.get(event_type)
+    if consumer is None:
+        raise ValueError(f"event type {event_type!r} is not in the catalogue")
+    row = OutboxEvent(
+        id=event_id or uuid.uuid4(),
+        type=event_type,
+        occurred_at=occurred_at or datetime.now(UTC),
+        programme=programme,
+        unit_code=unit_code,
+        data=jsonable(data),
+        producer=current_service.get(),
+        consumer=consumer,
+    )
+    session.add(row)
+    await session.flush()
+    session.info["outbox_enqueued"] = True
+    return row
+
+
+async def claim(session: AsyncSession, consumer: str, event: EventEnvelope) -> bool:
+    """Record the event id for this consumer; False if it was applied before."""
+    stmt = (
+        insert(InboxEvent)
+        .values(consumer=consumer, event_id=event.id, type=event.type)
+        .on_conflict_do_nothing()
+        .returning(InboxEvent.event_id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, capped (attempts counts failures so far)."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 2 ** min(attempts, 16))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+def envelope_of(row: OutboxEvent) -> EventEnvelope:
+    return EventEnvelope(
+        id=row.id,
+        type=row.type,
+        occurred_at=row.occurred_at,
+        programme=row.programme,
+        unit_code=row.unit_code,
+        data=row.data,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        settings: Settings,
+        producer: str,
+        tokens: ServiceTokens,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._client = client
+        self._settings = settings
+        self._producer = producer
+        self._tokens = tokens
+        self._wake = asyncio.Event()
+
+    def consumer_url(self, consumer: str) -> str:
+        base = {
+            "evaluation": self._settings.evaluation_url,
+            "reform_tasks": self._settings.reform_tasks_url,
+            "hotline_ingest": self._settings.hotline_url,
+        }[consumer]
+        return base.rstrip("/") + INTERNAL_EVENTS_PATH
+
+    def notify(self) -> None:
+        """Wake the relay early (after a commit that enqueued events)."""
+        self._wake.set()
+
+    async def deliver_batch(self) -> int:
+        """Deliver due events once; returns how many were delivered."""
+        delivered = 0
+        async with self._sessionmaker() as session, session.begin():
+            rows = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(
+                        OutboxEvent.producer == self._producer,
+                        OutboxEvent.delivered_at.is_(None),
+                        OutboxEvent.next_attempt_at <= datetime.now(UTC),
+                    )
+                    .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                    .limit(self._settings.outbox_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                error = await self._post(row)
+                if error is None:
+                    row.delivered_at = datetime.now(UTC)
+                    row.last_error = None
+                    delivered += 1
+                else:
+                    row.attempts += 1
+                    row.next_attempt_at = datetime.now(UTC) + backoff(row.attempts)
+                    row.last_error = error[:2000]
+                    log.warning("outbox_delivery_failed", event_id=str(row.id), error=error)
+        return delivered
+
+    async def _post(self, row: OutboxEvent) -> str | None:
+        try:
+            response = await self._client.post(
+                self.consumer_url(row.consumer),
+                content=envelope_of(row).model_dump_json(),
+                headers={
+                    "content-type": "application/json",
+                    "authorization": f"Bearer {self._tokens.token(self._producer)}",
+                },
+            )
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code}: {response.text[:500]}"
+
+    async def run(self) -> None:
+        """Poll until cancelled; a failure in one round never stops the relay."""
+        while True:
+            try:
+                while await self.deliver_batch() >= self._settings.outbox_batch_size:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox_relay_round_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
+            self._wake.clear()
+
+
+async def pending_count(session: AsyncSession, producer: str) -> int:
+    from sqlalchemy import func
+
+    stmt = select(func.count()).where(
+        OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def reschedule_now(session: AsyncSession, producer: str) -> None:
+    """Make every pending event due now (after a consumer outage, an operator can drain early)."""
+    await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None))
+        .values(next_attempt_at=datetime.now(UTC))
+    )

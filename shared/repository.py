@@ -1,0 +1,47 @@
+"""A small generic repository: the queries every module would otherwise write again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models.base import Base
+from shared.pagination import PageParams
+
+M = TypeVar("M", bound=Base)
+
+
+class RepositoryBase(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_one_or_none(self, statement: Select[M]) -> M | None:
+        return (await self.session.execute(statement)).scalars().unique().one_or_none()
+
+    async def list(self, statement: Select[M]) -> Sequence[M]:
+        return (await self.session.execute(statement)).scalars().unique().all()
+
+    async def paginate(self, statement: Select[M], page: PageParams) -> tuple[Sequence[M], int]:
+        count_stmt: Select[int] = select(func.count()).select_from(
+            statement.order_by(None).subquery()
+        )
+        total = int((await self.session.execute(count_stmt)).scalar_one())
+        items = await self.list(statement.limit(page.limit).offset(page.offset))
+        return items, total
+
+    async def add(self, obj: M, *, flush: bool = True) -> M:
+        self.session.add(obj)
+        if flush:
+            await self.session.flush()
+        return obj
+
+    async def update(self, obj: M, values: dict[str, Any]) -> M:
+        for key, value in values.items():
+            setattr(obj, key, value)
+        await self.session.flush()
+        return obj

@@ -1,0 +1,106 @@
+"""Settings for every process, from the environment and `.env` files.
+
+Precedence (pydantic-settings): a variable set in the environment always wins over `.env`, which
+wins over `var/dev.env` (the secrets `make up` generates on first run), which wins over defaults.
+Outside dev and test, placeholder or missing secrets stop the process at start-up.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+DEV_ENV_FILE = VAR_DIR / "dev.env"
+
+# Only ever used when ENVIRONMENT is dev or test; production refuses them.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
+DEV_SERVICE_TOKEN_SECRET = DEV_JWT_SECRET
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "dev-only", "example", "xxx")
+
+EMBEDDED_PG_PORT = 54329
+
+
+class Environment(StrEnum):
+    dev = "dev"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=(DEV_ENV_FILE, REPO_ROOT / ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.dev
+    # Empty means: the embedded PostgreSQL under ./var/pg (dev) started by `make up`.
+    database_url: str = ""
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "reform-platform"
+    jwt_audience: str = "reform-platform"
+    jwt_ttl_seconds: int = 8 * 3600
+
+    pii_encryption_key: str = DEV_PII_KEY
+    hotline_webhook_secrets: str = ""
+
+    reform_tasks_url: str = "http://127.0.0.1:8001"
+    evaluation_url: str = "http://127.0.0.1:8002"
+    hotline_url: str = "http://127.0.0.1:8003"
+
+    files_dir: Path = VAR_DIR / "files"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    demo_password: str = "reform2026"  # noqa: S105  (dev demo logins only)
+
+    outbox_relay_enabled: bool = True
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = 100
+    http_timeout_seconds: float = 10.0
+
+    @property
+    def is_dev_like(self) -> bool:
+        return self.environment in (Environment.dev, Environment.test)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or embedded_database_url("reform")
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_dev(self) -> Settings:
+        if self.is_dev_like:
+            return self
+        problems: list[str] = []
+        for name in ("jwt_secret", "pii_encryption_key"):
+            value: str = getattr(self, name)
+            if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+                problems.append(f"{name.upper()} is missing or a placeholder")
+        if self.jwt_secret in (DEV_JWT_SECRET,) or len(self.jwt_secret) < 32:
+            problems.append("JWT_SECRET must be a random value of at least 32 characters")
+        if self.pii_encryption_key == DEV_PII_KEY:
+            problems.append("PII_ENCRYPTION_KEY must not be the dev key")
+        if not self.database_url:
+            problems.append("DATABASE_URL must be set outside dev")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+def embedded_database_url(database: str, port: int = EMBEDDED_PG_PORT) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{database}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,79 @@
+"""The test PostgreSQL: one embedded cluster under ./var/test-pg, a migrated template database,
+and one database per xdist worker cloned from it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from filelock import FileLock
+
+from shared.embedded_pg import EmbeddedPostgres
+from shared.settings import REPO_ROOT, VAR_DIR, embedded_database_url
+
+TEST_PG_PORT = int(os.environ.get("TEST_PG_PORT", "54330"))
+TEMPLATE_DB = "reform_template"
+
+
+def test_cluster() -> EmbeddedPostgres:
+    """Set TEST_PG_PORT to run a second, independent suite at the same time (own data dir)."""
+    suffix = "" if TEST_PG_PORT == 54330 else f"-{TEST_PG_PORT}"
+    return EmbeddedPostgres(
+        data_dir=VAR_DIR / f"test-pg{suffix}",
+        port=TEST_PG_PORT,
+        # Throwaway data: trade durability for speed.
+        server_settings={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+    )
+
+
+def database_url(name: str) -> str:
+    return embedded_database_url(name, TEST_PG_PORT)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrations_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "migrations").rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(Path(REPO_ROOT / "shared" / "models").name.encode())
+    return digest.hexdigest()[:16]
+
+
+def prepare_template(pg: EmbeddedPostgres) -> None:
+    """(Re)build the migrated template when the migrations changed since it was made."""
+    fingerprint = migrations_fingerprint()
+    current = pg.psql(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+        f"WHERE datname = '{TEMPLATE_DB}'"
+    ).strip()
+    if current == fingerprint:
+        return
+    pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+    pg.psql(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    command.upgrade(alembic_config(database_url(TEMPLATE_DB)), "heads")
+    pg.psql(f"COMMENT ON DATABASE \"{TEMPLATE_DB}\" IS '{fingerprint}'")
+
+
+def start_and_prepare() -> EmbeddedPostgres:
+    pg = test_cluster()
+    VAR_DIR.mkdir(exist_ok=True)
+    with FileLock(str(pg.data_dir.parent / f"{pg.data_dir.name}.lock")):
+        pg.start()
+        prepare_template(pg)
+    return pg
+
+
+def clone_database(pg: EmbeddedPostgres, name: str) -> str:
+    pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    pg.psql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    return database_url(name)

@@ -1,0 +1,127 @@
+"""Demo data: the seed city's programme loads completely, and loading again changes nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.demo.loader import load
+from shared.models import (
+    Domain,
+    Milestone,
+    Programme,
+    ProgressReport,
+    Role,
+    Task,
+    Unit,
+    UnitKind,
+    User,
+    task_responsible_units,
+)
+from shared.settings import REPO_ROOT
+from tests import pg
+
+AS_OF = date(2026, 11, 24)
+
+
+async def _counts(session: AsyncSession) -> dict[str, int]:
+    tables = {
+        "units": Unit,
+        "users": User,
+        "programmes": Programme,
+        "domains": Domain,
+        "tasks": Task,
+        "milestones": Milestone,
+        "reports": ProgressReport,
+    }
+    counts = {
+        name: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        for name, model in tables.items()
+    }
+    counts["responsible"] = int(
+        await session.scalar(select(func.count()).select_from(task_responsible_units)) or 0
+    )
+    return counts
+
+
+async def test_demo_loads_the_whole_programme_and_twice_without_duplicates(
+    session: AsyncSession,
+) -> None:
+    first = await load(session, password="pw-demo", as_of=AS_OF)
+    after_first = await _counts(session)
+    second = await load(session, password="pw-demo", as_of=AS_OF)
+    after_second = await _counts(session)
+
+    assert after_first == after_second
+    assert (second.tasks, second.users, second.progress_reports) == (0, 0, 0)
+    assert first.tasks == 210
+    assert after_first["tasks"] == 210
+    assert after_first["domains"] == 14
+    assert after_first["units"] == 50  # 49 units + the reform office
+    assert after_first["users"] == 49 + 4  # one per unit + office, staff, viewer, hotline
+    assert 2 * 210 <= after_first["milestones"] <= 4 * 210
+    assert 210 <= after_first["responsible"] <= 4 * 210
+
+    districts = await session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.kind == UnitKind.district)
+    )
+    assert districts == 12
+    roles = dict((await session.execute(select(User.role, func.count()).group_by(User.role))).all())
+    assert roles[Role.office_admin] == 1
+    assert roles[Role.lead_unit] + roles[Role.unit] == 49
+
+
+async def test_demo_progress_has_done_late_and_lagging_milestones(session: AsyncSession) -> None:
+    await load(session, password="pw-demo", as_of=AS_OF)
+    past_due = Milestone.planned_date < AS_OF
+    done_on_time = await session.scalar(
+        select(func.count()).where(past_due, Milestone.completed_on <= Milestone.planned_date)
+    )
+    done_late = await session.scalar(
+        select(func.count()).where(Milestone.completed_on > Milestone.planned_date)
+    )
+    lagging = await session.scalar(
+        select(func.count()).where(past_due, Milestone.completed_on.is_(None))
+    )
+    future_done = await session.scalar(select(func.count()).where(Milestone.completed_on > AS_OF))
+    assert done_on_time
+    assert done_late
+    assert lagging
+    assert future_done == 0
+    # Every task's lead unit is never also one of its responsible units.
+    overlap = await session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .join(task_responsible_units, task_responsible_units.c.task_id == Task.id)
+        .where(task_responsible_units.c.unit_id == Task.lead_unit_id)
+    )
+    assert overlap == 0
+
+
+@pytest.mark.parametrize("runs", [2])
+def test_demo_cli_is_idempotent(runs: int, worker_id_name: str) -> None:
+    cluster = pg.test_cluster()
+    name = f"demo_cli_{worker_id_name}"
+    url = pg.clone_database(cluster, name)
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test"}
+    try:
+        for _ in range(runs):
+            result = subprocess.run(
+                [sys.executable, "-m", "shared.demo", "load", "--as-of", AS_OF.isoformat()],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr
+        assert cluster.psql("SELECT count(*) FROM tasks.tasks", name).strip() == "210"
+        assert cluster.psql("SELECT count(*) FROM platform.users", name).strip() == "53"
+    finally:
+        cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,110 @@
+"""Transactional outbox → HTTP → idempotent inbox: an event takes effect exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.evaluation.app import create_app as create_evaluation
+from shared import outbox
+from shared.context import current_service
+from shared.http import ServiceTokens
+from shared.models import Fact, InboxEvent, OutboxEvent
+from shared.settings import Settings
+
+
+def _relay(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], client: httpx.AsyncClient
+) -> outbox.OutboxRelay:
+    return outbox.OutboxRelay(
+        sessionmaker, client, settings, "reform_tasks", ServiceTokens(settings)
+    )
+
+
+async def _enqueue(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
+    token = current_service.set("reform_tasks")
+    try:
+        async with sessionmaker() as s:
+            row = await outbox.enqueue(
+                s,
+                "task.closed_out",
+                {"task_number": 12, "on_time": True},
+                programme="2026",
+                unit_code="shichang",
+                occurred_at=datetime(2026, 6, 30, 9, tzinfo=UTC),
+            )
+            await s.commit()
+            return row.id
+    finally:
+        current_service.reset(token)
+
+
+async def test_event_is_delivered_once_even_when_sent_twice(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+) -> None:
+    event_id = await _enqueue(sessionmaker)
+    evaluation = create_evaluation(settings)
+    evaluation.state.sessionmaker = sessionmaker
+    transport = httpx.ASGITransport(app=evaluation)
+    async with httpx.AsyncClient(transport=transport, base_url="http://evaluation") as client:
+        settings_for_test = settings.model_copy(update={"evaluation_url": "http://evaluation"})
+        relay = _relay(settings_for_test, sessionmaker, client)
+        assert await relay.deliver_batch() == 1
+        assert await relay.deliver_batch() == 0  # delivered rows are not sent again
+
+        # The producer crashed after the POST but before marking it delivered: sent again.
+        async with sessionmaker() as s:
+            row = await s.get(OutboxEvent, event_id)
+            assert row is not None
+            assert row.delivered_at is not None
+            row.delivered_at = None
+            await s.commit()
+        assert await relay.deliver_batch() == 1
+
+    facts = (await session.scalars(select(Fact).where(Fact.event_id == event_id))).all()
+    assert len(facts) == 1
+    assert facts[0].type == "task.closed_out"
+    assert facts[0].unit_code == "shichang"
+    assert facts[0].data == {"task_number": 12, "on_time": True}
+    inbox = await session.scalar(
+        select(func.count()).select_from(InboxEvent).where(InboxEvent.event_id == event_id)
+    )
+    assert inbox == 1
+
+
+async def test_consumer_down_keeps_event_and_backs_off(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+) -> None:
+    event_id = await _enqueue(sessionmaker)
+
+    # Nothing listens on port 9 of loopback: the consumer is down.
+    down = settings.model_copy(update={"evaluation_url": "http://127.0.0.1:9"})
+    async with httpx.AsyncClient(timeout=2) as client:
+        relay = _relay(down, sessionmaker, client)
+        assert await relay.deliver_batch() == 0
+        assert await relay.deliver_batch() == 0  # not due again until the backoff has passed
+
+    row = await session.get(OutboxEvent, event_id, populate_existing=True)
+    assert row is not None
+    assert row.delivered_at is None
+    assert row.attempts == 1
+    assert row.next_attempt_at > datetime.now(UTC)
+    assert "ConnectError" in (row.last_error or "")
+    assert await outbox.pending_count(session, "reform_tasks") == 1
+
+
+async def test_unknown_event_type_cannot_be_enqueued(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as s:
+        with pytest.raises(ValueError, match="catalogue"):
+            await outbox.enqueue(s, "task.exploded", {})

@@ -1,0 +1,128 @@
+"""The real multi-process stack (what `make up` runs): separate uvicorn processes, real HTTP
+between them, the outbox relay delivering over the network, and Ctrl-C stopping everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.settings import REPO_ROOT
+from tests import pg
+
+_BASE = 18000 + (pg.TEST_PG_PORT % 100) * 10  # a second suite (other TEST_PG_PORT) won't collide
+PORTS = {"reform_tasks": _BASE + 1, "evaluation": _BASE + 2, "hotline_ingest": _BASE + 3}
+
+
+def _port_open(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+@pytest.fixture
+def stack(worker_id_name: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    cluster = pg.test_cluster()
+    name = f"stack_{worker_id_name}"
+    url = pg.clone_database(cluster, name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "dev",
+        "REFORM_TASKS_URL": f"http://127.0.0.1:{PORTS['reform_tasks']}",
+        "EVALUATION_URL": f"http://127.0.0.1:{PORTS['evaluation']}",
+        "HOTLINE_URL": f"http://127.0.0.1:{PORTS['hotline_ingest']}",
+        "DEMO_PASSWORD": "stack-test-pw",
+        "LOG_JSON": "false",
+    }
+    log = (tmp_path / "stack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.devstack", "up", "--no-web"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process, name
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+        log.close()
+        cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait_ready(timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(PORTS.values())
+    while pending and time.monotonic() < deadline:
+        for port in list(pending):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    pending.discard(port)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    assert not pending, f"services on ports {pending} never became ready"
+
+
+def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
+    stack: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, database = stack
+    _wait_ready()
+    base = f"http://127.0.0.1:{PORTS['reform_tasks']}"
+
+    login = httpx.post(
+        f"{base}/api/auth/token", data={"username": "office", "password": "stack-test-pw"}
+    )
+    assert login.status_code == 200, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    units = httpx.get(f"{base}/api/tasks/v1/units", params={"kind": "district"}, headers=headers)
+    assert units.json()["total"] == 12
+
+    # The same token is accepted by every service (one signing module, one secret).
+    stream_probe = httpx.get(
+        f"http://127.0.0.1:{PORTS['evaluation']}/openapi.json", headers=headers
+    )
+    assert stream_probe.status_code == 200
+
+    # An event committed to reform_tasks' outbox reaches evaluation over real HTTP.
+    cluster = pg.test_cluster()
+    event_id = uuid.uuid4()
+    cluster.psql(
+        "INSERT INTO platform.outbox (id, type, occurred_at, programme, unit_code, data, "
+        "producer, consumer) VALUES "
+        f"('{event_id}', 'task.closed_out', now(), '2026', 'shichang', "
+        "'{\"task_number\": 1}', 'reform_tasks', 'evaluation')",
+        database,
+    )
+    deadline = time.monotonic() + 15
+    facts = "0"
+    while time.monotonic() < deadline and facts != "1":
+        facts = cluster.psql(
+            f"SELECT count(*) FROM evaluation.facts WHERE event_id = '{event_id}'", database
+        ).strip()
+        time.sleep(0.2)
+    assert facts == "1"
+    delivered = cluster.psql(
+        f"SELECT delivered_at IS NOT NULL FROM platform.outbox WHERE id = '{event_id}'", database
+    ).strip()
+    assert delivered == "t"
+
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    assert process.wait(30) is not None
+    for port in PORTS.values():
+        assert not _port_open(port), f"port {port} still serving after Ctrl-C"
