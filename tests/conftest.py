@@ -3,12 +3,14 @@ transaction per test, and the services driven over HTTP through ASGITransport.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,7 +20,19 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shared.auth import issue_token
-from shared.models import Role, Unit, UnitKind, User
+from shared.models import (
+    Domain,
+    Milestone,
+    Programme,
+    Role,
+    Task,
+    TaskClass,
+    Unit,
+    UnitKind,
+    User,
+    task_responsible_units,
+)
+from shared.models.tasks import default_programme_settings
 from shared.settings import Environment, Settings
 from tests import pg
 
@@ -175,6 +189,80 @@ class Factory:
         self.session.add(user)
         await self.session.flush()
         return user
+
+    async def programme(self, code: str = "2026", **settings: int) -> Programme:
+        programme = Programme(
+            code=code,
+            name=f"{code}年一号改革工程",
+            year=int(code[:4]),
+            starts_on=date(int(code[:4]), 1, 1),
+            ends_on=date(int(code[:4]), 12, 31),
+            benchmark_city="深圳市",
+            settings={**default_programme_settings(), **settings},
+        )
+        self.session.add(programme)
+        await self.session.flush()
+        return programme
+
+    async def domain(
+        self, programme: Programme, code: str = "shangshi", name: str = "商事登记", ordinal: int = 1
+    ) -> Domain:
+        domain = Domain(programme_id=programme.id, code=code, name=name, ordinal=ordinal)
+        self.session.add(domain)
+        await self.session.flush()
+        return domain
+
+    async def task(
+        self,
+        programme: Programme,
+        number: int,
+        lead: Unit,
+        responsible: Sequence[Unit],
+        *,
+        domain: Domain | None = None,
+        milestones: Sequence[tuple[date, str]] = (),
+        task_class: TaskClass = TaskClass.A,
+        title: str | None = None,
+        deadline: date | None = None,
+    ) -> Task:
+        """A task with milestones planned (and baselined) on the given dates."""
+        if domain is None:
+            domain = await self.session.scalar(
+                select(Domain).where(Domain.programme_id == programme.id).limit(1)
+            ) or await self.domain(programme)
+        planned = [d for d, _ in milestones]
+        task = Task(
+            programme_id=programme.id,
+            number=number,
+            domain_id=domain.id,
+            task_class=task_class,
+            title=title or f"测试任务{number}",
+            benchmark="深圳：对标标准",
+            goal=f"任务{number}的目标",
+            measures="具体措施",
+            lead_unit_id=lead.id,
+            deadline=deadline or (max(planned) if planned else date(programme.year, 12, 31)),
+            deadline_text="",
+        )
+        self.session.add(task)
+        await self.session.flush()
+        if responsible:
+            await self.session.execute(
+                insert(task_responsible_units),
+                [{"task_id": task.id, "unit_id": u.id} for u in responsible],
+            )
+        for ordinal, (day, text) in enumerate(milestones, start=1):
+            self.session.add(
+                Milestone(
+                    task_id=task.id,
+                    ordinal=ordinal,
+                    title=text,
+                    planned_date=day,
+                    baseline_date=day,
+                )
+            )
+        await self.session.flush()
+        return task
 
     def token(self, username: str, role: Role, unit_code: str | None) -> str:
         return issue_token(self.settings, username=username, role=role, unit_code=unit_code)

@@ -5,11 +5,39 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reform_tasks.auth.router import router as auth_router
+from services.reform_tasks.battle_map.router import router as battle_map_router
+from services.reform_tasks.extension.router import router as extension_router
+from services.reform_tasks.import_export.router import router as import_export_router
+from services.reform_tasks.message.router import router as message_router
+from services.reform_tasks.problem.router import router as problem_router
+from services.reform_tasks.programme.router import router as programme_router
+from services.reform_tasks.progress.router import router as progress_router
+from services.reform_tasks.rating.router import router as rating_router
+from services.reform_tasks.supervision.router import router as supervision_router
+from services.reform_tasks.task.router import router as task_router
+from services.reform_tasks.timeline.router import router as timeline_router
 from services.reform_tasks.unit.router import router as unit_router
 from shared.app import create_service_app
 from shared.settings import Settings
 
 SERVICE = "reform_tasks"
+
+ROUTERS = [
+    auth_router,
+    unit_router,
+    programme_router,
+    # import/export before the task router so /tasks/export is not read as /tasks/{number}
+    import_export_router,
+    task_router,
+    battle_map_router,
+    progress_router,
+    extension_router,
+    rating_router,
+    supervision_router,
+    problem_router,
+    timeline_router,
+    message_router,
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -17,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="云岭市营商环境改革 · 任务服务 (reform_tasks)",
         description="Task list, units, battle map, progress, ratings and supervision; login.",
-        routers=[auth_router, unit_router],
+        routers=ROUTERS,
         settings=settings,
         produces_events=True,
     )

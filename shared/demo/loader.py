@@ -181,6 +181,8 @@ def _simulate_progress(
                 milestone_id=milestone.id,
                 unit_id=reporter.id,
                 content=_report_text(milestone),
+                claims_completion=True,
+                completion_date=done,
                 submitted_at=_at_shanghai(done, 16),
                 review_status=ReviewStatus.pending,
             )
@@ -195,6 +197,8 @@ def _simulate_progress(
             milestone_id=milestone.id,
             unit_id=reporter.id,
             content=_report_text(milestone),
+            claims_completion=True,
+            completion_date=done,
             submitted_at=_at_shanghai(done, 10),
             review_status=ReviewStatus.accepted,
             reviewed_at=_at_shanghai(min(as_of, done + timedelta(days=2)), 15),

@@ -12,11 +12,15 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     Table,
@@ -100,7 +104,16 @@ task_responsible_units = Table(
 
 class Task(TimestampMixin, Base):
     __tablename__ = "tasks"
-    __table_args__ = (UniqueConstraint("programme_id", "number"), {"schema": TASKS})
+    __table_args__ = (
+        UniqueConstraint("programme_id", "number"),
+        # Chinese-aware search: trigrams match any 2+ character substring of the texts.
+        Index(
+            "ix_tasks_search_trgm",
+            text("(title || ' ' || goal || ' ' || measures || ' ' || benchmark) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
+        {"schema": TASKS},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.programmes.id"))
@@ -149,6 +162,8 @@ class Milestone(TimestampMixin, Base):
     state: Mapped[MilestoneState] = mapped_column(
         str_enum(MilestoneState, "milestone_state"), default=MilestoneState.open
     )
+    # The severity last announced with `milestone.lagging`, so the sweep announces each once.
+    lagging_level: Mapped[str] = mapped_column(String(32), server_default="none", default="none")
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -173,6 +188,11 @@ class ProgressReport(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     content: Mapped[str] = mapped_column(Text)
+    # A report either updates progress or claims the milestone is done on `completion_date`.
+    claims_completion: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), default=False
+    )
+    completion_date: Mapped[date | None] = mapped_column(Date)
     review_status: Mapped[ReviewStatus] = mapped_column(
         str_enum(ReviewStatus, "review_status"), default=ReviewStatus.pending
     )
@@ -183,3 +203,242 @@ class ProgressReport(Base):
     milestone: Mapped[Milestone] = relationship(back_populates="reports", lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")
     submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id], lazy="raise")
+
+
+class LaggingLevel(StrEnum):
+    """Battle-map severity of a milestone past its planned date and not done (thresholds per
+    programme: `lagging_after_days`, `seriously_lagging_after_days`)."""
+
+    none = "none"
+    lagging = "lagging"
+    seriously_lagging = "seriously_lagging"
+
+
+class ExtensionStatus(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class ExtensionRequest(Base):
+    """A unit asks to move a milestone; approval moves `planned_date`, never `baseline_date`."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{TASKS}.milestones.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    current_date: Mapped[date] = mapped_column(Date)
+    requested_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[ExtensionStatus] = mapped_column(
+        str_enum(ExtensionStatus, "extension_status"), default=ExtensionStatus.pending
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+
+    milestone: Mapped[Milestone] = relationship(lazy="raise")
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class EvidenceScanStatus(StrEnum):
+    pending = "pending"
+    clean = "clean"
+    infected = "infected"
+
+
+class EvidenceFile(Base):
+    """A file attached to a progress report; bytes live in the file store under `storage_key`."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{TASKS}.progress_reports.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    scan_status: Mapped[EvidenceScanStatus] = mapped_column(
+        str_enum(EvidenceScanStatus, "evidence_scan_status"), default=EvidenceScanStatus.clean
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class RatingWindow(Base):
+    """A period in which lead units rate their responsible units (e.g. each quarter)."""
+
+    __tablename__ = "rating_windows"
+    __table_args__ = (UniqueConstraint("programme_id", "code"), {"schema": TASKS})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.programmes.id"))
+    code: Mapped[str] = mapped_column(String(32))  # e.g. 2026-Q3
+    name: Mapped[str] = mapped_column(String(64))
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    scale_max: Mapped[int] = mapped_column(SmallInteger, server_default=text("100"), default=100)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Rating(Base):
+    """One lead unit's score for one responsible unit on one task in one window."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("window_id", "task_id", "rated_unit_id"),
+        {"schema": TASKS},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.rating_windows.id"))
+    task_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.tasks.id", ondelete="CASCADE"))
+    rater_unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    rated_unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    score: Mapped[float] = mapped_column(Numeric(5, 1))
+    comment: Mapped[str] = mapped_column(Text, server_default="", default="")
+    rated_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ProblemSource(StrEnum):
+    inspection = "inspection"
+    hotline = "hotline"
+    survey = "survey"
+    self_check = "self_check"
+
+
+class ProblemStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Problem(TimestampMixin, Base):
+    """An item of the problem list with its cause and measure (seeds 002 and 003: problem /
+    cause / measure lists, closed out item by item)."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("programme_id", "number"), {"schema": TASKS})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.programmes.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[ProblemSource] = mapped_column(str_enum(ProblemSource, "problem_source"))
+    problem: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(Text, server_default="", default="")
+    measure: Mapped[str] = mapped_column(Text, server_default="", default="")
+    responsible_unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    found_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[ProblemStatus] = mapped_column(
+        str_enum(ProblemStatus, "problem_status"), default=ProblemStatus.open
+    )
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    # Set when `problem.overdue` was emitted, so the sweep emits it once.
+    overdue_reported_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    responsible_unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class SupervisionLevel(StrEnum):
+    """督办 → 二次督办 → 问责 (seed 002)."""
+
+    first = "first"
+    second = "second"
+    accountability = "accountability"
+
+
+class SupervisionStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+    escalated = "escalated"
+
+
+class Supervision(Base):
+    __tablename__ = "supervisions"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.programmes.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"), index=True)
+    level: Mapped[SupervisionLevel] = mapped_column(str_enum(SupervisionLevel, "supervision_level"))
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey(f"{TASKS}.milestones.id", ondelete="CASCADE")
+    )
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey(f"{TASKS}.problems.id", ondelete="CASCADE")
+    )
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey(f"{TASKS}.supervisions.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[SupervisionStatus] = mapped_column(
+        str_enum(SupervisionStatus, "supervision_status"), default=SupervisionStatus.open
+    )
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    issued_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class TimelineEntry(Base):
+    """What happened to a task or a problem, in order, for its timeline view."""
+
+    __tablename__ = "timeline_entries"
+    __table_args__ = (
+        Index("ix_timeline_subject", "subject_type", "subject_id", "occurred_at"),
+        {"schema": TASKS},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # task | problem
+    subject_id: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_unit_code: Mapped[str | None] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"), default=dict)
+
+
+class UnitMessage(Base):
+    """A unit's inbox (单位收件箱): supervisions, reminders, published reports and notices."""
+
+    __tablename__ = "unit_messages"
+    __table_args__ = (Index("ix_unit_messages_unit_read", "unit_id", "read_at"), {"schema": TASKS})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, server_default="", default="")
+    link: Mapped[str | None] = mapped_column(String(255))
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.reform_tasks.programme import service
+from services.reform_tasks.programme.schemas import DomainOut, ProgrammeOut, ProgrammeSettings
+from shared.auth import Authenticated, OfficeAdmin
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.pagination import Page
+
+router = APIRouter(prefix="/api/tasks/v1", tags=["programmes"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/programmes", response_model=Page[ProgrammeOut], summary="Programmes, newest first")
+async def list_programmes(principal: Authenticated, session: Session) -> Page[ProgrammeOut]:
+    items = [ProgrammeOut.model_validate(p) for p in await service.list_programmes(session)]
+    return Page[ProgrammeOut](items=items, total=len(items))
+
+
+@router.get("/programmes/{code}", response_model=ProgrammeOut, summary="One programme")
+async def get_programme(code: str, principal: Authenticated, session: Session) -> ProgrammeOut:
+    return ProgrammeOut.model_validate(await service.resolve(session, code))
+
+
+@router.put(
+    "/programmes/{code}/settings", response_model=ProgrammeOut, summary="Lagging thresholds"
+)
+async def update_settings(
+    code: str, body: ProgrammeSettings, principal: OfficeAdmin, session: Session
+) -> ProgrammeOut:
+    programme = await service.resolve(session, code)
+    return ProgrammeOut.model_validate(
+        await service.update_settings(session, principal, programme, body)
+    )
+
+
+@router.get("/domains", response_model=Page[DomainOut], summary="Domains of a programme")
+async def list_domains(
+    principal: Authenticated, session: Session, programme: str | None = None
+) -> Page[DomainOut]:
+    prog = await service.resolve(session, programme)
+    items = [DomainOut.model_validate(d) for d in await service.list_domains(session, prog)]
+    return Page[DomainOut](items=items, total=len(items))

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from shared.errors import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_RESPONSES)

@@ -1,0 +1,40 @@
+"""Who may see and act on a task (seed 001: the lead unit is accountable and reviews/rates the
+responsible units; the office closes tasks out)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reform_tasks.task.repository import TaskRepository
+from shared.auth import Principal
+from shared.errors import Forbidden, NotFound
+from shared.models import Programme, Task
+
+
+async def readable_task(
+    session: AsyncSession, principal: Principal, programme: Programme, number: int
+) -> Task:
+    """The task if the caller may read it. Another unit's task is 404, exactly like a task that
+    does not exist, so the answer leaks nothing."""
+    task = await TaskRepository(session).get_readable(principal, programme.id, number)
+    if task is None:
+        raise NotFound(f"任务 {number} 不存在或无权查看")
+    return task
+
+
+def is_lead(principal: Principal, task: Task) -> bool:
+    return principal.is_unit and principal.unit_code == task.lead_unit.code
+
+
+def is_responsible(principal: Principal, task: Task) -> bool:
+    return principal.is_unit and any(u.code == principal.unit_code for u in task.responsible_units)
+
+
+def require_lead(principal: Principal, task: Task) -> None:
+    if not is_lead(principal, task):
+        raise Forbidden(f"只有任务 {task.number} 的牵头单位可以执行此操作")
+
+
+def require_involved_unit(principal: Principal, task: Task) -> None:
+    if not (is_lead(principal, task) or is_responsible(principal, task)):
+        raise Forbidden(f"只有任务 {task.number} 的牵头单位或责任单位可以执行此操作")
