@@ -1,0 +1,74 @@
+"""The battle-map status of a milestone as of a date (seed 001_643c54550577dac0.txt: each month
+the office compares every task's dated milestones on the battle map with actual progress).
+
+Pure functions, shared by the battle map, the lagging sweep and the dispatch report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class MilestoneStatus(StrEnum):
+    not_due = "not_due"  # 未到期: planned date still ahead, nothing reported
+    on_track = "on_track"  # 按期推进: planned date ahead (or within the grace days), work reported
+    done = "done"  # 按期完成: completed on or before the planned date
+    done_late = "done_late"  # 逾期完成: completed after the planned date
+    lagging = "lagging"  # 滞后: past the planned date by more than `lagging_after_days`
+    seriously_lagging = "seriously_lagging"  # 严重滞后: past it by more than the serious threshold
+
+
+STATUS_LABELS = {
+    MilestoneStatus.not_due: "未到期",
+    MilestoneStatus.on_track: "按期推进",
+    MilestoneStatus.done: "按期完成",
+    MilestoneStatus.done_late: "逾期完成",
+    MilestoneStatus.lagging: "滞后",
+    MilestoneStatus.seriously_lagging: "严重滞后",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    lagging_after_days: int = 0
+    seriously_lagging_after_days: int = 30
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> Thresholds:
+        return cls(
+            lagging_after_days=int(settings.get("lagging_after_days", 0)),
+            seriously_lagging_after_days=int(settings.get("seriously_lagging_after_days", 30)),
+        )
+
+
+def milestone_status(
+    *,
+    planned: date,
+    completed_on: date | None,
+    as_of: date,
+    reported: bool,
+    thresholds: Thresholds,
+) -> MilestoneStatus:
+    """Status of one milestone as of `as_of`.
+
+    `planned` must be the planned date in force on `as_of` (approved extensions decided later do
+    not count); `completed_on` is ignored if it is after `as_of`; `reported` says whether any
+    progress was reported on or before `as_of`.
+    """
+    if completed_on is not None and completed_on <= as_of:
+        return MilestoneStatus.done if completed_on <= planned else MilestoneStatus.done_late
+    days_late = (as_of - planned).days
+    if days_late > thresholds.seriously_lagging_after_days:
+        return MilestoneStatus.seriously_lagging
+    if days_late > thresholds.lagging_after_days:
+        return MilestoneStatus.lagging
+    return MilestoneStatus.on_track if reported or days_late > 0 else MilestoneStatus.not_due
+
+
+def days_late(planned: date, completed_on: date | None, as_of: date) -> int:
+    """Days past the planned date: until completion if done by `as_of`, else until `as_of`."""
+    end = completed_on if completed_on is not None and completed_on <= as_of else as_of
+    return max(0, (end - planned).days)
