@@ -17,6 +17,7 @@ from services.reform_tasks.supervision.router import router as supervision_route
 from services.reform_tasks.task.router import router as task_router
 from services.reform_tasks.timeline.router import router as timeline_router
 from services.reform_tasks.unit.router import router as unit_router
+from services.reform_tasks.user.router import router as user_router
 from shared.app import create_service_app
 from shared.settings import Settings
 
@@ -25,6 +26,7 @@ SERVICE = "reform_tasks"
 ROUTERS = [
     auth_router,
     unit_router,
+    user_router,
     programme_router,
     # import/export before the task router so /tasks/export is not read as /tasks/{number}
     import_export_router,

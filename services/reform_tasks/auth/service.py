@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.auth.repository import UserRepository
 from services.reform_tasks.auth.schemas import Me, TokenResponse
-from shared.auth import Principal, issue_token, verify_password
+from shared.auth import Principal, issue_token, verify_password_async
 from shared.errors import NotFound, Unauthorized
 from shared.settings import Settings
 
@@ -15,7 +15,7 @@ async def login(
     session: AsyncSession, settings: Settings, username: str, password: str
 ) -> TokenResponse:
     user = await UserRepository(session).get_by_username(username.strip())
-    valid = verify_password(user.password_hash if user else None, password)
+    valid = await verify_password_async(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
         raise Unauthorized("用户名或密码错误")
     if user.unit is not None and not user.unit.is_active:

@@ -26,7 +26,11 @@ class UnitRepository(RepositoryBase[Unit]):
             )
         return stmt
 
-    async def get_by_code(self, code: str) -> Unit | None:
-        return await self.get_one_or_none(
-            select(Unit).options(joinedload(Unit.parent)).where(Unit.code == code)
-        )
+    async def get_by_code(self, code: str, *, populate_existing: bool = False) -> Unit | None:
+        stmt = select(Unit).options(joinedload(Unit.parent)).where(Unit.code == code)
+        if populate_existing:
+            stmt = stmt.execution_options(populate_existing=True)
+        return await self.get_one_or_none(stmt)
+
+    async def get_by_name(self, name: str) -> Unit | None:
+        return await self.get_one_or_none(select(Unit).where(Unit.name == name))

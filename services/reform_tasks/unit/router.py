@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from services.reform_tasks.unit import service
-from services.reform_tasks.unit.schemas import UnitOut
-from shared.auth import Authenticated
+from services.reform_tasks.unit.schemas import UnitCreate, UnitOut, UnitUpdate
+from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.models.platform import UnitKind
@@ -28,6 +28,18 @@ async def list_units(
     return await service.list_units(session, page, kind=kind, q=q)
 
 
+@router.post("", response_model=UnitOut, status_code=status.HTTP_201_CREATED, summary="Add a unit")
+async def create_unit(body: UnitCreate, principal: OfficeAdmin, session: Session) -> UnitOut:
+    return await service.create_unit(session, principal, body)
+
+
 @router.get("/{code}", response_model=UnitOut, summary="One unit by code")
 async def get_unit(code: str, principal: Authenticated, session: Session) -> UnitOut:
     return await service.get_unit(session, code)
+
+
+@router.patch("/{code}", response_model=UnitOut, summary="Change a unit (names, aliases, status)")
+async def update_unit(
+    code: str, body: UnitUpdate, principal: OfficeAdmin, session: Session
+) -> UnitOut:
+    return await service.update_unit(session, principal, code, body)

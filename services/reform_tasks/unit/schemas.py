@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models.platform import UnitKind
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 
 
 class UnitOut(BaseModel):
@@ -15,3 +17,23 @@ class UnitOut(BaseModel):
     kind: UnitKind
     parent_code: str | None = None
     is_active: bool
+
+
+class UnitCreate(BaseModel):
+    code: str = Field(pattern=CODE_PATTERN, description="拼音代码，小写字母开头")
+    name: str = Field(min_length=2, max_length=128, description="全称")
+    short_name: str = Field(min_length=1, max_length=64, description="简称")
+    aliases: list[str] = Field(
+        default_factory=list, max_length=20, description="别名（导入时识别）"
+    )
+    kind: UnitKind
+    parent_code: str | None = None
+
+
+class UnitUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=2, max_length=128)
+    short_name: str | None = Field(default=None, min_length=1, max_length=64)
+    aliases: list[str] | None = Field(default=None, max_length=20)
+    kind: UnitKind | None = None
+    parent_code: str | None = None
+    is_active: bool | None = None
