@@ -7,7 +7,7 @@ before the response is sent), or rolls back on any error.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -52,6 +52,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             relay = getattr(request.app.state, "relay", None)
             if relay is not None and session.info.pop("outbox_enqueued", False):
                 relay.notify()
+            for callback in session.info.pop("after_commit", []):
+                callback()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the request's transaction has committed (never if it rolls back):
+    for side effects outside the database, such as pushing a live update to browsers."""
+    session.info.setdefault("after_commit", []).append(callback)
 
 
 # scope="function": the commit runs when the endpoint returns, before any byte of the response is

@@ -5,6 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.evaluation.event.router import router as event_router
+from services.evaluation.inputs.router import router as inputs_router
+from services.evaluation.rule_set.router import router as rule_set_router
+from services.evaluation.score.router import router as score_router
+from services.evaluation.score.stream import Broadcaster
 from shared.app import create_service_app
 from shared.settings import Settings
 
@@ -12,13 +16,15 @@ SERVICE = "evaluation"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         title="云岭市营商环境改革 · 评价服务 (evaluation)",
         description="Scoring rule sets, live scores, rankings and explanations.",
-        routers=[event_router],
+        routers=[event_router, rule_set_router, score_router, inputs_router],
         settings=settings,
     )
+    app.state.broadcaster = Broadcaster()
+    return app
 
 
 app = create_app()

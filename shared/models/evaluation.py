@@ -1,16 +1,31 @@
-"""`evaluation` schema: the facts ledger every score is computed from (issue: evaluation)."""
+"""`evaluation` schema: facts (every consumed input, verbatim), rule sets, the score ledger and
+counters derived from facts, live scores, and the office's own inputs (inspections, surveys,
+external ranks). A full recompute rebuilds ledger, counters and scores from facts alone."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, func
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import EVALUATION, Base
+from shared.models.base import EVALUATION, Base, str_enum
 
 
 class Fact(Base):
@@ -32,3 +47,185 @@ class Fact(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class RuleSetStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    superseded = "superseded"
+
+
+class RuleSet(Base):
+    """A programme's scoring rules, versioned; a published version never changes."""
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (UniqueConstraint("programme", "version"), {"schema": EVALUATION})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RuleSetStatus] = mapped_column(str_enum(RuleSetStatus, "rule_set_status"))
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    note: Mapped[str] = mapped_column(Text, server_default="", default="")
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_by: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ScoreEntry(Base):
+    """Points one fact moved for one unit under one rule (deduction-type components)."""
+
+    __tablename__ = "score_entries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "unit_code", "component", "rule"),
+        Index("ix_score_entries_unit_day", "programme", "unit_code", "day"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)  # business date (Asia/Shanghai) of the fact
+    component: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(64))
+    points: Mapped[float] = mapped_column(Float)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    event_type: Mapped[str] = mapped_column(String(64))
+
+
+class UnitCounter(Base):
+    """Per unit and day counters for ratio-type components (hotline rates …)."""
+
+    __tablename__ = "unit_counters"
+    __table_args__ = (
+        UniqueConstraint("programme", "unit_code", "day", "name"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(48))
+    value: Mapped[float] = mapped_column(Float)
+
+
+class LatestRating(Base):
+    """The latest version of each lead-unit rating (window, task, rated unit)."""
+
+    __tablename__ = "latest_ratings"
+    __table_args__ = (
+        UniqueConstraint("programme", "window", "task_number", "rated_unit"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    window: Mapped[str] = mapped_column(String(32))
+    task_number: Mapped[int] = mapped_column(Integer)
+    rated_unit: Mapped[str] = mapped_column(String(32))
+    rater_unit: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class Score(Base):
+    """The live score of a unit for a period, updated in the transaction of each fact."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("programme", "period", "unit_code"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    unit_kind: Mapped[str] = mapped_column(String(16))
+    total: Mapped[float] = mapped_column(Float)
+    max_total: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(16))
+    components: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    rule_set_version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ParkedEvent(Base):
+    """An event naming an unknown unit or programme: kept for the office, never dropped."""
+
+    __tablename__ = "parked_events"
+    __table_args__ = {"schema": EVALUATION}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(Text)
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InspectionMode(StrEnum):
+    scheduled = "scheduled"
+    unannounced = "unannounced"  # 四不两直
+
+
+class Inspection(Base):
+    __tablename__ = "inspections"
+    __table_args__ = {"schema": EVALUATION}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    inspected_on: Mapped[date] = mapped_column(Date)
+    mode: Mapped[InspectionMode] = mapped_column(str_enum(InspectionMode, "inspection_mode"))
+    finding: Mapped[str] = mapped_column(Text)
+    deduction: Mapped[float] = mapped_column(Float)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SurveyResult(Base):
+    """万企评机关: half-yearly satisfaction of firms with a department (seed 002)."""
+
+    __tablename__ = "survey_results"
+    __table_args__ = (
+        UniqueConstraint("programme", "period", "unit_code"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))  # 2026-H1
+    unit_code: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+    respondents: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class ExternalRank(Base):
+    """国评 / 省评 rank of one indicator; top-10 national or first provincial → full marks."""
+
+    __tablename__ = "external_ranks"
+    __table_args__ = (
+        UniqueConstraint("programme", "year", "indicator"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    indicator: Mapped[str] = mapped_column(String(64))
+    lead_unit: Mapped[str] = mapped_column(String(32))
+    national_rank: Mapped[int | None] = mapped_column(Integer)
+    provincial_rank: Mapped[int | None] = mapped_column(Integer)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

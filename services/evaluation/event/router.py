@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from services.evaluation.event import service
 from shared.auth import InternalService
@@ -13,6 +13,6 @@ router = APIRouter(tags=["internal"], responses=PROBLEM_RESPONSES)
 
 @router.post(INTERNAL_EVENTS_PATH, response_model=EventAck, summary="Receive one outbox event")
 async def receive_event(
-    event: EventEnvelope, principal: InternalService, session: Session
+    event: EventEnvelope, request: Request, principal: InternalService, session: Session
 ) -> EventAck:
-    return await service.consume(session, event)
+    return await service.consume(session, event, request.app.state.broadcaster)

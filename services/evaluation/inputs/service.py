@@ -1,0 +1,177 @@
+"""Inputs the office enters itself: inspection findings (督查, 四不两直 spot checks; seed 001),
+the half-yearly enterprise survey (万企评机关; seed 002) and external indicator ranks (国评/省评;
+seeds 000 and 001). Each is recorded as a fact, then applied like any event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.evaluation.event.repository import FactRepository
+from services.evaluation.inputs.schemas import ExternalRankIn, InspectionIn, SurveyIn
+from services.evaluation.scoring import service as scoring
+from services.evaluation.scoring.periods import business_day, parse_period, periods_containing
+from services.evaluation.scoring.repository import ScoringRepository
+from shared import audit
+from shared.auth import Principal
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.events import EventEnvelope
+from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def _require_unit(session: AsyncSession, code: str, field: str) -> None:
+    if code not in await ScoringRepository(session).unit_kinds([code]):
+        raise ValidationFailed(
+            f"单位 {code} 不存在",
+            errors=[FieldError(loc=["body", field], msg="单位不存在", type="unknown")],
+        )
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    event_type: str,
+    unit_code: str,
+    programme: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+) -> EventEnvelope:
+    envelope = EventEnvelope(
+        id=uuid.uuid4(),
+        type=event_type,
+        occurred_at=occurred_at,
+        programme=programme,
+        unit_code=unit_code,
+        data={**data, "recorded_by": principal.username},
+    )
+    await FactRepository(session).insert(envelope)
+    await scoring.consume(session, envelope)
+    await audit.record(
+        session,
+        actor=principal,
+        action=event_type,
+        entity_type="fact",
+        entity_id=str(envelope.id),
+        after=envelope.data,
+    )
+    return envelope
+
+
+async def record_inspection(
+    session: AsyncSession, principal: Principal, body: InspectionIn
+) -> Inspection:
+    await _require_unit(session, body.unit_code, "unit_code")
+    moment = datetime.combine(body.inspected_on, time(12), tzinfo=SHANGHAI).astimezone(UTC)
+    envelope = await _record(
+        session,
+        principal,
+        "inspection.recorded",
+        body.unit_code,
+        str(body.inspected_on.year),
+        moment,
+        body.model_dump(mode="json"),
+    )
+    row = await session.scalar(select(Inspection).where(Inspection.event_id == envelope.id))
+    assert row is not None
+    return row
+
+
+async def list_inspections(
+    session: AsyncSession, principal: Principal, programme: str
+) -> Sequence[Inspection]:
+    stmt = select(Inspection).where(Inspection.programme == programme)
+    if not principal.can_read_unit(None):
+        stmt = stmt.where(Inspection.unit_code == (principal.unit_code or ""))
+    return (await session.execute(stmt.order_by(Inspection.inspected_on.desc()))).scalars().all()
+
+
+async def record_survey(session: AsyncSession, principal: Principal, body: SurveyIn) -> None:
+    await _require_unit(session, body.unit_code, "unit_code")
+    half = parse_period(body.period)
+    # A half-year's survey is known at its end.
+    moment = datetime.combine(half.end, time(18), tzinfo=SHANGHAI).astimezone(UTC)
+    await _record(
+        session,
+        principal,
+        "survey.result",
+        body.unit_code,
+        str(half.start.year),
+        moment,
+        body.model_dump(mode="json"),
+    )
+
+
+async def list_surveys(session: AsyncSession, programme: str) -> Sequence[SurveyResult]:
+    stmt = select(SurveyResult).where(SurveyResult.programme == programme)
+    return (
+        (await session.execute(stmt.order_by(SurveyResult.period, SurveyResult.score.desc())))
+        .scalars()
+        .all()
+    )
+
+
+async def record_external_rank(
+    session: AsyncSession, principal: Principal, body: ExternalRankIn, programme: str
+) -> None:
+    await _require_unit(session, body.lead_unit, "lead_unit")
+    if body.national_rank is None and body.provincial_rank is None:
+        raise ValidationFailed("国评名次和省评名次至少填写一项")
+    await _record(
+        session,
+        principal,
+        "external_rank.recorded",
+        body.lead_unit,
+        programme,
+        datetime.now(UTC),
+        body.model_dump(mode="json"),
+    )
+
+
+async def list_external_ranks(session: AsyncSession, programme: str) -> Sequence[ExternalRank]:
+    stmt = select(ExternalRank).where(ExternalRank.programme == programme)
+    return (await session.execute(stmt.order_by(ExternalRank.indicator))).scalars().all()
+
+
+async def list_parked(session: AsyncSession) -> Sequence[ParkedEvent]:
+    stmt = select(ParkedEvent).order_by(ParkedEvent.parked_at.desc())
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def replay_parked(session: AsyncSession, principal: Principal, parked_id: int) -> ParkedEvent:
+    """After the unit exists (or was mapped), apply the parked event as if it had just arrived."""
+    parked = await session.get(ParkedEvent, parked_id, with_for_update=True)
+    if parked is None:
+        raise NotFound("暂存事件不存在")
+    if parked.replayed_at is not None:
+        raise Conflict("该事件已重新处理")
+    envelope = EventEnvelope.model_validate(parked.envelope)
+    repo = ScoringRepository(session)
+    named = {envelope.unit_code or ""} | (
+        {str(envelope.data["district_code"])} if envelope.data.get("district_code") else set()
+    )
+    missing = named - set(await repo.unit_kinds(named))
+    if missing:
+        raise Conflict(f"单位仍不存在：{'、'.join(sorted(missing))}")
+    parked.replayed_at = datetime.now(UTC)
+    await session.flush()
+    day = business_day(envelope.occurred_at)
+    programme = scoring.programme_of(envelope.programme, day)
+    book = await scoring.rule_book(session, programme)
+    touched = await scoring.apply_effects(session, book, envelope)
+    await scoring.refresh_scores(session, book, programme, touched, periods_containing(day))
+    await audit.record(
+        session,
+        actor=principal,
+        action="parked_event.replayed",
+        entity_type="fact",
+        entity_id=str(envelope.id),
+    )
+    return parked

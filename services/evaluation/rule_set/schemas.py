@@ -1,0 +1,220 @@
+"""The scoring rule set: a validated JSON document, versioned per programme.
+
+Seed 001_643c54550577dac0.txt: the district assessment gives business environment 80 points; a
+national top-10 or provincial first rank of an indicator gives its lead department full marks and
+the grade 优秀; lead units rate their responsible units. Seed 002_c95ffdd180ea7e81.txt: first and
+second supervision, then accountability; the half-yearly enterprise survey of departments.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.models import RuleSetStatus
+
+
+class Weight(BaseModel):
+    """Points a component is worth for departments/other bodies (`unit`) and for districts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: float = Field(ge=0, le=1000)
+    district: float = Field(ge=0, le=1000)
+
+
+class ComponentKey(StrEnum):
+    task_delivery = "task_delivery"
+    lead_rating = "lead_rating"
+    hotline = "hotline"
+    supervision = "supervision"
+    problems = "problems"
+    inspection = "inspection"
+    survey = "survey"
+
+
+class DeductionComponent(BaseModel):
+    """Starts at full weight; each matching fact adds `rules[rule]` points (negative = deduction);
+    the result is clamped to 0..weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["task_delivery", "supervision", "problems", "inspection"]
+    kind: Literal["deduction"] = "deduction"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+    rules: dict[str, float] = Field(
+        default_factory=dict,
+        description="rule → points per fact, e.g. milestone_lagging: -1 "
+        "(inspection uses each finding's own deduction)",
+    )
+
+
+class RatingComponent(BaseModel):
+    """Average of the latest lead-unit ratings received / scale × weight; no rating → full."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["lead_rating"]
+    kind: Literal["rating"] = "rating"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+
+
+class HotlineComponent(BaseModel):
+    """weight × (response share × response rate + resolution share × resolution rate +
+    satisfaction share × satisfaction rate); a rate with no orders counts as 1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["hotline"]
+    kind: Literal["hotline"] = "hotline"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+    response_share: float = Field(ge=0, le=1)
+    resolution_share: float = Field(ge=0, le=1)
+    satisfaction_share: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> HotlineComponent:
+        total = self.response_share + self.resolution_share + self.satisfaction_share
+        if abs(total - 1) > 1e-6:
+            raise ValueError("三率权重之和必须为 1")
+        return self
+
+
+class SurveyComponent(BaseModel):
+    """Enterprise survey score (0–100) of the period / 100 × weight; no survey → full."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["survey"]
+    kind: Literal["survey"] = "survey"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+
+
+Component = Annotated[
+    DeductionComponent | RatingComponent | HotlineComponent | SurveyComponent,
+    Field(discriminator="kind"),
+]
+
+
+class Grades(BaseModel):
+    """Lower bounds as a share of the maximum total."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    excellent: float = Field(default=0.9, gt=0, le=1, description="优秀")
+    good: float = Field(default=0.8, gt=0, le=1, description="良好")
+    fair: float = Field(default=0.6, gt=0, le=1, description="一般")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Grades:
+        if not self.excellent > self.good > self.fair:
+            raise ValueError("等次分数线必须依次降低")
+        return self
+
+
+class ExternalRankOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national_top: int = Field(default=10, ge=1, le=100, description="国评前 N 名")
+    provincial_top: int = Field(default=1, ge=1, le=20, description="省评前 N 名")
+
+
+class RuleSetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_total: float = Field(default=100, gt=0, description="市直部门等单位满分")
+    district_total: float = Field(default=80, gt=0, description="区县满分（种子文件001：80分）")
+    top_n: int = Field(default=5, ge=1, le=20, description="通报表扬名额")
+    bottom_n: int = Field(default=5, ge=1, le=20, description="通报批评名额")
+    grades: Grades = Field(default_factory=Grades)
+    external_rank: ExternalRankOverride = Field(default_factory=ExternalRankOverride)
+    survey_bottom_n: int = Field(default=5, ge=1, le=20, description="万企评机关末位名额")
+    components: list[Component] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _weights_add_up(self) -> RuleSetBody:
+        keys = [c.key for c in self.components]
+        if len(keys) != len(set(keys)):
+            raise ValueError("评分项不能重复")
+        for side, total in (("unit", self.unit_total), ("district", self.district_total)):
+            weights = sum(getattr(c.weight, side) for c in self.components)
+            if abs(weights - total) > 1e-6:
+                raise ValueError(f"{side} 各评分项权重之和 {weights:g} 应等于满分 {total:g}")
+        return self
+
+
+def default_rule_set() -> RuleSetBody:
+    return RuleSetBody(
+        components=[
+            DeductionComponent(
+                key="task_delivery",
+                name="改革任务推进",
+                weight=Weight(unit=40, district=30),
+                rules={
+                    "milestone_late": -0.5,
+                    "milestone_lagging": -1,
+                    "milestone_seriously_lagging": -2,
+                    "task_closed_late": -1,
+                },
+            ),
+            RatingComponent(
+                key="lead_rating", name="牵头单位评价", weight=Weight(unit=15, district=10)
+            ),
+            HotlineComponent(
+                key="hotline",
+                name="12345热线三率",
+                weight=Weight(unit=15, district=20),
+                response_share=0.3,
+                resolution_share=0.3,
+                satisfaction_share=0.4,
+            ),
+            DeductionComponent(
+                key="supervision",
+                name="督办问责",
+                weight=Weight(unit=10, district=10),
+                rules={"first": -1, "second": -3, "accountability": -10},
+            ),
+            DeductionComponent(
+                key="problems",
+                name="问题整改",
+                weight=Weight(unit=5, district=5),
+                rules={"problem_overdue": -1, "problem_closed_late": -0.5},
+            ),
+            DeductionComponent(
+                key="inspection", name="督查检查", weight=Weight(unit=5, district=5)
+            ),
+            SurveyComponent(key="survey", name="万企评机关", weight=Weight(unit=10, district=0)),
+        ]
+    )
+
+
+class RuleSetOut(BaseModel):
+    programme: str
+    version: int
+    status: RuleSetStatus
+    body: RuleSetBody
+    note: str
+    effective_from: date | None
+    created_by: str
+    created_at: datetime
+    published_by: str | None
+    published_at: datetime | None
+
+
+class RuleSetDraft(BaseModel):
+    body: RuleSetBody
+    note: str = Field(default="", max_length=500)
+
+
+class PublishRequest(BaseModel):
+    effective_from: date = Field(description="生效日期（业务日期）")
+    confirm_mid_period: bool = Field(
+        default=False, description="生效日期不在考核期起点时必须显式确认"
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import Fact, Score, ScoreEntry, Unit
+
+
+class ScoreRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def live(self, programme: str, period: str, kind: str | None) -> Sequence[Score]:
+        stmt = select(Score).where(Score.programme == programme, Score.period == period)
+        if kind == "district":
+            stmt = stmt.where(Score.unit_kind == "district")
+        elif kind == "unit":
+            stmt = stmt.where(Score.unit_kind != "district")
+        return (await self.session.execute(stmt.order_by(Score.total.desc()))).scalars().all()
+
+    async def unit_names(self) -> dict[str, str]:
+        rows = await self.session.execute(select(Unit.code, Unit.name))
+        return {code: name for code, name in rows.all()}
+
+    async def entries(
+        self, programme: str, unit_code: str, start: date, end: date
+    ) -> Sequence[ScoreEntry]:
+        stmt = (
+            select(ScoreEntry)
+            .where(
+                ScoreEntry.programme == programme,
+                ScoreEntry.unit_code == unit_code,
+                ScoreEntry.day.between(start, end),
+            )
+            .order_by(ScoreEntry.day, ScoreEntry.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def hotline_against(
+        self, unit_code: str, start: date, end: date, limit: int = 50
+    ) -> Sequence[Fact]:
+        """Hotline facts that pulled a unit's rates down: late responses, unresolved or
+        dissatisfied follow-up visits."""
+        day = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        stmt = (
+            select(Fact)
+            .where(
+                or_(Fact.unit_code == unit_code, Fact.data["district_code"].astext == unit_code),
+                day.between(start, end),
+                or_(
+                    (Fact.type == "work_order.responded")
+                    & Fact.data["within_limit"].astext.not_in(["true", "1"]),
+                    (Fact.type == "work_order.visited")
+                    & (
+                        Fact.data["resolved"].astext.not_in(["true", "1"])
+                        | Fact.data["satisfaction"].astext.not_in(
+                            ["satisfied", "basically_satisfied"]
+                        )
+                    ),
+                ),
+            )
+            .order_by(Fact.occurred_at.desc())
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).scalars().all()

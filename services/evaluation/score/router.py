@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from services.evaluation.score import service
+from services.evaluation.score.schemas import Explanation, Ranking, RecomputeResult, ScoreOut
+from services.evaluation.score.stream import Broadcaster
+from services.evaluation.scoring import service as scoring
+from shared.auth import Authenticated, OfficeAdmin
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.pagination import Page
+
+router = APIRouter(prefix="/api/evaluation/v1", tags=["scores"], responses=PROBLEM_RESPONSES)
+
+Programme = Annotated[str, Query(description="改革工程代码（年份）")]
+PeriodQuery = Annotated[str, Query(description="考核期：2026、2026-H1、2026-Q3 或 2026-10")]
+Kind = Annotated[str | None, Query(pattern="^(unit|district)$", description="unit 或 district")]
+
+
+@router.get("/scores", response_model=Page[ScoreOut], summary="Live scores (or as of a date)")
+async def list_scores(
+    principal: Authenticated,
+    session: Session,
+    programme: Programme = "2026",
+    period: PeriodQuery = "2026",
+    as_of: Annotated[date | None, Query(description="截至日期；不填为实时得分")] = None,
+    kind: Kind = None,
+) -> Page[ScoreOut]:
+    items = await service.list_scores(
+        session, principal, programme, service.period_or_422(period), as_of=as_of, kind=kind
+    )
+    return Page[ScoreOut](items=items, total=len(items))
+
+
+@router.get(
+    "/units/{code}/explain",
+    response_model=Explanation,
+    summary="Why a unit has its score: components down to the events that moved them",
+)
+async def explain(
+    code: str,
+    principal: Authenticated,
+    session: Session,
+    programme: Programme = "2026",
+    period: PeriodQuery = "2026",
+    as_of: date | None = None,
+) -> Explanation:
+    return await service.explain(
+        session, principal, programme, code, service.period_or_422(period), as_of
+    )
+
+
+@router.get("/rankings", response_model=Ranking, summary="Ranking with trend and top/bottom N")
+async def rankings(
+    principal: Authenticated,
+    session: Session,
+    programme: Programme = "2026",
+    period: PeriodQuery = "2026",
+    kind: Annotated[str, Query(pattern="^(unit|district)$")] = "district",
+) -> Ranking:
+    return await service.rankings(session, programme, service.period_or_422(period), kind)
+
+
+@router.post(
+    "/recompute",
+    response_model=RecomputeResult,
+    summary="Rebuild ledger, counters and scores of a programme from its facts",
+)
+async def recompute(
+    principal: OfficeAdmin, session: Session, programme: Programme = "2026"
+) -> RecomputeResult:
+    replayed = await scoring.recompute(session, programme)
+    return RecomputeResult(programme=programme, facts_replayed=replayed, scores=0)
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    summary="Server-Sent Events: `score.changed` whenever a score moves",
+)
+async def stream(request: Request, principal: Authenticated) -> AsyncIterator[ServerSentEvent]:
+    broadcaster: Broadcaster = request.app.state.broadcaster
+    queue = broadcaster.subscribe()
+    try:
+        yield ServerSentEvent(event="ready", data={"subscribers": broadcaster.subscribers})
+        while True:
+            message = await queue.get()
+            yield ServerSentEvent(event="score.changed", data=message)
+    except asyncio.CancelledError:
+        raise
+    finally:
+        broadcaster.unsubscribe(queue)

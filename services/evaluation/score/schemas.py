@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ComponentOut(BaseModel):
+    key: str
+    name: str
+    points: float
+    max: float
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScoreOut(BaseModel):
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    period: str
+    total: float
+    max_total: float
+    grade: str = Field(description="优秀 / 良好 / 一般 / 较差")
+    components: list[ComponentOut]
+    rule_set_version: int
+    updated_at: datetime | None = None
+
+
+class ExplainEntry(BaseModel):
+    event_id: str
+    event_type: str
+    day: date
+    rule: str
+    points: float
+
+
+class ExplainComponent(BaseModel):
+    key: str
+    name: str
+    points: float
+    max: float
+    formula: str
+    detail: dict[str, Any]
+    entries: list[ExplainEntry]
+
+
+class Explanation(BaseModel):
+    unit_code: str
+    unit_name: str
+    period: str
+    as_of: date
+    total: float
+    max_total: float
+    grade: str
+    override: str | None
+    components: list[ExplainComponent]
+
+
+class RankingItem(BaseModel):
+    rank: int
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    total: float
+    max_total: float
+    grade: str
+    previous_rank: int | None
+    previous_total: float | None
+    rank_change: int | None = Field(description="正数表示名次上升")
+    top: bool
+    bottom: bool
+    survey_accountability: bool = Field(
+        description="万企评机关连续两次排名末位（种子文件002）→ 问责"
+    )
+
+
+class Ranking(BaseModel):
+    programme: str
+    period: str
+    previous_period: str
+    kind: str
+    top_n: int
+    bottom_n: int
+    items: list[RankingItem]
+
+
+class RecomputeResult(BaseModel):
+    programme: str
+    facts_replayed: int
+    scores: int

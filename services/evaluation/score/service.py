@@ -1,0 +1,288 @@
+"""Scores, explanations and rankings as the office and units read them.
+
+Seed 001_643c54550577dac0.txt: a real-time evaluation platform; quarterly notices praise the best
+and name the worst. Seed 002_c95ffdd180ea7e81.txt: a department in the bottom five of the
+half-yearly enterprise survey twice in a row is held accountable.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.evaluation.rule_set.schemas import (
+    DeductionComponent,
+    HotlineComponent,
+    RatingComponent,
+    RuleSetBody,
+    SurveyComponent,
+)
+from services.evaluation.score.repository import ScoreRepository
+from services.evaluation.score.schemas import (
+    ComponentOut,
+    ExplainComponent,
+    ExplainEntry,
+    Explanation,
+    Ranking,
+    RankingItem,
+    ScoreOut,
+)
+from services.evaluation.scoring import service as scoring
+from services.evaluation.scoring.periods import Period, business_day, parse_period, today
+from services.evaluation.scoring.repository import ScoringRepository
+from shared.auth import Principal
+from shared.errors import NotFound, ValidationFailed
+from shared.models import SurveyResult
+
+
+def period_or_422(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from exc
+
+
+def _visible_components(principal: Principal, unit_code: str, items: list[Any]) -> list[Any]:
+    """Totals and ranks are public inside the platform; the breakdown is the unit's own."""
+    return items if principal.can_read_unit(unit_code) else []
+
+
+async def list_scores(
+    session: AsyncSession,
+    principal: Principal,
+    programme: str,
+    period: Period,
+    *,
+    as_of: date | None,
+    kind: str | None,
+) -> list[ScoreOut]:
+    repo = ScoreRepository(session)
+    names = await repo.unit_names()
+    if as_of is None:
+        rows = await repo.live(programme, period.id, kind)
+        return [
+            ScoreOut(
+                unit_code=r.unit_code,
+                unit_name=names.get(r.unit_code, r.unit_code),
+                unit_kind=r.unit_kind,
+                period=r.period,
+                total=r.total,
+                max_total=r.max_total,
+                grade=r.grade,
+                rule_set_version=r.rule_set_version,
+                updated_at=r.updated_at,
+                components=_visible_components(
+                    principal, r.unit_code, [ComponentOut(**c) for c in r.components]
+                ),
+            )
+            for r in rows
+        ]
+    book = await scoring.rule_book(session, programme)
+    kinds = await ScoringRepository(session).unit_kinds()
+    wanted = [
+        c for c, k in kinds.items() if kind is None or (k == "district") == (kind == "district")
+    ]
+    computed = await scoring.compute_scores(session, book, programme, wanted, period, as_of=as_of)
+    items = [
+        ScoreOut(
+            unit_code=code,
+            unit_name=names.get(code, code),
+            unit_kind=unit_kind,
+            period=period.id,
+            total=score.total,
+            max_total=score.max_total,
+            grade=score.grade,
+            rule_set_version=version,
+            components=_visible_components(
+                principal,
+                code,
+                [ComponentOut.model_validate(c) for c in scoring.components_json(score)],
+            ),
+        )
+        for code, (unit_kind, score, version) in computed.items()
+    ]
+    return sorted(items, key=lambda s: -s.total)
+
+
+def formula(component: Any, weight: float) -> str:
+    if isinstance(component, DeductionComponent):
+        rules = "；".join(f"{rule} {points:+g}分/次" for rule, points in component.rules.items())
+        return f"满分{weight:g}分，按事件扣分（{rules or '按督查认定的扣分'}），最低0分"
+    if isinstance(component, RatingComponent):
+        return f"牵头单位评分平均值 ÷ 评分满分 × {weight:g}（无评分时得满分）"
+    if isinstance(component, HotlineComponent):
+        return (
+            f"{weight:g} ×（响应率×{component.response_share:g} + 解决率×"
+            f"{component.resolution_share:g} + 满意率×{component.satisfaction_share:g}）"
+            "（无工单时按100%计）"
+        )
+    if isinstance(component, SurveyComponent):
+        return f"万企评机关得分 ÷ 100 × {weight:g}（无调查结果时得满分）"
+    return ""
+
+
+async def explain(
+    session: AsyncSession,
+    principal: Principal,
+    programme: str,
+    unit_code: str,
+    period: Period,
+    as_of: date | None,
+) -> Explanation:
+    if not principal.can_read_unit(unit_code):
+        raise NotFound(f"单位 {unit_code} 的得分明细不存在或无权查看")
+    as_of = as_of or today()
+    book = await scoring.rule_book(session, programme)
+    computed = await scoring.compute_scores(
+        session, book, programme, [unit_code], period, as_of=as_of
+    )
+    if unit_code not in computed:
+        raise NotFound(f"单位 {unit_code} 不存在")
+    kind, score, _version = computed[unit_code]
+    end = min(period.end, as_of)
+    _, rules = book.at(end)
+    repo = ScoreRepository(session)
+    entries = await repo.entries(programme, unit_code, period.start, end)
+    names = await repo.unit_names()
+    side = "district" if kind == "district" else "unit"
+    by_key: dict[str, Any] = {c.key: c for c in rules.components}
+    components = []
+    for c in score.components:
+        rule_component = by_key[c.key]
+        explained = [
+            ExplainEntry(
+                event_id=str(e.event_id),
+                event_type=e.event_type,
+                day=e.day,
+                rule=e.rule,
+                points=e.points,
+            )
+            for e in entries
+            if e.component == c.key
+        ]
+        if isinstance(rule_component, HotlineComponent):
+            explained = [
+                ExplainEntry(
+                    event_id=str(f.event_id),
+                    event_type=f.type,
+                    day=business_day(f.occurred_at),
+                    rule=_hotline_reason(f.type, f.data),
+                    points=0,
+                )
+                for f in await repo.hotline_against(unit_code, period.start, end)
+            ]
+        components.append(
+            ExplainComponent(
+                key=c.key,
+                name=c.name,
+                points=c.points,
+                max=c.max,
+                formula=formula(rule_component, float(getattr(rule_component.weight, side))),
+                detail=c.detail,
+                entries=explained,
+            )
+        )
+    return Explanation(
+        unit_code=unit_code,
+        unit_name=names.get(unit_code, unit_code),
+        period=period.id,
+        as_of=as_of,
+        total=score.total,
+        max_total=score.max_total,
+        grade=score.grade,
+        override=score.override,
+        components=components,
+    )
+
+
+def _hotline_reason(event_type: str, data: dict[str, Any]) -> str:
+    order = data.get("order_no", "")
+    if event_type == "work_order.responded":
+        return f"工单{order}未在时限内响应"
+    if data.get("resolved") not in (True, "true", 1):
+        return f"工单{order}回访未解决"
+    return f"工单{order}回访不满意"
+
+
+async def rankings(session: AsyncSession, programme: str, period: Period, kind: str) -> Ranking:
+    book = await scoring.rule_book(session, programme)
+    _, rules = book.at(period.end)
+    kinds = await ScoringRepository(session).unit_kinds()
+    units = [c for c, k in kinds.items() if (k == "district") == (kind == "district")]
+    current = await scoring.compute_scores(session, book, programme, units, period)
+    previous_period = period.previous()
+    previous = (
+        await scoring.compute_scores(
+            session, book, str(previous_period.start.year), units, previous_period
+        )
+        if str(previous_period.start.year) == programme
+        else {}
+    )
+    names = await ScoreRepository(session).unit_names()
+    ordered = sorted(current.items(), key=lambda item: (-item[1][1].total, item[0]))
+    previous_rank = {
+        code: index
+        for index, (code, _) in enumerate(
+            sorted(previous.items(), key=lambda item: (-item[1][1].total, item[0])), start=1
+        )
+    }
+    flagged = await survey_accountability(session, programme, period, rules)
+    count = len(ordered)
+    items = []
+    for index, (code, (unit_kind, score, _v)) in enumerate(ordered, start=1):
+        before = previous_rank.get(code)
+        items.append(
+            RankingItem(
+                rank=index,
+                unit_code=code,
+                unit_name=names.get(code, code),
+                unit_kind=unit_kind,
+                total=score.total,
+                max_total=score.max_total,
+                grade=score.grade,
+                previous_rank=before,
+                previous_total=previous[code][1].total if code in previous else None,
+                rank_change=(before - index) if before else None,
+                top=index <= rules.top_n,
+                bottom=index > count - rules.bottom_n,
+                survey_accountability=code in flagged,
+            )
+        )
+    return Ranking(
+        programme=programme,
+        period=period.id,
+        previous_period=previous_period.id,
+        kind=kind,
+        top_n=rules.top_n,
+        bottom_n=rules.bottom_n,
+        items=items,
+    )
+
+
+async def survey_accountability(
+    session: AsyncSession, programme: str, period: Period, rules: RuleSetBody
+) -> set[str]:
+    """Departments in the survey's bottom N in two consecutive half-years up to this period."""
+    rows = (
+        await session.execute(
+            select(SurveyResult.period, SurveyResult.unit_code, SurveyResult.score)
+        )
+    ).all()
+    by_half: dict[str, list[tuple[float, str]]] = {}
+    for half, unit, score in rows:
+        if parse_period(half).end <= period.end:
+            by_half.setdefault(half, []).append((score, unit))
+    halves = sorted(by_half, key=lambda h: parse_period(h).start)
+    flagged: set[str] = set()
+    for earlier, later in pairwise(halves):
+        if parse_period(later).previous().id != earlier:
+            continue
+        bottom = [
+            {u for _, u in sorted(by_half[h])[: rules.survey_bottom_n]} for h in (earlier, later)
+        ]
+        flagged |= bottom[0] & bottom[1]
+    return flagged

@@ -1,0 +1,138 @@
+"""A full recompute from facts gives exactly the incremental result, for any sequence of events,
+with duplicates and in any arrival order (hypothesis)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from shared.models import Role, Score, UnitKind
+from tests.conftest import Factory
+
+UNITS = ["shichang", "shuiwu", "yunzhongqu"]
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+event = st.one_of(
+    st.builds(
+        lambda s: ("milestone.lagging", {"severity": s}),
+        st.sampled_from(["lagging", "seriously_lagging"]),
+    ),
+    st.builds(lambda ok: ("milestone.completed", {"on_time": ok}), st.booleans()),
+    st.builds(lambda ok: ("task.closed_out", {"on_time": ok}), st.booleans()),
+    st.builds(
+        lambda lv: ("supervision.escalated", {"level": lv}),
+        st.sampled_from(["first", "second", "accountability"]),
+    ),
+    st.just(("problem.overdue", {})),
+    st.builds(
+        lambda ok: ("work_order.responded", {"within_limit": ok, "district_code": "yunzhongqu"}),
+        st.booleans(),
+    ),
+    st.builds(
+        lambda r, s: (
+            "work_order.visited",
+            {"resolved": r, "satisfaction": s, "district_code": "yunzhongqu"},
+        ),
+        st.booleans(),
+        st.sampled_from(["satisfied", "basically_satisfied", "dissatisfied"]),
+    ),
+    st.just(("work_order.created", {"district_code": "yunzhongqu"})),
+    st.builds(
+        lambda score, version: (
+            "rating.submitted",
+            {
+                "window": "2026-Q2",
+                "task_number": 1,
+                "rater_unit": "zhengwu",
+                "score": score,
+                "scale_max": 100,
+                "version": version,
+            },
+        ),
+        st.integers(0, 100),
+        st.integers(1, 4),
+    ),
+)
+
+sequence = st.lists(
+    st.tuples(event, st.sampled_from(UNITS), st.integers(0, 364), st.booleans()),
+    min_size=1,
+    max_size=25,
+)
+
+
+async def _snapshot(session: AsyncSession) -> dict[tuple[str, str], tuple[float, str, list[Any]]]:
+    rows = (await session.execute(select(Score))).scalars().all()
+    return {
+        (r.period, r.unit_code): (
+            round(r.total, 6),
+            r.grade,
+            [(c["key"], round(c["points"], 6)) for c in r.components],
+        )
+        for r in rows
+    }
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(events=sequence, order=st.randoms(use_true_random=False))
+async def test_recompute_equals_incremental(
+    events: list[Any],
+    order: Any,
+    evaluation_client: httpx.AsyncClient,
+    factory: Factory,
+    connection: AsyncConnection,
+    session: AsyncSession,
+) -> None:
+    savepoint = await connection.begin_nested()
+    try:
+        for code, kind in (
+            ("shichang", UnitKind.department),
+            ("shuiwu", UnitKind.department),
+            ("zhengwu", UnitKind.department),
+            ("yunzhongqu", UnitKind.district),
+        ):
+            await factory.unit(code, kind)
+        headers = factory.headers("service:x", Role.service, None)
+        envelopes = []
+        for (event_type, data), unit, day, duplicate in events:
+            envelope = {
+                "id": str(uuid.uuid4()),
+                "type": event_type,
+                "programme": "2026",
+                "occurred_at": (START + timedelta(days=day, hours=3)).isoformat(),
+                "unit_code": unit,
+                "data": data,
+            }
+            envelopes.append(envelope)
+            if duplicate:
+                envelopes.append(envelope)
+        order.shuffle(envelopes)
+        for envelope in envelopes:
+            response = await evaluation_client.post(
+                "/internal/events", json=envelope, headers=headers
+            )
+            assert response.status_code == 200, response.text
+        incremental = await _snapshot(session)
+
+        recompute = await evaluation_client.post(
+            "/api/evaluation/v1/recompute",
+            params={"programme": "2026"},
+            headers=factory.headers("office", Role.office_admin, "gaigeban"),
+        )
+        assert recompute.status_code == 200, recompute.text
+        session.expire_all()
+        full = await _snapshot(session)
+        touched = {key: value for key, value in full.items() if key in incremental}
+        assert touched == incremental
+    finally:
+        await session.rollback()  # ends the fixture session's own savepoint first
+        await savepoint.rollback()

@@ -1,0 +1,121 @@
+"""Rule sets: validated with the failing path named, immutable once published, and a mid-period
+publication is explicit and recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import AuditLog, Role
+from tests.conftest import Factory
+
+ADMIN = ("office", Role.office_admin, "gaigeban")
+
+
+async def _default(client: httpx.AsyncClient, factory: Factory) -> dict[str, Any]:
+    response = await client.get(
+        "/api/evaluation/v1/rule-sets/default", headers=factory.headers(*ADMIN)
+    )
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_invalid_rule_set_is_422_with_the_failing_path(
+    evaluation_client: httpx.AsyncClient, factory: Factory
+) -> None:
+    body = await _default(evaluation_client, factory)
+    body["components"][2]["weight"]["unit"] = -5
+    response = await evaluation_client.post(
+        "/api/evaluation/v1/rule-sets/2026",
+        json={"body": body, "note": "坏的"},
+        headers=factory.headers(*ADMIN),
+    )
+    assert response.status_code == 422
+    locs = [e["loc"] for e in response.json()["errors"]]
+    assert ["body", "components", 2, "hotline", "weight", "unit"] in locs
+
+
+async def test_weights_must_add_up_to_the_total(
+    evaluation_client: httpx.AsyncClient, factory: Factory
+) -> None:
+    body = await _default(evaluation_client, factory)
+    body["district_total"] = 100
+    response = await evaluation_client.post(
+        "/api/evaluation/v1/rule-sets/2026",
+        json={"body": body},
+        headers=factory.headers(*ADMIN),
+    )
+    assert response.status_code == 422
+    assert "district" in response.json()["detail"]
+
+
+async def test_published_rule_set_cannot_change_and_mid_period_needs_confirmation(
+    evaluation_client: httpx.AsyncClient, factory: Factory, session: AsyncSession
+) -> None:
+    admin = factory.headers(*ADMIN)
+    body = await _default(evaluation_client, factory)
+    body["top_n"] = 3
+    draft = await evaluation_client.post(
+        "/api/evaluation/v1/rule-sets/2026",
+        json={"body": body, "note": "下半年调整"},
+        headers=admin,
+    )
+    assert draft.status_code == 201, draft.text
+    version = draft.json()["version"]
+    assert version == 2  # version 1 is the default set, published from the year's start
+
+    unconfirmed = await evaluation_client.post(
+        f"/api/evaluation/v1/rule-sets/2026/{version}/publish",
+        json={"effective_from": "2026-07-01"},
+        headers=admin,
+    )
+    assert unconfirmed.status_code == 409
+    published = await evaluation_client.post(
+        f"/api/evaluation/v1/rule-sets/2026/{version}/publish",
+        json={"effective_from": "2026-07-01", "confirm_mid_period": True},
+        headers=admin,
+    )
+    assert published.status_code == 200, published.text
+    assert published.json()["status"] == "published"
+
+    edit = await evaluation_client.put(
+        f"/api/evaluation/v1/rule-sets/2026/{version}", json={"body": body}, headers=admin
+    )
+    assert edit.status_code == 409
+    audit = await session.scalar(select(AuditLog).where(AuditLog.action == "rule_set.published"))
+    assert audit is not None
+    assert audit.after == {"effective_from": "2026-07-01", "mid_period": True}
+
+    ranking = await evaluation_client.get(
+        "/api/evaluation/v1/rankings",
+        params={"period": "2026-Q3", "kind": "unit"},
+        headers=admin,
+    )
+    assert ranking.json()["top_n"] == 3
+    earlier = await evaluation_client.get(
+        "/api/evaluation/v1/rankings",
+        params={"period": "2026-Q1", "kind": "unit"},
+        headers=admin,
+    )
+    assert earlier.json()["top_n"] == 5
+
+
+async def test_only_office_admin_edits_rule_sets(
+    evaluation_client: httpx.AsyncClient, factory: Factory
+) -> None:
+    body = await _default(evaluation_client, factory)
+    for role, unit in (
+        (Role.office_staff, "gaigeban"),
+        (Role.lead_unit, "shichang"),
+        (Role.viewer, None),
+    ):
+        response = await evaluation_client.post(
+            "/api/evaluation/v1/rule-sets/2026",
+            json={"body": body},
+            headers=factory.headers("x", role, unit),
+        )
+        assert response.status_code == 403

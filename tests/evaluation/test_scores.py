@@ -1,0 +1,293 @@
+"""Live scores move with each event, exactly once; explanations name the events; as-of dates
+see the past; units read only their own breakdown (issue: evaluation)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from shared.models import Role
+from tests.conftest import Factory
+from tests.evaluation.conftest import Events
+
+OFFICE = ("office", Role.office_admin, "gaigeban")
+JUNE = datetime(2026, 6, 10, 2, tzinfo=UTC)
+SEPT = datetime(2026, 9, 10, 2, tzinfo=UTC)
+
+
+async def _score(
+    client: httpx.AsyncClient, factory: Factory, unit: str, **params: Any
+) -> dict[str, Any]:
+    response = await client.get(
+        "/api/evaluation/v1/scores",
+        params={"period": "2026", **params},
+        headers=factory.headers(*OFFICE),
+    )
+    assert response.status_code == 200, response.text
+    return next(i for i in response.json()["items"] if i["unit_code"] == unit)
+
+
+def _component(score: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(c for c in score["components"] if c["key"] == key)
+
+
+async def test_lagging_milestone_deducts_once_even_if_delivered_twice(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    envelope = events.envelope(
+        "milestone.lagging",
+        "shichang",
+        JUNE,
+        {"task_number": 3, "severity": "lagging", "days_late": 5},
+    )
+    first = await events.post(envelope)
+    second = await events.post(envelope)
+    assert first.json()["duplicate"] is False
+    assert second.json()["duplicate"] is True
+
+    score = await _score(evaluation_client, factory, "shichang")
+    assert _component(score, "task_delivery")["points"] == 39  # 40 − 1
+    assert score["total"] == 99
+    assert score["grade"] == "优秀"
+
+
+async def test_district_is_scored_out_of_80_and_hotline_counts_for_the_district(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    for n, (resolved, satisfaction) in enumerate(
+        [
+            (True, "satisfied"),
+            (False, "dissatisfied"),
+            (True, "basically_satisfied"),
+            (True, "dissatisfied"),
+        ]
+    ):
+        await events.send(
+            "work_order.visited",
+            "shuiwu",
+            JUNE,
+            {
+                "order_no": f"WO{n}",
+                "district_code": "yunzhongqu",
+                "resolved": resolved,
+                "satisfaction": satisfaction,
+            },
+        )
+    district = await _score(evaluation_client, factory, "yunzhongqu")
+    assert district["max_total"] == 80
+    hotline = _component(district, "hotline")
+    # 20 × (0.3 × 1 + 0.3 × 3/4 + 0.4 × 2/4)
+    assert abs(hotline["points"] - 20 * (0.3 + 0.3 * 0.75 + 0.4 * 0.5)) < 1e-6
+    department = await _score(evaluation_client, factory, "shuiwu")
+    assert abs(_component(department, "hotline")["points"] - 15 * (0.3 + 0.225 + 0.2)) < 1e-6
+
+
+async def test_as_of_a_past_date_ignores_later_events(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    await events.send(
+        "supervision.escalated", "zhengwu", JUNE, {"level": "first", "unit": "zhengwu"}
+    )
+    await events.send(
+        "supervision.escalated", "zhengwu", SEPT, {"level": "second", "unit": "zhengwu"}
+    )
+    live = await _score(evaluation_client, factory, "zhengwu")
+    july = await _score(evaluation_client, factory, "zhengwu", as_of="2026-07-01")
+    assert _component(live, "supervision")["points"] == 10 - 1 - 3
+    assert _component(july, "supervision")["points"] == 10 - 1
+    q2 = await _score(evaluation_client, factory, "zhengwu", period="2026-Q2")
+    assert _component(q2, "supervision")["points"] == 9
+
+
+async def test_explain_names_the_events_that_cost_points(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    lagging = await events.send(
+        "milestone.lagging", "shichang", JUNE, {"task_number": 7, "severity": "seriously_lagging"}
+    )
+    await events.send("task.closed_out", "shichang", SEPT, {"task_number": 7, "on_time": True})
+    response = await evaluation_client.get(
+        "/api/evaluation/v1/units/shichang/explain",
+        params={"period": "2026", "as_of": "2026-12-31"},
+        headers=factory.headers("shichang", Role.lead_unit, "shichang"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    delivery = next(c for c in body["components"] if c["key"] == "task_delivery")
+    assert delivery["points"] == 38
+    assert [(e["event_id"], e["rule"], e["points"]) for e in delivery["entries"]] == [
+        (lagging["id"], "milestone_seriously_lagging", -2)
+    ]
+    assert "满分40分" in delivery["formula"]
+
+
+async def test_unit_cannot_read_another_units_explanation(
+    evaluation_client: httpx.AsyncClient, factory: Factory, city: dict[str, Any]
+) -> None:
+    response = await evaluation_client.get(
+        "/api/evaluation/v1/units/shichang/explain",
+        headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
+    )
+    assert response.status_code == 404
+    listing = await evaluation_client.get(
+        "/api/evaluation/v1/scores",
+        params={"period": "2026", "as_of": "2026-12-31"},
+        headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
+    )
+    by_unit = {i["unit_code"]: i for i in listing.json()["items"]}
+    assert by_unit["shuiwu"]["components"]
+    assert by_unit["shichang"]["components"] == []  # totals are public, breakdowns are not
+
+
+async def test_event_for_unknown_unit_is_parked_and_replayed_after_the_unit_exists(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    envelope = await events.send("milestone.lagging", "xinbumen", JUNE, {"severity": "lagging"})
+    parked = await evaluation_client.get(
+        "/api/evaluation/v1/parked-events", headers=factory.headers(*OFFICE)
+    )
+    items = parked.json()["items"]
+    assert [p["event_id"] for p in items] == [envelope["id"]]
+    assert "xinbumen" in items[0]["reason"]
+
+    early = await evaluation_client.post(
+        f"/api/evaluation/v1/parked-events/{items[0]['id']}/replay",
+        headers=factory.headers(*OFFICE),
+    )
+    assert early.status_code == 409
+
+    await factory.unit("xinbumen")
+    replay = await evaluation_client.post(
+        f"/api/evaluation/v1/parked-events/{items[0]['id']}/replay",
+        headers=factory.headers(*OFFICE),
+    )
+    assert replay.status_code == 200, replay.text
+    score = await _score(evaluation_client, factory, "xinbumen")
+    assert _component(score, "task_delivery")["points"] == 39
+
+
+async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    for _ in range(3):
+        await events.send(
+            "supervision.escalated", "shuiwu", JUNE, {"level": "accountability", "unit": "shuiwu"}
+        )
+    for _ in range(6):
+        await events.send("milestone.lagging", "shuiwu", JUNE, {"severity": "seriously_lagging"})
+    before = await _score(evaluation_client, factory, "shuiwu")
+    assert before["total"] == 78
+    assert before["grade"] == "一般"
+    response = await evaluation_client.post(
+        "/api/evaluation/v1/external-ranks",
+        json={"year": 2025, "indicator": "纳税", "lead_unit": "shuiwu", "national_rank": 8},
+        headers=factory.headers(*OFFICE),
+    )
+    assert response.status_code == 201, response.text
+    after = await _score(evaluation_client, factory, "shuiwu")
+    assert after["total"] == after["max_total"] == 100
+    assert after["grade"] == "优秀"
+
+
+async def test_inspection_deduction_and_survey_feed_the_score(
+    evaluation_client: httpx.AsyncClient, factory: Factory, city: dict[str, Any]
+) -> None:
+    office = factory.headers(*OFFICE)
+    inspection = await evaluation_client.post(
+        "/api/evaluation/v1/inspections",
+        json={
+            "unit_code": "zhengwu",
+            "inspected_on": "2026-05-12",
+            "mode": "unannounced",
+            "finding": "窗口人员脱岗，群众等候超过30分钟",
+            "deduction": 1.5,
+        },
+        headers=office,
+    )
+    assert inspection.status_code == 201, inspection.text
+    survey = await evaluation_client.post(
+        "/api/evaluation/v1/surveys",
+        json={"period": "2026-H1", "unit_code": "zhengwu", "score": 80, "respondents": 320},
+        headers=office,
+    )
+    assert survey.status_code == 201, survey.text
+    score = await _score(evaluation_client, factory, "zhengwu")
+    assert _component(score, "inspection")["points"] == 3.5
+    assert _component(score, "survey")["points"] == 8.0
+    unknown = await evaluation_client.post(
+        "/api/evaluation/v1/inspections",
+        json={
+            "unit_code": "nope",
+            "inspected_on": "2026-05-12",
+            "mode": "scheduled",
+            "finding": "未知单位",
+            "deduction": 1,
+        },
+        headers=office,
+    )
+    assert unknown.status_code == 422
+    denied = await evaluation_client.post(
+        "/api/evaluation/v1/inspections",
+        json={
+            "unit_code": "zhengwu",
+            "inspected_on": "2026-05-12",
+            "mode": "scheduled",
+            "finding": "自己给自己",
+            "deduction": 0,
+        },
+        headers=factory.headers("zhengwu", Role.unit, "zhengwu"),
+    )
+    assert denied.status_code == 403
+
+
+async def test_latest_rating_version_counts_whatever_the_arrival_order(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    newer = events.envelope(
+        "rating.submitted",
+        "shuiwu",
+        SEPT,
+        {
+            "window": "2026-Q3",
+            "task_number": 4,
+            "rater_unit": "shichang",
+            "score": 90,
+            "scale_max": 100,
+            "version": 2,
+        },
+    )
+    older = events.envelope(
+        "rating.submitted",
+        "shuiwu",
+        SEPT,
+        {
+            "window": "2026-Q3",
+            "task_number": 4,
+            "rater_unit": "shichang",
+            "score": 50,
+            "scale_max": 100,
+            "version": 1,
+        },
+    )
+    await events.post(newer)
+    await events.post(older)
+    score = await _score(evaluation_client, factory, "shuiwu")
+    assert _component(score, "lead_rating")["points"] == 13.5  # 15 × 0.9
+
+
+async def test_score_change_is_published_to_stream_subscribers(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    app = evaluation_client._transport.app  # type: ignore[attr-defined]
+    queue = app.state.broadcaster.subscribe()
+    await events.send("milestone.lagging", "shichang", JUNE, {"severity": "lagging"})
+    messages = [queue.get_nowait() for _ in range(queue.qsize())]
+    assert {(m["unit_code"], m["period"]) for m in messages} >= {
+        ("shichang", "2026"),
+        ("shichang", "2026-06"),
+        ("shichang", "2026-Q2"),
+        ("shichang", "2026-H1"),
+    }
+    assert all(m["total"] == 99 for m in messages)
