@@ -74,3 +74,28 @@ async def test_survey_bottom_five_twice_in_a_row_is_flagged(
     )
     flagged = {i["unit_code"] for i in ranking.json()["items"] if i["survey_accountability"]}
     assert flagged == {"bumen0", "bumen1"}
+
+
+async def test_ranking_exports_as_xlsx_with_the_same_order(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    for code in ("qa", "qb"):
+        await factory.unit(code, UnitKind.district, name=f"{code}区人民政府")
+    await events.send(
+        "milestone.lagging", "qa", datetime(2026, 3, 3, tzinfo=UTC), {"severity": "lagging"}
+    )
+    response = await evaluation_client.get(
+        "/api/evaluation/v1/rankings/export",
+        params={"period": "2026", "kind": "district"},
+        headers=factory.headers(*OFFICE),
+    )
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[1], r[3]) for r in rows] == [(1, "qb", 80), (2, "qa", 79)]

@@ -4,8 +4,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.evaluation.score import service
@@ -16,6 +17,8 @@ from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/evaluation/v1", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -66,6 +69,29 @@ async def rankings(
     kind: Annotated[str, Query(pattern="^(unit|district)$")] = "district",
 ) -> Ranking:
     return await service.rankings(session, programme, service.period_or_422(period), kind)
+
+
+@router.get(
+    "/rankings/export",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "排名表 (.xlsx)"}},
+    summary="Ranking as an xlsx sheet (the year-end results list when period is a year)",
+)
+async def export_rankings(
+    principal: Authenticated,
+    session: Session,
+    programme: Programme = "2026",
+    period: PeriodQuery = "2026",
+    kind: Annotated[str, Query(pattern="^(unit|district)$")] = "district",
+) -> Response:
+    ranking = await service.rankings(session, programme, service.period_or_422(period), kind)
+    content = await asyncio.to_thread(service.ranking_xlsx, ranking)
+    filename = f"{programme}年{period}{'区县' if kind == 'district' else '单位'}排名.xlsx"
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
 
 
 @router.post(

@@ -286,3 +286,61 @@ async def survey_accountability(
         ]
         flagged |= bottom[0] & bottom[1]
     return flagged
+
+
+def ranking_xlsx(ranking: Ranking) -> bytes:
+    """The ranking as one sheet, the way the office circulates it (blocking: run in a thread)."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "排名"
+    kind = "区县" if ranking.kind == "district" else "市直单位"
+    sheet.append([f"{ranking.programme}年营商环境评价{kind}排名（{ranking.period}）"])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=9)
+    header = [
+        "名次",
+        "单位代码",
+        "单位名称",
+        "得分",
+        "满分",
+        "等次",
+        "上期名次",
+        "名次变化",
+        "备注",
+    ]
+    sheet.append(header)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for item in ranking.items:
+        notes = []
+        if item.top:
+            notes.append("通报表扬")
+        if item.bottom:
+            notes.append("通报批评")
+        if item.survey_accountability:
+            notes.append("万企评机关连续末位，启动问责")
+        sheet.append(
+            [
+                item.rank,
+                item.unit_code,
+                item.unit_name,
+                round(item.total, 2),
+                item.max_total,
+                item.grade,
+                item.previous_rank,
+                item.rank_change,
+                "；".join(notes),
+            ]
+        )
+    for column, width in zip("ABCDEFGHI", (6, 14, 34, 8, 8, 8, 10, 10, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
