@@ -135,8 +135,15 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            for row in rows:
-                error = await self._post(row)
+            # Consumers are idempotent and order-independent, so a batch goes out in parallel.
+            limit = asyncio.Semaphore(self._settings.outbox_concurrency)
+
+            async def post(row: OutboxEvent) -> str | None:
+                async with limit:
+                    return await self._post(row)
+
+            errors = await asyncio.gather(*(post(row) for row in rows))
+            for row, error in zip(rows, errors, strict=True):
                 if error is None:
                     row.delivered_at = datetime.now(UTC)
                     row.last_error = None

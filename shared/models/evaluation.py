@@ -95,12 +95,24 @@ class ScoreEntry(Base):
     event_type: Mapped[str] = mapped_column(String(64))
 
 
+HOTLINE_COUNTER_COLUMNS = (
+    "orders",
+    "responded",
+    "responded_in_time",
+    "visited",
+    "resolved",
+    "satisfied",
+    "overdue",
+    "closed",
+)
+
+
 class UnitCounter(Base):
-    """Per unit and day counters for ratio-type components (hotline rates …)."""
+    """Per unit and day hotline counters (one wide row, so a year is ~20k rows, not 100k+)."""
 
     __tablename__ = "unit_counters"
     __table_args__ = (
-        UniqueConstraint("programme", "unit_code", "day", "name"),
+        UniqueConstraint("programme", "unit_code", "day"),
         {"schema": EVALUATION},
     )
 
@@ -108,8 +120,14 @@ class UnitCounter(Base):
     programme: Mapped[str] = mapped_column(String(32))
     unit_code: Mapped[str] = mapped_column(String(32))
     day: Mapped[date] = mapped_column(Date)
-    name: Mapped[str] = mapped_column(String(48))
-    value: Mapped[float] = mapped_column(Float)
+    orders: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    responded: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    responded_in_time: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    visited: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    resolved: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    overdue: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    closed: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
 class LatestRating(Base):

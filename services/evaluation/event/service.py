@@ -29,7 +29,9 @@ async def consume(
     await FactRepository(session).insert(event)
     changes = await scoring.consume(session, event)
     if broadcaster is not None and changes:
-        messages = [asdict(c) for c in changes]
+        messages = [
+            {**asdict(c), "event_id": str(event.id), "event_type": event.type} for c in changes
+        ]
 
         def publish() -> None:
             for message in messages:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.event.repository import FactRepository
 from services.evaluation.inputs.schemas import ExternalRankIn, InspectionIn, SurveyIn
 from services.evaluation.scoring import service as scoring
-from services.evaluation.scoring.periods import business_day, parse_period, periods_containing
+from services.evaluation.scoring.periods import business_day, parse_period
 from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
 from shared.auth import Principal
@@ -166,7 +166,7 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     programme = scoring.programme_of(envelope.programme, day)
     book = await scoring.rule_book(session, programme)
     touched = await scoring.apply_effects(session, book, envelope)
-    await scoring.refresh_scores(session, book, programme, touched, periods_containing(day))
+    await scoring.refresh_scores(session, book, programme, touched.units, touched.periods())
     await audit.record(
         session,
         actor=principal,

@@ -11,6 +11,7 @@ seed 004_1871f105e1d7927d.txt (the hotline's response, resolution and satisfacti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from services.evaluation.rule_set.schemas import (
@@ -259,3 +260,53 @@ def score_unit(rules: RuleSetBody, unit_kind: str, inputs: UnitInputs) -> UnitSc
             max_total, max_total, "优秀", components, f"国评/省评指标领先：{indicators}"
         )
     return UnitScore(total, max_total, grade_of(rules, total, max_total), components, None)
+
+
+@dataclass
+class DailyInputs:
+    """Score inputs per unit and day for a date range, as loaded from the database."""
+
+    ledger: list[tuple[str, date, str, float]] = field(default_factory=list)
+    counters: list[tuple[str, date, tuple[float, ...]]] = field(default_factory=list)
+    ratings: list[tuple[str, date, float, float]] = field(default_factory=list)
+    # (unit, half-year period id, score, day the result was recorded)
+    surveys: list[tuple[str, str, float, date]] = field(default_factory=list)
+    # (lead unit, year, indicator, national rank, provincial rank, day recorded)
+    external: list[tuple[str, int, str, int | None, int | None, date]] = field(default_factory=list)
+
+    def for_period(
+        self, units: list[str], start: date, end: date, rules: RuleSetBody
+    ) -> dict[str, UnitInputs]:
+        """Sum a period's inputs for every unit (end is the period end or the as-of date)."""
+        from services.evaluation.scoring.periods import parse_period
+
+        result = {u: UnitInputs() for u in units}
+        for unit, day, component, points in self.ledger:
+            if unit in result and start <= day <= end:
+                ledger = result[unit].ledger
+                ledger[component] = ledger.get(component, 0.0) + points
+        for unit, day, values in self.counters:
+            if unit in result and start <= day <= end:
+                counters = result[unit].counters
+                for name, value in zip(HOTLINE_COUNTERS, values, strict=True):
+                    counters[name] = counters.get(name, 0.0) + value
+        for unit, day, score, scale in self.ratings:
+            if unit in result and start <= day <= end:
+                result[unit].ratings.append((score, scale))
+        for unit, half, score, recorded in self.surveys:
+            period = parse_period(half)
+            if unit in result and recorded <= end and period.start <= end and period.end >= start:
+                result[unit].surveys.append(score)
+        national, provincial = rules.external_rank.national_top, rules.external_rank.provincial_top
+        for unit, year, indicator, n_rank, p_rank, recorded in self.external:
+            if (
+                unit in result
+                and year == start.year - 1
+                and recorded <= end
+                and (
+                    (n_rank is not None and n_rank <= national)
+                    or (p_rank is not None and p_rank <= provincial)
+                )
+            ):
+                result[unit].external_full_marks.append(indicator)
+        return result

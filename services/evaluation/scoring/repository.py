@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Select, and_, delete, func, select, text
+from sqlalchemy import and_, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.scoring.engine import UnitInputs
+from services.evaluation.scoring.engine import DailyInputs
 from shared.models import (
     ExternalRank,
     Fact,
@@ -23,6 +23,7 @@ from shared.models import (
     Unit,
     UnitCounter,
 )
+from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
 
 
 class ScoringRepository:
@@ -77,13 +78,16 @@ class ScoringRepository:
     async def add_counter(
         self, *, programme: str, unit_code: str, day: date, name: str, value: float
     ) -> None:
+        if name not in HOTLINE_COUNTER_COLUMNS:
+            raise ValueError(f"unknown hotline counter {name!r}")
         stmt = insert(UnitCounter).values(
-            programme=programme, unit_code=unit_code, day=day, name=name, value=value
+            programme=programme, unit_code=unit_code, day=day, **{name: int(value)}
         )
+        column = getattr(UnitCounter, name)
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["programme", "unit_code", "day", "name"],
-                set_={"value": UnitCounter.value + stmt.excluded.value},
+                index_elements=["programme", "unit_code", "day"],
+                set_={name: column + stmt.excluded[name]},
             )
         )
 
@@ -115,153 +119,175 @@ class ScoringRepository:
         )
 
     # --- aggregates --------------------------------------------------------------------------
-    async def inputs(
+    async def daily_inputs(
         self, programme: str, units: Sequence[str], start: date, end: date
-    ) -> dict[str, UnitInputs]:
-        result = {u: UnitInputs() for u in units}
+    ) -> DailyInputs:
+        """Everything scores depend on between two dates, per unit and day, in five queries;
+        any period inside the range is then summed up in memory."""
+        daily = DailyInputs()
+        day_of_fact = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
         ledger = await self.session.execute(
-            select(ScoreEntry.unit_code, ScoreEntry.component, func.sum(ScoreEntry.points))
+            select(
+                ScoreEntry.unit_code,
+                ScoreEntry.day,
+                ScoreEntry.component,
+                func.sum(ScoreEntry.points),
+            )
             .where(
                 ScoreEntry.programme == programme,
                 ScoreEntry.unit_code.in_(units),
                 ScoreEntry.day.between(start, end),
             )
-            .group_by(ScoreEntry.unit_code, ScoreEntry.component)
+            .group_by(ScoreEntry.unit_code, ScoreEntry.day, ScoreEntry.component)
         )
-        for unit, component, points in ledger.all():
-            result[unit].ledger[component] = float(points)
+        daily.ledger = [(u, d, c, float(p)) for u, d, c, p in ledger.all()]
+        columns = [getattr(UnitCounter, c) for c in HOTLINE_COUNTER_COLUMNS]
         counters = await self.session.execute(
-            select(UnitCounter.unit_code, UnitCounter.name, func.sum(UnitCounter.value))
-            .where(
+            select(UnitCounter.unit_code, UnitCounter.day, *columns).where(
                 UnitCounter.programme == programme,
                 UnitCounter.unit_code.in_(units),
                 UnitCounter.day.between(start, end),
             )
-            .group_by(UnitCounter.unit_code, UnitCounter.name)
         )
-        for unit, name, value in counters.all():
-            result[unit].counters[name] = float(value)
+        daily.counters = [
+            (row[0], row[1], tuple(float(v) for v in row[2:])) for row in counters.all()
+        ]
         ratings = await self.session.execute(
-            select(LatestRating.rated_unit, LatestRating.score, LatestRating.scale_max).where(
+            select(
+                LatestRating.rated_unit,
+                LatestRating.day,
+                LatestRating.score,
+                LatestRating.scale_max,
+            ).where(
                 LatestRating.programme == programme,
                 LatestRating.rated_unit.in_(units),
                 LatestRating.day.between(start, end),
             )
         )
-        for unit, score, scale in ratings.all():
-            result[unit].ratings.append((float(score), float(scale)))
+        daily.ratings = [(u, d, float(sc), float(m)) for u, d, sc, m in ratings.all()]
         surveys = await self.session.execute(
-            select(SurveyResult.unit_code, SurveyResult.score, SurveyResult.period)
+            select(SurveyResult.unit_code, SurveyResult.period, SurveyResult.score, day_of_fact)
             .join(Fact, Fact.event_id == SurveyResult.event_id)
-            .where(
-                SurveyResult.programme == programme,
-                SurveyResult.unit_code.in_(units),
-                func.date(func.timezone("Asia/Shanghai", Fact.occurred_at)) <= end,
-            )
+            .where(SurveyResult.unit_code.in_(units), day_of_fact <= end)
         )
-        from services.evaluation.scoring.periods import parse_period
-
-        for unit, score, period in surveys.all():
-            half = parse_period(period)
-            if half.start <= end and half.end >= start:
-                result[unit].surveys.append(float(score))
-        return result
-
-    async def external_full_marks(
-        self, programme: str, year: int, end: date, national_top: int, provincial_top: int
-    ) -> dict[str, list[str]]:
-        rows = await self.session.execute(
-            select(ExternalRank.lead_unit, ExternalRank.indicator)
+        daily.surveys = [(u, per, float(sc), d) for u, per, sc, d in surveys.all()]
+        ranks = await self.session.execute(
+            select(
+                ExternalRank.lead_unit,
+                ExternalRank.year,
+                ExternalRank.indicator,
+                ExternalRank.national_rank,
+                ExternalRank.provincial_rank,
+                day_of_fact,
+            )
             .join(Fact, Fact.event_id == ExternalRank.event_id)
             .where(
                 ExternalRank.programme == programme,
-                ExternalRank.year == year,
-                func.date(func.timezone("Asia/Shanghai", Fact.occurred_at)) <= end,
-                (ExternalRank.national_rank <= national_top)
-                | (ExternalRank.provincial_rank <= provincial_top),
+                ExternalRank.lead_unit.in_(units),
+                day_of_fact <= end,
             )
             .order_by(ExternalRank.indicator)
         )
-        found: dict[str, list[str]] = {}
-        for unit, indicator in rows.all():
-            found.setdefault(unit, []).append(indicator)
-        return found
+        daily.external = [(u, y, i, n, pr, d) for u, y, i, n, pr, d in ranks.all()]
+        return daily
 
-    async def upsert_score(self, **values: object) -> None:
-        stmt = insert(Score).values(**values)
+    async def upsert_scores(self, rows: list[dict[str, object]]) -> None:
+        if not rows:
+            return
+        stmt = insert(Score).values(rows)
+        keep = ("programme", "period", "unit_code")
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["programme", "period", "unit_code"],
-                set_={
-                    k: stmt.excluded[k]
-                    for k in values
-                    if k not in ("programme", "period", "unit_code")
-                }
+                index_elements=list(keep),
+                set_={k: stmt.excluded[k] for k in rows[0] if k not in keep}
                 | {"updated_at": func.now()},
             )
         )
-
-    def scores_statement(self, programme: str, period: str) -> Select[Score]:
-        return select(Score).where(Score.programme == programme, Score.period == period)
 
     async def clear_derived(self, programme: str) -> None:
         for model in (ScoreEntry, UnitCounter, LatestRating, Score):
             await self.session.execute(delete(model).where(model.programme == programme))
 
     async def bulk_hotline_counters(self, programme: str) -> None:
-        """Rebuild hotline counters from facts in one statement (mirrors engine.hotline_counters;
+        """Rebuild hotline counters from facts in one pass (mirrors engine.hotline_counters;
         the property test holds the two to the same result)."""
-        await self.session.execute(
+        year = int(programme[:4]) if programme[:4].isdigit() else 0
+        # A batch job over a year of facts: let the aggregation hash in memory, not spill.
+        await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
+        result = await self.session.execute(
             text(
                 """
                 WITH f AS (
-                    SELECT type, data, unit_code,
-                           (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day
-                    FROM evaluation.facts
+                    SELECT type, unit_code,
+                           (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+                           data->>'district_code' AS district,
+                           data->>'within_limit' IN ('true', '1') AS in_time,
+                           data->>'resolved' IN ('true', '1') AS resolved,
+                           data->>'satisfaction' IN ('satisfied', 'basically_satisfied')
+                               AS satisfied
+                    FROM evaluation.facts AS facts
                     WHERE type LIKE 'work_order.%'
-                      AND coalesce(
-                          programme, to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY')
-                      ) = :programme
-                      AND event_id NOT IN (
-                          SELECT event_id FROM evaluation.parked_events
-                          WHERE replayed_at IS NULL
-                      )
+                      AND (programme = :programme OR (
+                          programme IS NULL
+                          AND occurred_at >= make_timestamptz(:year, 1, 1, 0, 0, 0,
+                                                              'Asia/Shanghai')
+                          AND occurred_at < make_timestamptz(:year + 1, 1, 1, 0, 0, 0,
+                                                             'Asia/Shanghai')))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM evaluation.parked_events AS p
+                          WHERE p.event_id = facts.event_id AND p.replayed_at IS NULL)
                 ),
-                units AS (
-                    SELECT type, data, day, unit_code AS unit FROM f WHERE unit_code IS NOT NULL
-                    UNION ALL
-                    SELECT type, data, day, data->>'district_code' FROM f
-                    WHERE coalesce(data->>'district_code', '') <> ''
-                      AND data->>'district_code' IS DISTINCT FROM unit_code
+                -- One scan: each order counts for its handling unit and (if different) its
+                -- district; GROUPING SETS avoids materialising the facts twice.
+                sets AS (
+                    SELECT coalesce(unit_code, district_key) AS unit, day,
+                        count(*) FILTER (WHERE type = 'work_order.created') AS orders,
+                        count(*) FILTER (WHERE type = 'work_order.responded') AS responded,
+                        count(*) FILTER (WHERE type = 'work_order.responded' AND in_time)
+                            AS responded_in_time,
+                        count(*) FILTER (WHERE type = 'work_order.visited') AS visited,
+                        count(*) FILTER (WHERE type = 'work_order.visited' AND resolved)
+                            AS resolved,
+                        count(*) FILTER (WHERE type = 'work_order.visited' AND satisfied)
+                            AS satisfied,
+                        count(*) FILTER (WHERE type = 'work_order.overdue') AS overdue,
+                        count(*) FILTER (WHERE type = 'work_order.closed') AS closed
+                    FROM (
+                        SELECT *, CASE WHEN coalesce(district, '') <> ''
+                                        AND district IS DISTINCT FROM unit_code
+                                       THEN district END AS district_key
+                        FROM f
+                    ) AS keyed
+                    GROUP BY GROUPING SETS ((unit_code, day), (district_key, day))
+                    HAVING coalesce(unit_code, district_key) IS NOT NULL
                 ),
-                named AS (
-                    SELECT unit, day, 'orders' AS name FROM units WHERE type = 'work_order.created'
-                    UNION ALL SELECT unit, day, 'responded' FROM units
-                        WHERE type = 'work_order.responded'
-                    UNION ALL SELECT unit, day, 'responded_in_time' FROM units
-                        WHERE type = 'work_order.responded'
-                          AND (data->>'within_limit') IN ('true', '1')
-                    UNION ALL SELECT unit, day, 'visited' FROM units
-                        WHERE type = 'work_order.visited'
-                    UNION ALL SELECT unit, day, 'resolved' FROM units
-                        WHERE type = 'work_order.visited'
-                          AND (data->>'resolved') IN ('true', '1')
-                    UNION ALL SELECT unit, day, 'satisfied' FROM units
-                        WHERE type = 'work_order.visited'
-                          AND data->>'satisfaction' IN ('satisfied', 'basically_satisfied')
-                    UNION ALL SELECT unit, day, 'overdue' FROM units
-                        WHERE type = 'work_order.overdue'
-                    UNION ALL SELECT unit, day, 'closed' FROM units
-                        WHERE type = 'work_order.closed'
+                agg AS (
+                    SELECT unit, day, sum(orders) AS orders, sum(responded) AS responded,
+                        sum(responded_in_time) AS responded_in_time, sum(visited) AS visited,
+                        sum(resolved) AS resolved, sum(satisfied) AS satisfied,
+                        sum(overdue) AS overdue, sum(closed) AS closed
+                    FROM sets
+                    WHERE unit IN (SELECT code FROM platform.units)
+                    GROUP BY unit, day
                 )
-                INSERT INTO evaluation.unit_counters (programme, unit_code, day, name, value)
-                SELECT :programme, unit, day, name, count(*) FROM named
-                WHERE unit IN (SELECT code FROM platform.units)
-                GROUP BY unit, day, name
+                SELECT * FROM agg
                 """
             ),
-            {"programme": programme},
+            {"programme": programme, "year": year},
         )
+        # A plain SELECT can scan in parallel (INSERT … SELECT cannot); the ~20k rows go back
+        # in a few multi-row inserts.
+        rows = [
+            {
+                "programme": programme,
+                "unit_code": r[0],
+                "day": r[1],
+                **{c: int(v) for c, v in zip(HOTLINE_COUNTER_COLUMNS, r[2:], strict=True)},
+            }
+            for r in result.all()
+        ]
+        for chunk in range(0, len(rows), 5000):
+            await self.session.execute(insert(UnitCounter), rows[chunk : chunk + 5000])
 
     async def non_hotline_facts(self, programme: str) -> Sequence[Fact]:
         stmt = (

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from shared.models import (
     Fact,
     Inspection,
     InspectionMode,
+    LatestRating,
     ParkedEvent,
     RuleSet,
     RuleSetStatus,
@@ -151,16 +152,49 @@ async def _store_office_input(session: AsyncSession, programme: str, event: Even
         )
 
 
+@dataclass
+class Touched:
+    """Whose scores a fact moves, and in which periods."""
+
+    units: set[str] = field(default_factory=set)
+    days: set[date] = field(default_factory=set)
+    # An external rank applies to every period of the year ending on or after it was recorded.
+    from_day_on: date | None = None
+
+    def periods(self) -> list[Period]:
+        found = {p.id: p for day in self.days for p in periods_containing(day)}
+        if self.from_day_on is not None:
+            year = self.from_day_on.year
+            for month in range(1, 13):
+                for kind in ("month", "quarter", "half", "year"):
+                    period = period_containing(date(year, month, 1), kind)
+                    if period.end >= self.from_day_on:
+                        found[period.id] = period
+        return list(found.values())
+
+
 async def apply_effects(
     session: AsyncSession, book: RuleBook, event: EventEnvelope, *, counters: bool = True
-) -> set[str]:
-    """Write what one fact does; returns the units whose scores it moves."""
+) -> Touched:
+    """Write what one fact does; returns whose scores it moves and in which periods."""
     repo = ScoringRepository(session)
     day = business_day(event.occurred_at)
     programme = programme_of(event.programme, day)
     _version, rules = book.at(day)
+    touched = Touched(days={day})
+    if event.unit_code:
+        touched.units.add(event.unit_code)
+    if event.type == "external_rank.recorded":
+        previous = await session.scalar(
+            select(ExternalRank.lead_unit).where(
+                ExternalRank.programme == programme,
+                ExternalRank.year == int(event.data["year"]),
+                ExternalRank.indicator == str(event.data["indicator"]),
+            )
+        )
+        touched.units |= {previous} if previous else set()
+        touched.from_day_on = day
     await _store_office_input(session, programme, event)
-    touched = {event.unit_code} if event.unit_code else set()
     for effect in engine.effects(event.type, event.unit_code or "", event.data, rules):
         if isinstance(effect, engine.LedgerEffect):
             await repo.add_entry(
@@ -184,6 +218,17 @@ async def apply_effects(
                 value=effect.value,
             )
         else:
+            # A newer version may move the rating to another day: refresh the old day's periods.
+            previous_day = await session.scalar(
+                select(LatestRating.day).where(
+                    LatestRating.programme == programme,
+                    LatestRating.window == effect.window,
+                    LatestRating.task_number == effect.task_number,
+                    LatestRating.rated_unit == effect.rated_unit,
+                )
+            )
+            if previous_day is not None:
+                touched.days.add(previous_day)
             await repo.put_rating(
                 programme=programme,
                 day=day,
@@ -196,7 +241,7 @@ async def apply_effects(
                 scale_max=effect.scale_max,
                 version=effect.version,
             )
-        touched.add(
+        touched.units.add(
             effect.unit_code if not isinstance(effect, engine.RatingEffect) else effect.rated_unit
         )
     return touched
@@ -210,29 +255,27 @@ async def compute_scores(
     period: Period,
     *,
     as_of: date | None = None,
+    daily: engine.DailyInputs | None = None,
+    kinds: dict[str, str] | None = None,
 ) -> dict[str, tuple[str, engine.UnitScore, int]]:
-    """unit code → (kind, score, rule-set version) for one period as of a date (default: end)."""
+    """unit code → (kind, score, rule-set version) for one period as of a date (default: end).
+
+    `daily` (inputs already loaded for a range covering the period) lets a caller score many
+    periods from one load, as the full recompute does."""
     repo = ScoringRepository(session)
-    kinds = await repo.unit_kinds(units)
-    codes = sorted(kinds)
+    kinds = kinds if kinds is not None else await repo.unit_kinds(units)
+    codes = sorted(c for c in units if c in kinds)
     if not codes:
         return {}
     end = min(period.end, as_of) if as_of else period.end
     version, rules = book.at(end)
-    inputs = await repo.inputs(programme, codes, period.start, end)
-    full = await repo.external_full_marks(
-        programme,
-        period.start.year - 1,
-        end,
-        rules.external_rank.national_top,
-        rules.external_rank.provincial_top,
-    )
-    result = {}
-    for code in codes:
-        unit_inputs = inputs[code]
-        unit_inputs.external_full_marks = full.get(code, [])
-        result[code] = (kinds[code], engine.score_unit(rules, kinds[code], unit_inputs), version)
-    return result
+    if daily is None:
+        daily = await repo.daily_inputs(programme, codes, period.start, end)
+    inputs = daily.for_period(codes, period.start, end, rules)
+    return {
+        code: (kinds[code], engine.score_unit(rules, kinds[code], inputs[code]), version)
+        for code in codes
+    }
 
 
 def components_json(score: engine.UnitScore) -> list[dict[str, object]]:
@@ -247,6 +290,25 @@ def components_json(score: engine.UnitScore) -> list[dict[str, object]]:
     return items
 
 
+def score_rows(
+    programme: str, period: Period, computed: dict[str, tuple[str, engine.UnitScore, int]]
+) -> list[dict[str, object]]:
+    return [
+        {
+            "programme": programme,
+            "period": period.id,
+            "unit_code": code,
+            "unit_kind": kind,
+            "total": score.total,
+            "max_total": score.max_total,
+            "grade": score.grade,
+            "components": components_json(score),
+            "rule_set_version": version,
+        }
+        for code, (kind, score, version) in computed.items()
+    ]
+
+
 async def refresh_scores(
     session: AsyncSession,
     book: RuleBook,
@@ -255,23 +317,27 @@ async def refresh_scores(
     periods: Iterable[Period],
 ) -> list[ScoreChange]:
     repo = ScoringRepository(session)
-    unit_list = list(units)
+    unit_list = sorted(set(units))
+    period_list = sorted(periods, key=lambda p: p.id)
+    if not unit_list or not period_list:
+        return []
+    kinds = await repo.unit_kinds(unit_list)
+    # One load covering every period, then each period is summed in memory.
+    daily = await repo.daily_inputs(
+        programme, unit_list, min(p.start for p in period_list), max(p.end for p in period_list)
+    )
     changes: list[ScoreChange] = []
-    for period in periods:
-        computed = await compute_scores(session, book, programme, unit_list, period)
-        for code, (kind, score, version) in computed.items():
-            await repo.upsert_score(
-                programme=programme,
-                period=period.id,
-                unit_code=code,
-                unit_kind=kind,
-                total=score.total,
-                max_total=score.max_total,
-                grade=score.grade,
-                components=components_json(score),
-                rule_set_version=version,
-            )
-            changes.append(ScoreChange(programme, period.id, code, score.total, score.grade))
+    rows: list[dict[str, object]] = []
+    for period in period_list:
+        computed = await compute_scores(
+            session, book, programme, unit_list, period, daily=daily, kinds=kinds
+        )
+        rows.extend(score_rows(programme, period, computed))
+        changes.extend(
+            ScoreChange(programme, period.id, code, score.total, score.grade)
+            for code, (_, score, _v) in computed.items()
+        )
+    await repo.upsert_scores(rows)
     return changes
 
 
@@ -289,9 +355,17 @@ async def consume(session: AsyncSession, event: EventEnvelope) -> list[ScoreChan
     if not event.unit_code or unknown:
         await _park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
         return []
+    # Serialise events per unit: a score is computed from what this transaction sees, so two
+    # concurrent events for the same unit must not both compute it from a partial view.
+    subject = event.data.get("unit")
+    for code in sorted(named | ({subject} if isinstance(subject, str) and subject else set())):
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('evaluation.unit:' || :code))"),
+            {"code": code},
+        )
     book = await rule_book(session, programme)
     touched = await apply_effects(session, book, event)
-    return await refresh_scores(session, book, programme, touched, periods_containing(day))
+    return await refresh_scores(session, book, programme, touched.units, touched.periods())
 
 
 async def recompute(
@@ -324,10 +398,18 @@ async def recompute(
         for month in range(1, 13)
     ]
     unique = list({p.id: p for p in periods}.values())
+    # One load for the whole year, then every period is summed in memory.
+    daily = await repo.daily_inputs(programme, sorted(kinds), date(year, 1, 1), date(year, 12, 31))
+    rows: list[dict[str, object]] = []
     for index, period in enumerate(unique, start=1):
-        await refresh_scores(session, book, programme, kinds, [period])
+        computed = await compute_scores(
+            session, book, programme, kinds, period, daily=daily, kinds=kinds
+        )
+        rows.extend(score_rows(programme, period, computed))
         if progress:
             progress("scores", index, len(unique))
+    for chunk in range(0, len(rows), 1000):
+        await repo.upsert_scores(rows[chunk : chunk + 1000])
     return len(facts)
 
 
