@@ -142,7 +142,9 @@ async def current_principal(
 ) -> Principal:
     if not token:
         raise Unauthorized("请先登录")
-    principal = decode_token(get_settings(), token)
+    # The app's own settings (tests and tools build apps with settings of their own).
+    settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
+    principal = decode_token(settings, token)
     request.state.principal = principal
     return principal
 

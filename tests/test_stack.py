@@ -3,16 +3,19 @@ between them, the outbox relay delivering over the network, and Ctrl-C stopping 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from shared.settings import REPO_ROOT
@@ -58,8 +61,16 @@ def stack(worker_id_name: str, tmp_path: Path) -> Iterator[tuple[subprocess.Pope
         yield process, name
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+            # honcho puts each child in a session of its own: end the whole tree.
+            tree = psutil.Process(process.pid).children(recursive=True)
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            for child in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
         log.close()
         cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -99,14 +110,41 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
     )
     assert stream_probe.status_code == 200
 
-    # An event committed to reform_tasks' outbox reaches evaluation over real HTTP.
+    # The demo's simulated year reached evaluation through the outbox: live scores exist.
+    evaluation = f"http://127.0.0.1:{PORTS['evaluation']}"
+    deadline = time.monotonic() + 60
+    scores: list[dict[str, object]] = []
+    while time.monotonic() < deadline and len(scores) < 49:
+        scores = httpx.get(
+            f"{evaluation}/api/evaluation/v1/scores", params={"period": "2026"}, headers=headers
+        ).json()["items"]
+        time.sleep(0.5)
+    assert len(scores) == 49
+    assert any(float(str(s["total"])) < float(str(s["max_total"])) for s in scores)
+
+    # An event committed to reform_tasks' outbox reaches evaluation over real HTTP, and the
+    # score change is pushed on the SSE stream.
     cluster = pg.test_cluster()
     event_id = uuid.uuid4()
+    received: list[str] = []
+
+    def listen() -> None:
+        with httpx.stream(
+            "GET", f"{evaluation}/api/evaluation/v1/stream", headers=headers, timeout=20
+        ) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:") and str(event_id) in line:
+                    received.append(line)
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    time.sleep(0.5)
     cluster.psql(
         "INSERT INTO platform.outbox (id, type, occurred_at, programme, unit_code, data, "
         "producer, consumer) VALUES "
         f"('{event_id}', 'task.closed_out', now(), '2026', 'shichang', "
-        "'{\"task_number\": 1}', 'reform_tasks', 'evaluation')",
+        "'{\"task_number\": 1, \"on_time\": false}', 'reform_tasks', 'evaluation')",
         database,
     )
     deadline = time.monotonic() + 15
@@ -121,6 +159,9 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
         f"SELECT delivered_at IS NOT NULL FROM platform.outbox WHERE id = '{event_id}'", database
     ).strip()
     assert delivered == "t"
+    listener.join(10)
+    assert received, "no score.changed for the event on the SSE stream"
+    assert '"unit_code":"shichang"' in received[0].replace(" ", "")
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
     assert process.wait(30) is not None

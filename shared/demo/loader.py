@@ -24,9 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import outbox
 from shared.auth import hash_password
+from shared.context import current_service
 from shared.models import (
     Domain,
+    LaggingLevel,
     Milestone,
     MilestoneState,
     Programme,
@@ -280,9 +283,89 @@ async def _ensure_tasks(
         if all(m.state is MilestoneState.closed_out for m in milestones):
             task.status = TaskStatus.closed_out
             task.closed_out_on = max(m.completed_on for m in milestones if m.completed_on)
+        await _announce(session, programme, task, milestones, row, as_of)
         report.tasks += 1
         report.milestones += len(milestones)
     await session.flush()
+
+
+async def _announce(
+    session: AsyncSession,
+    programme: Programme,
+    task: Task,
+    milestones: list[Milestone],
+    row: dict[str, Any],
+    as_of: date,
+) -> None:
+    """Tell evaluation what the simulated year did, through the outbox like reform_tasks would:
+    close-outs of milestones and tasks, and milestones lagging as of the demo date."""
+    lead, responsible = row["lead_unit"], row["responsible_units"]
+    lagging_after = int(programme.settings.get("lagging_after_days", 0))
+    serious_after = int(programme.settings.get("seriously_lagging_after_days", 30))
+    token = current_service.set("reform_tasks")
+    try:
+        for m in milestones:
+            common = {
+                "task_number": task.number,
+                "milestone": m.ordinal,
+                "title": m.title,
+                "planned_date": m.planned_date,
+                "baseline_date": m.baseline_date,
+                "lead_unit": lead,
+                "responsible_units": responsible,
+            }
+            if m.state is MilestoneState.closed_out and m.completed_on is not None:
+                late = max(0, (m.completed_on - m.planned_date).days)
+                await outbox.enqueue(
+                    session,
+                    "milestone.completed",
+                    {
+                        **common,
+                        "completed_on": m.completed_on,
+                        "on_time": late == 0,
+                        "days_late": late,
+                    },
+                    programme=programme.code,
+                    unit_code=lead,
+                    occurred_at=_at_shanghai(m.completed_on, 17),
+                )
+            elif m.completed_on is None:
+                late = (as_of - m.planned_date).days
+                severity = (
+                    LaggingLevel.seriously_lagging
+                    if late > serious_after
+                    else LaggingLevel.lagging
+                    if late > lagging_after
+                    else None
+                )
+                if severity is None:
+                    continue
+                m.lagging_level = severity.value
+                await outbox.enqueue(
+                    session,
+                    "milestone.lagging",
+                    {**common, "severity": severity.value, "days_late": late},
+                    programme=programme.code,
+                    unit_code=lead,
+                    occurred_at=_at_shanghai(as_of, 9),
+                )
+        if task.status is TaskStatus.closed_out and task.closed_out_on is not None:
+            await outbox.enqueue(
+                session,
+                "task.closed_out",
+                {
+                    "task_number": task.number,
+                    "lead_unit": lead,
+                    "deadline": task.deadline,
+                    "closed_out_on": task.closed_out_on,
+                    "on_time": task.closed_out_on <= task.deadline,
+                },
+                programme=programme.code,
+                unit_code=lead,
+                occurred_at=_at_shanghai(task.closed_out_on, 18),
+            )
+    finally:
+        current_service.reset(token)
 
 
 async def load(session: AsyncSession, *, password: str, as_of: date | None = None) -> LoadReport:

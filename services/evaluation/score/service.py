@@ -64,7 +64,7 @@ async def list_scores(
     names = await repo.unit_names()
     if as_of is None:
         rows = await repo.live(programme, period.id, kind)
-        return [
+        live = [
             ScoreOut(
                 unit_code=r.unit_code,
                 unit_name=names.get(r.unit_code, r.unit_code),
@@ -81,13 +81,40 @@ async def list_scores(
             )
             for r in rows
         ]
+        # Units no fact has touched yet have no live row: they stand at full marks.
+        kinds = await ScoringRepository(session).unit_kinds()
+        have = {r.unit_code for r in rows}
+        missing = [
+            c
+            for c, k in kinds.items()
+            if c not in have and (kind is None or (k == "district") == (kind == "district"))
+        ]
+        book = await scoring.rule_book(session, programme)
+        computed = await scoring.compute_scores(
+            session, book, programme, missing, period, kinds=kinds
+        )
+        live.extend(_score_out(principal, names, period, computed))
+        return sorted(live, key=lambda s: (-s.total, s.unit_code))
     book = await scoring.rule_book(session, programme)
     kinds = await ScoringRepository(session).unit_kinds()
     wanted = [
         c for c, k in kinds.items() if kind is None or (k == "district") == (kind == "district")
     ]
-    computed = await scoring.compute_scores(session, book, programme, wanted, period, as_of=as_of)
-    items = [
+    computed = await scoring.compute_scores(
+        session, book, programme, wanted, period, as_of=as_of, kinds=kinds
+    )
+    return sorted(
+        _score_out(principal, names, period, computed), key=lambda s: (-s.total, s.unit_code)
+    )
+
+
+def _score_out(
+    principal: Principal,
+    names: dict[str, str],
+    period: Period,
+    computed: dict[str, tuple[str, Any, int]],
+) -> list[ScoreOut]:
+    return [
         ScoreOut(
             unit_code=code,
             unit_name=names.get(code, code),
@@ -105,7 +132,6 @@ async def list_scores(
         )
         for code, (unit_kind, score, version) in computed.items()
     ]
-    return sorted(items, key=lambda s: -s.total)
 
 
 def formula(component: Any, weight: float) -> str:
