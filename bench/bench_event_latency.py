@@ -102,7 +102,7 @@ async def run(rate: int, seconds: int) -> None:
 
         async def listen() -> None:
             async with (
-                httpx.AsyncClient(timeout=None) as client,
+                httpx.AsyncClient(timeout=httpx.Timeout(5, read=60)) as client,
                 client.stream(
                     "GET",
                     f"http://127.0.0.1:{EVALUATION_PORT}/api/evaluation/v1/stream",
@@ -140,7 +140,7 @@ async def run(rate: int, seconds: int) -> None:
             )
             sent[event_id] = time.perf_counter()
         deadline = time.perf_counter() + 15
-        while len(seen) < len(sent) and time.perf_counter() < deadline:
+        while len(seen) < len(sent) and time.perf_counter() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         listener.cancel()
         latencies = Timer()
@@ -149,7 +149,8 @@ async def run(rate: int, seconds: int) -> None:
                 latencies.add(seen[event_id] - at)
         achieved = len(sent) / (max(sent.values()) - start)
         print(
-            f"events sent={len(sent)} at {achieved:.0f}/s, score visible for {len(latencies.samples)}"
+            f"events sent={len(sent)} at {achieved:.0f}/s, "
+            f"score visible for {len(latencies.samples)}"
         )
         print(
             f"latency p50={latencies.p(0.5) * 1000:.0f} ms p95={latencies.p(0.95) * 1000:.0f} ms "
