@@ -38,7 +38,7 @@ from shared.settings import (
     get_settings,
 )
 
-console = Console()
+console = Console(width=100)
 app = typer.Typer(help="开发环境：一条命令启动整个平台", no_args_is_help=True)
 
 WEB_PORT = 8000
@@ -138,9 +138,10 @@ def print_banner(settings: Settings, web: bool) -> None:
         logins.add_row(username, display)
     logins.add_row(HOTLINE_USER[0], HOTLINE_USER[1])
     units = read_json("units.json")["units"]
-    codes = "、".join(u["code"] for u in units[:6])
-    logins.add_row(f"{codes} …", f"各单位联络员：用户名即单位代码（共 {len(units)} 个）")
+    logins.add_row("单位代码", f"各单位联络员（共 {len(units)} 个，用户名即单位代码）")
     console.print(logins)
+    sample = "、".join(u["code"] for u in units[:8])
+    console.print(f"单位账号示例：{sample} …（完整名单见 README）")
     console.print(f"Webhook 密钥 HOTLINE_WEBHOOK_SECRETS = {settings.hotline_webhook_secrets}")
     console.print(f"数据库：{settings.effective_database_url}")
     console.print("按 Ctrl-C 停止所有进程。")
