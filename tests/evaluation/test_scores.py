@@ -291,3 +291,73 @@ async def test_score_change_is_published_to_stream_subscribers(
         ("shichang", "2026-H1"),
     }
     assert all(m["total"] == 99 for m in messages)
+
+
+def _survey_xlsx(rows: list[tuple[object, ...]]) -> bytes:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["2026年上半年万企评机关结果"])
+    sheet.append(["考核期", "单位", "得分", "参评企业数"])
+    for row in rows:
+        sheet.append(list(row))
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_survey_import_is_all_or_nothing_with_row_and_column(
+    evaluation_client: httpx.AsyncClient, factory: Factory, city: dict[str, Any]
+) -> None:
+    office = factory.headers(*OFFICE)
+    bad = _survey_xlsx(
+        [
+            ("2026-H1", "zhengwu", 85, 300),
+            ("2026-H1", "不存在的局", 70, 10),
+            ("2026-H3", "shuiwu", 90, 100),
+        ]
+    )
+    response = await evaluation_client.post(
+        "/api/evaluation/v1/surveys/import",
+        params={"dry_run": "false"},
+        files={"file": ("survey.xlsx", bad)},
+        headers=office,
+    )
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["errors"]] == [
+        ["sheet", 4, "单位"],
+        ["sheet", 5, "考核期"],
+    ]
+    listed = await evaluation_client.get("/api/evaluation/v1/surveys", headers=office)
+    assert listed.json()["total"] == 0
+
+    good = _survey_xlsx([("2026-H1", "云岭市zhengwu局", 85, 300), ("2026-H1", "shuiwu", 72.5, 90)])
+    dry = await evaluation_client.post(
+        "/api/evaluation/v1/surveys/import", files={"file": ("s.xlsx", good)}, headers=office
+    )
+    assert dry.json() == {"rows": 2, "dry_run": True}
+    assert (await evaluation_client.get("/api/evaluation/v1/surveys", headers=office)).json()[
+        "total"
+    ] == 0
+    applied = await evaluation_client.post(
+        "/api/evaluation/v1/surveys/import",
+        params={"dry_run": "false"},
+        files={"file": ("s.xlsx", good)},
+        headers=office,
+    )
+    assert applied.json() == {"rows": 2, "dry_run": False}
+    listed = await evaluation_client.get("/api/evaluation/v1/surveys", headers=office)
+    assert {(s["unit_code"], s["score"]) for s in listed.json()["items"]} == {
+        ("zhengwu", 85),
+        ("shuiwu", 72.5),
+    }
+    garbage = await evaluation_client.post(
+        "/api/evaluation/v1/surveys/import",
+        files={"file": ("s.xlsx", b"not a zip")},
+        headers=office,
+    )
+    assert garbage.status_code == 422

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, File, UploadFile, status
 
 from services.evaluation.inputs import service
 from services.evaluation.inputs.schemas import (
@@ -9,13 +9,16 @@ from services.evaluation.inputs.schemas import (
     InspectionIn,
     InspectionOut,
     ParkedOut,
+    SurveyImportResult,
     SurveyIn,
     SurveyOut,
 )
 from shared.auth import Authenticated, OfficeRead, OfficeWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_RESPONSES, PayloadTooLarge
 from shared.pagination import Page
+
+MAX_UPLOAD = 5 * 1024 * 1024
 
 router = APIRouter(prefix="/api/evaluation/v1", tags=["inputs"], responses=PROBLEM_RESPONSES)
 
@@ -51,6 +54,24 @@ async def list_inspections(
 async def record_survey(body: SurveyIn, principal: OfficeWrite, session: Session) -> SurveyOut:
     await service.record_survey(session, principal, body)
     return SurveyOut(**body.model_dump())
+
+
+@router.post(
+    "/surveys/import",
+    response_model=SurveyImportResult,
+    summary="Import a half-year's survey results from xlsx (all or nothing)",
+)
+async def import_surveys(
+    principal: OfficeWrite,
+    session: Session,
+    file: UploadFile = File(..., description="考核期 | 单位 | 得分 | 参评企业数"),
+    dry_run: bool = True,
+) -> SurveyImportResult:
+    content = await file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise PayloadTooLarge("文件不能超过 5 MB")
+    rows = await service.import_surveys(session, principal, content, dry_run=dry_run)
+    return SurveyImportResult(rows=rows, dry_run=dry_run)
 
 
 @router.get("/surveys", response_model=Page[SurveyOut], summary="Enterprise survey results")

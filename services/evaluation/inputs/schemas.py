@@ -44,6 +44,11 @@ class SurveyOut(BaseModel):
     respondents: int
 
 
+class SurveyImportResult(BaseModel):
+    rows: int
+    dry_run: bool
+
+
 class ExternalRankIn(BaseModel):
     year: int = Field(ge=2015, le=2100)
     indicator: str = Field(min_length=2, max_length=64)
