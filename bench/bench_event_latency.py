@@ -95,7 +95,7 @@ async def run(rate: int, seconds: int) -> None:
     try:
         await _wait_ready(EVALUATION_PORT)
         await _wait_ready(TASKS_PORT)
-        settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(database_url=url)  # the same secrets the servers read
         token = issue_token(settings, username="bench", role=Role.office_admin, unit_code=None)
         sent: dict[str, float] = {}
         seen: dict[str, float] = {}
@@ -112,9 +112,10 @@ async def run(rate: int, seconds: int) -> None:
                 async for line in response.aiter_lines():
                     if line.startswith("data:"):
                         message = json.loads(line[5:])
-                        event_id = message.get("event_id")
-                        if event_id and event_id not in seen:
-                            seen[event_id] = time.perf_counter()
+                        now = time.perf_counter()
+                        for event_id in message.get("event_ids") or [message.get("event_id")]:
+                            if event_id and event_id not in seen:
+                                seen[event_id] = now
 
         listener = asyncio.create_task(listen())
         await asyncio.sleep(0.5)

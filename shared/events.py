@@ -25,6 +25,8 @@ EVENT_CONSUMERS: dict[str, str] = {
 }
 
 INTERNAL_EVENTS_PATH = "/internal/events"
+INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
+MAX_BATCH = 100
 
 
 class EventEnvelope(BaseModel):
@@ -39,3 +41,11 @@ class EventEnvelope(BaseModel):
 class EventAck(BaseModel):
     id: uuid.UUID
     duplicate: bool = Field(description="true when this event id had already been applied")
+
+
+class EventBatch(BaseModel):
+    events: list[EventEnvelope] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class EventBatchAck(BaseModel):
+    acks: list[EventAck]

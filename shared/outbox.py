@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.audit import jsonable
 from shared.context import current_service
-from shared.events import EVENT_CONSUMERS, INTERNAL_EVENTS_PATH, EventEnvelope
+from shared.events import (
+    EVENT_CONSUMERS,
+    INTERNAL_EVENTS_BATCH_PATH,
+    INTERNAL_EVENTS_PATH,
+    EventBatch,
+    EventEnvelope,
+)
 from shared.http import ServiceTokens
 from shared.models.platform import InboxEvent, OutboxEvent
 from shared.settings import Settings
@@ -130,19 +137,12 @@ class OutboxRelay:
                         OutboxEvent.delivered_at.is_(None),
                         OutboxEvent.next_attempt_at <= datetime.now(UTC),
                     )
-                    .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                    .order_by(OutboxEvent.consumer, OutboxEvent.created_at, OutboxEvent.id)
                     .limit(self._settings.outbox_batch_size)
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            # Consumers are idempotent and order-independent, so a batch goes out in parallel.
-            limit = asyncio.Semaphore(self._settings.outbox_concurrency)
-
-            async def post(row: OutboxEvent) -> str | None:
-                async with limit:
-                    return await self._post(row)
-
-            errors = await asyncio.gather(*(post(row) for row in rows))
+            errors = await self._deliver(rows)
             for row, error in zip(rows, errors, strict=True):
                 if error is None:
                     row.delivered_at = datetime.now(UTC)
@@ -155,15 +155,53 @@ class OutboxRelay:
                     log.warning("outbox_delivery_failed", event_id=str(row.id), error=error)
         return delivered
 
+    async def _deliver(self, rows: Sequence[OutboxEvent]) -> list[str | None]:
+        """Send rows in chunks, one request and one consumer transaction per chunk; chunks go
+        out in parallel (consumers are idempotent and order-independent). A chunk the consumer
+        refuses is retried event by event, so one bad event cannot hold back the others."""
+        size = self._settings.outbox_post_size
+        chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+        limit = asyncio.Semaphore(self._settings.outbox_concurrency)
+
+        async def send(chunk: list[OutboxEvent]) -> list[str | None]:
+            async with limit:
+                if len(chunk) == 1:
+                    return [await self._post(chunk[0])]
+                if await self._post_batch(chunk) is None:
+                    return [None] * len(chunk)
+                return [await self._post(row) for row in chunk]
+
+        results = await asyncio.gather(*(send(chunk) for chunk in chunks))
+        return [error for chunk in results for error in chunk]
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "content-type": "application/json",
+            "authorization": f"Bearer {self._tokens.token(self._producer)}",
+        }
+
+    async def _post_batch(self, rows: list[OutboxEvent]) -> str | None:
+        consumer = rows[0].consumer
+        if any(row.consumer != consumer for row in rows):
+            return "mixed consumers"
+        body = EventBatch(events=[envelope_of(row) for row in rows]).model_dump_json()
+        try:
+            response = await self._client.post(
+                self.consumer_url(consumer).removesuffix(INTERNAL_EVENTS_PATH)
+                + INTERNAL_EVENTS_BATCH_PATH,
+                content=body,
+                headers=self._headers(),
+            )
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None if response.is_success else f"HTTP {response.status_code}"
+
     async def _post(self, row: OutboxEvent) -> str | None:
         try:
             response = await self._client.post(
                 self.consumer_url(row.consumer),
                 content=envelope_of(row).model_dump_json(),
-                headers={
-                    "content-type": "application/json",
-                    "authorization": f"Bearer {self._tokens.token(self._producer)}",
-                },
+                headers=self._headers(),
             )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = 100
-    outbox_concurrency: int = Field(default=8, ge=1, le=64)
+    outbox_concurrency: int = Field(default=4, ge=1, le=64)
+    outbox_post_size: int = Field(default=25, ge=1, le=100)  # events per delivery request
     http_timeout_seconds: float = 10.0
 
     @property

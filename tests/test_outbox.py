@@ -14,8 +14,9 @@ from services.evaluation.app import create_app as create_evaluation
 from shared import outbox
 from shared.context import current_service
 from shared.http import ServiceTokens
-from shared.models import Fact, InboxEvent, OutboxEvent
+from shared.models import Fact, InboxEvent, OutboxEvent, ParkedEvent
 from shared.settings import Settings
+from tests.conftest import Factory
 
 
 def _relay(
@@ -108,3 +109,77 @@ async def test_unknown_event_type_cannot_be_enqueued(
     async with sessionmaker() as s:
         with pytest.raises(ValueError, match="catalogue"):
             await outbox.enqueue(s, "task.exploded", {})
+
+
+async def test_batch_delivery_isolates_a_refused_event(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    factory: Factory,
+) -> None:
+    """Events go out in one request per chunk; a chunk the consumer refuses is resent event by
+    event, so the bad event waits for its retry and the good ones land. An event whose data
+    cannot be scored is parked by the consumer, not refused."""
+    await factory.unit("shichang")
+    token = current_service.set("reform_tasks")
+    try:
+        async with sessionmaker() as s:
+            good = [
+                await outbox.enqueue(
+                    s,
+                    "milestone.lagging",
+                    {"task_number": n, "severity": "lagging"},
+                    programme="2026",
+                    unit_code="shichang",
+                )
+                for n in range(3)
+            ]
+            unscorable = await outbox.enqueue(
+                s,
+                "rating.submitted",
+                {"score": "not-a-number"},
+                programme="2026",
+                unit_code="shichang",
+            )
+            # The consumer fails on this one (indicator longer than its column): a 500.
+            refused = OutboxEvent(
+                id=uuid.uuid4(),
+                type="external_rank.recorded",
+                occurred_at=datetime.now(UTC),
+                programme="2026",
+                unit_code="shichang",
+                producer="reform_tasks",
+                consumer="evaluation",
+                data={"year": 2025, "indicator": "指" * 70, "national_rank": 3},
+            )
+            s.add(refused)
+            await s.commit()
+    finally:
+        current_service.reset(token)
+    evaluation = create_evaluation(settings)
+    evaluation.state.sessionmaker = sessionmaker
+    requests: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        requests.append(request.url.path)
+
+    transport = httpx.ASGITransport(app=evaluation, raise_app_exceptions=False)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://evaluation", event_hooks={"request": [record]}
+    ) as client:
+        relay = _relay(
+            settings.model_copy(update={"evaluation_url": "http://evaluation"}),
+            sessionmaker,
+            client,
+        )
+        assert await relay.deliver_batch() == 4
+    assert requests == ["/internal/events/batch"] + ["/internal/events"] * 5
+    facts = set((await session.scalars(select(Fact.event_id))).all())
+    assert facts == {e.id for e in good} | {unscorable.id}
+    parked = (await session.scalars(select(ParkedEvent.event_id))).all()
+    assert parked == [unscorable.id]
+    row = await session.get(OutboxEvent, refused.id, populate_existing=True)
+    assert row is not None
+    assert row.delivered_at is None
+    assert row.attempts == 1
+    assert "500" in (row.last_error or "")

@@ -6,7 +6,14 @@ from services.evaluation.event import service
 from shared.auth import InternalService
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
-from shared.events import INTERNAL_EVENTS_PATH, EventAck, EventEnvelope
+from shared.events import (
+    INTERNAL_EVENTS_BATCH_PATH,
+    INTERNAL_EVENTS_PATH,
+    EventAck,
+    EventBatch,
+    EventBatchAck,
+    EventEnvelope,
+)
 
 router = APIRouter(tags=["internal"], responses=PROBLEM_RESPONSES)
 
@@ -16,3 +23,15 @@ async def receive_event(
     event: EventEnvelope, request: Request, principal: InternalService, session: Session
 ) -> EventAck:
     return await service.consume(session, event, request.app.state.broadcaster)
+
+
+@router.post(
+    INTERNAL_EVENTS_BATCH_PATH,
+    response_model=EventBatchAck,
+    summary="Receive several outbox events in one transaction",
+)
+async def receive_events(
+    batch: EventBatch, request: Request, principal: InternalService, session: Session
+) -> EventBatchAck:
+    acks = await service.consume_batch(session, batch.events, request.app.state.broadcaster)
+    return EventBatchAck(acks=acks)

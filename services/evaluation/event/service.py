@@ -24,18 +24,42 @@ CONSUMER = "evaluation"
 async def consume(
     session: AsyncSession, event: EventEnvelope, broadcaster: Broadcaster | None = None
 ) -> EventAck:
-    if not await claim(session, CONSUMER, event):
-        return EventAck(id=event.id, duplicate=True)
-    await FactRepository(session).insert(event)
-    changes = await scoring.consume(session, event)
+    return (await consume_batch(session, [event], broadcaster))[0]
+
+
+async def consume_batch(
+    session: AsyncSession, events: list[EventEnvelope], broadcaster: Broadcaster | None = None
+) -> list[EventAck]:
+    """Claim each event id; apply the new ones together (one score refresh per unit)."""
+    acks: list[EventAck] = []
+    fresh: list[EventEnvelope] = []
+    seen: set[str] = set()
+    for event in events:
+        duplicate = str(event.id) in seen or not await claim(session, CONSUMER, event)
+        seen.add(str(event.id))
+        acks.append(EventAck(id=event.id, duplicate=duplicate))
+        if not duplicate:
+            await FactRepository(session).insert(event)
+            fresh.append(event)
+    changes = await scoring.consume_many(session, fresh) if fresh else []
     if broadcaster is not None and changes:
-        messages = [
-            {**asdict(c), "event_id": str(event.id), "event_type": event.type} for c in changes
-        ]
+        # Which event moved a unit is told for single deliveries; a batch names its last one.
+        by_unit = {e.unit_code: e for e in fresh}
+        messages = []
+        for change in changes:
+            cause = by_unit.get(change.unit_code, fresh[-1])
+            messages.append(
+                {
+                    **asdict(change),
+                    "event_id": str(cause.id),
+                    "event_type": cause.type,
+                    "event_ids": [str(e.id) for e in fresh],
+                }
+            )
 
         def publish() -> None:
             for message in messages:
                 broadcaster.publish(message)
 
         after_commit(session, publish)
-    return EventAck(id=event.id, duplicate=False)
+    return acks

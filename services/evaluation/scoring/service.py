@@ -341,31 +341,64 @@ async def refresh_scores(
     return changes
 
 
-async def consume(session: AsyncSession, event: EventEnvelope) -> list[ScoreChange]:
-    """Apply one new fact (its inbox claim is already made in this transaction)."""
-    day = business_day(event.occurred_at)
-    programme = programme_of(event.programme, day)
-    repo = ScoringRepository(session)
+def _named_units(event: EventEnvelope) -> set[str]:
     named = {event.unit_code} if event.unit_code else set()
     district = event.data.get("district_code")
     if isinstance(district, str) and district:
         named.add(district)
-    known = await repo.unit_kinds(named)
-    unknown = sorted(named - set(known))
-    if not event.unit_code or unknown:
-        await _park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
-        return []
-    # Serialise events per unit: a score is computed from what this transaction sees, so two
-    # concurrent events for the same unit must not both compute it from a partial view.
-    subject = event.data.get("unit")
-    for code in sorted(named | ({subject} if isinstance(subject, str) and subject else set())):
+    return named
+
+
+async def consume(session: AsyncSession, event: EventEnvelope) -> list[ScoreChange]:
+    """Apply one new fact (its inbox claim is already made in this transaction)."""
+    return await consume_many(session, [event])
+
+
+async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> list[ScoreChange]:
+    """Apply new facts (their inbox claims are made in this transaction) and refresh each
+    affected unit's scores once, however many of the facts touched it."""
+    repo = ScoringRepository(session)
+    named_all: set[str] = set()
+    for event in events:
+        named_all |= _named_units(event)
+        subject = event.data.get("unit")
+        if isinstance(subject, str) and subject:
+            named_all.add(subject)
+    # Serialise per unit, always in the same order (no deadlocks): a score is computed from what
+    # this transaction sees, so concurrent events for one unit must not use a partial view.
+    for code in sorted(named_all):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtext('evaluation.unit:' || :code))"),
             {"code": code},
         )
-    book = await rule_book(session, programme)
-    touched = await apply_effects(session, book, event)
-    return await refresh_scores(session, book, programme, touched.units, touched.periods())
+    known = set(await repo.unit_kinds(named_all))
+    books: dict[str, RuleBook] = {}
+    pending: dict[str, Touched] = {}
+    for event in events:
+        unknown = sorted(_named_units(event) - known)
+        if not event.unit_code or unknown:
+            await _park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
+            continue
+        programme = programme_of(event.programme, business_day(event.occurred_at))
+        if programme not in books:
+            books[programme] = await rule_book(session, programme)
+        try:
+            async with session.begin_nested():  # a bad fact leaves nothing half-applied
+                touched = await apply_effects(session, books[programme], event)
+        except (KeyError, ValueError, TypeError) as exc:
+            await _park(session, event, f"事件数据无效：{type(exc).__name__} {exc}")
+            continue
+        total = pending.setdefault(programme, Touched())
+        total.units |= touched.units
+        total.days |= touched.days
+        if touched.from_day_on is not None:
+            total.from_day_on = min(touched.from_day_on, total.from_day_on or date.max)
+    changes: list[ScoreChange] = []
+    for programme, touched in pending.items():
+        changes += await refresh_scores(
+            session, books[programme], programme, touched.units, touched.periods()
+        )
+    return changes
 
 
 async def recompute(
