@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from shared.models import MilestoneState, TaskClass, TaskStatus
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+    short_name: str
+
+
+class DomainRef(BaseModel):
+    code: str
+    name: str
+
+
+class MilestoneOut(BaseModel):
+    ordinal: int
+    title: str
+    planned_date: date
+    baseline_date: date
+    completed_on: date | None
+    state: MilestoneState
+    version: int
+
+
+class TaskOut(BaseModel):
+    number: int
+    programme: str
+    domain: DomainRef
+    task_class: TaskClass
+    title: str
+    benchmark: str
+    goal: str
+    measures: str
+    lead_unit: UnitRef
+    responsible_units: list[UnitRef]
+    deadline: date
+    deadline_text: str
+    status: TaskStatus
+    closed_out_on: date | None
+    milestones: list[MilestoneOut]
+    version: int
+    updated_at: datetime
+
+
+class TaskSort(StrEnum):
+    number = "number"
+    number_desc = "-number"
+    deadline = "deadline"
+    deadline_desc = "-deadline"
+    updated_at = "updated_at"
+    updated_at_desc = "-updated_at"
+
+
+class MilestoneIn(BaseModel):
+    planned_date: date
+    title: str = Field(min_length=2, max_length=200)
+
+
+class TaskCreate(BaseModel):
+    number: int = Field(ge=1, le=100000, description="序号（改革工程内唯一）")
+    domain: str = Field(description="领域代码")
+    task_class: TaskClass
+    title: str = Field(min_length=2, max_length=200)
+    benchmark: str = Field(default="", max_length=2000)
+    goal: str = Field(min_length=2, max_length=4000)
+    measures: str = Field(default="", max_length=8000)
+    lead_unit: str = Field(description="牵头单位代码")
+    responsible_units: list[str] = Field(min_length=1, max_length=20)
+    deadline: date
+    deadline_text: str = Field(default="", max_length=64)
+    milestones: list[MilestoneIn] = Field(min_length=1, max_length=12)
+
+
+class TaskUpdate(BaseModel):
+    domain: str | None = None
+    task_class: TaskClass | None = None
+    title: str | None = Field(default=None, min_length=2, max_length=200)
+    benchmark: str | None = Field(default=None, max_length=2000)
+    goal: str | None = Field(default=None, min_length=2, max_length=4000)
+    measures: str | None = Field(default=None, max_length=8000)
+    lead_unit: str | None = None
+    responsible_units: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    deadline: date | None = None
+    deadline_text: str | None = Field(default=None, max_length=64)
