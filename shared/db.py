@@ -44,16 +44,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with sessionmaker_from(request)() as session:
         try:
             yield session
+            await session.commit()
         except BaseException:
             await session.rollback()
-            raise
-        else:
-            await session.commit()
-            relay = getattr(request.app.state, "relay", None)
-            if relay is not None and session.info.pop("outbox_enqueued", False):
-                relay.notify()
-            for callback in session.info.pop("after_commit", []):
+            for callback in session.info.pop("after_rollback", []):
                 callback()
+            raise
+        relay = getattr(request.app.state, "relay", None)
+        if relay is not None and session.info.pop("outbox_enqueued", False):
+            relay.notify()
+        for callback in session.info.pop("after_commit", []):
+            callback()
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -65,3 +66,9 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
 # scope="function": the commit runs when the endpoint returns, before any byte of the response is
 # sent, so a 2xx always means "committed" and a failed commit becomes a problem+json 500.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def after_rollback(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Undo a side effect outside the database (e.g. a file written for this request) if the
+    request's transaction does not commit."""
+    session.info.setdefault("after_rollback", []).append(callback)

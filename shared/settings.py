@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     hotline_url: str = "http://127.0.0.1:8003"
 
     files_dir: Path = VAR_DIR / "files"
+    evidence_max_bytes: int = 20 * 1024 * 1024
+    evidence_max_files: int = 10
+    # Virus-scan hook: a command given the file's path, non-zero exit = infected (e.g. clamdscan).
+    evidence_scan_command: str = ""
     log_level: str = "INFO"
     log_json: bool = True
 

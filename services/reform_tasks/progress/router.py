@@ -1,7 +1,138 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, datetime
+from typing import Annotated
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
+
+from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.progress import service
+from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, ReviewIn
+from shared.auth import Authenticated, OfficeWrite, UnitWrite
+from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.pagination import Page
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_RESPONSES)
+ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+@router.post(
+    "/tasks/{number}/milestones/{ordinal}/reports",
+    response_model=ReportOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Report progress (or completion) with evidence files — lead or responsible unit",
+)
+async def submit_report(
+    number: int,
+    ordinal: int,
+    request: Request,
+    principal: UnitWrite,
+    session: Session,
+    content: Annotated[str, Form(min_length=2, max_length=5000, description="进展情况")],
+    claims_completion: Annotated[bool, Form(description="是否报送完成")] = False,
+    completion_date: Annotated[date | None, Form(description="完成日期")] = None,
+    files: Annotated[list[UploadFile] | None, File(description="佐证材料")] = None,
+    programme: ProgrammeQuery = None,
+) -> ReportOut:
+    prog = await resolve(session, programme)
+    return await service.submit_report(
+        session,
+        request.app.state.settings,
+        principal,
+        prog,
+        number,
+        ordinal,
+        content=content,
+        claims_completion=claims_completion,
+        completion_date=completion_date,
+        files=files or [],
+        today=today(),
+    )
+
+
+@router.get(
+    "/tasks/{number}/milestones/{ordinal}/reports",
+    response_model=Page[ReportOut],
+    summary="A milestone's progress reports with their evidence",
+)
+async def list_reports(
+    number: int,
+    ordinal: int,
+    principal: Authenticated,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> Page[ReportOut]:
+    prog = await resolve(session, programme)
+    items = await service.list_reports(session, principal, prog, number, ordinal)
+    return Page[ReportOut](items=items, total=len(items))
+
+
+@router.post(
+    "/reports/{report_id}/review",
+    response_model=ReportOut,
+    summary="The lead unit accepts or returns a report",
+)
+async def review(
+    report_id: int,
+    body: ReviewIn,
+    principal: UnitWrite,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> ReportOut:
+    prog = await resolve(session, programme)
+    return await service.review(session, principal, prog, report_id, body.decision, body.comment)
+
+
+@router.post(
+    "/tasks/{number}/milestones/{ordinal}/close-out",
+    response_model=CloseOutResult,
+    summary="The office closes out (销号) a milestone with an accepted completion",
+)
+async def close_out_milestone(
+    number: int,
+    ordinal: int,
+    principal: OfficeWrite,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> CloseOutResult:
+    prog = await resolve(session, programme)
+    return await service.close_out_milestone(session, principal, prog, number, ordinal)
+
+
+@router.post(
+    "/tasks/{number}/close-out",
+    response_model=CloseOutResult,
+    summary="The office closes out a task whose milestones are all closed out",
+)
+async def close_out_task(
+    number: int, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+) -> CloseOutResult:
+    prog = await resolve(session, programme)
+    return await service.close_out_task(session, principal, prog, number)
+
+
+@router.get(
+    "/evidence/{evidence_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+    summary="Download an evidence file (units involved in the task, office, viewers)",
+)
+async def download_evidence(
+    evidence_id: int, request: Request, principal: Authenticated, session: Session
+) -> FileResponse:
+    file, path = await service.evidence_file(
+        session, request.app.state.settings, principal, evidence_id
+    )
+    return FileResponse(
+        path,
+        media_type=file.content_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.filename)}"},
+    )

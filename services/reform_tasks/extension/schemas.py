@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from shared.models import ExtensionStatus
+
+
+class ExtensionIn(BaseModel):
+    requested_date: date = Field(description="申请延期至")
+    reason: str = Field(min_length=4, max_length=2000, description="延期理由")
+
+
+class DecisionIn(BaseModel):
+    comment: str = Field(default="", max_length=2000)
+
+
+class ExtensionOut(BaseModel):
+    id: int
+    task_number: int
+    milestone_ordinal: int
+    milestone_title: str
+    unit_code: str
+    requested_by: str
+    reason: str
+    current_date: date
+    requested_date: date
+    status: ExtensionStatus
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
