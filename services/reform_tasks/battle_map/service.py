@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.reform_tasks.battle_map.schemas import (
     BattleMap,
@@ -25,7 +26,7 @@ from services.reform_tasks.battle_map.status import (
     Thresholds,
     milestone_status,
 )
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository, involves_unit
+from services.reform_tasks.task.repository import TaskRepository, involves_unit
 from shared.auth import Principal
 from shared.models import (
     Domain,
@@ -36,6 +37,8 @@ from shared.models import (
     ProgressReport,
     Task,
     TaskClass,
+    Unit,
+    task_responsible_units,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,44 +71,79 @@ async def battle_map(
     unit: str | None = None,
     task_class: TaskClass | None = None,
 ) -> BattleMap:
-    statement = TaskRepository(session).readable_statement(principal, programme.id)
+    """Five plain queries (no ORM objects: a city-size map is ~10k rows) and the status rules."""
+    scoped = TaskRepository(session).readable_statement(principal, programme.id)
     if domain:
-        statement = statement.where(
-            Task.domain_id.in_(select(Domain.id).where(Domain.code == domain))
-        )
+        scoped = scoped.where(Task.domain_id.in_(select(Domain.id).where(Domain.code == domain)))
     if unit:
-        statement = statement.where(involves_unit(unit))
+        scoped = scoped.where(involves_unit(unit))
     if task_class:
-        statement = statement.where(Task.task_class == task_class)
-    tasks = (
-        (await session.execute(statement.options(*TASK_DETAIL).order_by(Task.number)))
-        .scalars()
-        .unique()
-        .all()
-    )
-    milestone_ids = [m.id for t in tasks for m in t.milestones]
-    cutoff = end_of_day(as_of)
-    reported: set[int] = set()
-    moved: dict[int, list[date]] = defaultdict(list)
-    if milestone_ids:
-        reported = set(
-            (
-                await session.execute(
-                    select(ProgressReport.milestone_id)
-                    .where(
-                        ProgressReport.milestone_id.in_(milestone_ids),
-                        ProgressReport.submitted_at < cutoff,
-                    )
-                    .group_by(ProgressReport.milestone_id)
-                )
-            ).scalars()
-        )
-        extensions = await session.execute(
+        scoped = scoped.where(Task.task_class == task_class)
+    task_ids = scoped.with_only_columns(Task.id).scalar_subquery()
+    lead = aliased(Unit)
+    task_rows = (
+        await session.execute(
             select(
-                ExtensionRequest.milestone_id,
-                ExtensionRequest.decided_at,
-                ExtensionRequest.requested_date,
+                Task.id,
+                Task.number,
+                Task.title,
+                Task.task_class,
+                Task.deadline,
+                Domain.code,
+                Domain.name,
+                lead.code,
+                lead.short_name,
             )
+            .join(Domain, Domain.id == Task.domain_id)
+            .join(lead, lead.id == Task.lead_unit_id)
+            .where(Task.id.in_(task_ids))
+            .order_by(Task.number)
+        )
+    ).all()
+    responsible: dict[int, list[UnitBrief]] = defaultdict(list)
+    for task_id, code, short_name in (
+        await session.execute(
+            select(task_responsible_units.c.task_id, Unit.code, Unit.short_name)
+            .join(Unit, Unit.id == task_responsible_units.c.unit_id)
+            .where(task_responsible_units.c.task_id.in_(task_ids))
+            .order_by(Unit.code)
+        )
+    ).all():
+        responsible[task_id].append(UnitBrief.model_construct(code=code, short_name=short_name))
+    milestones: dict[int, list[tuple[int, int, str, date, date, date | None]]] = defaultdict(list)
+    for row in (
+        await session.execute(
+            select(
+                Milestone.task_id,
+                Milestone.id,
+                Milestone.ordinal,
+                Milestone.title,
+                Milestone.baseline_date,
+                Milestone.completed_on,
+            )
+            .where(Milestone.task_id.in_(task_ids))
+            .order_by(Milestone.task_id, Milestone.ordinal)
+        )
+    ).all():
+        milestones[row[0]].append((row[1], row[2], row[3], row[4], row[4], row[5]))
+    milestone_ids = select(Milestone.id).where(Milestone.task_id.in_(task_ids)).scalar_subquery()
+    cutoff = end_of_day(as_of)
+    reported = set(
+        (
+            await session.execute(
+                select(ProgressReport.milestone_id)
+                .where(
+                    ProgressReport.milestone_id.in_(milestone_ids),
+                    ProgressReport.submitted_at < cutoff,
+                )
+                .group_by(ProgressReport.milestone_id)
+            )
+        ).scalars()
+    )
+    moved: dict[int, list[date]] = defaultdict(list)
+    for milestone_id, requested in (
+        await session.execute(
+            select(ExtensionRequest.milestone_id, ExtensionRequest.requested_date)
             .where(
                 ExtensionRequest.milestone_id.in_(milestone_ids),
                 ExtensionRequest.status == ExtensionStatus.approved,
@@ -113,8 +151,8 @@ async def battle_map(
             )
             .order_by(ExtensionRequest.decided_at)
         )
-        for milestone_id, _decided_at, requested in extensions.all():
-            moved[milestone_id].append(requested)  # in decision order: the last one is in force
+    ).all():
+        moved[milestone_id].append(requested)  # in decision order: the last one is in force
     thresholds = Thresholds.of(programme.settings)
     by_domain: dict[str, Counter[str]] = defaultdict(Counter)
     by_unit: dict[str, Counter[str]] = defaultdict(Counter)
@@ -122,27 +160,25 @@ async def battle_map(
     unit_names: dict[str, str] = {}
     totals: Counter[str] = Counter()
     items: list[MapTask] = []
-    for task in tasks:
-        rows = [_milestone(m, as_of, reported, moved, thresholds) for m in task.milestones]
-        for row in rows:
-            by_domain[task.domain.code][row.status] += 1
-            by_unit[task.lead_unit.code][row.status] += 1
-            totals[row.status] += 1
-        domain_names[task.domain.code] = task.domain.name
-        unit_names[task.lead_unit.code] = task.lead_unit.short_name
+    for task_id, number, title, klass, deadline, d_code, d_name, l_code, l_short in task_rows:
+        rows = [
+            _milestone(m, as_of, reported, moved, thresholds) for m in milestones.get(task_id, [])
+        ]
+        for item in rows:
+            by_domain[d_code][item.status] += 1
+            by_unit[l_code][item.status] += 1
+            totals[item.status] += 1
+        domain_names[d_code], unit_names[l_code] = d_name, l_short
         items.append(
-            MapTask(
-                number=task.number,
-                title=task.title,
-                domain=task.domain.code,
-                domain_name=task.domain.name,
-                task_class=task.task_class,
-                lead_unit=UnitBrief(code=task.lead_unit.code, short_name=task.lead_unit.short_name),
-                responsible_units=[
-                    UnitBrief(code=u.code, short_name=u.short_name)
-                    for u in sorted(task.responsible_units, key=lambda u: u.code)
-                ],
-                deadline=task.deadline,
+            MapTask.model_construct(
+                number=number,
+                title=title,
+                domain=d_code,
+                domain_name=d_name,
+                task_class=klass,
+                lead_unit=UnitBrief.model_construct(code=l_code, short_name=l_short),
+                responsible_units=responsible.get(task_id, []),
+                deadline=deadline,
                 task_status=task_status([r.status for r in rows]),
                 milestones=rows,
             )
@@ -169,33 +205,30 @@ async def battle_map(
 
 
 def _milestone(
-    milestone: Milestone,
+    row: tuple[int, int, str, date, date, date | None],
     as_of: date,
     reported: set[int],
     moved: dict[int, list[date]],
     thresholds: Thresholds,
 ) -> MapMilestone:
-    planned = (moved.get(milestone.id) or [milestone.baseline_date])[-1]
-    completed = (
-        milestone.completed_on
-        if (milestone.completed_on is not None and milestone.completed_on <= as_of)
-        else None
-    )
+    milestone_id, ordinal, title, baseline, _, completed_on = row
+    planned = (moved.get(milestone_id) or [baseline])[-1]
+    completed = completed_on if completed_on is not None and completed_on <= as_of else None
     status = milestone_status(
         planned=planned,
         completed_on=completed,
         as_of=as_of,
-        reported=milestone.id in reported,
+        reported=milestone_id in reported,
         thresholds=thresholds,
     )
-    return MapMilestone(
-        ordinal=milestone.ordinal,
-        title=milestone.title,
+    return MapMilestone.model_construct(
+        ordinal=ordinal,
+        title=title,
         month=planned.strftime("%Y-%m"),
         planned_date=planned,
-        baseline_date=milestone.baseline_date,
+        baseline_date=baseline,
         completed_on=completed,
-        slip_days=(planned - milestone.baseline_date).days,
+        slip_days=(planned - baseline).days,
         status=status,
         status_label=STATUS_LABELS[status],
     )
