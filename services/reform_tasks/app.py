@@ -14,6 +14,7 @@ from services.reform_tasks.programme.router import router as programme_router
 from services.reform_tasks.progress.router import router as progress_router
 from services.reform_tasks.rating.router import router as rating_router
 from services.reform_tasks.supervision.router import router as supervision_router
+from services.reform_tasks.sweep.router import router as sweep_router
 from services.reform_tasks.task.router import router as task_router
 from services.reform_tasks.timeline.router import router as timeline_router
 from services.reform_tasks.unit.router import router as unit_router
@@ -36,6 +37,7 @@ ROUTERS = [
     extension_router,
     rating_router,
     supervision_router,
+    sweep_router,
     problem_router,
     timeline_router,
     message_router,

@@ -72,3 +72,7 @@ def days_late(planned: date, completed_on: date | None, as_of: date) -> int:
     """Days past the planned date: until completion if done by `as_of`, else until `as_of`."""
     end = completed_on if completed_on is not None and completed_on <= as_of else as_of
     return max(0, (end - planned).days)
+
+
+# Order of announced severities (Milestone.lagging_level): each is told to evaluation once.
+LAGGING_RANK = {"none": 0, "lagging": 1, "seriously_lagging": 2}

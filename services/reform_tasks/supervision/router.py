@@ -1,7 +1,84 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query, status
+
+from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.supervision import service
+from services.reform_tasks.supervision.schemas import ResolveIn, SupervisionIn, SupervisionOut
+from shared.auth import Authenticated, OfficeWrite
+from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.models import SupervisionLevel, SupervisionStatus
+from shared.pagination import Page
 
-router = APIRouter(prefix="/api/tasks/v1", tags=["supervision"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/api/tasks/v1/supervisions", tags=["supervision"], responses=PROBLEM_RESPONSES
+)
+ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
+
+
+@router.post(
+    "",
+    response_model=SupervisionOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a supervision (督办) to a unit for a milestone or a problem",
+)
+async def issue(
+    body: SupervisionIn,
+    principal: OfficeWrite,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> SupervisionOut:
+    return await service.issue(session, principal, await resolve(session, programme), body)
+
+
+@router.get("", response_model=Page[SupervisionOut], summary="Supervisions (units: their own)")
+async def list_supervisions(
+    principal: Authenticated,
+    session: Session,
+    programme: ProgrammeQuery = None,
+    status: SupervisionStatus | None = None,
+    level: SupervisionLevel | None = None,
+    unit: str | None = None,
+) -> Page[SupervisionOut]:
+    items = await service.list_supervisions(
+        session,
+        principal,
+        await resolve(session, programme),
+        status=status,
+        level=level,
+        unit=unit,
+    )
+    return Page[SupervisionOut](items=items, total=len(items))
+
+
+@router.get("/{supervision_id}", response_model=SupervisionOut, summary="One supervision")
+async def get(
+    supervision_id: int,
+    principal: Authenticated,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> SupervisionOut:
+    prog = await resolve(session, programme)
+    return await service.to_out(
+        session, await service.get(session, principal, prog, supervision_id)
+    )
+
+
+@router.post(
+    "/{supervision_id}/resolve",
+    response_model=SupervisionOut,
+    summary="Mark a supervision resolved (office)",
+)
+async def resolve_supervision(
+    supervision_id: int,
+    body: ResolveIn,
+    principal: OfficeWrite,
+    session: Session,
+    programme: ProgrammeQuery = None,
+) -> SupervisionOut:
+    return await service.resolve(
+        session, principal, await resolve(session, programme), supervision_id, body
+    )
