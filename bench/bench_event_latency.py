@@ -141,7 +141,7 @@ async def run(rate: int, seconds: int) -> None:
             )
             sent[event_id] = time.perf_counter()
         deadline = time.perf_counter() + 15
-        while len(seen) < len(sent) and time.perf_counter() < deadline:  # noqa: ASYNC110
+        while len(seen) < len(sent) and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         listener.cancel()
         latencies = Timer()
