@@ -168,3 +168,5 @@ OfficeAdmin = Annotated[Principal, require_roles(Role.office_admin)]
 UnitWrite = Annotated[Principal, require_roles(*OFFICE_ROLES, *UNIT_ROLES)]
 HotlinePlatform = Annotated[Principal, require_roles(Role.hotline_platform)]
 InternalService = Annotated[Principal, require_roles(Role.service)]
+# The office, or our scheduler acting on its behalf (daily sweeps).
+OfficeOrService = Annotated[Principal, require_roles(*OFFICE_ROLES, Role.service)]

@@ -9,10 +9,12 @@ import signal
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from services.scheduler.jobs import prune_delivered_outbox
+from services.scheduler.jobs import daily_sweeps, prune_delivered_outbox, run_once
 from services.scheduler.leader import Leadership
+from shared.clock import today_shanghai
 from shared.context import current_service
 from shared.db import create_engine, create_sessionmaker
+from shared.http import ServiceTokens, create_http_client
 from shared.logging import configure_logging
 from shared.settings import get_settings
 
@@ -27,15 +29,24 @@ async def main() -> None:
     configure_logging(settings.log_level, json=settings.log_json)
     engine = create_engine(settings, pool_size=3)
     sessionmaker = create_sessionmaker(engine)
+    client = create_http_client(settings)
+    tokens = ServiceTokens(settings)
     leadership = Leadership(engine)
     scheduler = AsyncIOScheduler(timezone=TIMEZONE)
 
-    async def if_leader_prune() -> None:
-        if leadership.is_leader:
-            deleted = await prune_delivered_outbox(sessionmaker)
-            log.info("job_finished", job="outbox_prune", deleted=deleted)
+    async def due_jobs() -> None:
+        """Today's runs that have not happened (a restart catches up; a failure is retried)."""
+        if not leadership.is_leader:
+            return
+        day = today_shanghai().isoformat()
+        await run_once(
+            sessionmaker, "daily_sweeps", day, lambda: daily_sweeps(client, settings, tokens, day)
+        )
+        await run_once(
+            sessionmaker, "outbox_prune", day, lambda: prune_delivered_outbox(sessionmaker)
+        )
 
-    scheduler.add_job(if_leader_prune, "cron", hour=3, minute=15, id="outbox_prune")
+    scheduler.add_job(due_jobs, "cron", hour=1, minute=5, id="daily")
     scheduler.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -44,18 +55,17 @@ async def main() -> None:
     log.info("scheduler_started", timezone=TIMEZONE)
     try:
         while not stop.is_set():
-            was_leader = leadership.is_leader
             try:
-                if await leadership.try_acquire() and not was_leader:
-                    log.info("scheduler_became_leader")
-                    await if_leader_prune()
+                if await leadership.try_acquire():
+                    await due_jobs()
             except Exception:
-                log.exception("leadership_check_failed")
+                log.exception("scheduler_round_failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), LEADER_POLL_SECONDS)
     finally:
         scheduler.shutdown(wait=False)
         await leadership.release()
+        await client.aclose()
         await engine.dispose()
         log.info("scheduler_stopped")
 

@@ -1,20 +1,31 @@
-"""Jobs the scheduler runs while it is leader, each recorded in the run ledger."""
+"""Jobs the scheduler runs while it is leader. Each (job kind, period) is claimed in the run
+ledger first, so a period's work happens once however many replicas race; a failed run is tried
+again with exponential backoff, up to MAX_ATTEMPTS."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx
+import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.http import ServiceTokens
 from shared.models import JobRun, JobRunStatus, OutboxEvent
+from shared.settings import Settings
 
+log = structlog.get_logger("scheduler.jobs")
 OUTBOX_RETENTION = timedelta(days=30)
+MAX_ATTEMPTS = 5
+SWEEPS = ("lagging", "problems", "supervision")
 
 
 async def start_run(session: AsyncSession, job_kind: str, period: str) -> JobRun | None:
-    """Claim (job kind, period) in the ledger; None if another run already has it."""
+    """Claim (job kind, period) in the ledger; None if another run has it (or it succeeded, or
+    a failed one is not yet due for its retry)."""
     row_id = (
         await session.execute(
             insert(JobRun)
@@ -23,33 +34,71 @@ async def start_run(session: AsyncSession, job_kind: str, period: str) -> JobRun
             .returning(JobRun.id)
         )
     ).scalar_one_or_none()
-    if row_id is None:
+    if row_id is not None:
+        return await session.scalar(select(JobRun).where(JobRun.id == row_id))
+    run = await session.scalar(
+        select(JobRun)
+        .where(JobRun.job_kind == job_kind, JobRun.period == period)
+        .with_for_update(skip_locked=True)
+    )
+    if run is None or run.status is not JobRunStatus.failed or run.attempt >= MAX_ATTEMPTS:
         return None
-    return await session.scalar(select(JobRun).where(JobRun.id == row_id))
+    due = (run.finished_at or run.started_at) + timedelta(minutes=2**run.attempt)
+    if due > datetime.now(UTC):
+        return None
+    run.status, run.attempt, run.error = JobRunStatus.running, run.attempt + 1, None
+    run.started_at, run.finished_at = datetime.now(UTC), None
+    await session.flush()
+    return run
 
 
-async def prune_delivered_outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> int | None:
-    """Daily: delete outbox rows delivered more than 30 days ago (the inbox keeps the ids)."""
-    now = datetime.now(UTC)
-    period = now.date().isoformat()
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_kind: str,
+    period: str,
+    work: Callable[[], Awaitable[object]],
+) -> bool | None:
+    """None if not claimed; otherwise whether the work succeeded (recorded either way)."""
     async with sessionmaker() as session, session.begin():
-        run = await start_run(session, "outbox_prune", period)
+        run = await start_run(session, job_kind, period)
         if run is None:
             return None
+        run_id = run.id
     try:
-        async with sessionmaker() as session, session.begin():
-            result = await session.execute(
-                delete(OutboxEvent).where(
-                    OutboxEvent.delivered_at.is_not(None),
-                    OutboxEvent.delivered_at < now - OUTBOX_RETENTION,
-                )
-            )
-            deleted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await work()
         status, error = JobRunStatus.succeeded, None
     except Exception as exc:
-        deleted, status, error = 0, JobRunStatus.failed, f"{type(exc).__name__}: {exc}"
+        status, error = JobRunStatus.failed, f"{type(exc).__name__}: {exc}"
+        log.warning("job_failed", job=job_kind, period=period, error=error)
     async with sessionmaker() as session, session.begin():
-        run = await session.get(JobRun, run.id)
+        run = await session.get(JobRun, run_id)
         assert run is not None
         run.status, run.error, run.finished_at = status, error, datetime.now(UTC)
-    return deleted
+    return status is JobRunStatus.succeeded
+
+
+async def prune_delivered_outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Delete outbox rows delivered more than 30 days ago (the inbox keeps the ids)."""
+    async with sessionmaker() as session, session.begin():
+        result = await session.execute(
+            delete(OutboxEvent).where(
+                OutboxEvent.delivered_at.is_not(None),
+                OutboxEvent.delivered_at < datetime.now(UTC) - OUTBOX_RETENTION,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def daily_sweeps(
+    client: httpx.AsyncClient, settings: Settings, tokens: ServiceTokens, day: str
+) -> None:
+    """Lagging milestones, overdue problems and supervision escalation, as of `day`
+    (reform_tasks does the work; each sweep is idempotent)."""
+    headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
+    for sweep in SWEEPS:
+        response = await client.post(
+            f"{settings.reform_tasks_url.rstrip('/')}/api/tasks/v1/sweeps/{sweep}",
+            params={"as_of": day},
+            headers=headers,
+        )
+        response.raise_for_status()

@@ -248,3 +248,53 @@ async def test_demo_export_then_import_changes_nothing(
     assert sheet is not None
     unit_rows = [r for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]]
     assert 0 < len(unit_rows) < 210
+
+
+async def test_whole_lifecycle_from_import_to_task_close_out(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """Import → report → review → close-out, as the office and the units drive it."""
+    from shared.models import OutboxEvent
+
+    content = _workbook(
+        [
+            [
+                10,
+                "纳税",
+                "非接触式办税",
+                "A",
+                "深圳：网上办税率95%",
+                "市税务局",
+                "河西区",
+                "2026年5月底前",
+                "4月底前：上线新功能\n5月31日前：网上办理率达标",
+            ],
+        ]
+    )
+    assert (await _import(tasks_client, scene, content, dry_run=False)).status_code == 200
+    office = scene.headers("office")
+    for ordinal, done in ((1, "2026-04-28"), (2, "2026-05-30")):
+        report = await tasks_client.post(
+            f"{API}/10/milestones/{ordinal}/reports",
+            data={"content": "已完成", "claims_completion": "true", "completion_date": done},
+            headers=scene.headers("hexiqu", Role.unit),
+        )
+        assert report.status_code == 201, report.text
+        review = await tasks_client.post(
+            f"/api/tasks/v1/reports/{report.json()['id']}/review",
+            json={"decision": "accept"},
+            headers=scene.headers("shuiwu"),
+        )
+        assert review.status_code == 200, review.text
+        close = await tasks_client.post(f"{API}/10/milestones/{ordinal}/close-out", headers=office)
+        assert close.status_code == 200, close.text
+    closed = await tasks_client.post(f"{API}/10/close-out", headers=office)
+    assert closed.json()["on_time"] is True
+    task = (await tasks_client.get(f"{API}/10", headers=office)).json()
+    assert task["status"] == "closed_out"
+    types = (
+        await session.scalars(
+            select(OutboxEvent.type).where(OutboxEvent.data["task_number"].as_integer() == 10)
+        )
+    ).all()
+    assert sorted(types) == ["milestone.completed", "milestone.completed", "task.closed_out"]

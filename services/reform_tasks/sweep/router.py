@@ -10,7 +10,7 @@ from services.reform_tasks.supervision import service as supervision
 from services.reform_tasks.supervision.schemas import EscalationSummary
 from services.reform_tasks.sweep import service
 from services.reform_tasks.sweep.service import SweepResult
-from shared.auth import OfficeWrite
+from shared.auth import OfficeOrService
 from shared.clock import today_shanghai
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -26,7 +26,10 @@ AsOf = Annotated[date | None, Query(description="截至日期（默认今天）"
     summary="Announce milestones that became lagging / seriously lagging (once each)",
 )
 async def lagging(
-    principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None, as_of: AsOf = None
+    principal: OfficeOrService,
+    session: Session,
+    programme: ProgrammeQuery = None,
+    as_of: AsOf = None,
 ) -> SweepResult:
     return await service.lagging(
         session, await resolve(session, programme), as_of or today_shanghai()
@@ -39,7 +42,10 @@ async def lagging(
     summary="Announce problems that became overdue (once each)",
 )
 async def problems(
-    principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None, as_of: AsOf = None
+    principal: OfficeOrService,
+    session: Session,
+    programme: ProgrammeQuery = None,
+    as_of: AsOf = None,
 ) -> SweepResult:
     return await service.overdue_problems(
         session, await resolve(session, programme), as_of or today_shanghai()
@@ -52,7 +58,10 @@ async def problems(
     summary="Escalate overdue supervisions: 督办 → 二次督办 → 问责",
 )
 async def escalate(
-    principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None, as_of: AsOf = None
+    principal: OfficeOrService,
+    session: Session,
+    programme: ProgrammeQuery = None,
+    as_of: AsOf = None,
 ) -> EscalationSummary:
     return await supervision.escalate(
         session, principal, await resolve(session, programme), as_of or today_shanghai()
