@@ -361,3 +361,17 @@ async def test_survey_import_is_all_or_nothing_with_row_and_column(
         headers=office,
     )
     assert garbage.status_code == 422
+
+
+async def test_lagging_milestone_counts_against_its_responsible_districts_too(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    await events.send(
+        "milestone.lagging",
+        "shichang",
+        JUNE,
+        {"task_number": 1, "severity": "lagging", "responsible_units": ["yunzhongqu", "zhengwu"]},
+    )
+    for unit, expected in (("shichang", 39), ("zhengwu", 39), ("yunzhongqu", 29), ("hexiqu", 30)):
+        score = await _score(evaluation_client, factory, unit)
+        assert _component(score, "task_delivery")["points"] == expected, unit

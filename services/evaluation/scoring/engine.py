@@ -87,13 +87,22 @@ def effects(
     match event_type:
         case "milestone.completed":
             if not _truthy(data.get("on_time", True)):
-                return _ledger(rules, unit_code, "task_delivery", "milestone_late")
+                return [
+                    e
+                    for unit in task_units(unit_code, data)
+                    for e in _ledger(rules, unit, "task_delivery", "milestone_late")
+                ]
         case "milestone.lagging":
-            severity = data.get("severity")
-            if severity == "seriously_lagging":
-                return _ledger(rules, unit_code, "task_delivery", "milestone_seriously_lagging")
-            if severity == "lagging":
-                return _ledger(rules, unit_code, "task_delivery", "milestone_lagging")
+            rule = {
+                "seriously_lagging": "milestone_seriously_lagging",
+                "lagging": "milestone_lagging",
+            }.get(str(data.get("severity")))
+            if rule:
+                return [
+                    e
+                    for unit in task_units(unit_code, data)
+                    for e in _ledger(rules, unit, "task_delivery", rule)
+                ]
         case "task.closed_out":
             if not _truthy(data.get("on_time", True)):
                 return _ledger(rules, unit_code, "task_delivery", "task_closed_late")
@@ -128,6 +137,16 @@ def effects(
                 for name in hotline_counters(event_type, data)
             ]
     return []
+
+
+def task_units(unit_code: str, data: dict[str, Any]) -> list[str]:
+    """A milestone late or lagging counts against the lead unit and every responsible unit:
+    districts are mostly responsible units, and their 80 points must see it (seed 001)."""
+    units = [unit_code]
+    for code in data.get("responsible_units") or []:
+        if isinstance(code, str) and code and code not in units:
+            units.append(code)
+    return units
 
 
 def _hotline_units(unit_code: str, data: dict[str, Any]) -> list[str]:

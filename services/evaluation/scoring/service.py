@@ -346,6 +346,8 @@ def _named_units(event: EventEnvelope) -> set[str]:
     district = event.data.get("district_code")
     if isinstance(district, str) and district:
         named.add(district)
+    if event.type in ("milestone.completed", "milestone.lagging"):
+        named |= set(engine.task_units(event.unit_code or "", event.data)) - {""}
     return named
 
 
