@@ -98,4 +98,4 @@ async def test_ranking_exports_as_xlsx_with_the_same_order(
     sheet = load_workbook(BytesIO(response.content)).active
     assert sheet is not None
     rows = list(sheet.iter_rows(min_row=3, values_only=True))
-    assert [(r[0], r[1], r[3]) for r in rows] == [(1, "qb", 80), (2, "qa", 79)]
+    assert [(r[0], r[1], r[3]) for r in rows] == [(1, "qb", 80), (2, "qa", 79.5)]

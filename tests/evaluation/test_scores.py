@@ -48,8 +48,8 @@ async def test_lagging_milestone_deducts_once_even_if_delivered_twice(
     assert second.json()["duplicate"] is True
 
     score = await _score(evaluation_client, factory, "shichang")
-    assert _component(score, "task_delivery")["points"] == 39  # 40 − 1
-    assert score["total"] == 99
+    assert _component(score, "task_delivery")["points"] == 39.5  # 40 − 0.5
+    assert score["total"] == 99.5
     assert score["grade"] == "优秀"
 
 
@@ -116,9 +116,9 @@ async def test_explain_names_the_events_that_cost_points(
     assert response.status_code == 200, response.text
     body = response.json()
     delivery = next(c for c in body["components"] if c["key"] == "task_delivery")
-    assert delivery["points"] == 38
+    assert delivery["points"] == 39
     assert [(e["event_id"], e["rule"], e["points"]) for e in delivery["entries"]] == [
-        (lagging["id"], "milestone_seriously_lagging", -2)
+        (lagging["id"], "milestone_seriously_lagging", -1)
     ]
     assert "满分40分" in delivery["formula"]
 
@@ -165,7 +165,7 @@ async def test_event_for_unknown_unit_is_parked_and_replayed_after_the_unit_exis
     )
     assert replay.status_code == 200, replay.text
     score = await _score(evaluation_client, factory, "xinbumen")
-    assert _component(score, "task_delivery")["points"] == 39
+    assert _component(score, "task_delivery")["points"] == 39.5
 
 
 async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
@@ -175,7 +175,7 @@ async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
         await events.send(
             "supervision.escalated", "shuiwu", JUNE, {"level": "accountability", "unit": "shuiwu"}
         )
-    for _ in range(6):
+    for _ in range(12):
         await events.send("milestone.lagging", "shuiwu", JUNE, {"severity": "seriously_lagging"})
     before = await _score(evaluation_client, factory, "shuiwu")
     assert before["total"] == 78
@@ -290,7 +290,7 @@ async def test_score_change_is_published_to_stream_subscribers(
         ("shichang", "2026-Q2"),
         ("shichang", "2026-H1"),
     }
-    assert all(m["total"] == 99 for m in messages)
+    assert all(m["total"] == 99.5 for m in messages)
 
 
 def _survey_xlsx(rows: list[tuple[object, ...]]) -> bytes:
@@ -372,6 +372,27 @@ async def test_lagging_milestone_counts_against_its_responsible_districts_too(
         JUNE,
         {"task_number": 1, "severity": "lagging", "responsible_units": ["yunzhongqu", "zhengwu"]},
     )
-    for unit, expected in (("shichang", 39), ("zhengwu", 39), ("yunzhongqu", 29), ("hexiqu", 30)):
+    for unit, expected in (
+        ("shichang", 39.5),
+        ("zhengwu", 39.5),
+        ("yunzhongqu", 29.5),
+        ("hexiqu", 30),
+    ):
         score = await _score(evaluation_client, factory, unit)
         assert _component(score, "task_delivery")["points"] == expected, unit
+
+
+async def test_escalation_to_seriously_lagging_costs_the_same_as_a_direct_one(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    await events.send("milestone.lagging", "shichang", JUNE, {"severity": "lagging"})
+    await events.send(
+        "milestone.lagging",
+        "shichang",
+        SEPT,
+        {"severity": "seriously_lagging", "previous_severity": "lagging"},
+    )
+    await events.send("milestone.lagging", "shuiwu", SEPT, {"severity": "seriously_lagging"})
+    for unit in ("shichang", "shuiwu"):
+        score = await _score(evaluation_client, factory, unit)
+        assert _component(score, "task_delivery")["points"] == 39, unit

@@ -158,10 +158,10 @@ def default_rule_set() -> RuleSetBody:
                 name="改革任务推进",
                 weight=Weight(unit=40, district=30),
                 rules={
-                    "milestone_late": -0.5,
-                    "milestone_lagging": -1,
-                    "milestone_seriously_lagging": -2,
-                    "task_closed_late": -1,
+                    "milestone_late": -0.2,
+                    "milestone_lagging": -0.5,
+                    "milestone_seriously_lagging": -1,
+                    "task_closed_late": -0.5,
                 },
             ),
             RatingComponent(

@@ -97,11 +97,17 @@ def effects(
                 "seriously_lagging": "milestone_seriously_lagging",
                 "lagging": "milestone_lagging",
             }.get(str(data.get("severity")))
-            if rule:
+            points = _rule_points(rules, "task_delivery", rule) if rule else None
+            if rule and points is not None:
+                if rule == "milestone_seriously_lagging" and (
+                    data.get("previous_severity") == "lagging"
+                ):
+                    # Escalation of an already-announced lagging milestone: only the difference,
+                    # so a seriously lagging milestone costs the same however it got there.
+                    points -= _rule_points(rules, "task_delivery", "milestone_lagging") or 0
                 return [
-                    e
+                    LedgerEffect(unit, "task_delivery", rule, points)
                     for unit in task_units(unit_code, data)
-                    for e in _ledger(rules, unit, "task_delivery", rule)
                 ]
         case "task.closed_out":
             if not _truthy(data.get("on_time", True)):

@@ -65,6 +65,7 @@ async def lagging(session: AsyncSession, programme: Programme, as_of: date) -> S
             continue
         if LAGGING_RANK[status.value] <= LAGGING_RANK.get(milestone.lagging_level, 0):
             continue
+        previous = milestone.lagging_level
         milestone.lagging_level = status.value
         await outbox.enqueue(
             session,
@@ -74,6 +75,7 @@ async def lagging(session: AsyncSession, programme: Programme, as_of: date) -> S
                 "milestone": milestone.ordinal,
                 "title": milestone.title,
                 "severity": status.value,
+                "previous_severity": previous,
                 "days_late": days_late(milestone.planned_date, None, as_of),
                 "planned_date": milestone.planned_date,
                 "lead_unit": task.lead_unit.code,
