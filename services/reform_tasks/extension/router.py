@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from services.reform_tasks.extension import service
 from services.reform_tasks.extension.schemas import DecisionIn, ExtensionIn, ExtensionOut
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -14,7 +12,6 @@ from shared.models import ExtensionStatus
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["extensions"], responses=PROBLEM_RESPONSES)
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 
 
 @router.post(
@@ -29,21 +26,19 @@ async def request_extension(
     body: ExtensionIn,
     principal: UnitWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> ExtensionOut:
-    prog = await resolve(session, programme)
-    return await service.request_extension(session, principal, prog, number, ordinal, body)
+    return await service.request_extension(session, principal, programme, number, ordinal, body)
 
 
 @router.get("/extensions", response_model=Page[ExtensionOut], summary="Extension requests")
 async def list_extensions(
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     status: ExtensionStatus | None = None,
 ) -> Page[ExtensionOut]:
-    prog = await resolve(session, programme)
-    items = await service.list_extensions(session, principal, prog, status)
+    items = await service.list_extensions(session, principal, programme, status)
     return Page[ExtensionOut](items=items, total=len(items))
 
 
@@ -57,10 +52,9 @@ async def approve(
     body: DecisionIn,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> ExtensionOut:
-    prog = await resolve(session, programme)
-    return await service.decide(session, principal, prog, ext_id, True, body)
+    return await service.decide(session, principal, programme, ext_id, True, body)
 
 
 @router.post("/extensions/{ext_id}/reject", response_model=ExtensionOut, summary="Reject")
@@ -69,7 +63,6 @@ async def reject(
     body: DecisionIn,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> ExtensionOut:
-    prog = await resolve(session, programme)
-    return await service.decide(session, principal, prog, ext_id, False, body)
+    return await service.decide(session, principal, programme, ext_id, False, body)

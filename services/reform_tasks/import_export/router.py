@@ -3,11 +3,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Response, UploadFile
 
 from services.reform_tasks.import_export import service, xlsx
 from services.reform_tasks.import_export.schemas import ImportPreview
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
 from shared.auth import Authenticated, OfficeWrite
 from shared.db import Session
@@ -17,7 +17,6 @@ router = APIRouter(
     prefix="/api/tasks/v1/tasks", tags=["task list import/export"], responses=PROBLEM_RESPONSES
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {}}, "description": "xlsx"}
 }
@@ -38,13 +37,12 @@ def _download(content: bytes, filename: str) -> Response:
     summary="The task list as the office's spreadsheet (the import layout)",
 )
 async def export(
-    principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Response:
-    prog = await resolve(session, programme)
-    statement = TaskRepository(session).readable_statement(principal, prog.id)
+    statement = TaskRepository(session).readable_statement(principal, programme.id)
     tasks = list((await session.execute(statement.options(*TASK_DETAIL))).scalars().unique())
-    content = await service.export_task_list(session, tasks, prog)
-    return _download(content, f"{prog.name}重点任务清单.xlsx")
+    content = await service.export_task_list(session, tasks, programme)
+    return _download(content, f"{programme.name}重点任务清单.xlsx")
 
 
 @router.get(
@@ -54,10 +52,9 @@ async def export(
     summary="An empty task-list template with two examples and the rules",
 )
 async def import_template(
-    principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Response:
-    prog = await resolve(session, programme)
-    return _download(await service.template(prog), "重点任务清单导入模板.xlsx")
+    return _download(await service.template(programme), "重点任务清单导入模板.xlsx")
 
 
 @router.post(
@@ -68,12 +65,11 @@ async def import_template(
 async def import_task_list(
     principal: OfficeWrite,
     session: Session,
+    programme: CurrentProgramme,
     file: Annotated[UploadFile, File(description="任务清单 .xlsx")],
     dry_run: bool = True,
-    programme: ProgrammeQuery = None,
 ) -> ImportPreview:
     content = await file.read(xlsx.MAX_BYTES + 1)
     if len(content) > xlsx.MAX_BYTES:
         raise PayloadTooLarge("文件不能超过 5 MB")
-    prog = await resolve(session, programme)
-    return await service.import_task_list(session, principal, prog, content, dry_run=dry_run)
+    return await service.import_task_list(session, principal, programme, content, dry_run=dry_run)

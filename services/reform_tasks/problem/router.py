@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, status
 
 from services.reform_tasks.problem import service
 from services.reform_tasks.problem.schemas import NoteIn, ProblemIn, ProblemOut, ProblemUpdate
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.timeline.schemas import TimelineEntryOut
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
@@ -15,7 +15,6 @@ from shared.models import ProblemSource, ProblemStatus
 from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1/problems", tags=["problems"], responses=PROBLEM_RESPONSES)
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 
 
 @router.post(
@@ -25,17 +24,17 @@ ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（�
     summary="Register a problem with its cause and measure (office)",
 )
 async def create(
-    body: ProblemIn, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+    body: ProblemIn, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> ProblemOut:
-    return await service.create(session, principal, await resolve(session, programme), body)
+    return await service.create(session, principal, programme, body)
 
 
 @router.get("", response_model=Page[ProblemOut], summary="The problem list (units: their own)")
 async def list_problems(
     principal: Authenticated,
     session: Session,
+    programme: CurrentProgramme,
     page: Pagination,
-    programme: ProgrammeQuery = None,
     status: ProblemStatus | None = None,
     unit: str | None = None,
     source: ProblemSource | None = None,
@@ -44,7 +43,7 @@ async def list_problems(
     return await service.list_problems(
         session,
         principal,
-        await resolve(session, programme),
+        programme,
         page,
         status=status,
         unit=unit,
@@ -55,10 +54,9 @@ async def list_problems(
 
 @router.get("/{number}", response_model=ProblemOut, summary="One problem")
 async def get_problem(
-    number: int, principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    number: int, principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> ProblemOut:
-    prog = await resolve(session, programme)
-    return service.to_out(await service.get_problem(session, principal, prog, number))
+    return service.to_out(await service.get_problem(session, principal, programme, number))
 
 
 @router.patch("/{number}", response_model=ProblemOut, summary="Change a problem (If-Match)")
@@ -67,12 +65,10 @@ async def update(
     body: ProblemUpdate,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> ProblemOut:
-    return await service.update(
-        session, principal, await resolve(session, programme), number, body, if_match
-    )
+    return await service.update(session, principal, programme, number, body, if_match)
 
 
 @router.post(
@@ -85,11 +81,9 @@ async def add_progress(
     body: NoteIn,
     principal: UnitWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> Page[TimelineEntryOut]:
-    items = await service.add_progress(
-        session, principal, await resolve(session, programme), number, body
-    )
+    items = await service.add_progress(session, principal, programme, number, body)
     return Page[TimelineEntryOut](items=items, total=len(items))
 
 
@@ -99,18 +93,14 @@ async def close_out(
     body: NoteIn,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> ProblemOut:
-    return await service.close_out(
-        session, principal, await resolve(session, programme), number, body
-    )
+    return await service.close_out(session, principal, programme, number, body)
 
 
 @router.get("/{number}/timeline", response_model=Page[TimelineEntryOut], summary="History")
 async def problem_timeline(
-    number: int, principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    number: int, principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Page[TimelineEntryOut]:
-    items = await service.problem_timeline(
-        session, principal, await resolve(session, programme), number
-    )
+    items = await service.problem_timeline(session, principal, programme, number)
     return Page[TimelineEntryOut](items=items, total=len(items))

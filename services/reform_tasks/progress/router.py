@@ -5,10 +5,10 @@ from typing import Annotated
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.progress import service
 from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, ReviewIn
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
@@ -17,7 +17,6 @@ from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_RESPONSES)
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 
 
 def today() -> date:
@@ -36,18 +35,17 @@ async def submit_report(
     request: Request,
     principal: UnitWrite,
     session: Session,
+    programme: CurrentProgramme,
     content: Annotated[str, Form(min_length=2, max_length=5000, description="进展情况")],
     claims_completion: Annotated[bool, Form(description="是否报送完成")] = False,
     completion_date: Annotated[date | None, Form(description="完成日期")] = None,
     files: Annotated[list[UploadFile] | None, File(description="佐证材料")] = None,
-    programme: ProgrammeQuery = None,
 ) -> ReportOut:
-    prog = await resolve(session, programme)
     return await service.submit_report(
         session,
         request.app.state.settings,
         principal,
-        prog,
+        programme,
         number,
         ordinal,
         content=content,
@@ -68,10 +66,9 @@ async def list_reports(
     ordinal: int,
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> Page[ReportOut]:
-    prog = await resolve(session, programme)
-    items = await service.list_reports(session, principal, prog, number, ordinal)
+    items = await service.list_reports(session, principal, programme, number, ordinal)
     return Page[ReportOut](items=items, total=len(items))
 
 
@@ -85,10 +82,11 @@ async def review(
     body: ReviewIn,
     principal: UnitWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> ReportOut:
-    prog = await resolve(session, programme)
-    return await service.review(session, principal, prog, report_id, body.decision, body.comment)
+    return await service.review(
+        session, principal, programme, report_id, body.decision, body.comment
+    )
 
 
 @router.post(
@@ -101,10 +99,9 @@ async def close_out_milestone(
     ordinal: int,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> CloseOutResult:
-    prog = await resolve(session, programme)
-    return await service.close_out_milestone(session, principal, prog, number, ordinal)
+    return await service.close_out_milestone(session, principal, programme, number, ordinal)
 
 
 @router.post(
@@ -113,10 +110,9 @@ async def close_out_milestone(
     summary="The office closes out a task whose milestones are all closed out",
 )
 async def close_out_task(
-    number: int, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+    number: int, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> CloseOutResult:
-    prog = await resolve(session, programme)
-    return await service.close_out_task(session, principal, prog, number)
+    return await service.close_out_task(session, principal, programme, number)
 
 
 @router.get(
@@ -126,7 +122,10 @@ async def close_out_task(
     summary="Download an evidence file (units involved in the task, office, viewers)",
 )
 async def download_evidence(
-    evidence_id: int, request: Request, principal: Authenticated, session: Session
+    evidence_id: int,
+    request: Request,
+    principal: Authenticated,
+    session: Session,
 ) -> FileResponse:
     file, path = await service.evidence_file(
         session, request.app.state.settings, principal, evidence_id

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, status
 
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.rating import service
 from services.reform_tasks.rating.schemas import RatingIn, RatingOut, WindowIn, WindowOut
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
@@ -13,7 +13,6 @@ from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["ratings"], responses=PROBLEM_RESPONSES)
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 
 
 @router.post(
@@ -23,24 +22,24 @@ ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（�
     summary="Open a rating window (office)",
 )
 async def create_window(
-    body: WindowIn, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+    body: WindowIn, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> WindowOut:
-    return await service.create_window(session, principal, await resolve(session, programme), body)
+    return await service.create_window(session, principal, programme, body)
 
 
 @router.get("/rating-windows", response_model=Page[WindowOut], summary="Rating windows")
 async def list_windows(
-    principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Page[WindowOut]:
-    items = await service.list_windows(session, await resolve(session, programme))
+    items = await service.list_windows(session, programme)
     return Page[WindowOut](items=items, total=len(items))
 
 
 @router.post("/rating-windows/{code}/close", response_model=WindowOut, summary="Close a window")
 async def close_window(
-    code: str, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+    code: str, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> WindowOut:
-    return await service.close_window(session, principal, await resolve(session, programme), code)
+    return await service.close_window(session, principal, programme, code)
 
 
 @router.get(
@@ -49,9 +48,9 @@ async def close_window(
     summary="A lead unit's rating sheet: its tasks × their responsible units",
 )
 async def sheet(
-    code: str, principal: Authenticated, session: Session, programme: ProgrammeQuery = None
+    code: str, principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Page[RatingOut]:
-    items = await service.sheet(session, principal, await resolve(session, programme), code)
+    items = await service.sheet(session, principal, programme, code)
     return Page[RatingOut](items=items, total=len(items))
 
 
@@ -68,13 +67,13 @@ async def rate(
     body: RatingIn,
     principal: UnitWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> RatingOut:
     return await service.rate(
         session,
         principal,
-        await resolve(session, programme),
+        programme,
         code,
         number,
         unit_code,
@@ -91,10 +90,8 @@ async def rate(
 async def list_ratings(
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     window: str | None = None,
 ) -> Page[RatingOut]:
-    items = await service.list_ratings(
-        session, principal, await resolve(session, programme), window
-    )
+    items = await service.list_ratings(session, principal, programme, window)
     return Page[RatingOut](items=items, total=len(items))

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Query, status
-
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service
 from services.reform_tasks.supervision.schemas import ResolveIn, SupervisionIn, SupervisionOut
 from shared.auth import Authenticated, OfficeWrite
@@ -16,7 +14,6 @@ from shared.pagination import Page
 router = APIRouter(
     prefix="/api/tasks/v1/supervisions", tags=["supervision"], responses=PROBLEM_RESPONSES
 )
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 
 
 @router.post(
@@ -29,16 +26,16 @@ async def issue(
     body: SupervisionIn,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> SupervisionOut:
-    return await service.issue(session, principal, await resolve(session, programme), body)
+    return await service.issue(session, principal, programme, body)
 
 
 @router.get("", response_model=Page[SupervisionOut], summary="Supervisions (units: their own)")
 async def list_supervisions(
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     status: SupervisionStatus | None = None,
     level: SupervisionLevel | None = None,
     unit: str | None = None,
@@ -46,7 +43,7 @@ async def list_supervisions(
     items = await service.list_supervisions(
         session,
         principal,
-        await resolve(session, programme),
+        programme,
         status=status,
         level=level,
         unit=unit,
@@ -59,11 +56,10 @@ async def get(
     supervision_id: int,
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> SupervisionOut:
-    prog = await resolve(session, programme)
     return await service.to_out(
-        session, await service.get(session, principal, prog, supervision_id)
+        session, await service.get(session, principal, programme, supervision_id)
     )
 
 
@@ -77,8 +73,6 @@ async def resolve_supervision(
     body: ResolveIn,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> SupervisionOut:
-    return await service.resolve(
-        session, principal, await resolve(session, programme), supervision_id, body
-    )
+    return await service.resolve(session, principal, programme, supervision_id, body)

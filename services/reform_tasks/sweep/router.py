@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service as supervision
 from services.reform_tasks.supervision.schemas import EscalationSummary
 from services.reform_tasks.sweep import service
@@ -16,7 +16,6 @@ from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/api/tasks/v1/sweeps", tags=["sweeps"], responses=PROBLEM_RESPONSES)
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
 AsOf = Annotated[date | None, Query(description="截至日期（默认今天）")]
 
 
@@ -28,12 +27,10 @@ AsOf = Annotated[date | None, Query(description="截至日期（默认今天）"
 async def lagging(
     principal: OfficeOrService,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     as_of: AsOf = None,
 ) -> SweepResult:
-    return await service.lagging(
-        session, await resolve(session, programme), as_of or today_shanghai()
-    )
+    return await service.lagging(session, programme, as_of or today_shanghai())
 
 
 @router.post(
@@ -44,12 +41,10 @@ async def lagging(
 async def problems(
     principal: OfficeOrService,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     as_of: AsOf = None,
 ) -> SweepResult:
-    return await service.overdue_problems(
-        session, await resolve(session, programme), as_of or today_shanghai()
-    )
+    return await service.overdue_problems(session, programme, as_of or today_shanghai())
 
 
 @router.post(
@@ -60,9 +55,7 @@ async def problems(
 async def escalate(
     principal: OfficeOrService,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     as_of: AsOf = None,
 ) -> EscalationSummary:
-    return await supervision.escalate(
-        session, principal, await resolve(session, programme), as_of or today_shanghai()
-    )
+    return await supervision.escalate(session, principal, programme, as_of or today_shanghai())

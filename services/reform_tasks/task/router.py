@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from services.reform_tasks.programme.service import resolve
+from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.task import service
 from services.reform_tasks.task.schemas import TaskCreate, TaskOut, TaskSort, TaskUpdate
 from shared.auth import Authenticated, OfficeWrite
@@ -15,15 +15,13 @@ from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
 
-ProgrammeQuery = Annotated[str | None, Query(description="改革工程代码（默认最新）")]
-
 
 @router.get("", response_model=Page[TaskOut], summary="The task list (scoped to the caller)")
 async def list_tasks(
     principal: Authenticated,
     session: Session,
+    programme: CurrentProgramme,
     page: Pagination,
-    programme: ProgrammeQuery = None,
     domain: Annotated[str | None, Query(description="领域代码")] = None,
     task_class: Annotated[TaskClass | None, Query(description="类别 A/B/C")] = None,
     lead_unit: Annotated[str | None, Query(description="牵头单位代码")] = None,
@@ -34,11 +32,10 @@ async def list_tasks(
     ] = None,
     sort: Annotated[TaskSort, Query(description="排序")] = TaskSort.number,
 ) -> Page[TaskOut]:
-    prog = await resolve(session, programme)
     return await service.list_tasks(
         session,
         principal,
-        prog,
+        programme,
         page,
         sort=sort,
         domain=domain,
@@ -52,10 +49,9 @@ async def list_tasks(
 
 @router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, summary="Add a task")
 async def create_task(
-    body: TaskCreate, principal: OfficeWrite, session: Session, programme: ProgrammeQuery = None
+    body: TaskCreate, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> TaskOut:
-    prog = await resolve(session, programme)
-    return await service.create_task(session, principal, prog, body)
+    return await service.create_task(session, principal, programme, body)
 
 
 @router.get("/{number}", response_model=TaskOut, summary="One task (ETag = version)")
@@ -64,10 +60,9 @@ async def get_task(
     response: Response,
     principal: Authenticated,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
 ) -> TaskOut:
-    prog = await resolve(session, programme)
-    task = await service.get_task(session, principal, prog, number)
+    task = await service.get_task(session, principal, programme, number)
     response.headers["ETag"] = f'"{task.version}"'
     return task
 
@@ -79,10 +74,9 @@ async def update_task(
     response: Response,
     principal: OfficeWrite,
     session: Session,
-    programme: ProgrammeQuery = None,
+    programme: CurrentProgramme,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> TaskOut:
-    prog = await resolve(session, programme)
-    task = await service.update_task(session, principal, prog, number, body, if_match)
+    task = await service.update_task(session, principal, programme, number, body, if_match)
     response.headers["ETag"] = f'"{task.version}"'
     return task
