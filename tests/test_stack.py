@@ -155,9 +155,15 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
         ).strip()
         time.sleep(0.2)
     assert facts == "1"
-    delivered = cluster.psql(
-        f"SELECT delivered_at IS NOT NULL FROM platform.outbox WHERE id = '{event_id}'", database
-    ).strip()
+    # The relay marks the row delivered when its own transaction commits, just after the POST.
+    delivered = "f"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and delivered != "t":
+        delivered = cluster.psql(
+            f"SELECT delivered_at IS NOT NULL FROM platform.outbox WHERE id = '{event_id}'",
+            database,
+        ).strip()
+        time.sleep(0.1)
     assert delivered == "t"
     listener.join(10)
     assert received, "no score.changed for the event on the SSE stream"
