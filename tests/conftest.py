@@ -3,6 +3,7 @@ transaction per test, and the services driven over HTTP through ASGITransport.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -35,6 +37,12 @@ from shared.models import (
 from shared.models.tasks import default_programme_settings
 from shared.settings import Environment, Settings
 from tests import pg
+
+# CI runs the same hypothesis examples every time (a red CI must be reproducible); locally each
+# run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
