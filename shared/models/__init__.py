@@ -15,6 +15,7 @@ from shared.models.evaluation import (
     SurveyResult,
     UnitCounter,
 )
+from shared.models.hotline import Delivery, WorkOrder, WorkOrderEvent
 from shared.models.platform import (
     OFFICE_ROLES,
     UNIT_ROLES,
@@ -62,6 +63,7 @@ __all__ = [
     "UNIT_ROLES",
     "AuditLog",
     "Base",
+    "Delivery",
     "Domain",
     "EvidenceFile",
     "EvidenceScanStatus",
@@ -106,5 +108,7 @@ __all__ = [
     "UnitKind",
     "UnitMessage",
     "User",
+    "WorkOrder",
+    "WorkOrderEvent",
     "task_responsible_units",
 ]

@@ -1,0 +1,104 @@
+"""`hotline` schema: 12345 webhook deliveries (raw, kept), work-order events (deduplicated) and
+the work orders derived from them (seed 004_1871f105e1d7927d.txt: 12345 as the single service
+line, tracked, supervised and evaluated)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import HOTLINE, Base
+
+
+class Delivery(Base):
+    """One verified webhook request, stored raw before anything else (2xx only after commit)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = {"schema": HOTLINE}
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(255), unique=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    body: Mapped[str] = mapped_column(Text)
+    verified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    # applied | duplicate_event | ignored_type | rejected_schema
+    outcome: Mapped[str] = mapped_column(String(32))
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+
+
+class WorkOrderEvent(Base):
+    __tablename__ = "work_order_events"
+    __table_args__ = (
+        UniqueConstraint("order_no", "type", "occurred_at"),
+        Index("ix_work_order_events_order", "order_no", "occurred_at"),
+        {"schema": HOTLINE},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey(f"{HOTLINE}.deliveries.id"))
+    # Event data without personal fields (those live encrypted on the work order).
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class WorkOrder(Base):
+    """The state derived from all of an order's events by occurred_at (any arrival order gives
+    the same result)."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        Index("ix_work_orders_unit_status", "handling_unit_code", "status"),
+        {"schema": HOTLINE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(String(200))
+    content: Mapped[str | None] = mapped_column(Text)
+    category_code: Mapped[str | None] = mapped_column(String(64))
+    district_code: Mapped[str | None] = mapped_column(String(32))
+    handling_unit_code: Mapped[str | None] = mapped_column(String(32))
+    enterprise_name: Mapped[str | None] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    contact_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction: Mapped[str | None] = mapped_column(String(32))
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    reply: Mapped[str | None] = mapped_column(Text)
+    returned_reason: Mapped[str | None] = mapped_column(Text)
+    quarantine_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from shared.settings import Settings
+
+SECRET = "whsec_" + base64.b64encode(b"hotline-test-secret-0123456789ab").decode()
+OLD_SECRET = "whsec_" + base64.b64encode(b"rotated-out-secret-0123456789abc").decode()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """The hotline tests' services accept two secrets (rotation)."""
+    from shared.settings import Environment
+
+    return Settings(
+        environment=Environment.test,
+        database_url=database_url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        hotline_webhook_secrets=f"{OLD_SECRET},{SECRET}",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+class Platform:
+    """The 12345 platform: signs deliveries with the official Standard Webhooks signer."""
+
+    def __init__(self, client: httpx.AsyncClient, secret: str = SECRET) -> None:
+        self.client = client
+        self.signer = Webhook(secret)
+
+    def headers(
+        self, body: str, *, webhook_id: str | None = None, at: datetime | None = None
+    ) -> dict[str, str]:
+        webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+        when = at or datetime.now(UTC)
+        return {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(when.timestamp())),
+            "webhook-signature": self.signer.sign(webhook_id, when, body),
+            "content-type": "application/json",
+        }
+
+    async def send(
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        *,
+        webhook_id: str | None = None,
+        at: datetime | None = None,
+    ) -> httpx.Response:
+        body = json.dumps(
+            {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
+            ensure_ascii=False,
+        )
+        return await self.client.post(
+            "/api/hotline/v1/webhooks/12345",
+            content=body.encode(),
+            headers=self.headers(body, webhook_id=webhook_id, at=at),
+        )
+
+
+def created(order_no: str, **override: Any) -> dict[str, Any]:
+    now = datetime(2026, 6, 1, 9, tzinfo=UTC)
+    data = {
+        "order_no": order_no,
+        "occurred_at": now.isoformat(),
+        "channel": "phone",
+        "kind": "complaint",
+        "title": "企业开办材料被要求重复提交",
+        "content": "在政务服务中心办理企业开办时被要求重复提交营业执照复印件。",
+        "received_at": now.isoformat(),
+        "district_code": "yunzhongqu",
+        "enterprise_name": "云岭市鑫达机械制造有限公司",
+        "credit_code": "91360100MA35F3WQ1W",
+        "contact_name": "张三明",
+        "contact_phone": "13812345678",
+        "category_code": "qy_kaiban",
+        "handling_unit_code": "zhengwu",
+        "due_at": (now + timedelta(days=5)).isoformat(),
+    }
+    data.update(override)
+    return data
+
+
+def at(order_no: str, days: float) -> dict[str, Any]:
+    return {
+        "order_no": order_no,
+        "occurred_at": (datetime(2026, 6, 1, 9, tzinfo=UTC) + timedelta(days=days)).isoformat(),
+    }
+
+
+@pytest.fixture
+async def platform(hotline_client: httpx.AsyncClient) -> Platform:
+    return Platform(hotline_client)
