@@ -147,6 +147,26 @@ def print_banner(settings: Settings, web: bool) -> None:
     console.print("按 Ctrl-C 停止所有进程。")
 
 
+def send_demo_hotline(settings: Settings) -> None:
+    """The first start also plays the 12345 platform: signed demo orders through the webhook."""
+    from shared.auth import issue_token
+    from shared.demo.hotline import send
+    from shared.models import Role
+
+    token = issue_token(settings, username="devstack", role=Role.office_admin, unit_code=None)
+    try:
+        existing = httpx.get(
+            f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/work-orders",
+            params={"limit": 1}, headers={"Authorization": f"Bearer {token}"}, timeout=5,
+        ).json()["total"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return
+    if existing:
+        return
+    ok, failed = asyncio.run(send(settings.hotline_url, count=300, seed=2026))
+    console.print(f"12345 演示工单：已推送 {ok} 条事件（失败 {failed} 条）")
+
+
 def wait_healthy(settings: Settings, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     pending = {
@@ -201,10 +221,11 @@ def up(
             manager.add_process("web", f"{npm} run preview", env=env, cwd=str(REPO_ROOT / "web"))
 
         def announce() -> None:
-            if wait_healthy(settings):
-                print_banner(settings, serve_web)
-            else:
+            if not wait_healthy(settings):
                 console.print("[red]部分服务未就绪，请查看上方日志[/red]")
+                return
+            send_demo_hotline(settings)
+            print_banner(settings, serve_web)
 
         threading.Thread(target=announce, daemon=True).start()
         manager.loop()

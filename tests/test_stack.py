@@ -110,6 +110,17 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
     )
     assert stream_probe.status_code == 200
 
+    # The first start played the 12345 platform: signed demo orders came through the webhook.
+    hotline = f"http://127.0.0.1:{PORTS['hotline_ingest']}"
+    deadline = time.monotonic() + 60
+    orders = 0
+    while time.monotonic() < deadline and orders < 300:
+        orders = httpx.get(
+            f"{hotline}/api/hotline/v1/work-orders", params={"limit": 1}, headers=headers
+        ).json()["total"]
+        time.sleep(0.5)
+    assert orders == 300
+
     # The demo's simulated year reached evaluation through the outbox: live scores exist.
     evaluation = f"http://127.0.0.1:{PORTS['evaluation']}"
     deadline = time.monotonic() + 60
