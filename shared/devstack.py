@@ -157,7 +157,9 @@ def send_demo_hotline(settings: Settings) -> None:
     try:
         existing = httpx.get(
             f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/work-orders",
-            params={"limit": 1}, headers={"Authorization": f"Bearer {token}"}, timeout=5,
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
         ).json()["total"]
     except (httpx.HTTPError, KeyError, ValueError):
         return

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
 
     pii_encryption_key: str = DEV_PII_KEY
     hotline_webhook_secrets: str = ""
+    # Working days a handling unit has to accept (respond to) an order, per appeal kind.
+    hotline_response_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "consult": 1,
+            "help": 3,
+            "complaint": 5,
+            "suggestion": 5,
+            "report": 5,
+        }
+    )
 
     reform_tasks_url: str = "http://127.0.0.1:8001"
     evaluation_url: str = "http://127.0.0.1:8002"

@@ -15,7 +15,7 @@ from shared.models.evaluation import (
     SurveyResult,
     UnitCounter,
 )
-from shared.models.hotline import Delivery, WorkOrder, WorkOrderEvent
+from shared.models.hotline import CalendarDay, Delivery, WorkOrder, WorkOrderEvent
 from shared.models.platform import (
     OFFICE_ROLES,
     UNIT_ROLES,
@@ -63,6 +63,7 @@ __all__ = [
     "UNIT_ROLES",
     "AuditLog",
     "Base",
+    "CalendarDay",
     "Delivery",
     "Domain",
     "EvidenceFile",

@@ -4,12 +4,13 @@ line, tracked, supervised and evaluated)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -102,3 +103,16 @@ class WorkOrder(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class CalendarDay(Base):
+    """An exception to the Monday–Friday working week: a holiday on a weekday, or a 调休
+    make-up working day on a weekend (State Council notices; editable by the office)."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = {"schema": HOTLINE}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(64))

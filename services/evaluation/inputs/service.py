@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.event.repository import FactRepository
 from services.evaluation.inputs.schemas import ExternalRankIn, InspectionIn, SurveyIn
 from services.evaluation.scoring import service as scoring
-from services.evaluation.scoring.periods import business_day, parse_period
 from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EventEnvelope
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult, Unit
+from shared.periods import business_day, parse_period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

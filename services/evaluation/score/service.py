@@ -32,11 +32,11 @@ from services.evaluation.score.schemas import (
     ScoreOut,
 )
 from services.evaluation.scoring import service as scoring
-from services.evaluation.scoring.periods import Period, business_day, parse_period, today
 from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.models import SurveyResult
+from shared.periods import Period, business_day, parse_period, today
 
 
 def period_or_422(text: str) -> Period:

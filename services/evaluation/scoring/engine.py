@@ -303,7 +303,7 @@ class DailyInputs:
         self, units: list[str], start: date, end: date, rules: RuleSetBody
     ) -> dict[str, UnitInputs]:
         """Sum a period's inputs for every unit (end is the period end or the as-of date)."""
-        from services.evaluation.scoring.periods import parse_period
+        from shared.periods import parse_period
 
         result = {u: UnitInputs() for u in units}
         for unit, day, component, points in self.ledger:

@@ -15,13 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
 from services.evaluation.scoring import engine
-from services.evaluation.scoring.periods import (
-    Period,
-    business_day,
-    parse_period,
-    period_containing,
-    periods_containing,
-)
 from services.evaluation.scoring.repository import ScoringRepository
 from shared.events import EventEnvelope
 from shared.models import (
@@ -34,6 +27,13 @@ from shared.models import (
     RuleSet,
     RuleSetStatus,
     SurveyResult,
+)
+from shared.periods import (
+    Period,
+    business_day,
+    parse_period,
+    period_containing,
+    periods_containing,
 )
 
 

@@ -15,8 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.webhook.schemas import EVENT_MODELS, PERSONAL_FIELDS, Envelope
-from services.hotline_ingest.work_order.state import derive, responded_within_limit
+from services.hotline_ingest.work_order.state import derive
 from shared import outbox
 from shared.crypto import encrypt
 from shared.errors import BadRequest, FieldError, Unauthorized, field_errors_from_pydantic
@@ -155,7 +156,10 @@ async def apply(
         )
     )
     if known:
-        await _tell_evaluation(session, event_type, order_no, state, occurred_at, str(unit))
+        within = True
+        if event_type == "work_order.accepted":
+            within = await responded_in_time(session, settings, state, occurred_at)
+        await _tell_evaluation(session, event_type, order_no, state, occurred_at, str(unit), within)
     return "applied"
 
 
@@ -166,6 +170,7 @@ async def _tell_evaluation(
     state: dict[str, Any],
     occurred_at: datetime,
     unit: str,
+    within_limit: bool,
 ) -> None:
     """The rates' inputs (seed 001: 12345 complaints feed the year-end evaluation)."""
     common = {
@@ -177,7 +182,7 @@ async def _tell_evaluation(
         mapped, extra = "work_order.created", {"category_code": state.get("category_code")}
     elif event_type == "work_order.accepted":
         mapped = "work_order.responded"
-        extra = {"within_limit": responded_within_limit(state, occurred_at)}
+        extra = {"within_limit": within_limit}
     elif event_type == "work_order.visited":
         mapped = "work_order.visited"
         extra = {"resolved": state.get("resolved"), "satisfaction": state.get("satisfaction")}
@@ -188,3 +193,16 @@ async def _tell_evaluation(
     await outbox.enqueue(
         session, mapped, {**common, **extra}, unit_code=unit, occurred_at=occurred_at
     )
+
+
+async def responded_in_time(
+    session: AsyncSession, settings: Settings, state: dict[str, Any], accepted_at: datetime
+) -> bool:
+    """Accepted by the end of the N-th working day after receipt (N per appeal kind, settings
+    HOTLINE_RESPONSE_DAYS; seed 004: 12345 tracks and evaluates every appeal)."""
+    received = state.get("received_at")
+    if received is None:
+        return True  # `created` not seen yet: no limit to hold it against
+    days = settings.hotline_response_days.get(str(state.get("kind")), 1)
+    deadline = (await calendar.load(session)).deadline(received, days)
+    return accepted_at <= deadline

@@ -3,7 +3,7 @@ any arrival order gives the same result (seed 004: tracking of every appeal)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 STEP = {
@@ -25,8 +25,6 @@ STATUS = {
     "work_order.closed": "closed",
     "work_order.visited": "visited",
 }
-# Response limits per appeal kind (natural days until the working-day calendar lands).
-RESPONSE_DAYS = {"consult": 1, "complaint": 5, "help": 3, "suggestion": 5, "report": 5}
 
 
 def _when(value: Any) -> datetime:
@@ -74,11 +72,3 @@ def derive(events: list[tuple[str, datetime, dict[str, Any]]]) -> dict[str, Any]
         if kind in STATUS:
             state["status"] = STATUS[kind]
     return state
-
-
-def responded_within_limit(state: dict[str, Any], accepted_at: datetime) -> bool:
-    received = state.get("received_at")
-    if received is None:
-        return True  # `created` not seen yet: no limit to hold it against
-    limit = timedelta(days=RESPONSE_DAYS.get(str(state.get("kind")), 1))
-    return bool(accepted_at - received <= limit)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.hotline_ingest.calendar import service
+from shared.auth import Authenticated, OfficeAdmin
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.pagination import Page
+
+router = APIRouter(
+    prefix="/api/hotline/v1/calendar", tags=["calendar"], responses=PROBLEM_RESPONSES
+)
+
+
+class CalendarDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    day: date
+    is_workday: bool
+    note: str
+    source: str
+
+
+class CalendarDayIn(BaseModel):
+    is_workday: bool
+    note: str = Field(min_length=1, max_length=64, description="如 春节、国庆节调休上班")
+
+
+@router.get(
+    "",
+    response_model=Page[CalendarDayOut],
+    summary="A year's exceptions to the Monday–Friday week (holidays, 调休 workdays)",
+)
+async def list_days(principal: Authenticated, session: Session, year: int) -> Page[CalendarDayOut]:
+    rows = await service.list_days(session, year)
+    return Page[CalendarDayOut](
+        items=[CalendarDayOut.model_validate(r) for r in rows], total=len(rows)
+    )
+
+
+@router.put(
+    "/{day}",
+    response_model=CalendarDayOut,
+    summary="Set a day (office admin; e.g. when the State Council publishes the year)",
+)
+async def set_day(
+    day: date, body: CalendarDayIn, principal: OfficeAdmin, session: Session
+) -> CalendarDayOut:
+    row = await service.set_day(session, principal, day, body.is_workday, body.note)
+    return CalendarDayOut.model_validate(row)

@@ -1,0 +1,128 @@
+"""The three rates against a hand-computed fixture with the 2026 Spring Festival holidays and its
+调休 make-up Saturday; the working-day calendar and its audited edits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.hotline_ingest.calendar.service import load
+from shared.models import OutboxEvent, Role, UnitKind
+from tests.conftest import Factory
+from tests.hotline.conftest import Platform, created
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _t(text: str) -> str:
+    return datetime.fromisoformat(text).replace(tzinfo=SH).isoformat()
+
+
+async def test_working_days_skip_holidays_and_count_make_up_days(session: AsyncSession) -> None:
+    calendar = await load(session)
+    # Received Friday 13 Feb 2026; Sat 14 is a 调休 working day, 15–23 the Spring Festival.
+    received = datetime(2026, 2, 13, 10, tzinfo=SH)
+    assert calendar.deadline(received, 5) == datetime(2026, 2, 28, tzinfo=SH)
+    assert calendar.deadline(received, 1) == datetime(2026, 2, 15, tzinfo=SH)
+    # Consult received Wed 30 Sep: National Day and Mid-autumn → Thursday 8 Oct.
+    assert calendar.deadline(datetime(2026, 9, 30, 9, tzinfo=SH), 1) == datetime(
+        2026, 10, 9, tzinfo=SH
+    )
+
+
+async def test_three_rates_match_the_hand_computed_fixture(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    session: AsyncSession,
+) -> None:
+    await factory.unit("zhengwu", name="云岭市政务服务管理局")
+    await factory.unit("yunzhongqu", UnitKind.district, name="云中区人民政府")
+    orders = {
+        # order: (kind, received, accepted, visit)
+        "A": ("complaint", "2026-02-13 10:00", "2026-02-27 15:00", (True, "satisfied")),
+        "B": ("complaint", "2026-02-13 10:00", "2026-03-02 09:00", (False, "dissatisfied")),
+        "C": ("consult", "2026-01-05 09:00", "2026-01-06 10:00", (True, "basically_satisfied")),
+        "D": ("consult", "2026-01-05 09:00", None, None),
+    }
+    for order_no, (kind, received, accepted, visit) in orders.items():
+        data = created(order_no, kind=kind, occurred_at=_t(received), received_at=_t(received))
+        assert (await platform.send("work_order.created", data)).status_code == 200
+        if accepted:
+            await platform.send(
+                "work_order.accepted", {"order_no": order_no, "occurred_at": _t(accepted)}
+            )
+        if visit:
+            await platform.send(
+                "work_order.visited",
+                {
+                    "order_no": order_no,
+                    "occurred_at": _t("2026-03-10 10:00"),
+                    "resolved": visit[0],
+                    "satisfaction": visit[1],
+                },
+            )
+    response = await hotline_client.get(
+        "/api/hotline/v1/rates",
+        params={"period": "2026-Q1"},
+        headers=factory.headers("office", Role.office_admin, "gaigeban"),
+    )
+    assert response.status_code == 200, response.text
+    [row] = response.json()["items"]
+    assert row["unit_code"] == "zhengwu"
+    assert (row["orders"], row["responded_in_time"], row["response_due"]) == (4, 2, 4)
+    assert row["response_rate"] == 0.5
+    assert row["resolution_rate"] == round(2 / 3, 4)
+    assert row["satisfaction_rate"] == round(2 / 3, 4)
+    by_district = await hotline_client.get(
+        "/api/hotline/v1/rates",
+        params={"period": "2026-Q1", "by": "district"},
+        headers=factory.headers("office", Role.office_admin, "gaigeban"),
+    )
+    assert [r["unit_code"] for r in by_district.json()["items"]] == ["yunzhongqu"]
+    # Evaluation was told the same thing order by order.
+    responded = (
+        await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.type == "work_order.responded")
+            .order_by(OutboxEvent.data["order_no"].astext)
+        )
+    ).all()
+    assert [(e.data["order_no"], e.data["within_limit"]) for e in responded] == [
+        ("A", True),
+        ("B", False),
+        ("C", True),
+    ]
+    other = await hotline_client.get(
+        "/api/hotline/v1/rates",
+        params={"period": "2026-Q1"},
+        headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
+    )
+    assert other.json()["items"] == []
+
+
+async def test_office_admin_edits_the_calendar_and_it_is_audited(
+    hotline_client: httpx.AsyncClient, factory: Factory
+) -> None:
+    admin = factory.headers("office", Role.office_admin, "gaigeban")
+    year = await hotline_client.get(
+        "/api/hotline/v1/calendar", params={"year": 2027}, headers=admin
+    )
+    assert any(d["note"].startswith("春节") for d in year.json()["items"])
+    changed = await hotline_client.put(
+        "/api/hotline/v1/calendar/2027-02-20",
+        json={"is_workday": True, "note": "春节调休上班"},
+        headers=admin,
+    )
+    assert changed.status_code == 200
+    assert changed.json()["is_workday"] is True
+    denied = await hotline_client.put(
+        "/api/hotline/v1/calendar/2027-02-21",
+        json={"is_workday": True, "note": "x调休"},
+        headers=factory.headers("zhengwu", Role.unit, "zhengwu"),
+    )
+    assert denied.status_code == 403
