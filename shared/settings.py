@@ -7,6 +7,7 @@ Outside dev and test, placeholder or missing secrets stop the process at start-u
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +25,8 @@ DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 DEV_SERVICE_TOKEN_SECRET = DEV_JWT_SECRET
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "dev-only", "example", "xxx")
 
-EMBEDDED_PG_PORT = 54329
+# A second checkout on the same machine can move its embedded PostgreSQL (EMBEDDED_PG_PORT).
+EMBEDDED_PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "54329"))
 
 
 class Environment(StrEnum):
