@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.hotline_ingest.calendar.router import router as calendar_router
 from services.hotline_ingest.rates.router import router as rates_router
+from services.hotline_ingest.sweep.router import router as sweep_router
 from services.hotline_ingest.webhook.router import router as webhook_router
 from services.hotline_ingest.work_order.router import router as work_order_router
 from shared.app import create_service_app
@@ -19,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="云岭市营商环境改革 · 12345热线接入服务 (hotline_ingest)",
         description="12345 hotline webhooks, work orders and hotline rates.",
-        routers=[webhook_router, work_order_router, rates_router, calendar_router],
+        routers=[webhook_router, work_order_router, rates_router, calendar_router, sweep_router],
         settings=settings,
         produces_events=True,
     )

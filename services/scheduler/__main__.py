@@ -40,7 +40,10 @@ async def main() -> None:
             return
         day = today_shanghai().isoformat()
         await run_once(
-            sessionmaker, "daily_sweeps", day, lambda: daily_sweeps(client, settings, tokens, day)
+            sessionmaker,
+            "daily_sweeps",
+            day,
+            lambda: daily_sweeps(client, settings, tokens, day, hotline_client=client),
         )
         await run_once(
             sessionmaker, "outbox_prune", day, lambda: prune_delivered_outbox(sessionmaker)

@@ -90,15 +90,24 @@ async def prune_delivered_outbox(sessionmaker: async_sessionmaker[AsyncSession])
 
 
 async def daily_sweeps(
-    client: httpx.AsyncClient, settings: Settings, tokens: ServiceTokens, day: str
+    client: httpx.AsyncClient,
+    settings: Settings,
+    tokens: ServiceTokens,
+    day: str,
+    hotline_client: httpx.AsyncClient | None = None,
 ) -> None:
     """Lagging milestones, overdue problems and supervision escalation, as of `day`
-    (reform_tasks does the work; each sweep is idempotent)."""
+    (reform_tasks does the work; each sweep is idempotent), then overdue hotline orders."""
     headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
     for sweep in SWEEPS:
         response = await client.post(
             f"{settings.reform_tasks_url.rstrip('/')}/api/tasks/v1/sweeps/{sweep}",
             params={"as_of": day},
             headers=headers,
+        )
+        response.raise_for_status()
+    if hotline_client is not None:
+        response = await hotline_client.post(
+            f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/sweeps/overdue", headers=headers
         )
         response.raise_for_status()

@@ -100,6 +100,8 @@ class WorkOrder(Base):
     reply: Mapped[str | None] = mapped_column(Text)
     returned_reason: Mapped[str | None] = mapped_column(Text)
     quarantine_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when `work_order.overdue` was sent, so the sweep tells evaluation once per order.
+    overdue_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

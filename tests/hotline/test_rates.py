@@ -126,3 +126,34 @@ async def test_office_admin_edits_the_calendar_and_it_is_audited(
         headers=factory.headers("zhengwu", Role.unit, "zhengwu"),
     )
     assert denied.status_code == 403
+
+
+async def test_overdue_orders_are_told_to_evaluation_once(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    session: AsyncSession,
+) -> None:
+    await factory.unit("zhengwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    # Due Friday 13 Feb 2026 10:00; the sweep runs on Wednesday 25 Feb.
+    await platform.send("work_order.created", created("OV1", due_at=_t("2026-02-13 10:00")))
+    await platform.send("work_order.created", created("OV2", due_at=_t("2026-02-13 10:00")))
+    await platform.send(
+        "work_order.closed", {"order_no": "OV2", "occurred_at": _t("2026-02-12 10:00")}
+    )
+    from shared import clock
+
+    clock.freeze(datetime(2026, 2, 25, 4, tzinfo=ZoneInfo("UTC")))
+    try:
+        office = factory.headers("office", Role.office_admin, "gaigeban")
+        first = await hotline_client.post("/api/hotline/v1/sweeps/overdue", headers=office)
+        again = await hotline_client.post("/api/hotline/v1/sweeps/overdue", headers=office)
+    finally:
+        clock.freeze(None)
+    assert (first.json(), again.json()) == ({"announced": 1}, {"announced": 0})
+    [event] = (
+        await session.scalars(select(OutboxEvent).where(OutboxEvent.type == "work_order.overdue"))
+    ).all()
+    # Working days after the 13th up to the 25th: 14 (调休), 24, 25 — the holidays do not count.
+    assert (event.data["order_no"], event.data["working_days_over"]) == ("OV1", 3)

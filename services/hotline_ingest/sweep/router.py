@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.hotline_ingest.sweep import service
+from services.hotline_ingest.sweep.service import OverdueResult
+from shared.auth import OfficeOrService
+from shared.clock import now_utc
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/api/hotline/v1/sweeps", tags=["sweeps"], responses=PROBLEM_RESPONSES)
+
+
+@router.post(
+    "/overdue",
+    response_model=OverdueResult,
+    summary="Tell evaluation about orders that became overdue (once each)",
+)
+async def overdue(principal: OfficeOrService, session: Session) -> OverdueResult:
+    return await service.overdue(session, now_utc())
