@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -225,18 +225,7 @@ class OutboxRelay:
 
 
 async def pending_count(session: AsyncSession, producer: str) -> int:
-    from sqlalchemy import func
-
     stmt = select(func.count()).where(
         OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None)
     )
     return int((await session.execute(stmt)).scalar_one())
-
-
-async def reschedule_now(session: AsyncSession, producer: str) -> None:
-    """Make every pending event due now (after a consumer outage, an operator can drain early)."""
-    await session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None))
-        .values(next_attempt_at=datetime.now(UTC))
-    )

@@ -22,7 +22,6 @@ DEV_ENV_FILE = VAR_DIR / "dev.env"
 # Only ever used when ENVIRONMENT is dev or test; production refuses them.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
-DEV_SERVICE_TOKEN_SECRET = DEV_JWT_SECRET
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "dev-only", "example", "xxx")
 
 # A second checkout on the same machine can move its embedded PostgreSQL (EMBEDDED_PG_PORT).

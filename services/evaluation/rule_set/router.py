@@ -5,7 +5,12 @@ from typing import Any
 from fastapi import APIRouter, Body, status
 
 from services.evaluation.rule_set import service
-from services.evaluation.rule_set.schemas import PublishRequest, RuleSetBody, RuleSetOut
+from services.evaluation.rule_set.schemas import (
+    PublishRequest,
+    RuleSetBody,
+    RuleSetOut,
+    default_rule_set,
+)
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -21,7 +26,7 @@ async def schema(principal: Authenticated) -> dict[str, Any]:
 
 @router.get("/rule-sets/default", response_model=RuleSetBody, summary="The default rule set")
 async def default(principal: Authenticated) -> RuleSetBody:
-    return service.default_body()
+    return default_rule_set()
 
 
 @router.get("/rule-sets", response_model=Page[RuleSetOut], summary="A programme's versions")

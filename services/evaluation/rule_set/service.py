@@ -18,7 +18,6 @@ from services.evaluation.rule_set.schemas import (
     PublishRequest,
     RuleSetBody,
     RuleSetOut,
-    default_rule_set,
 )
 from services.evaluation.scoring import service as scoring
 from shared import audit
@@ -175,7 +174,3 @@ async def publish(
     # Scores from the effective date on follow the new rules at once.
     await scoring.recompute(session, rule_set.programme)
     return rule_set
-
-
-def default_body() -> RuleSetBody:
-    return default_rule_set()

@@ -4,7 +4,6 @@ agree by construction except for the bulk SQL of hotline counters, which the pro
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -490,7 +489,3 @@ async def ensure_default_rule_set(
     session.add(rule_set)
     await session.flush()
     return rule_set
-
-
-def new_event_id() -> uuid.UUID:
-    return uuid.uuid4()

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.task.access import readable_task
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
+from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository, involves_unit
 from services.reform_tasks.task.schemas import (
     DomainRef,
     MilestoneOut,
@@ -96,8 +96,6 @@ def _filtered(
     status: TaskStatus | None,
     q: str | None,
 ) -> Select[Task]:
-    from services.reform_tasks.task.repository import involves_unit
-
     if domain:
         statement = statement.where(
             Task.domain_id.in_(select(Domain.id).where(Domain.code == domain))
