@@ -15,7 +15,14 @@ from shared.models.evaluation import (
     SurveyResult,
     UnitCounter,
 )
-from shared.models.hotline import CalendarDay, Delivery, WorkOrder, WorkOrderEvent
+from shared.models.hotline import (
+    CalendarDay,
+    Category,
+    Delivery,
+    UnitCodeMapping,
+    WorkOrder,
+    WorkOrderEvent,
+)
 from shared.models.platform import (
     OFFICE_ROLES,
     UNIT_ROLES,
@@ -64,6 +71,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "CalendarDay",
+    "Category",
     "Delivery",
     "Domain",
     "EvidenceFile",
@@ -105,6 +113,7 @@ __all__ = [
     "TaskStatus",
     "TimelineEntry",
     "Unit",
+    "UnitCodeMapping",
     "UnitCounter",
     "UnitKind",
     "UnitMessage",

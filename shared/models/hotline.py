@@ -118,3 +118,26 @@ class CalendarDay(Base):
     is_workday: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(64))
+
+
+class Category(Base):
+    """The hotline platform's category codes, mapped by the office to a task-list domain."""
+
+    __tablename__ = "categories"
+    __table_args__ = {"schema": HOTLINE}
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    domain_code: Mapped[str | None] = mapped_column(String(32))
+
+
+class UnitCodeMapping(Base):
+    """A handling-unit code the platform uses that is not ours, mapped by the office."""
+
+    __tablename__ = "unit_code_mappings"
+    __table_args__ = {"schema": HOTLINE}
+
+    external_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(32))
+    mapped_by: Mapped[str] = mapped_column(String(64))
+    mapped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -150,18 +150,55 @@ async def test_any_arrival_order_gives_the_same_work_order(
     assert len(responded) == 5
 
 
-async def test_unknown_handling_unit_is_kept_in_quarantine_not_sent(
-    platform: Platform, session: AsyncSession, factory: Factory
+async def test_unknown_unit_or_category_waits_in_quarantine_until_mapped_then_replays(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    session: AsyncSession,
+    factory: Factory,
 ) -> None:
     await _units(factory)
+    office = factory.headers("office", Role.office_admin, "gaigeban")
     response = await platform.send(
-        "work_order.created", created("GD8", handling_unit_code="weizhi")
+        "work_order.created", created("GD8", handling_unit_code="SJ-ZWJ", category_code="new_cat")
     )
     assert response.json() == {"status": "applied"}
+    await platform.send("work_order.accepted", at("GD8", 0.5))
     order = await session.scalar(select(WorkOrder).where(WorkOrder.order_no == "GD8"))
     assert order is not None
-    assert order.quarantine_reason == "未知承办单位“weizhi”"
+    assert order.quarantine_reason == "未知承办单位“SJ-ZWJ”；未知分类“new_cat”"
+    assert await _count(session, OutboxEvent) == 0  # kept, not scored
+    queue = await hotline_client.get(
+        "/api/hotline/v1/work-orders", params={"quarantined": "true"}, headers=office
+    )
+    assert [o["order_no"] for o in queue.json()["items"]] == ["GD8"]
+
+    half = await hotline_client.post(
+        "/api/hotline/v1/quarantine/GD8/resolve", json={"unit_code": "zhengwu"}, headers=office
+    )
+    assert half.status_code == 200, half.text
+    assert half.json()["quarantine_reason"] == "未知分类“new_cat”"
     assert await _count(session, OutboxEvent) == 0
+    done = await hotline_client.post(
+        "/api/hotline/v1/quarantine/GD8/resolve",
+        json={"category": {"name": "新增分类", "domain_code": "zhengwu"}},
+        headers=office,
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["quarantine_reason"], done.json()["handling_unit_code"]) == (
+        None,
+        "zhengwu",
+    )
+    told = (await session.scalars(select(OutboxEvent.type).order_by(OutboxEvent.created_at))).all()
+    assert told == ["work_order.created", "work_order.responded"]
+    again = await hotline_client.post(
+        "/api/hotline/v1/quarantine/GD8/resolve", json={}, headers=office
+    )
+    assert again.status_code == 409
+    # The platform's code now maps for every later order.
+    await platform.send("work_order.created", created("GD11", handling_unit_code="SJ-ZWJ"))
+    later = await session.scalar(select(WorkOrder).where(WorkOrder.order_no == "GD11"))
+    assert later is not None
+    assert (later.handling_unit_code, later.quarantine_reason) == ("zhengwu", None)
 
 
 async def test_contacts_are_masked_and_revealed_only_with_a_reason(

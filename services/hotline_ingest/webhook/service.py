@@ -21,7 +21,7 @@ from services.hotline_ingest.work_order.state import derive
 from shared import outbox
 from shared.crypto import encrypt
 from shared.errors import BadRequest, FieldError, Unauthorized, field_errors_from_pydantic
-from shared.models import Delivery, Unit, WorkOrder, WorkOrderEvent
+from shared.models import Category, Delivery, Unit, UnitCodeMapping, WorkOrder, WorkOrderEvent
 from shared.settings import Settings
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -130,10 +130,34 @@ async def apply(
     ).scalar_one_or_none()
     if event_id is None:
         return "duplicate_event"
-    # Serialise events of one order, then derive its state from all of them.
-    await session.execute(
-        select(WorkOrder.id).where(WorkOrder.order_no == order_no).with_for_update()
-    )
+    contact = None
+    if event_type == "work_order.created":
+        contact = (
+            encrypt(settings.pii_encryption_key, data.get("contact_name")),
+            encrypt(settings.pii_encryption_key, data.get("contact_phone")),
+        )
+    was_quarantined, state = await refresh_order(session, order_no, contact)
+    if state["quarantine_reason"] is None:
+        if was_quarantined:  # it just left quarantine: everything is news to evaluation
+            await _tell_all(session, settings, order_no, state)
+        else:
+            await _tell(session, settings, event_type, order_no, state, occurred_at)
+    return "applied"
+
+
+async def refresh_order(
+    session: AsyncSession, order_no: str, contact: tuple[bytes | None, bytes | None] | None = None
+) -> tuple[bool, dict[str, Any]]:
+    """Derive the order from all its events (serialised per order) and store it; returns whether
+    it was in quarantine before, and the new state (with `quarantine_reason`)."""
+    previous = (
+        await session.execute(
+            select(WorkOrder.quarantine_reason)
+            .where(WorkOrder.order_no == order_no)
+            .with_for_update()
+        )
+    ).one_or_none()
+    was_quarantined = previous is not None and previous[0] is not None
     events = (
         await session.execute(
             select(WorkOrderEvent.type, WorkOrderEvent.occurred_at, WorkOrderEvent.data).where(
@@ -142,12 +166,23 @@ async def apply(
         )
     ).all()
     state = derive([(t, o, d) for t, o, d in events])
+    reasons = []
     unit = state.get("handling_unit_code")
-    known = unit is not None and await session.scalar(select(Unit.id).where(Unit.code == unit))
-    state["quarantine_reason"] = None if known else f"未知承办单位“{unit}”"
-    if event_type == "work_order.created":
-        state["contact_name_enc"] = encrypt(settings.pii_encryption_key, data.get("contact_name"))
-        state["contact_phone_enc"] = encrypt(settings.pii_encryption_key, data.get("contact_phone"))
+    if unit is not None:
+        mapped = await session.scalar(
+            select(UnitCodeMapping.unit_code).where(UnitCodeMapping.external_code == unit)
+        )
+        unit = state["handling_unit_code"] = mapped or unit
+    if unit is None or not await session.scalar(select(Unit.id).where(Unit.code == unit)):
+        reasons.append(f"未知承办单位“{unit}”")
+    category = state.get("category_code")
+    if category is not None and not await session.scalar(
+        select(Category.code).where(Category.code == category)
+    ):
+        reasons.append(f"未知分类“{category}”")
+    state["quarantine_reason"] = "；".join(reasons) or None
+    if contact is not None:
+        state["contact_name_enc"], state["contact_phone_enc"] = contact
     stmt = insert(WorkOrder).values(order_no=order_no, **state)
     await session.execute(
         stmt.on_conflict_do_update(
@@ -155,12 +190,46 @@ async def apply(
             set_={k: stmt.excluded[k] for k in state},
         )
     )
-    if known:
-        within = True
-        if event_type == "work_order.accepted":
-            within = await responded_in_time(session, settings, state, occurred_at)
-        await _tell_evaluation(session, event_type, order_no, state, occurred_at, str(unit), within)
-    return "applied"
+    return was_quarantined, state
+
+
+async def _tell(
+    session: AsyncSession,
+    settings: Settings,
+    event_type: str,
+    order_no: str,
+    state: dict[str, Any],
+    occurred_at: datetime,
+) -> None:
+    within = True
+    if event_type == "work_order.accepted":
+        within = await responded_in_time(session, settings, state, occurred_at)
+    await _tell_evaluation(
+        session, event_type, order_no, state, occurred_at, str(state["handling_unit_code"]), within
+    )
+
+
+async def replay(session: AsyncSession, settings: Settings, order_no: str) -> dict[str, Any]:
+    """After the office mapped what was unknown: derive again and, if the order left quarantine,
+    tell evaluation everything it had not been told, in order."""
+    was_quarantined, state = await refresh_order(session, order_no)
+    if was_quarantined and state["quarantine_reason"] is None:
+        await _tell_all(session, settings, order_no, state)
+    return state
+
+
+async def _tell_all(
+    session: AsyncSession, settings: Settings, order_no: str, state: dict[str, Any]
+) -> None:
+    events = (
+        await session.execute(
+            select(WorkOrderEvent.type, WorkOrderEvent.occurred_at)
+            .where(WorkOrderEvent.order_no == order_no)
+            .order_by(WorkOrderEvent.occurred_at, WorkOrderEvent.id)
+        )
+    ).all()
+    for event_type, occurred_at in events:
+        await _tell(session, settings, event_type, order_no, state, occurred_at)
 
 
 async def _tell_evaluation(
