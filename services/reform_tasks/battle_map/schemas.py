@@ -18,11 +18,11 @@ class MapMilestone(BaseModel):
     title: str
     month: str = Field(description="计划日期所在月份 YYYY-MM（as_of 时有效的计划）")
     planned_date: date = Field(description="as_of 时有效的计划日期")
-    baseline_date: date = Field(description="首次批准的计划日期")
-    completed_on: date | None = Field(description="as_of 之前的实际完成日期")
+    baseline_date: date = Field(description="首次批准的计划日期（延期不改变）")
+    completed_on: date | None = Field(description="实际完成日期（仅当不晚于 as_of）")
     slip_days: int = Field(description="计划日期相对基线推迟的天数")
     status: MilestoneStatus
-    status_label: str
+    status_label: str = Field(description="状态中文名")
 
 
 class MapTask(BaseModel):
@@ -34,22 +34,22 @@ class MapTask(BaseModel):
     lead_unit: UnitBrief
     responsible_units: list[UnitBrief]
     deadline: date
-    task_status: MilestoneStatus
+    task_status: MilestoneStatus = Field(description="各时间节点中最差的状态")
     milestones: list[MapMilestone]
 
 
 class StatusCounts(BaseModel):
-    key: str
+    key: str = Field(description="领域代码或牵头单位代码")
     name: str
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="各状态的时间节点数（为 0 的状态省略）")
 
 
 class BattleMap(BaseModel):
     programme: str
     as_of: date
-    months: list[str]
-    thresholds: dict[str, int]
+    months: list[str] = Field(description="改革工程的 12 个月 YYYY-MM")
+    thresholds: dict[str, int] = Field(description="滞后 / 严重滞后阈值（天），来自改革工程设置")
     tasks: list[MapTask]
-    by_domain: list[StatusCounts]
-    by_unit: list[StatusCounts]
-    totals: dict[str, int]
+    by_domain: list[StatusCounts] = Field(description="按领域汇总")
+    by_unit: list[StatusCounts] = Field(description="按牵头单位汇总")
+    totals: dict[str, int] = Field(description="全部时间节点按状态汇总")

@@ -1,18 +1,17 @@
 """The battle map (作战图): every task's milestones by month with their status as of a date
 (seed 001_643c54550577dac0.txt: the office reviews progress against the battle map's time nodes
-every month). The planned date in force on `as_of` is the baseline moved by the extensions approved
-on or before that day, so a past date shows the map as it was then."""
+every month). The planned date in force on `as_of` is the plan after the extensions approved on
+or before that day, so a past date shows the map as it was then, while the baseline never moves
+and the slip against it stays visible."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+from services.reform_tasks.battle_map.repository import BattleMapRepository
 from services.reform_tasks.battle_map.schemas import (
     BattleMap,
     MapMilestone,
@@ -21,44 +20,19 @@ from services.reform_tasks.battle_map.schemas import (
     UnitBrief,
 )
 from services.reform_tasks.battle_map.status import (
+    SEVERITY,
     STATUS_LABELS,
+    Approval,
     MilestoneStatus,
     Thresholds,
+    completed_as_of,
+    end_of_day,
     milestone_status,
+    planned_as_of,
+    task_status,
 )
-from services.reform_tasks.task.repository import TaskRepository, involves_unit
 from shared.auth import Principal
-from shared.models import (
-    Domain,
-    ExtensionRequest,
-    ExtensionStatus,
-    Milestone,
-    Programme,
-    ProgressReport,
-    Task,
-    TaskClass,
-    Unit,
-    task_responsible_units,
-)
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Worst first: a task shows the worst status among its milestones.
-SEVERITY = [
-    MilestoneStatus.seriously_lagging,
-    MilestoneStatus.lagging,
-    MilestoneStatus.on_track,
-    MilestoneStatus.not_due,
-    MilestoneStatus.done_late,
-    MilestoneStatus.done,
-]
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
-
-
-def task_status(statuses: list[MilestoneStatus]) -> MilestoneStatus:
-    return min(statuses, key=SEVERITY.index) if statuses else MilestoneStatus.not_due
+from shared.models import Programme, TaskClass
 
 
 async def battle_map(
@@ -71,103 +45,61 @@ async def battle_map(
     unit: str | None = None,
     task_class: TaskClass | None = None,
 ) -> BattleMap:
-    """Five plain queries (no ORM objects: a city-size map is ~10k rows) and the status rules."""
-    scoped = TaskRepository(session).readable_statement(principal, programme.id)
-    if domain:
-        scoped = scoped.where(Task.domain_id.in_(select(Domain.id).where(Domain.code == domain)))
-    if unit:
-        scoped = scoped.where(involves_unit(unit))
-    if task_class:
-        scoped = scoped.where(Task.task_class == task_class)
-    task_ids = scoped.with_only_columns(Task.id).scalar_subquery()
-    lead = aliased(Unit)
-    task_rows = (
-        await session.execute(
-            select(
-                Task.id,
-                Task.number,
-                Task.title,
-                Task.task_class,
-                Task.deadline,
-                Domain.code,
-                Domain.name,
-                lead.code,
-                lead.short_name,
-            )
-            .join(Domain, Domain.id == Task.domain_id)
-            .join(lead, lead.id == Task.lead_unit_id)
-            .where(Task.id.in_(task_ids))
-            .order_by(Task.number)
-        )
-    ).all()
-    responsible: dict[int, list[UnitBrief]] = defaultdict(list)
-    for task_id, code, short_name in (
-        await session.execute(
-            select(task_responsible_units.c.task_id, Unit.code, Unit.short_name)
-            .join(Unit, Unit.id == task_responsible_units.c.unit_id)
-            .where(task_responsible_units.c.task_id.in_(task_ids))
-            .order_by(Unit.code)
-        )
-    ).all():
-        responsible[task_id].append(UnitBrief.model_construct(code=code, short_name=short_name))
-    milestones: dict[int, list[tuple[int, int, str, date, date, date | None]]] = defaultdict(list)
-    for row in (
-        await session.execute(
-            select(
-                Milestone.task_id,
-                Milestone.id,
-                Milestone.ordinal,
-                Milestone.title,
-                Milestone.baseline_date,
-                Milestone.completed_on,
-            )
-            .where(Milestone.task_id.in_(task_ids))
-            .order_by(Milestone.task_id, Milestone.ordinal)
-        )
-    ).all():
-        milestones[row[0]].append((row[1], row[2], row[3], row[4], row[4], row[5]))
-    milestone_ids = select(Milestone.id).where(Milestone.task_id.in_(task_ids)).scalar_subquery()
-    cutoff = end_of_day(as_of)
-    reported = set(
-        (
-            await session.execute(
-                select(ProgressReport.milestone_id)
-                .where(
-                    ProgressReport.milestone_id.in_(milestone_ids),
-                    ProgressReport.submitted_at < cutoff,
-                )
-                .group_by(ProgressReport.milestone_id)
-            )
-        ).scalars()
+    """Seed 001: the battle map dates every task's time nodes; the office compares them with
+    actual progress. Units see the tasks they lead or are responsible for; the office and viewers
+    see all. Four queries, then the status rules (battle_map/status.py) in Python."""
+    repo = BattleMapRepository(session)
+    task_ids = repo.task_ids(
+        principal, programme.id, domain=domain, unit=unit, task_class=task_class
     )
-    moved: dict[int, list[date]] = defaultdict(list)
-    for milestone_id, requested in (
-        await session.execute(
-            select(ExtensionRequest.milestone_id, ExtensionRequest.requested_date)
-            .where(
-                ExtensionRequest.milestone_id.in_(milestone_ids),
-                ExtensionRequest.status == ExtensionStatus.approved,
-                ExtensionRequest.decided_at < cutoff,
-            )
-            .order_by(ExtensionRequest.decided_at)
-        )
-    ).all():
-        moved[milestone_id].append(requested)  # in decision order: the last one is in force
+    cutoff = end_of_day(as_of)
+    task_rows = await repo.tasks(task_ids)
+    responsible: dict[int, list[UnitBrief]] = defaultdict(list)
+    for task_id, code, short_name in await repo.responsible_units(task_ids):
+        responsible[task_id].append(UnitBrief.model_construct(code=code, short_name=short_name))
+    approvals: dict[int, list[Approval]] = defaultdict(list)
+    for milestone_id, decided_at, moved_from in await repo.approvals_since(task_ids, cutoff):
+        if decided_at is not None:  # always set on an approved request
+            approvals[milestone_id].append(Approval(decided_at, moved_from))
     thresholds = Thresholds.of(programme.settings)
-    by_domain: dict[str, Counter[str]] = defaultdict(Counter)
-    by_unit: dict[str, Counter[str]] = defaultdict(Counter)
+    milestones: dict[int, list[MapMilestone]] = defaultdict(list)
+    for row in await repo.milestones(task_ids, cutoff):
+        task_id, milestone_id, ordinal, title, planned_now, baseline, completed_on, reported = row
+        planned = planned_as_of(planned_now, approvals.get(milestone_id, ()), cutoff)
+        completed = completed_as_of(completed_on, as_of)
+        status = milestone_status(
+            planned=planned,
+            completed_on=completed,
+            as_of=as_of,
+            reported=reported,
+            thresholds=thresholds,
+        )
+        milestones[task_id].append(
+            MapMilestone.model_construct(
+                ordinal=ordinal,
+                title=title,
+                month=f"{planned.year}-{planned.month:02d}",
+                planned_date=planned,
+                baseline_date=baseline,
+                completed_on=completed,
+                slip_days=(planned - baseline).days,
+                status=status,
+                status_label=STATUS_LABELS[status],
+            )
+        )
+
+    by_domain: dict[str, Counter[MilestoneStatus]] = defaultdict(Counter)
+    by_unit: dict[str, Counter[MilestoneStatus]] = defaultdict(Counter)
     domain_names: dict[str, str] = {}
     unit_names: dict[str, str] = {}
-    totals: Counter[str] = Counter()
+    totals: Counter[MilestoneStatus] = Counter()
     items: list[MapTask] = []
     for task_id, number, title, klass, deadline, d_code, d_name, l_code, l_short in task_rows:
-        rows = [
-            _milestone(m, as_of, reported, moved, thresholds) for m in milestones.get(task_id, [])
-        ]
-        for item in rows:
-            by_domain[d_code][item.status] += 1
-            by_unit[l_code][item.status] += 1
-            totals[item.status] += 1
+        rows = milestones.get(task_id, [])
+        statuses = [m.status for m in rows]
+        by_domain[d_code].update(statuses)
+        by_unit[l_code].update(statuses)
+        totals.update(statuses)
         domain_names[d_code], unit_names[l_code] = d_name, l_short
         items.append(
             MapTask.model_construct(
@@ -179,11 +111,11 @@ async def battle_map(
                 lead_unit=UnitBrief.model_construct(code=l_code, short_name=l_short),
                 responsible_units=responsible.get(task_id, []),
                 deadline=deadline,
-                task_status=task_status([r.status for r in rows]),
+                task_status=task_status(statuses),
                 milestones=rows,
             )
         )
-    return BattleMap(
+    return BattleMap.model_construct(
         programme=programme.code,
         as_of=as_of,
         months=[f"{programme.year}-{m:02d}" for m in range(1, 13)],
@@ -193,42 +125,17 @@ async def battle_map(
         },
         tasks=items,
         by_domain=[
-            StatusCounts(key=k, name=domain_names[k], counts=dict(v))
+            StatusCounts.model_construct(key=k, name=domain_names[k], counts=_counts(v))
             for k, v in sorted(by_domain.items())
         ],
         by_unit=[
-            StatusCounts(key=k, name=unit_names[k], counts=dict(v))
+            StatusCounts.model_construct(key=k, name=unit_names[k], counts=_counts(v))
             for k, v in sorted(by_unit.items())
         ],
-        totals=dict(totals),
+        totals=_counts(totals),
     )
 
 
-def _milestone(
-    row: tuple[int, int, str, date, date, date | None],
-    as_of: date,
-    reported: set[int],
-    moved: dict[int, list[date]],
-    thresholds: Thresholds,
-) -> MapMilestone:
-    milestone_id, ordinal, title, baseline, _, completed_on = row
-    planned = (moved.get(milestone_id) or [baseline])[-1]
-    completed = completed_on if completed_on is not None and completed_on <= as_of else None
-    status = milestone_status(
-        planned=planned,
-        completed_on=completed,
-        as_of=as_of,
-        reported=milestone_id in reported,
-        thresholds=thresholds,
-    )
-    return MapMilestone.model_construct(
-        ordinal=ordinal,
-        title=title,
-        month=planned.strftime("%Y-%m"),
-        planned_date=planned,
-        baseline_date=baseline,
-        completed_on=completed,
-        slip_days=(planned - baseline).days,
-        status=status,
-        status_label=STATUS_LABELS[status],
-    )
+def _counts(counter: Counter[MilestoneStatus]) -> dict[str, int]:
+    """Statuses that occur, worst first (absent ones are 0)."""
+    return {status.value: counter[status] for status in SEVERITY if counter[status]}

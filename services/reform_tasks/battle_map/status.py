@@ -6,10 +6,14 @@ Pure functions, shared by the battle map, the lagging sweep and the dispatch rep
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class MilestoneStatus(StrEnum):
@@ -29,6 +33,18 @@ STATUS_LABELS = {
     MilestoneStatus.lagging: "滞后",
     MilestoneStatus.seriously_lagging: "严重滞后",
 }
+
+# Worst first: a task shows the worst status among its milestones, so a task with one lagging
+# milestone is lagging however many others are done.
+SEVERITY = (
+    MilestoneStatus.seriously_lagging,
+    MilestoneStatus.lagging,
+    MilestoneStatus.on_track,
+    MilestoneStatus.not_due,
+    MilestoneStatus.done_late,
+    MilestoneStatus.done,
+)
+_RANK = {status: rank for rank, status in enumerate(SEVERITY)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +82,43 @@ def milestone_status(
     if days_late > thresholds.lagging_after_days:
         return MilestoneStatus.lagging
     return MilestoneStatus.on_track if reported or days_late > 0 else MilestoneStatus.not_due
+
+
+def task_status(statuses: Iterable[MilestoneStatus]) -> MilestoneStatus:
+    """The worst of a task's milestone statuses (`done` only when every milestone is done on
+    time; a task without milestones is `not_due`)."""
+    return min(statuses, key=_RANK.__getitem__, default=MilestoneStatus.not_due)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant (UTC) after `day` ends in Asia/Shanghai: "on or before `day`" for
+    timestamps such as a report's submission or an extension's decision."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """An approved extension: when the office decided it and the planned date it moved from."""
+
+    decided_at: datetime
+    moved_from: date
+
+
+def planned_as_of(planned_now: date, approvals: Sequence[Approval], cutoff: datetime) -> date:
+    """The planned date in force before `cutoff` (see `end_of_day`).
+
+    Approved extensions are the milestone's plan history (the baseline moved step by step; the
+    baseline itself never moves). If some were approved at or after `cutoff`, the plan in force
+    then is the date the first of them moved away from; otherwise it is today's planned date."""
+    later = [a for a in approvals if a.decided_at >= cutoff]
+    if not later:
+        return planned_now
+    return min(later, key=lambda a: a.decided_at).moved_from
+
+
+def completed_as_of(completed_on: date | None, as_of: date) -> date | None:
+    """A completion counts on the battle map only from the day it happened."""
+    return completed_on if completed_on is not None and completed_on <= as_of else None
 
 
 def days_late(planned: date, completed_on: date | None, as_of: date) -> int:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from services.reform_tasks.extension import service
 from services.reform_tasks.extension.schemas import DecisionIn, ExtensionIn, ExtensionOut
@@ -9,7 +11,7 @@ from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.models import ExtensionStatus
-from shared.pagination import Page
+from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["extensions"], responses=PROBLEM_RESPONSES)
 
@@ -31,21 +33,28 @@ async def request_extension(
     return await service.request_extension(session, principal, programme, number, ordinal, body)
 
 
-@router.get("/extensions", response_model=Page[ExtensionOut], summary="Extension requests")
+@router.get(
+    "/extensions",
+    response_model=Page[ExtensionOut],
+    summary="Extension requests, newest first (office: all; a unit: those on its tasks)",
+)
 async def list_extensions(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
-    status: ExtensionStatus | None = None,
+    page: Pagination,
+    status: Annotated[
+        ExtensionStatus | None,
+        Query(description="pending 待审批 / approved 已批准 / rejected 已驳回"),
+    ] = None,
 ) -> Page[ExtensionOut]:
-    items = await service.list_extensions(session, principal, programme, status)
-    return Page[ExtensionOut](items=items, total=len(items))
+    return await service.list_extensions(session, principal, programme, status, page)
 
 
 @router.post(
     "/extensions/{ext_id}/approve",
     response_model=ExtensionOut,
-    summary="Approve: the planned date moves, the baseline stays",
+    summary="Approve (office): the planned date moves, the baseline stays",
 )
 async def approve(
     ext_id: int,
@@ -57,7 +66,11 @@ async def approve(
     return await service.decide(session, principal, programme, ext_id, True, body)
 
 
-@router.post("/extensions/{ext_id}/reject", response_model=ExtensionOut, summary="Reject")
+@router.post(
+    "/extensions/{ext_id}/reject",
+    response_model=ExtensionOut,
+    summary="Reject (office): the plan stays as it is",
+)
 async def reject(
     ext_id: int,
     body: DecisionIn,

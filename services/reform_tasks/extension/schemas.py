@@ -8,12 +8,12 @@ from shared.models import ExtensionStatus
 
 
 class ExtensionIn(BaseModel):
-    requested_date: date = Field(description="申请延期至")
-    reason: str = Field(min_length=4, max_length=2000, description="延期理由")
+    requested_date: date = Field(description="申请延期至（晚于当前计划日期，不晚于改革工程结束日）")
+    reason: str = Field(min_length=2, max_length=2000, description="延期理由")
 
 
 class DecisionIn(BaseModel):
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=2000, description="审批意见")
 
 
 class ExtensionOut(BaseModel):
@@ -21,10 +21,10 @@ class ExtensionOut(BaseModel):
     task_number: int
     milestone_ordinal: int
     milestone_title: str
-    unit_code: str
+    unit_code: str = Field(description="申请单位")
     requested_by: str
     reason: str
-    current_date: date
+    current_date: date = Field(description="申请时的计划日期")
     requested_date: date
     status: ExtensionStatus
     created_at: datetime

@@ -1,31 +1,23 @@
 """Extension requests (延期申请): a unit asks to move a milestone; the office approves or rejects.
-Approval moves the planned date and never the baseline, so the battle map shows the slippage."""
+Approval moves the planned date and never the baseline, so the battle map shows the slippage
+(seed 001_643c54550577dac0.txt: the battle map's dated time nodes are what progress is judged
+against; seed 002_c95ffdd180ea7e81.txt: deadlines are fixed and tracked item by item)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
+from services.reform_tasks.extension.repository import ExtensionRepository
 from services.reform_tasks.extension.schemas import DecisionIn, ExtensionIn, ExtensionOut
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.task.access import readable_task, require_involved_unit
-from services.reform_tasks.task.repository import TaskRepository, involves_unit
 from services.reform_tasks.timeline import service as timeline
 from shared import audit
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.models import (
-    ExtensionRequest,
-    ExtensionStatus,
-    Milestone,
-    MilestoneState,
-    Programme,
-    Task,
-    Unit,
-)
+from shared.clock import now_utc
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.models import ExtensionRequest, ExtensionStatus, MilestoneState, Programme
+from shared.pagination import Page, PageParams
 
 
 def to_out(ext: ExtensionRequest, task_number: int) -> ExtensionOut:
@@ -47,6 +39,13 @@ def to_out(ext: ExtensionRequest, task_number: int) -> ExtensionOut:
     )
 
 
+def _invalid_date(message: str) -> ValidationFailed:
+    return ValidationFailed(
+        message,
+        errors=[FieldError(loc=["body", "requested_date"], msg=message, type="date_range")],
+    )
+
+
 async def request_extension(
     session: AsyncSession,
     principal: Principal,
@@ -55,34 +54,39 @@ async def request_extension(
     ordinal: int,
     body: ExtensionIn,
 ) -> ExtensionOut:
+    """The task's lead or responsible unit asks to move a milestone to a later day within the
+    programme year, with a reason. One pending request per milestone (409); not on a milestone
+    already closed out (409)."""
     task = await readable_task(session, principal, programme, number)
     require_involved_unit(principal, task)
-    milestone = await TaskRepository(session).milestone(task.id, ordinal, for_update=True)
+    repo = ExtensionRepository(session)
+    milestone = await repo.milestone(task.id, ordinal, for_update=True)
     if milestone is None:
         raise NotFound(f"任务 {number} 没有第 {ordinal} 个时间节点")
     if milestone.state is MilestoneState.closed_out:
         raise Conflict("该时间节点已销号，不能申请延期")
     if body.requested_date <= milestone.planned_date:
-        raise ValidationFailed("延期后的日期必须晚于当前计划日期")
+        raise _invalid_date(f"延期后的日期必须晚于当前计划日期 {milestone.planned_date}")
     if body.requested_date > programme.ends_on:
-        raise ValidationFailed(f"延期后的日期不能晚于改革工程结束日 {programme.ends_on}")
-    pending = await session.scalar(
-        select(ExtensionRequest.id).where(
-            ExtensionRequest.milestone_id == milestone.id,
-            ExtensionRequest.status == ExtensionStatus.pending,
-        )
-    )
-    if pending is not None:
+        raise _invalid_date(f"延期后的日期不能晚于改革工程结束日 {programme.ends_on}")
+    if await repo.has_pending(milestone.id):
         raise Conflict("该时间节点已有待审批的延期申请")
-    unit = await session.scalar(select(Unit).where(Unit.code == principal.unit_code))
-    assert unit is not None
+    unit = await repo.unit(principal.unit_code)
+    assert unit is not None  # require_involved_unit: the caller's unit is on the task
+    reason = body.reason.strip()
+    if not reason:
+        raise ValidationFailed(
+            "请填写延期理由",
+            errors=[FieldError(loc=["body", "reason"], msg="请填写延期理由", type="missing")],
+        )
     ext = ExtensionRequest(
         milestone_id=milestone.id,
         unit_id=unit.id,
         requested_by=principal.username,
-        reason=body.reason,
+        reason=reason,
         current_date=milestone.planned_date,
         requested_date=body.requested_date,
+        created_at=now_utc(),
     )
     session.add(ext)
     await session.flush()
@@ -92,44 +96,26 @@ async def request_extension(
         action="extension.requested",
         entity_type="extension_request",
         entity_id=ext.id,
-        after={"milestone": ordinal, "requested_date": body.requested_date},
+        after={
+            "task": number,
+            "milestone": ordinal,
+            "current_date": milestone.planned_date,
+            "requested_date": body.requested_date,
+            "reason": reason,
+        },
     )
     await timeline.append(
         session,
         "task",
         task.id,
         "extension.requested",
-        f"{unit.short_name}申请将第{ordinal}个时间节点延期至{body.requested_date}：{body.reason}",
+        f"{unit.short_name}申请将第{ordinal}个时间节点由{milestone.planned_date}"
+        f"延期至{body.requested_date}：{reason}",
         actor=principal,
+        data={"extension_id": ext.id, "milestone": ordinal},
     )
-    return await _out(session, ext.id)
-
-
-async def _out(session: AsyncSession, ext_id: int) -> ExtensionOut:
-    ext, number = (
-        await session.execute(
-            select(ExtensionRequest, Task.number)
-            .join(Milestone, Milestone.id == ExtensionRequest.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .options(joinedload(ExtensionRequest.milestone), joinedload(ExtensionRequest.unit))
-            .where(ExtensionRequest.id == ext_id)
-            .execution_options(populate_existing=True)
-        )
-    ).one()
-    return to_out(ext, number)
-
-
-def _readable(principal: Principal, programme: Programme) -> Select[ExtensionRequest, int]:
-    statement = (
-        select(ExtensionRequest, Task.number)
-        .join(Milestone, Milestone.id == ExtensionRequest.milestone_id)
-        .join(Task, Task.id == Milestone.task_id)
-        .where(Task.programme_id == programme.id)
-        .options(joinedload(ExtensionRequest.milestone), joinedload(ExtensionRequest.unit))
-    )
-    if principal.can_read_unit(None):
-        return statement
-    return statement.where(involves_unit(principal.unit_code or ""))
+    ext_, task_number = await repo.get(ext.id)
+    return to_out(ext_, task_number)
 
 
 async def list_extensions(
@@ -137,12 +123,11 @@ async def list_extensions(
     principal: Principal,
     programme: Programme,
     status: ExtensionStatus | None,
-) -> list[ExtensionOut]:
-    statement = _readable(principal, programme)
-    if status is not None:
-        statement = statement.where(ExtensionRequest.status == status)
-    rows = await session.execute(statement.order_by(ExtensionRequest.created_at.desc()))
-    return [to_out(ext, number) for ext, number in rows.all()]
+    page: PageParams,
+) -> Page[ExtensionOut]:
+    """Newest first. The office and viewers see all; a unit sees those on its own tasks."""
+    rows, total = await ExtensionRepository(session).page(principal, programme.id, status, page)
+    return Page[ExtensionOut](items=[to_out(ext, n) for ext, n in rows], total=total)
 
 
 async def decide(
@@ -153,24 +138,24 @@ async def decide(
     approve: bool,
     body: DecisionIn,
 ) -> ExtensionOut:
-    row = (
-        await session.execute(
-            _readable(principal, programme)
-            .where(ExtensionRequest.id == ext_id)
-            .with_for_update(of=ExtensionRequest)
-        )
-    ).one_or_none()
-    if row is None:
+    """The office approves or rejects a pending request once (409 after). Approval moves the
+    planned date only; the baseline stays, so the slip shows on the battle map. The requesting
+    unit is told either way."""
+    repo = ExtensionRepository(session)
+    found = await repo.readable_for_update(principal, programme.id, ext_id)
+    if found is None:
         raise NotFound("延期申请不存在")
-    ext, number = row
+    ext, number = found
     if ext.status is not ExtensionStatus.pending:
-        raise Conflict("该延期申请已处理")
-    milestone = await session.get(Milestone, ext.milestone_id, with_for_update=True)
-    assert milestone is not None
+        raise Conflict("该延期申请已处理，不能重复审批")
+    milestone = await repo.milestone_for_update(ext.milestone_id)
+    if approve and milestone.state is MilestoneState.closed_out:
+        raise Conflict("该时间节点已销号，不能再延期")
+    comment = body.comment.strip()
+    before = {"status": ext.status, "planned_date": milestone.planned_date}
     ext.status = ExtensionStatus.approved if approve else ExtensionStatus.rejected
-    ext.decided_by, ext.decided_at = principal.username, datetime.now(UTC)
-    ext.decision_comment = body.comment or None
-    before = {"planned_date": milestone.planned_date}
+    ext.decided_by, ext.decided_at = principal.username, now_utc()
+    ext.decision_comment = comment or None
     if approve:
         milestone.planned_date = ext.requested_date  # the baseline stays where it was
     await session.flush()
@@ -182,7 +167,12 @@ async def decide(
         entity_type="extension_request",
         entity_id=ext.id,
         before=before,
-        after={"planned_date": milestone.planned_date},
+        after={
+            "status": ext.status,
+            "planned_date": milestone.planned_date,
+            "baseline_date": milestone.baseline_date,
+            "comment": comment,
+        },
     )
     await timeline.append(
         session,
@@ -190,16 +180,18 @@ async def decide(
         milestone.task_id,
         f"extension.{ext.status.value}",
         f"改革办{verdict}第{milestone.ordinal}个时间节点延期至{ext.requested_date}的申请"
-        + (f"：{body.comment}" if body.comment else ""),
+        + (f"：{comment}" if comment else ""),
         actor=principal,
+        data={"extension_id": ext.id, "milestone": milestone.ordinal},
     )
     await notify(
         session,
         ext.unit_id,
         "extension",
-        f"任务{number}延期申请已{verdict}",
-        body.comment,
+        f"任务{number}第{milestone.ordinal}个时间节点的延期申请已{verdict}",
+        (f"计划日期调整为{ext.requested_date}。" if approve else "计划日期不变。") + comment,
         link=f"/tasks/{number}",
         dedupe_key=f"extension:{ext.id}",
     )
-    return await _out(session, ext.id)
+    ext_, task_number = await repo.get(ext.id)
+    return to_out(ext_, task_number)

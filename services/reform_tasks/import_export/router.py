@@ -3,30 +3,41 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from services.reform_tasks.import_export import service, xlsx
 from services.reform_tasks.import_export.schemas import ImportPreview
 from services.reform_tasks.programme.dependencies import CurrentProgramme
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
-from shared.auth import Authenticated, OfficeWrite
+from shared.auth import OfficeWrite, Principal, require_roles
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES, PayloadTooLarge
+from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, PayloadTooLarge, Problem
+from shared.models import OFFICE_ROLES, UNIT_ROLES, Role
 
 router = APIRouter(
     prefix="/api/tasks/v1/tasks", tags=["task list import/export"], responses=PROBLEM_RESPONSES
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "xlsx"}
+    200: {
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "xlsx（Content-Disposition 中为中文文件名，RFC 5987）",
+    }
 }
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "文件超过 5 MB"}
+}
+# Who reads the list as a spreadsheet: the office, viewers, and units (their own tasks only).
+TaskReader = Annotated[Principal, require_roles(*OFFICE_ROLES, Role.viewer, *UNIT_ROLES)]
 
 
-def _download(content: bytes, filename: str) -> Response:
+def _download(download: service.Download) -> Response:
+    disposition = (
+        f"attachment; filename=\"task-list.xlsx\"; filename*=UTF-8''{quote(download.filename)}"
+    )
     return Response(
-        content,
+        download.content,
         media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
     )
 
 
@@ -34,40 +45,41 @@ def _download(content: bytes, filename: str) -> Response:
     "/export",
     response_class=Response,
     responses=FILE_RESPONSE,
-    summary="The task list as the office's spreadsheet (the import layout)",
+    summary="The task list as the office's spreadsheet (the import layout; a unit gets its own)",
 )
-async def export(
-    principal: Authenticated, session: Session, programme: CurrentProgramme
-) -> Response:
-    statement = TaskRepository(session).readable_statement(principal, programme.id)
-    tasks = list((await session.execute(statement.options(*TASK_DETAIL))).scalars().unique())
-    content = await service.export_task_list(session, tasks, programme)
-    return _download(content, f"{programme.name}重点任务清单.xlsx")
+async def export(principal: TaskReader, session: Session, programme: CurrentProgramme) -> Response:
+    return _download(await service.export_task_list(session, principal, programme))
 
 
 @router.get(
     "/import-template",
     response_class=Response,
     responses=FILE_RESPONSE,
-    summary="An empty task-list template with two examples and the rules",
+    summary="The import template: the layout, two example rows and a sheet of rules",
 )
 async def import_template(
-    principal: Authenticated, session: Session, programme: CurrentProgramme
+    principal: TaskReader, session: Session, programme: CurrentProgramme
 ) -> Response:
-    return _download(await service.template(programme), "重点任务清单导入模板.xlsx")
+    return _download(await service.template(session, programme))
 
 
 @router.post(
     "/import",
     response_model=ImportPreview,
-    summary="Import the task list (all or nothing; dry_run previews the changes)",
+    responses=TOO_LARGE,
+    summary="Import the task list (office; all or nothing; dry_run previews the changes)",
+    description=(
+        "multipart 字段 `file`（.xlsx，≤ 5 MB）。dry_run=true（默认）只预览；dry_run=false 写入。"
+        "任何错误返回 422，`errors[].loc` 为 [工作表, 行号, 列名]，且不写入任何数据。"
+        "版式见 docs/IMPORT_TEMPLATE.md 与 GET /tasks/import-template。"
+    ),
 )
 async def import_task_list(
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
     file: Annotated[UploadFile, File(description="任务清单 .xlsx")],
-    dry_run: bool = True,
+    dry_run: Annotated[bool, Query(description="true：仅预览不写入")] = True,
 ) -> ImportPreview:
     content = await file.read(xlsx.MAX_BYTES + 1)
     if len(content) > xlsx.MAX_BYTES:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from services.reform_tasks.problem import service
 from services.reform_tasks.problem.schemas import NoteIn, ProblemIn, ProblemOut, ProblemUpdate
@@ -29,16 +29,22 @@ async def create(
     return await service.create(session, principal, programme, body)
 
 
-@router.get("", response_model=Page[ProblemOut], summary="The problem list (units: their own)")
+@router.get(
+    "",
+    response_model=Page[ProblemOut],
+    summary="The problem list by number (office and viewers: all; a unit: its own)",
+)
 async def list_problems(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
     page: Pagination,
-    status: ProblemStatus | None = None,
-    unit: str | None = None,
-    source: ProblemSource | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[ProblemStatus | None, Query(description="open / closed")] = None,
+    unit: Annotated[str | None, Query(description="责任单位代码")] = None,
+    source: Annotated[
+        ProblemSource | None, Query(description="inspection / hotline / survey / self_check")
+    ] = None,
+    q: Annotated[str | None, Query(max_length=100, description="在问题、原因、措施中查找")] = None,
 ) -> Page[ProblemOut]:
     return await service.list_problems(
         session,
@@ -52,23 +58,40 @@ async def list_problems(
     )
 
 
-@router.get("/{number}", response_model=ProblemOut, summary="One problem")
+@router.get(
+    "/{number}",
+    response_model=ProblemOut,
+    summary="One problem (ETag = version; another unit's is 404)",
+)
 async def get_problem(
-    number: int, principal: Authenticated, session: Session, programme: CurrentProgramme
+    number: int,
+    response: Response,
+    principal: Authenticated,
+    session: Session,
+    programme: CurrentProgramme,
 ) -> ProblemOut:
-    return service.to_out(await service.get_problem(session, principal, programme, number))
+    problem = await service.get(session, principal, programme, number)
+    response.headers["ETag"] = f'"{problem.version}"'
+    return problem
 
 
-@router.patch("/{number}", response_model=ProblemOut, summary="Change a problem (If-Match)")
+@router.patch(
+    "/{number}",
+    response_model=ProblemOut,
+    summary="Change an open problem (office; If-Match required, 412 if stale)",
+)
 async def update(
     number: int,
     body: ProblemUpdate,
+    response: Response,
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> ProblemOut:
-    return await service.update(session, principal, programme, number, body, if_match)
+    problem = await service.update(session, principal, programme, number, body, if_match)
+    response.headers["ETag"] = f'"{problem.version}"'
+    return problem
 
 
 @router.post(
@@ -87,7 +110,11 @@ async def add_progress(
     return Page[TimelineEntryOut](items=items, total=len(items))
 
 
-@router.post("/{number}/close-out", response_model=ProblemOut, summary="Close out (对单销号)")
+@router.post(
+    "/{number}/close-out",
+    response_model=ProblemOut,
+    summary="Close out a problem (对单销号; office; 409 if already closed)",
+)
 async def close_out(
     number: int,
     body: NoteIn,
@@ -98,7 +125,11 @@ async def close_out(
     return await service.close_out(session, principal, programme, number, body)
 
 
-@router.get("/{number}/timeline", response_model=Page[TimelineEntryOut], summary="History")
+@router.get(
+    "/{number}/timeline",
+    response_model=Page[TimelineEntryOut],
+    summary="A problem's history, oldest first",
+)
 async def problem_timeline(
     number: int, principal: Authenticated, session: Session, programme: CurrentProgramme
 ) -> Page[TimelineEntryOut]:

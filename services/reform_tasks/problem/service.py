@@ -1,25 +1,38 @@
-"""Problem lists (问题清单): each problem with its cause and measure, a responsible unit and a
-due date, progress, and close-out item by item (seeds 002_c95ffdd180ea7e81.txt 对单销号 and
-003_fe0a5556b3029276.txt problem / cause / measure lists)."""
+"""Problem lists (问题清单): problems found by inspections, hotline typical cases, surveys or the
+units themselves, each with its cause and its measure, a responsible unit and a due date;
+progress is reported against it and the office closes it out item by item (对单销号). Seeds
+003_fe0a5556b3029276.txt (the three lists: problem / cause / measure) and
+002_c95ffdd180ea7e81.txt (problems closed item by item; overdue ones supervised)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from datetime import date
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reform_tasks.message.service import notify
+from services.reform_tasks.problem.repository import ProblemRepository
 from services.reform_tasks.problem.schemas import NoteIn, ProblemIn, ProblemOut, ProblemUpdate
 from services.reform_tasks.timeline import service as timeline
 from services.reform_tasks.timeline.schemas import TimelineEntryOut
 from shared import audit, outbox
 from shared.auth import Principal
-from shared.clock import today_shanghai
-from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from shared.clock import now_utc, today_shanghai
+from shared.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from shared.models import Problem, ProblemSource, ProblemStatus, Programme, Unit
 from shared.pagination import Page, PageParams
 
 
-def to_out(problem: Problem) -> ProblemOut:
+def to_out(problem: Problem, today: date | None = None) -> ProblemOut:
+    today = today or today_shanghai()
     return ProblemOut(
         number=problem.number,
         source=problem.source,
@@ -32,25 +45,17 @@ def to_out(problem: Problem) -> ProblemOut:
         due_on=problem.due_on,
         status=problem.status,
         closed_on=problem.closed_on,
-        overdue=problem.status is ProblemStatus.open and problem.due_on < today_shanghai(),
+        overdue=problem.status is ProblemStatus.open and problem.due_on < today,
         version=problem.version,
         updated_at=problem.updated_at,
     )
 
 
-def readable(principal: Principal, programme: Programme) -> Select[Problem]:
-    statement = (
-        select(Problem)
-        .options(joinedload(Problem.responsible_unit))
-        .where(Problem.programme_id == programme.id)
-    )
-    if principal.can_read_unit(None):
-        return statement
-    unit_id = select(Unit.id).where(Unit.code == (principal.unit_code or "")).scalar_subquery()
-    return statement.where(Problem.responsible_unit_id == unit_id)
+def _entity(programme: Programme, number: int) -> str:
+    return f"{programme.code}/{number}"
 
 
-async def get_problem(
+async def _get(
     session: AsyncSession,
     principal: Principal,
     programme: Programme,
@@ -58,62 +63,83 @@ async def get_problem(
     *,
     lock: bool = False,
 ) -> Problem:
-    statement = readable(principal, programme).where(Problem.number == number)
-    if lock:
-        statement = statement.with_for_update(of=Problem)
-    problem = (await session.execute(statement)).scalars().unique().one_or_none()
+    problem = await ProblemRepository(session).get_readable(
+        principal, programme.id, number, lock=lock
+    )
     if problem is None:
         raise NotFound(f"问题 {number} 不存在或无权查看")
     return problem
 
 
 async def _unit(session: AsyncSession, code: str) -> Unit:
-    unit = await session.scalar(select(Unit).where(Unit.code == code))
+    unit = await ProblemRepository(session).unit_by_code(code)
     if unit is None:
-        raise ValidationFailed(f"单位 {code} 不存在")
+        raise ValidationFailed(
+            f"单位 {code} 不存在",
+            errors=[FieldError(loc=["body", "responsible_unit"], msg="单位不存在", type="value")],
+        )
     return unit
+
+
+def _check_dates(found_on: date, due_on: date) -> None:
+    if due_on < found_on:
+        raise ValidationFailed(
+            "整改期限不能早于发现日期",
+            errors=[
+                FieldError(loc=["body", "due_on"], msg="整改期限不能早于发现日期", type="value")
+            ],
+        )
+
+
+async def _tell_unit(
+    session: AsyncSession,
+    programme: Programme,
+    problem: Problem,
+    unit: Unit,
+    step: str,
+    what: str,
+) -> None:
+    """A message in the responsible unit's inbox; `step` keeps a retried request from sending
+    it twice."""
+    await notify(
+        session,
+        unit.id,
+        "problem",
+        f"【问题整改】问题{problem.number}{what}",
+        f"{problem.problem}\n整改措施：{problem.measure}\n整改期限：{problem.due_on}",
+        link=f"/problems/{problem.number}",
+        dedupe_key=f"problem:{programme.code}:{problem.number}:{step}:{unit.code}",
+    )
 
 
 async def create(
     session: AsyncSession, principal: Principal, programme: Programme, body: ProblemIn
 ) -> ProblemOut:
-    if body.due_on < body.found_on:
-        raise ValidationFailed("整改期限不能早于发现日期")
+    """The office registers a problem with its cause and measure (seed 003: the problem, cause
+    and measure lists) and assigns it to a responsible unit with a due date."""
+    _check_dates(body.found_on, body.due_on)
     unit = await _unit(session, body.responsible_unit)
-    # Serialise numbering per programme.
-    await session.execute(
-        select(Programme.id).where(Programme.id == programme.id).with_for_update()
-    )
-    number = (
-        int(
-            await session.scalar(
-                select(func.coalesce(func.max(Problem.number), 0)).where(
-                    Problem.programme_id == programme.id
-                )
-            )
-            or 0
+    repository = ProblemRepository(session)
+    number = await repository.next_number(programme)
+    problem = await repository.add(
+        Problem(
+            programme_id=programme.id,
+            number=number,
+            source=body.source,
+            problem=body.problem,
+            cause=body.cause,
+            measure=body.measure,
+            responsible_unit_id=unit.id,
+            found_on=body.found_on,
+            due_on=body.due_on,
         )
-        + 1
     )
-    problem = Problem(
-        programme_id=programme.id,
-        number=number,
-        source=body.source,
-        problem=body.problem,
-        cause=body.cause,
-        measure=body.measure,
-        responsible_unit_id=unit.id,
-        found_on=body.found_on,
-        due_on=body.due_on,
-    )
-    session.add(problem)
-    await session.flush()
     await audit.record(
         session,
         actor=principal,
         action="problem.created",
         entity_type="problem",
-        entity_id=f"{programme.code}/{number}",
+        entity_id=_entity(programme, number),
         after=body.model_dump(),
     )
     await timeline.append(
@@ -124,7 +150,14 @@ async def create(
         f"改革办登记问题，责任单位：{unit.short_name}，整改期限 {body.due_on}",
         actor=principal,
     )
-    return to_out(await get_problem(session, principal, programme, number))
+    await _tell_unit(session, programme, problem, unit, "assigned", "已交办本单位整改")
+    return to_out(await _get(session, principal, programme, number))
+
+
+async def get(
+    session: AsyncSession, principal: Principal, programme: Programme, number: int
+) -> ProblemOut:
+    return to_out(await _get(session, principal, programme, number))
 
 
 async def list_problems(
@@ -138,35 +171,22 @@ async def list_problems(
     source: ProblemSource | None,
     q: str | None,
 ) -> Page[ProblemOut]:
-    statement = readable(principal, programme)
-    if status:
-        statement = statement.where(Problem.status == status)
-    if unit:
-        statement = statement.where(
-            Problem.responsible_unit_id.in_(select(Unit.id).where(Unit.code == unit))
-        )
-    if source:
-        statement = statement.where(Problem.source == source)
-    if q:
-        pattern = f"%{q}%"
-        statement = statement.where(
-            (Problem.problem + " " + Problem.cause + " " + Problem.measure).ilike(pattern)
-        )
-    total = int(
-        await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-        or 0
+    rows, total = await ProblemRepository(session).readable_page(
+        principal, programme.id, page, status=status, unit=unit, source=source, q=q
     )
-    rows = (
-        (
-            await session.execute(
-                statement.order_by(Problem.number).limit(page.limit).offset(page.offset)
-            )
-        )
-        .scalars()
-        .unique()
-        .all()
-    )
-    return Page[ProblemOut](items=[to_out(p) for p in rows], total=total)
+    today = today_shanghai()
+    return Page[ProblemOut](items=[to_out(p, today) for p in rows], total=total)
+
+
+def _snapshot(problem: Problem) -> dict[str, Any]:
+    return {
+        "problem": problem.problem,
+        "cause": problem.cause,
+        "measure": problem.measure,
+        "responsible_unit": problem.responsible_unit.code,
+        "due_on": problem.due_on,
+        "version": problem.version,
+    }
 
 
 async def update(
@@ -177,40 +197,84 @@ async def update(
     body: ProblemUpdate,
     if_match: str | None,
 ) -> ProblemOut:
-    problem = await get_problem(session, principal, programme, number, lock=True)
-    if if_match is None or if_match.strip('W/"') != str(problem.version):
-        raise PreconditionFailed("问题已被他人修改或缺少 If-Match 版本号，请刷新后重试")
+    """The office corrects an open problem; the caller must name the version it read
+    (If-Match), so two edits cannot silently overwrite each other."""
+    problem = await _get(session, principal, programme, number, lock=True)
+    if if_match is None:
+        raise PreconditionFailed("修改问题需要携带 If-Match 版本号（先读取问题获得 ETag）")
+    if if_match.strip().removeprefix("W/").strip('"') != str(problem.version):
+        raise PreconditionFailed(
+            f"问题 {number} 已被他人修改（当前版本 {problem.version}），请刷新后重试"
+        )
     if problem.status is ProblemStatus.closed:
         raise Conflict("问题已销号，不能修改")
-    before = to_out(problem).model_dump(mode="json")
-    changes = body.model_dump(exclude_unset=True)
+    before = _snapshot(problem)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    new_unit = None
     if "responsible_unit" in changes:
-        problem.responsible_unit_id = (await _unit(session, changes.pop("responsible_unit"))).id
+        code = changes.pop("responsible_unit")
+        if code != problem.responsible_unit.code:
+            new_unit = await _unit(session, code)
+            problem.responsible_unit_id = new_unit.id
+    _check_dates(problem.found_on, changes.get("due_on", problem.due_on))
     for key, value in changes.items():
         setattr(problem, key, value)
     await session.flush()
-    session.expire(problem)
-    updated = await get_problem(session, principal, programme, number)
+    updated = await _get(session, principal, programme, number, lock=True)
+    after = _snapshot(updated)
+    changed = [k for k in after if k != "version" and after[k] != before[k]]
     await audit.record(
         session,
         actor=principal,
         action="problem.updated",
         entity_type="problem",
-        entity_id=f"{programme.code}/{number}",
+        entity_id=_entity(programme, number),
         before=before,
-        after=to_out(updated).model_dump(mode="json"),
+        after=after,
     )
+    if changed:
+        await timeline.append(
+            session,
+            "problem",
+            updated.id,
+            "problem.updated",
+            "改革办修改问题：" + "、".join(FIELD_LABELS[k] for k in changed),
+            actor=principal,
+            data={
+                "before": {k: before[k] for k in changed},
+                "after": {k: after[k] for k in changed},
+            },
+        )
+    if new_unit is not None:
+        await _tell_unit(
+            session,
+            programme,
+            updated,
+            new_unit,
+            f"reassigned-v{updated.version}",
+            "已改由本单位整改",
+        )
     return to_out(updated)
+
+
+FIELD_LABELS = {
+    "problem": "问题",
+    "cause": "原因",
+    "measure": "整改措施",
+    "responsible_unit": "责任单位",
+    "due_on": "整改期限",
+}
 
 
 async def add_progress(
     session: AsyncSession, principal: Principal, programme: Programme, number: int, body: NoteIn
 ) -> list[TimelineEntryOut]:
-    problem = await get_problem(session, principal, programme, number)
+    """The responsible unit (or the office) reports rectification progress on an open problem."""
+    problem = await _get(session, principal, programme, number)
     if not (principal.is_office or principal.unit_code == problem.responsible_unit.code):
         raise Forbidden("只有责任单位或改革办可以报送整改进展")
     if problem.status is ProblemStatus.closed:
-        raise Conflict("问题已销号")
+        raise Conflict("问题已销号，不能再报送进展")
     await timeline.append(
         session, "problem", problem.id, "problem.progress", body.note, actor=principal
     )
@@ -219,7 +283,7 @@ async def add_progress(
         actor=principal,
         action="problem.progress",
         entity_type="problem",
-        entity_id=f"{programme.code}/{number}",
+        entity_id=_entity(programme, number),
         after={"note": body.note},
     )
     return await problem_timeline(session, principal, programme, number)
@@ -228,49 +292,58 @@ async def add_progress(
 async def close_out(
     session: AsyncSession, principal: Principal, programme: Programme, number: int, body: NoteIn
 ) -> ProblemOut:
-    problem = await get_problem(session, principal, programme, number, lock=True)
+    """Seed 002_c95ffdd180ea7e81.txt (对单销号): the office strikes a rectified problem off the
+    list; evaluation learns whether it was closed by its due date (`problem.closed`)."""
+    problem = await _get(session, principal, programme, number, lock=True)
     if problem.status is ProblemStatus.closed:
-        raise Conflict("问题已销号")
+        raise Conflict(f"问题 {number} 已于 {problem.closed_on} 销号")
     today = today_shanghai()
     problem.status, problem.closed_on = ProblemStatus.closed, today
     await session.flush()
     on_time = today <= problem.due_on
+    unit = problem.responsible_unit
     await outbox.enqueue(
         session,
         "problem.closed",
         {
             "problem_number": number,
+            "unit": unit.code,
+            "source": problem.source,
             "found_on": problem.found_on,
             "due_on": problem.due_on,
             "closed_on": today,
             "on_time": on_time,
         },
         programme=programme.code,
-        unit_code=problem.responsible_unit.code,
+        unit_code=unit.code,
+        occurred_at=now_utc(),
     )
     await audit.record(
         session,
         actor=principal,
         action="problem.closed",
         entity_type="problem",
-        entity_id=f"{programme.code}/{number}",
-        after={"closed_on": today, "note": body.note},
+        entity_id=_entity(programme, number),
+        before={"status": ProblemStatus.open},
+        after={"status": ProblemStatus.closed, "closed_on": today, "note": body.note},
     )
     await timeline.append(
         session,
         "problem",
         problem.id,
         "problem.closed",
-        f"改革办销号：{body.note}",
+        f"改革办销号{'' if on_time else '（逾期整改）'}：{body.note}",
         actor=principal,
+        data={"on_time": on_time},
     )
-    return to_out(await get_problem(session, principal, programme, number))
+    await _tell_unit(session, programme, problem, unit, "closed", "已销号")
+    return to_out(await _get(session, principal, programme, number))
 
 
 async def problem_timeline(
     session: AsyncSession, principal: Principal, programme: Programme, number: int
 ) -> list[TimelineEntryOut]:
-    problem = await get_problem(session, principal, programme, number)
+    problem = await _get(session, principal, programme, number)
     return [
         TimelineEntryOut.model_validate(e)
         for e in await timeline.entries(session, "problem", problem.id)

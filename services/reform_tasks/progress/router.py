@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
@@ -13,20 +12,25 @@ from services.reform_tasks.progress import service
 from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, ReviewIn
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
-from shared.pagination import Page
+from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
+from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_RESPONSES)
 
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="可选：上次读取到的版本号（ETag）")
+]
 
-def today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+def problems(*codes: int) -> dict[int | str, dict[str, object]]:
+    return {code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}} for code in codes}
 
 
 @router.post(
     "/tasks/{number}/milestones/{ordinal}/reports",
     response_model=ReportOut,
     status_code=status.HTTP_201_CREATED,
+    responses=problems(413, 503),
     summary="Report progress (or completion) with evidence files — lead or responsible unit",
 )
 async def submit_report(
@@ -36,10 +40,15 @@ async def submit_report(
     principal: UnitWrite,
     session: Session,
     programme: CurrentProgramme,
-    content: Annotated[str, Form(min_length=2, max_length=5000, description="进展情况")],
+    content: Annotated[str, Form(min_length=1, max_length=5000, description="进展情况")],
     claims_completion: Annotated[bool, Form(description="是否报送完成")] = False,
-    completion_date: Annotated[date | None, Form(description="完成日期")] = None,
-    files: Annotated[list[UploadFile] | None, File(description="佐证材料")] = None,
+    completion_date: Annotated[
+        date | None, Form(description="完成日期（报送完成时必填，不晚于今天）")
+    ] = None,
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="佐证材料：PDF、Word、Excel、JPG/PNG 或 ZIP，每个不超过上限"),
+    ] = None,
 ) -> ReportOut:
     return await service.submit_report(
         session,
@@ -52,14 +61,13 @@ async def submit_report(
         claims_completion=claims_completion,
         completion_date=completion_date,
         files=files or [],
-        today=today(),
     )
 
 
 @router.get(
     "/tasks/{number}/milestones/{ordinal}/reports",
     response_model=Page[ReportOut],
-    summary="A milestone's progress reports with their evidence",
+    summary="A milestone's progress reports with their evidence, oldest first",
 )
 async def list_reports(
     number: int,
@@ -67,9 +75,9 @@ async def list_reports(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
+    page: Pagination,
 ) -> Page[ReportOut]:
-    items = await service.list_reports(session, principal, programme, number, ordinal)
-    return Page[ReportOut](items=items, total=len(items))
+    return await service.list_reports(session, principal, programme, number, ordinal, page)
 
 
 @router.post(
@@ -92,27 +100,42 @@ async def review(
 @router.post(
     "/tasks/{number}/milestones/{ordinal}/close-out",
     response_model=CloseOutResult,
-    summary="The office closes out (销号) a milestone with an accepted completion",
+    responses=problems(412),
+    summary="The office closes out (销号) a milestone with an accepted completion (ETag = version)",
 )
 async def close_out_milestone(
     number: int,
     ordinal: int,
+    response: Response,
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
+    if_match: IfMatch = None,
 ) -> CloseOutResult:
-    return await service.close_out_milestone(session, principal, programme, number, ordinal)
+    result, version = await service.close_out_milestone(
+        session, principal, programme, number, ordinal, if_match
+    )
+    response.headers["ETag"] = f'"{version}"'
+    return result
 
 
 @router.post(
     "/tasks/{number}/close-out",
     response_model=CloseOutResult,
-    summary="The office closes out a task whose milestones are all closed out",
+    responses=problems(412),
+    summary="The office closes out a task whose milestones are all closed out (ETag = version)",
 )
 async def close_out_task(
-    number: int, principal: OfficeWrite, session: Session, programme: CurrentProgramme
+    number: int,
+    response: Response,
+    principal: OfficeWrite,
+    session: Session,
+    programme: CurrentProgramme,
+    if_match: IfMatch = None,
 ) -> CloseOutResult:
-    return await service.close_out_task(session, principal, programme, number)
+    result, version = await service.close_out_task(session, principal, programme, number, if_match)
+    response.headers["ETag"] = f'"{version}"'
+    return result
 
 
 @router.get(
@@ -130,8 +153,14 @@ async def download_evidence(
     file, path = await service.evidence_file(
         session, request.app.state.settings, principal, evidence_id
     )
+    fallback = file.filename.encode("ascii", "replace").decode().replace("?", "_")
     return FileResponse(
         path,
         media_type=file.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.filename)}"},
+        headers={
+            "Content-Disposition": (
+                f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file.filename)}"
+            ),
+            "X-Content-Type-Options": "nosniff",
+        },
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -9,7 +10,7 @@ from shared.models import EvidenceScanStatus, ReviewStatus
 
 class EvidenceOut(BaseModel):
     id: int
-    filename: str
+    filename: str = Field(description="上传时的文件名（已清理，仅用于显示和下载）")
     content_type: str
     size_bytes: int
     sha256: str
@@ -21,7 +22,7 @@ class ReportOut(BaseModel):
     id: int
     task_number: int
     milestone_ordinal: int
-    unit_code: str
+    unit_code: str = Field(description="报送单位")
     content: str
     claims_completion: bool
     completion_date: date | None
@@ -33,12 +34,12 @@ class ReportOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
-    decision: str = Field(pattern="^(accept|return)$", description="accept 通过 / return 退回")
+    decision: Literal["accept", "return"] = Field(description="accept 通过 / return 退回")
     comment: str = Field(default="", max_length=2000, description="退回时必须说明理由")
 
 
 class CloseOutResult(BaseModel):
     task_number: int
-    milestone_ordinal: int | None
-    completed_on: date
-    on_time: bool
+    milestone_ordinal: int | None = Field(description="时间节点序号；任务销号时为空")
+    completed_on: date = Field(description="完成日期（任务：最后一个时间节点的完成日期）")
+    on_time: bool = Field(description="时间节点：不晚于计划日期；任务：不晚于完成时限")

@@ -1,28 +1,49 @@
 """Progress reports with evidence, the lead unit's review and the office's close-out (销号).
 
-Seed 001_643c54550577dac0.txt: units report progress against the battle map; the lead unit is
-accountable for its task and judges its responsible units' work. Seed 002_c95ffdd180ea7e81.txt:
-items are closed out one by one (对单销号) once confirmed done."""
+Seed 001_643c54550577dac0.txt: units report progress against the battle map's time nodes; the lead
+unit is accountable for its task and judges its responsible units' work. Seed
+002_c95ffdd180ea7e81.txt: items are struck off one by one (对单销号) once confirmed done."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import asyncio
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+import structlog
 from fastapi import UploadFile
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.message.service import notify
+from services.reform_tasks.progress.repository import ProgressRepository, ReportRow
+from services.reform_tasks.progress.scanner import ScannerUnavailable, ScanResult, scanner_for
 from services.reform_tasks.progress.schemas import CloseOutResult, EvidenceOut, ReportOut
-from services.reform_tasks.progress.storage import FileStore, safe_name, scan, sniff
+from services.reform_tasks.progress.storage import (
+    FileStore,
+    FileTooLarge,
+    FileType,
+    LocalFileStore,
+    allowed_type,
+    content_matches,
+    safe_name,
+)
 from services.reform_tasks.task.access import readable_task, require_involved_unit, require_lead
-from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox
 from shared.auth import Principal
+from shared.clock import now_utc, today_shanghai
 from shared.db import after_rollback
-from shared.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from shared.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from shared.models import (
     EvidenceFile,
     EvidenceScanStatus,
@@ -33,11 +54,16 @@ from shared.models import (
     ReviewStatus,
     Task,
     TaskStatus,
-    Unit,
 )
+from shared.pagination import Page, PageParams
 from shared.settings import Settings
 
-READ_CHUNK = 1024 * 1024
+MiB = 1024 * 1024
+log = structlog.get_logger(__name__)
+
+
+def file_store(settings: Settings) -> FileStore:
+    return LocalFileStore(settings.files_dir)
 
 
 def evidence_out(file: EvidenceFile) -> EvidenceOut:
@@ -52,25 +78,8 @@ def evidence_out(file: EvidenceFile) -> EvidenceOut:
     )
 
 
-async def _report_out(session: AsyncSession, report_id: int) -> ReportOut:
-    row = (
-        await session.execute(
-            select(ProgressReport, Milestone.ordinal, Task.number, Unit.code)
-            .join(Milestone, Milestone.id == ProgressReport.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .join(Unit, Unit.id == ProgressReport.unit_id)
-            .where(ProgressReport.id == report_id)
-            .execution_options(populate_existing=True)
-        )
-    ).one()
+def report_out(row: ReportRow, files: list[EvidenceFile]) -> ReportOut:
     report, ordinal, number, unit_code = row
-    files = (
-        await session.scalars(
-            select(EvidenceFile)
-            .where(EvidenceFile.report_id == report.id)
-            .order_by(EvidenceFile.id)
-        )
-    ).all()
     return ReportOut(
         id=report.id,
         task_number=number,
@@ -87,26 +96,147 @@ async def _report_out(session: AsyncSession, report_id: int) -> ReportOut:
     )
 
 
-async def _read_limited(upload: UploadFile, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"文件“{safe_name(upload.filename or '')}”超过 {limit // 1048576} MB"
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _report_out(session: AsyncSession, report_id: int) -> ReportOut:
+    repo = ProgressRepository(session)
+    files = await repo.evidence_of([report_id])
+    return report_out(await repo.report(report_id), files.get(report_id, []))
 
 
 async def _milestone(
     session: AsyncSession, task: Task, ordinal: int, *, for_update: bool = False
 ) -> Milestone:
-    milestone = await TaskRepository(session).milestone(task.id, ordinal, for_update=for_update)
+    milestone = await ProgressRepository(session).milestone(task.id, ordinal, for_update=for_update)
     if milestone is None:
         raise NotFound(f"任务 {task.number} 没有第 {ordinal} 个时间节点")
     return milestone
+
+
+def _version_matches(if_match: str, version: int) -> bool:
+    tag = if_match.strip()
+    return tag == "*" or tag.removeprefix("W/").strip('"') == str(version)
+
+
+def check_if_match(if_match: str | None, version: int, what: str) -> None:
+    """Optimistic versioning: a client that sends If-Match must have seen the current version."""
+    if if_match is not None and not _version_matches(if_match, version):
+        raise PreconditionFailed(f"{what}已被他人修改（当前版本 {version}），请刷新后重试")
+
+
+# --- progress reports -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedUpload:
+    upload: UploadFile
+    filename: str
+    kind: FileType
+
+
+def check_report_fields(
+    *, content: str, claims_completion: bool, completion_date: date | None, today: date
+) -> None:
+    """A report says what was done; a completion claim names the day the milestone was done,
+    which cannot be in the future."""
+    if not content.strip():
+        raise ValidationFailed(
+            "请填写进展情况",
+            errors=[FieldError(loc=["body", "content"], msg="请填写进展情况", type="missing")],
+        )
+    if claims_completion and completion_date is None:
+        raise ValidationFailed(
+            "报送完成时须填写完成日期",
+            errors=[
+                FieldError(
+                    loc=["body", "completion_date"], msg="报送完成时须填写完成日期", type="missing"
+                )
+            ],
+        )
+    if claims_completion and completion_date is not None and completion_date > today:
+        raise ValidationFailed(
+            "完成日期不能晚于今天",
+            errors=[
+                FieldError(
+                    loc=["body", "completion_date"], msg="完成日期不能晚于今天", type="future_date"
+                )
+            ],
+        )
+
+
+async def check_uploads(settings: Settings, files: list[UploadFile]) -> list[CheckedUpload]:
+    """Evidence rules: at most EVIDENCE_MAX_FILES files, each at most EVIDENCE_MAX_BYTES (413),
+    of an accepted type whose bytes match its extension (a renamed .exe is not a PDF) (422)."""
+    if len(files) > settings.evidence_max_files:
+        raise ValidationFailed(f"佐证材料最多 {settings.evidence_max_files} 个文件")
+    checked = []
+    for index, upload in enumerate(files):
+        filename = safe_name(upload.filename or "")
+        if upload.size is not None and upload.size > settings.evidence_max_bytes:
+            raise PayloadTooLarge(_too_large(filename, settings))
+        kind = allowed_type(filename, settings.evidence_allowed_types)
+        if kind is None or not await asyncio.to_thread(content_matches, kind, upload.file):
+            accepted = "、".join(t.upper() for t in settings.evidence_allowed_types)
+            message = f"不支持的文件“{filename}”：仅接受 {accepted}，且内容须与扩展名一致"
+            raise ValidationFailed(
+                message,
+                errors=[FieldError(loc=["body", "files", index], msg=message, type="file_type")],
+            )
+        checked.append(CheckedUpload(upload, filename, kind))
+    return checked
+
+
+def _too_large(filename: str, settings: Settings) -> str:
+    limit = settings.evidence_max_bytes
+    size = f"{limit / MiB:g} MB" if limit >= MiB else f"{limit / 1024:g} KB"
+    return f"文件“{filename}”超过 {size} 的上限"
+
+
+async def store_evidence(
+    session: AsyncSession, settings: Settings, report: ProgressReport, uploads: list[CheckedUpload]
+) -> list[EvidenceFile]:
+    """Copy each file into the store (in a worker thread), scan it, and record it. A file that
+    fails, and every file of a request whose transaction does not commit, is deleted again."""
+    store, scan = file_store(settings), scanner_for(settings)
+    written: list[str] = []
+
+    def remove_written() -> None:
+        for key in written:
+            store.delete(key)
+
+    after_rollback(session, remove_written)
+    files = []
+    try:
+        for item in uploads:
+            try:
+                stored = await asyncio.to_thread(
+                    store.save, item.upload.file, settings.evidence_max_bytes
+                )
+            except FileTooLarge as exc:
+                raise PayloadTooLarge(_too_large(item.filename, settings)) from exc
+            written.append(stored.key)
+            try:
+                result = await scan(store.local_path(stored.key))
+            except ScannerUnavailable as exc:
+                log.warning("evidence_scanner_unavailable", error=str(exc))
+                raise ServiceUnavailable("病毒扫描服务暂不可用，请稍后重新上传") from exc
+            if result is ScanResult.infected:
+                raise ValidationFailed(f"文件“{item.filename}”未通过病毒扫描，已拒收")
+            files.append(
+                EvidenceFile(
+                    report_id=report.id,
+                    filename=item.filename,
+                    content_type=item.kind.content_type,
+                    size_bytes=stored.size,
+                    sha256=stored.sha256,
+                    storage_key=stored.key,
+                    scan_status=EvidenceScanStatus.clean,
+                )
+            )
+    except BaseException:
+        await asyncio.to_thread(remove_written)
+        raise
+    session.add_all(files)
+    await session.flush()
+    return files
 
 
 async def submit_report(
@@ -121,74 +251,36 @@ async def submit_report(
     claims_completion: bool,
     completion_date: date | None,
     files: list[UploadFile],
-    today: date,
 ) -> ReportOut:
+    """Seed 001: the task's lead unit or a responsible unit reports progress on a milestone
+    (the office does not report). Not on a closed-out milestone (409)."""
     task = await readable_task(session, principal, programme, number)
     require_involved_unit(principal, task)
     milestone = await _milestone(session, task, ordinal, for_update=True)
     if milestone.state is MilestoneState.closed_out:
         raise Conflict("该时间节点已销号，不能再报送进展")
-    if claims_completion and completion_date is None:
-        raise ValidationFailed("报送完成时须填写完成日期")
-    if completion_date is not None and completion_date > today:
-        raise ValidationFailed("完成日期不能晚于今天")
-    if len(files) > settings.evidence_max_files:
-        raise ValidationFailed(f"佐证材料最多 {settings.evidence_max_files} 个文件")
-    contents = []
-    for upload in files:
-        data = await _read_limited(upload, settings.evidence_max_bytes)
-        content_type = sniff(upload.filename or "", data[:16])
-        if content_type is None:
-            raise ValidationFailed(
-                f"不支持的文件“{safe_name(upload.filename or '')}”：仅接受 PDF、Word、Excel、"
-                "图片（JPG/PNG）或 ZIP，且内容须与扩展名一致"
-            )
-        contents.append((safe_name(upload.filename or ""), content_type, data))
-    unit = await session.scalar(select(Unit).where(Unit.code == principal.unit_code))
-    assert unit is not None
+    check_report_fields(
+        content=content,
+        claims_completion=claims_completion,
+        completion_date=completion_date,
+        today=today_shanghai(),
+    )
+    uploads = await check_uploads(settings, files)
+    repo = ProgressRepository(session)
+    unit = await repo.unit(principal.unit_code)
+    assert unit is not None  # require_involved_unit: the caller's unit is on the task
     report = ProgressReport(
         milestone_id=milestone.id,
         unit_id=unit.id,
         submitted_by_id=principal.user_id,
+        submitted_at=now_utc(),
         content=content,
         claims_completion=claims_completion,
         completion_date=completion_date if claims_completion else None,
     )
     session.add(report)
     await session.flush()
-    store = FileStore(settings.files_dir)
-    written: list[str] = []
-    try:
-        for filename, content_type, data in contents:
-            stored = await store.save(data)
-            written.append(stored.key)
-            clean = await scan(settings.evidence_scan_command, store.path_of(stored.key))
-            if not clean:
-                raise ValidationFailed(f"文件“{filename}”未通过病毒扫描，已拒收")
-            session.add(
-                EvidenceFile(
-                    report_id=report.id,
-                    filename=filename,
-                    content_type=content_type,
-                    size_bytes=stored.size,
-                    sha256=stored.sha256,
-                    storage_key=stored.key,
-                    scan_status=EvidenceScanStatus.clean,
-                )
-            )
-        await session.flush()
-    except BaseException:
-        for key in written:
-            await store.delete(key)
-        raise
-    # If the transaction does not commit, the files must not stay behind either.
-    paths = [store.path_of(key) for key in written]
-
-    def remove_files() -> None:
-        for path in paths:
-            path.unlink(missing_ok=True)
-
-    after_rollback(session, remove_files)
+    evidence = await store_evidence(session, settings, report, uploads)
     if milestone.state is MilestoneState.open:
         milestone.state = MilestoneState.reported
     await session.flush()
@@ -202,35 +294,41 @@ async def submit_report(
             "task": number,
             "milestone": ordinal,
             "claims_completion": claims_completion,
-            "files": [c[0] for c in contents],
+            "completion_date": report.completion_date,
+            "files": [{"name": f.filename, "sha256": f.sha256} for f in evidence],
         },
     )
-    kind = "完成" if claims_completion else "进展"
+    kind = f"完成情况（完成于{completion_date}）" if claims_completion else "进展情况"
     await timeline.append(
         session,
         "task",
         task.id,
         "progress.reported",
-        f"{unit.short_name}报送第{ordinal}个时间节点{kind}情况（佐证材料 {len(contents)} 个）",
+        f"{unit.short_name}报送第{ordinal}个时间节点{kind}，佐证材料 {len(evidence)} 个",
         actor=principal,
-        data={"report_id": report.id},
+        data={"report_id": report.id, "milestone": ordinal},
     )
     return await _report_out(session, report.id)
 
 
 async def list_reports(
-    session: AsyncSession, principal: Principal, programme: Programme, number: int, ordinal: int
-) -> list[ReportOut]:
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    number: int,
+    ordinal: int,
+    page: PageParams,
+) -> Page[ReportOut]:
+    """A milestone's reports, oldest first, for whoever may read the task."""
     task = await readable_task(session, principal, programme, number)
     milestone = await _milestone(session, task, ordinal)
-    ids = (
-        await session.scalars(
-            select(ProgressReport.id)
-            .where(ProgressReport.milestone_id == milestone.id)
-            .order_by(ProgressReport.submitted_at)
-        )
-    ).all()
-    return [await _report_out(session, i) for i in ids]
+    repo = ProgressRepository(session)
+    rows, total = await repo.reports_of_milestone(milestone.id, page)
+    files = await repo.evidence_of([r[0].id for r in rows])
+    return Page[ReportOut](items=[report_out(r, files.get(r[0].id, [])) for r in rows], total=total)
+
+
+# --- review by the lead unit ------------------------------------------------------------------
 
 
 async def review(
@@ -241,42 +339,38 @@ async def review(
     decision: str,
     comment: str,
 ) -> ReportOut:
-    row = (
-        await session.execute(
-            select(ProgressReport, Task.number)
-            .join(Milestone, Milestone.id == ProgressReport.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .where(ProgressReport.id == report_id, Task.programme_id == programme.id)
-            .with_for_update(of=ProgressReport)
-        )
-    ).one_or_none()
-    if row is None:
+    """Seed 001: the lead unit is accountable for the task and judges the work reported on it.
+    Only the lead unit reviews (403); a report is reviewed once, and not after the milestone
+    was closed out (409). Accepting a completion claim makes the milestone `accepted`; returning
+    tells the reporting unit why and reopens the milestone if nothing else is pending."""
+    repo = ProgressRepository(session)
+    found = await repo.report_for_review(report_id, programme.id)
+    if found is None:
         raise NotFound("进展报送不存在")
-    report, number = row
-    task = await readable_task(session, principal, programme, number)
+    report, number = found
+    task = await readable_task(session, principal, programme, number)  # 404 for outsiders
     require_lead(principal, task)
-    milestone = await session.get(Milestone, report.milestone_id, with_for_update=True)
-    assert milestone is not None
+    milestone = await repo.milestone_for_update(report.milestone_id)
     if milestone.state is MilestoneState.closed_out:
         raise Conflict("该时间节点已销号，不能再审核")
     if report.review_status is not ReviewStatus.pending:
-        raise Conflict("该报送已审核")
-    if decision == "return" and not comment.strip():
-        raise ValidationFailed("退回时必须说明理由")
-    report.review_status = ReviewStatus.accepted if decision == "accept" else ReviewStatus.returned
-    report.reviewed_by_id, report.reviewed_at = principal.user_id, datetime.now(UTC)
-    report.review_comment = comment or None
-    if decision == "accept" and report.claims_completion:
-        milestone.state = MilestoneState.accepted
-    elif decision == "return":
-        others = await session.scalar(
-            select(ProgressReport.id).where(
-                ProgressReport.milestone_id == milestone.id,
-                ProgressReport.id != report.id,
-                ProgressReport.review_status.in_([ReviewStatus.pending, ReviewStatus.accepted]),
-            )
+        raise Conflict("该报送已审核，不能重复审核")
+    comment = comment.strip()
+    if decision == "return" and not comment:
+        raise ValidationFailed(
+            "退回时必须说明理由",
+            errors=[FieldError(loc=["body", "comment"], msg="退回时必须说明理由", type="missing")],
         )
-        if others is None:
+    before = {"review_status": report.review_status, "milestone_state": milestone.state}
+    report.review_status = ReviewStatus.accepted if decision == "accept" else ReviewStatus.returned
+    report.reviewed_by_id, report.reviewed_at = principal.user_id, now_utc()
+    report.review_comment = comment or None
+    if report.review_status is ReviewStatus.accepted and report.claims_completion:
+        milestone.state = MilestoneState.accepted
+    elif report.review_status is ReviewStatus.returned:
+        if milestone.state is MilestoneState.reported and not await repo.has_other_live_report(
+            milestone.id, report.id
+        ):
             milestone.state = MilestoneState.open
         await notify(
             session,
@@ -288,15 +382,20 @@ async def review(
             dedupe_key=f"review:{report.id}",
         )
     await session.flush()
-    verdict = "通过" if decision == "accept" else f"退回（{comment}）"
     await audit.record(
         session,
         actor=principal,
         action=f"progress.{report.review_status.value}",
         entity_type="progress_report",
         entity_id=report.id,
-        after={"review_status": report.review_status, "comment": comment},
+        before=before,
+        after={
+            "review_status": report.review_status,
+            "comment": comment,
+            "milestone_state": milestone.state,
+        },
     )
+    verdict = "通过" if decision == "accept" else f"退回（{comment}）"
     await timeline.append(
         session,
         "task",
@@ -304,9 +403,12 @@ async def review(
         f"progress.{report.review_status.value}",
         f"牵头单位审核第{milestone.ordinal}个时间节点的报送：{verdict}",
         actor=principal,
-        data={"report_id": report.id},
+        data={"report_id": report.id, "milestone": milestone.ordinal},
     )
     return await _report_out(session, report.id)
+
+
+# --- close-out by the office ------------------------------------------------------------------
 
 
 def _units(task: Task) -> dict[str, Any]:
@@ -317,28 +419,31 @@ def _units(task: Task) -> dict[str, Any]:
 
 
 async def close_out_milestone(
-    session: AsyncSession, principal: Principal, programme: Programme, number: int, ordinal: int
-) -> CloseOutResult:
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    number: int,
+    ordinal: int,
+    if_match: str | None,
+) -> tuple[CloseOutResult, int]:
+    """Seed 002 (对单销号): the office strikes off a milestone once the lead unit has accepted a
+    report that it is done; it is done on that report's completion date. Told to evaluation as
+    `milestone.completed` (on time = not after the planned date in force). 409 if already
+    closed out or nothing accepted; 412 on a stale If-Match. Returns the result and the
+    milestone's new version."""
     task = await readable_task(session, principal, programme, number)
     milestone = await _milestone(session, task, ordinal, for_update=True)
     if milestone.state is MilestoneState.closed_out:
         raise Conflict("该时间节点已销号")
-    accepted = await session.scalar(
-        select(ProgressReport)
-        .where(
-            ProgressReport.milestone_id == milestone.id,
-            ProgressReport.claims_completion,
-            ProgressReport.review_status == ReviewStatus.accepted,
-        )
-        .order_by(ProgressReport.reviewed_at.desc())
-        .limit(1)
-    )
+    check_if_match(if_match, milestone.version, "该时间节点")
+    accepted = await ProgressRepository(session).accepted_completion(milestone.id)
     if accepted is None or accepted.completion_date is None:
         raise Conflict("尚无牵头单位审核通过的完成报送，不能销号")
-    milestone.state = MilestoneState.closed_out
-    milestone.completed_on = accepted.completion_date
+    done = accepted.completion_date
+    before = {"state": milestone.state, "completed_on": milestone.completed_on}
+    milestone.state, milestone.completed_on = MilestoneState.closed_out, done
     await session.flush()
-    late = max(0, (accepted.completion_date - milestone.planned_date).days)
+    late = max(0, (done - milestone.planned_date).days)
     await outbox.enqueue(
         session,
         "milestone.completed",
@@ -348,7 +453,7 @@ async def close_out_milestone(
             "title": milestone.title,
             "planned_date": milestone.planned_date,
             "baseline_date": milestone.baseline_date,
-            "completed_on": accepted.completion_date,
+            "completed_on": done,
             "on_time": late == 0,
             "days_late": late,
             **_units(task),
@@ -362,35 +467,53 @@ async def close_out_milestone(
         action="milestone.closed_out",
         entity_type="milestone",
         entity_id=f"{programme.code}/{number}/{ordinal}",
-        after={"completed_on": accepted.completion_date, "days_late": late},
+        before=before,
+        after={
+            "state": milestone.state,
+            "completed_on": done,
+            "days_late": late,
+            "report_id": accepted.id,
+        },
     )
     await timeline.append(
         session,
         "task",
         task.id,
         "milestone.closed_out",
-        f"改革办对第{ordinal}个时间节点销号（完成于{accepted.completion_date}"
-        + (f"，逾期{late}天）" if late else "，按期）"),
+        f"改革办对第{ordinal}个时间节点销号（完成于{done}，"
+        + (f"逾期{late}天）" if late else "按期）"),
         actor=principal,
+        data={"milestone": ordinal, "completed_on": done, "days_late": late},
     )
-    return CloseOutResult(
-        task_number=number,
-        milestone_ordinal=ordinal,
-        completed_on=accepted.completion_date,
-        on_time=late == 0,
+    result = CloseOutResult(
+        task_number=number, milestone_ordinal=ordinal, completed_on=done, on_time=late == 0
     )
+    return result, milestone.version
 
 
 async def close_out_task(
-    session: AsyncSession, principal: Principal, programme: Programme, number: int
-) -> CloseOutResult:
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    number: int,
+    if_match: str | None,
+) -> tuple[CloseOutResult, int]:
+    """Seed 002 (对单销号): a task is struck off when every milestone is; it is done on the last
+    completion date, on time if not after its deadline (`task.closed_out`). 409 listing the
+    milestones still open, or if already closed out; 412 on a stale If-Match."""
     task = await readable_task(session, principal, programme, number)
+    repo = ProgressRepository(session)
+    await repo.lock_task(task)
     if task.status is TaskStatus.closed_out:
         raise Conflict("该任务已销号")
-    open_ones = [m.ordinal for m in task.milestones if m.state is not MilestoneState.closed_out]
-    if open_ones:
-        raise Conflict(f"还有未销号的时间节点：第{'、'.join(map(str, open_ones))}个")
-    finished = max(m.completed_on for m in task.milestones if m.completed_on is not None)
+    check_if_match(if_match, task.version, "该任务")
+    milestones = await repo.milestones_for_update(task.id)
+    if not milestones:
+        raise Conflict("该任务没有时间节点，不能销号")
+    still_open = [m.ordinal for m in milestones if m.state is not MilestoneState.closed_out]
+    if still_open:
+        raise Conflict(f"还有未销号的时间节点：第{'、'.join(map(str, still_open))}个")
+    finished = max(m.completed_on for m in milestones if m.completed_on is not None)
     task.status, task.closed_out_on = TaskStatus.closed_out, finished
     await session.flush()
     on_time = finished <= task.deadline
@@ -413,37 +536,40 @@ async def close_out_task(
         action="task.closed_out",
         entity_type="task",
         entity_id=f"{programme.code}/{number}",
-        after={"closed_out_on": finished, "on_time": on_time},
+        before={"status": TaskStatus.in_progress},
+        after={"status": task.status, "closed_out_on": finished, "on_time": on_time},
     )
     await timeline.append(
         session,
         "task",
         task.id,
         "task.closed_out",
-        f"改革办对任务 {number} 销号（{'按期' if on_time else '逾期'}完成）",
+        f"改革办对任务 {number} 销号（{'按期' if on_time else '逾期'}完成，完成于{finished}）",
         actor=principal,
+        data={"closed_out_on": finished, "on_time": on_time},
     )
-    return CloseOutResult(
+    result = CloseOutResult(
         task_number=number, milestone_ordinal=None, completed_on=finished, on_time=on_time
     )
+    return result, task.version
+
+
+# --- evidence download ------------------------------------------------------------------------
 
 
 async def evidence_file(
     session: AsyncSession, settings: Settings, principal: Principal, evidence_id: int
-) -> tuple[EvidenceFile, str]:
-    row = (
-        await session.execute(
-            select(EvidenceFile, Task.number, Task.programme_id)
-            .join(ProgressReport, ProgressReport.id == EvidenceFile.report_id)
-            .join(Milestone, Milestone.id == ProgressReport.milestone_id)
-            .join(Task, Task.id == Milestone.task_id)
-            .where(EvidenceFile.id == evidence_id)
-        )
-    ).one_or_none()
-    if row is None:
+) -> tuple[EvidenceFile, Path]:
+    """A file is readable by whoever may read its task (office, viewers, the task's units);
+    for anyone else it does not exist (404)."""
+    found = await ProgressRepository(session).evidence(evidence_id)
+    if found is None:
         raise NotFound("佐证材料不存在")
-    file, number, programme_id = row
-    programme = await session.get(Programme, programme_id)
-    assert programme is not None
-    await readable_task(session, principal, programme, number)  # 404 for another unit
-    return file, str(FileStore(settings.files_dir).path_of(file.storage_key))
+    file, number, programme = found
+    await readable_task(session, principal, programme, number)
+    if file.scan_status is not EvidenceScanStatus.clean:
+        raise NotFound("佐证材料不存在")
+    path = file_store(settings).local_path(file.storage_key)
+    if not await asyncio.to_thread(path.is_file):
+        raise NotFound("佐证材料文件已丢失，请联系改革办")
+    return file, path

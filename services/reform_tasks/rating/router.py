@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.rating import service
@@ -10,7 +10,7 @@ from services.reform_tasks.rating.schemas import RatingIn, RatingOut, WindowIn, 
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
-from shared.pagination import Page
+from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["ratings"], responses=PROBLEM_RESPONSES)
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/tasks/v1", tags=["ratings"], responses=PROBLEM_R
     "/rating-windows",
     response_model=WindowOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Open a rating window (office)",
+    summary="Open a rating window (office; 409 if the code exists)",
 )
 async def create_window(
     body: WindowIn, principal: OfficeWrite, session: Session, programme: CurrentProgramme
@@ -27,15 +27,22 @@ async def create_window(
     return await service.create_window(session, principal, programme, body)
 
 
-@router.get("/rating-windows", response_model=Page[WindowOut], summary="Rating windows")
+@router.get(
+    "/rating-windows",
+    response_model=Page[WindowOut],
+    summary="Rating windows, by opening date",
+)
 async def list_windows(
-    principal: Authenticated, session: Session, programme: CurrentProgramme
+    principal: Authenticated, session: Session, programme: CurrentProgramme, page: Pagination
 ) -> Page[WindowOut]:
-    items = await service.list_windows(session, programme)
-    return Page[WindowOut](items=items, total=len(items))
+    return await service.list_windows(session, programme, page)
 
 
-@router.post("/rating-windows/{code}/close", response_model=WindowOut, summary="Close a window")
+@router.post(
+    "/rating-windows/{code}/close",
+    response_model=WindowOut,
+    summary="Close a window (office; 409 if already closed)",
+)
 async def close_window(
     code: str, principal: OfficeWrite, session: Session, programme: CurrentProgramme
 ) -> WindowOut:
@@ -45,53 +52,56 @@ async def close_window(
 @router.get(
     "/rating-windows/{code}/sheet",
     response_model=Page[RatingOut],
-    summary="A lead unit's rating sheet: its tasks × their responsible units",
+    summary="Rating sheet: the caller's tasks × their responsible units (office: all pairs)",
 )
 async def sheet(
-    code: str, principal: Authenticated, session: Session, programme: CurrentProgramme
+    code: str,
+    principal: Authenticated,
+    session: Session,
+    programme: CurrentProgramme,
+    page: Pagination,
 ) -> Page[RatingOut]:
-    items = await service.sheet(session, principal, programme, code)
-    return Page[RatingOut](items=items, total=len(items))
+    return await service.sheet(session, principal, programme, code, page)
 
 
 @router.put(
     "/rating-windows/{code}/ratings/{number}/{unit_code}",
     response_model=RatingOut,
-    summary="Rate a responsible unit on a task (the task's lead unit; editable until "
-    "the window closes)",
+    summary="Rate a responsible unit on a task (its lead unit only; editable until the window "
+    "closes; If-Match = the rating's version)",
 )
 async def rate(
     code: str,
     number: int,
     unit_code: str,
     body: RatingIn,
+    response: Response,
     principal: UnitWrite,
     session: Session,
     programme: CurrentProgramme,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> RatingOut:
-    return await service.rate(
-        session,
-        principal,
-        programme,
-        code,
-        number,
-        unit_code,
-        body,
-        if_match,
+    rating = await service.rate(
+        session, principal, programme, code, number, unit_code, body, if_match
     )
+    response.headers["ETag"] = f'"{rating.version}"'
+    return rating
 
 
 @router.get(
     "/ratings",
     response_model=Page[RatingOut],
-    summary="Ratings (office: all; a unit: given and received)",
+    summary="Ratings (office: all; a lead unit: those it gave; a unit: those it received)",
 )
 async def list_ratings(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
-    window: str | None = None,
+    page: Pagination,
+    window: Annotated[str | None, Query(description="评分窗口代码，如 2026-Q3")] = None,
+    task: Annotated[int | None, Query(description="任务序号")] = None,
+    unit: Annotated[str | None, Query(description="被评单位代码")] = None,
 ) -> Page[RatingOut]:
-    items = await service.list_ratings(session, principal, programme, window)
-    return Page[RatingOut](items=items, total=len(items))
+    return await service.list_ratings(
+        session, principal, programme, page, window=window, task_number=task, unit=unit
+    )

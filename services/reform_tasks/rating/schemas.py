@@ -11,7 +11,7 @@ class WindowIn(BaseModel):
     name: str = Field(min_length=2, max_length=64, description="如 2026年第三季度")
     opens_on: date
     closes_on: date
-    scale_max: int = Field(default=100, ge=5, le=1000)
+    scale_max: int = Field(default=100, ge=5, le=1000, description="满分（默认 100）")
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowIn:
@@ -27,15 +27,19 @@ class WindowOut(BaseModel):
     closes_on: date
     scale_max: int
     closed_at: datetime | None
-    is_open: bool
+    is_open: bool = Field(description="今天是否可以评分")
 
 
 class RatingIn(BaseModel):
-    score: Decimal = Field(ge=0, decimal_places=1, description="评分（0 到满分，最多一位小数）")
-    comment: str = Field(default="", max_length=2000, description="低于 60 分时必须说明理由")
+    score: Decimal = Field(
+        ge=0, le=1000, decimal_places=1, description="评分（0 到满分，最多一位小数）"
+    )
+    comment: str = Field(default="", max_length=2000, description="低于满分 60% 时必须说明理由")
 
 
 class RatingOut(BaseModel):
+    """A rating, or an empty cell of a rating sheet (score, version and updated_at null)."""
+
     window: str
     task_number: int
     task_title: str

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service
@@ -9,7 +11,7 @@ from shared.auth import Authenticated, OfficeWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.models import SupervisionLevel, SupervisionStatus
-from shared.pagination import Page
+from shared.pagination import Page, Pagination
 
 router = APIRouter(
     prefix="/api/tasks/v1/supervisions", tags=["supervision"], responses=PROBLEM_RESPONSES
@@ -31,42 +33,47 @@ async def issue(
     return await service.issue(session, principal, programme, body)
 
 
-@router.get("", response_model=Page[SupervisionOut], summary="Supervisions (units: their own)")
+@router.get(
+    "",
+    response_model=Page[SupervisionOut],
+    summary="Supervisions, oldest first (office and viewers: all; a unit: its own)",
+)
 async def list_supervisions(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
-    status: SupervisionStatus | None = None,
-    level: SupervisionLevel | None = None,
-    unit: str | None = None,
+    page: Pagination,
+    status: Annotated[
+        SupervisionStatus | None, Query(description="open / resolved / escalated")
+    ] = None,
+    level: Annotated[
+        SupervisionLevel | None, Query(description="first / second / accountability")
+    ] = None,
+    unit: Annotated[str | None, Query(description="被督办单位代码")] = None,
 ) -> Page[SupervisionOut]:
-    items = await service.list_supervisions(
-        session,
-        principal,
-        programme,
-        status=status,
-        level=level,
-        unit=unit,
+    return await service.list_supervisions(
+        session, principal, programme, page, status=status, level=level, unit=unit
     )
-    return Page[SupervisionOut](items=items, total=len(items))
 
 
-@router.get("/{supervision_id}", response_model=SupervisionOut, summary="One supervision")
+@router.get(
+    "/{supervision_id}",
+    response_model=SupervisionOut,
+    summary="One supervision (another unit's is 404)",
+)
 async def get(
     supervision_id: int,
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
 ) -> SupervisionOut:
-    return await service.to_out(
-        session, await service.get(session, principal, programme, supervision_id)
-    )
+    return await service.get(session, principal, programme, supervision_id)
 
 
 @router.post(
     "/{supervision_id}/resolve",
     response_model=SupervisionOut,
-    summary="Mark a supervision resolved (office)",
+    summary="Resolve an open supervision (office; 409 if not open)",
 )
 async def resolve_supervision(
     supervision_id: int,

@@ -1,166 +1,143 @@
-"""Supervision (督办): the office demands a fix by a date; not fixed by then → a second
-supervision; still not → accountability (问责). Seed 002_c95ffdd180ea7e81.txt: first supervision,
+"""Supervision (督办): the office demands that a unit fix a lagging milestone or a problem by a
+date; not fixed by then → a second supervision (二次督办); still not → accountability (问责).
+Seed 002_c95ffdd180ea7e81.txt: problems raised by firms are handled with first supervision, then
 second supervision, then accountability. Every step is dated, sent to the unit's inbox, shown in
-the subject's timeline and told to evaluation."""
+the subject's timeline, audited and told to evaluation (`supervision.escalated`)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from services.reform_tasks.message.service import notify
+from services.reform_tasks.supervision.repository import SubjectRef, SupervisionRepository
 from services.reform_tasks.supervision.schemas import (
     EscalationSummary,
     ResolveIn,
     SupervisionIn,
     SupervisionOut,
 )
-from services.reform_tasks.task.access import is_lead, is_responsible
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
+from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox
 from shared.auth import Principal
-from shared.clock import today_shanghai
-from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.clock import moment_of, today_shanghai
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.models import (
-    Milestone,
-    Problem,
     ProblemStatus,
     Programme,
-    Role,
     Supervision,
     SupervisionLevel,
     SupervisionStatus,
-    Task,
-    Unit,
 )
+from shared.pagination import Page, PageParams
 
 LEVEL_LABELS = {
     SupervisionLevel.first: "督办",
     SupervisionLevel.second: "二次督办",
     SupervisionLevel.accountability: "问责",
 }
-DEFAULT_SECOND_DAYS = 7
+# Days a unit has to answer a second supervision, unless the programme sets
+# `second_supervision_days`.
+DEFAULT_SECOND_SUPERVISION_DAYS = 7
 
 
-async def _subject_refs(
-    session: AsyncSession, supervision: Supervision
-) -> tuple[int | None, int | None, int | None, int | None]:
-    """(task id, task number, milestone ordinal, problem number)."""
-    if supervision.milestone_id is not None:
-        row = (
-            await session.execute(
-                select(Task.id, Task.number, Milestone.ordinal)
-                .join(Milestone, Milestone.task_id == Task.id)
-                .where(Milestone.id == supervision.milestone_id)
-            )
-        ).one()
-        return row[0], row[1], row[2], None
-    number = await session.scalar(
-        select(Problem.number).where(Problem.id == supervision.problem_id)
-    )
-    return None, None, None, number
-
-
-async def to_out(session: AsyncSession, s: Supervision) -> SupervisionOut:
-    _, task_number, ordinal, problem_number = await _subject_refs(session, s)
+def to_out(supervision: Supervision, subject: SubjectRef) -> SupervisionOut:
     return SupervisionOut(
-        id=s.id,
-        level=s.level,
-        status=s.status,
-        unit_code=s.unit.code,
-        unit_name=s.unit.name,
-        task_number=task_number,
-        milestone_ordinal=ordinal,
-        problem_number=problem_number,
-        reason=s.reason,
-        issued_on=s.issued_on,
-        due_on=s.due_on,
-        resolved_on=s.resolved_on,
-        resolution=s.resolution,
-        parent_id=s.parent_id,
-        issued_by=s.issued_by,
-        created_at=s.created_at,
+        id=supervision.id,
+        level=supervision.level,
+        status=supervision.status,
+        unit_code=supervision.unit.code,
+        unit_name=supervision.unit.name,
+        task_number=subject.task_number,
+        milestone_ordinal=subject.milestone_ordinal,
+        problem_number=subject.problem_number,
+        reason=supervision.reason,
+        issued_on=supervision.issued_on,
+        due_on=supervision.due_on,
+        resolved_on=supervision.resolved_on,
+        resolution=supervision.resolution,
+        parent_id=supervision.parent_id,
+        issued_by=supervision.issued_by,
+        created_at=supervision.created_at,
     )
 
 
-def readable(principal: Principal, programme: Programme) -> Select[Supervision]:
-    statement = (
-        select(Supervision)
-        .options(joinedload(Supervision.unit))
-        .where(Supervision.programme_id == programme.id)
-    )
-    if principal.can_read_unit(None):
-        return statement
-    unit_id = select(Unit.id).where(Unit.code == (principal.unit_code or "")).scalar_subquery()
-    return statement.where(Supervision.unit_id == unit_id)
+async def _out(session: AsyncSession, supervision: Supervision) -> SupervisionOut:
+    await session.refresh(supervision, ["unit", "created_at"])
+    subjects = await SupervisionRepository(session).subjects([supervision.id])
+    return to_out(supervision, subjects[supervision.id])
+
+
+async def _on_timeline(
+    session: AsyncSession,
+    principal: Principal | None,
+    supervision: Supervision,
+    subject: SubjectRef,
+    kind: str,
+    summary: str,
+) -> None:
+    data = {"supervision_id": supervision.id, "level": supervision.level, **subject.as_data()}
+    if subject.task_id is not None:
+        await timeline.append(
+            session, "task", subject.task_id, kind, summary, actor=principal, data=data
+        )
+    elif subject.problem_id is not None:
+        await timeline.append(
+            session, "problem", subject.problem_id, kind, summary, actor=principal, data=data
+        )
 
 
 async def _record_step(
     session: AsyncSession,
-    principal: Principal | None,
+    principal: Principal,
     programme: Programme,
     supervision: Supervision,
+    as_of: date,
 ) -> None:
-    """Inbox, timeline, audit and the evaluation event of one supervision step."""
+    """One supervision step (issued or escalated): inbox, timeline, audit and the event."""
     await session.flush()
     await session.refresh(supervision, ["unit"])
-    task_id, task_number, ordinal, problem_number = await _subject_refs(session, supervision)
+    subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
     label = LEVEL_LABELS[supervision.level]
-    subject = (
-        f"任务{task_number}第{ordinal}个时间节点"
-        if task_number is not None
-        else f"问题{problem_number}"
-    )
-    due = f"，限{supervision.due_on}前整改" if supervision.due_on else ""
+    due = f"，限 {supervision.due_on} 前整改到位" if supervision.due_on else ""
     await notify(
         session,
         supervision.unit_id,
         "supervision",
-        f"【{label}】{subject}",
+        f"【{label}】{subject.label}",
         f"{supervision.reason}{due}",
         link=f"/supervisions/{supervision.id}",
         dedupe_key=f"supervision:{supervision.id}",
     )
-    if task_id is not None:
-        await timeline.append(
-            session,
-            "task",
-            task_id,
-            f"supervision.{supervision.level.value}",
-            f"{label}{supervision.unit.short_name}：{supervision.reason}{due}",
-            actor=principal,
-        )
-    else:
-        problem_id = supervision.problem_id
-        assert problem_id is not None
-        await timeline.append(
-            session,
-            "problem",
-            problem_id,
-            f"supervision.{supervision.level.value}",
-            f"{label}{supervision.unit.short_name}：{supervision.reason}{due}",
-            actor=principal,
-        )
+    await _on_timeline(
+        session,
+        principal,
+        supervision,
+        subject,
+        f"supervision.{supervision.level.value}",
+        f"{label}{supervision.unit.short_name}：{supervision.reason}{due}",
+    )
     await outbox.enqueue(
         session,
         "supervision.escalated",
         {
             "supervision_id": supervision.id,
+            "parent_id": supervision.parent_id,
             "level": supervision.level.value,
             "unit": supervision.unit.code,
             "reason": supervision.reason,
-            "task_number": task_number,
-            "milestone": ordinal,
-            "problem_number": problem_number,
+            "subject": subject.as_data(),
+            "task_number": subject.task_number,
+            "milestone": subject.milestone_ordinal,
+            "problem_number": subject.problem_number,
             "issued_on": supervision.issued_on,
             "due_on": supervision.due_on,
         },
         programme=programme.code,
         unit_code=supervision.unit.code,
+        occurred_at=moment_of(as_of),
     )
     await audit.record(
         session,
@@ -169,7 +146,11 @@ async def _record_step(
         entity_type="supervision",
         entity_id=supervision.id,
         after={
+            "level": supervision.level,
             "unit": supervision.unit.code,
+            "subject": subject.as_data(),
+            "reason": supervision.reason,
+            "issued_on": supervision.issued_on,
             "due_on": supervision.due_on,
             "parent_id": supervision.parent_id,
         },
@@ -179,49 +160,45 @@ async def _record_step(
 async def issue(
     session: AsyncSession, principal: Principal, programme: Programme, body: SupervisionIn
 ) -> SupervisionOut:
-    unit = await session.scalar(select(Unit).where(Unit.code == body.unit_code))
+    """The office supervises a unit involved in the subject: the lead or a responsible unit of
+    the milestone's task, or the problem's responsible unit. One open supervision per unit and
+    subject; a done milestone or a closed problem needs none."""
+    repository = SupervisionRepository(session)
+    unit = await repository.unit_by_code(body.unit_code)
     if unit is None:
         raise ValidationFailed(f"单位 {body.unit_code} 不存在")
     today = today_shanghai()
     if body.due_on <= today:
-        raise ValidationFailed("整改期限必须晚于今天")
+        raise ValidationFailed(
+            "整改期限必须晚于今天",
+            errors=[FieldError(loc=["body", "due_on"], msg="整改期限必须晚于今天", type="value")],
+        )
     milestone_id = problem_id = None
-    if body.subject.task_number is not None:
-        task = await TaskRepository(session).get_by_number(
-            programme.id, body.subject.task_number, TASK_DETAIL
-        )
+    subject = body.subject
+    if subject.task_number is not None and subject.milestone_ordinal is not None:
+        task = await TaskRepository(session).get_by_number(programme.id, subject.task_number)
         if task is None:
-            raise ValidationFailed(f"任务 {body.subject.task_number} 不存在")
-        milestone = next(
-            (m for m in task.milestones if m.ordinal == body.subject.milestone_ordinal), None
-        )
+            raise ValidationFailed(f"任务 {subject.task_number} 不存在")
+        if unit.id != task.lead_unit_id and unit.id not in {u.id for u in task.responsible_units}:
+            raise ValidationFailed(f"{unit.short_name}不是任务 {task.number} 的牵头单位或责任单位")
+        milestone = await repository.lock_milestone(task.id, subject.milestone_ordinal)
         if milestone is None:
-            raise ValidationFailed("时间节点不存在")
-        as_unit = Principal(username="", role=Role.unit, unit_code=unit.code)
-        if not (is_lead(as_unit, task) or is_responsible(as_unit, task)):
-            raise ValidationFailed(f"{unit.short_name}不是该任务的牵头或责任单位")
-        milestone_id = milestone.id
-    else:
-        problem = await session.scalar(
-            select(Problem).where(
-                Problem.programme_id == programme.id, Problem.number == body.subject.problem_number
+            raise ValidationFailed(
+                f"任务 {task.number} 没有第 {subject.milestone_ordinal} 个时间节点"
             )
-        )
+        if milestone.completed_on is not None:
+            raise Conflict("该时间节点已完成，无需督办")
+        milestone_id = milestone.id
+    elif subject.problem_number is not None:
+        problem = await repository.lock_problem(programme.id, subject.problem_number)
         if problem is None:
-            raise ValidationFailed(f"问题 {body.subject.problem_number} 不存在")
+            raise ValidationFailed(f"问题 {subject.problem_number} 不存在")
         if problem.responsible_unit_id != unit.id:
-            raise ValidationFailed(f"{unit.short_name}不是该问题的责任单位")
+            raise ValidationFailed(f"{unit.short_name}不是问题 {problem.number} 的责任单位")
+        if problem.status is ProblemStatus.closed:
+            raise Conflict("该问题已销号，无需督办")
         problem_id = problem.id
-    duplicate = await session.scalar(
-        select(Supervision.id).where(
-            Supervision.unit_id == unit.id,
-            Supervision.status == SupervisionStatus.open,
-            Supervision.milestone_id == milestone_id
-            if milestone_id
-            else Supervision.problem_id == problem_id,
-        )
-    )
-    if duplicate is not None:
+    if await repository.open_for(unit.id, milestone_id=milestone_id, problem_id=problem_id):
         raise Conflict("该单位对该事项已有未办结的督办")
     supervision = Supervision(
         programme_id=programme.id,
@@ -235,22 +212,27 @@ async def issue(
         issued_by=principal.username,
     )
     session.add(supervision)
-    await _record_step(session, principal, programme, supervision)
-    return await to_out(session, supervision)
+    await _record_step(session, principal, programme, supervision, today)
+    return await _out(session, supervision)
 
 
 async def get(
     session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
+) -> SupervisionOut:
+    supervision = await _readable(session, principal, programme, supervision_id)
+    return await _out(session, supervision)
+
+
+async def _readable(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    supervision_id: int,
+    *,
+    lock: bool = False,
 ) -> Supervision:
-    supervision = (
-        (
-            await session.execute(
-                readable(principal, programme).where(Supervision.id == supervision_id)
-            )
-        )
-        .scalars()
-        .unique()
-        .one_or_none()
+    supervision = await SupervisionRepository(session).get_readable(
+        principal, programme.id, supervision_id, lock=lock
     )
     if supervision is None:
         raise NotFound("督办不存在或无权查看")
@@ -261,22 +243,59 @@ async def list_supervisions(
     session: AsyncSession,
     principal: Principal,
     programme: Programme,
+    page: PageParams,
     *,
     status: SupervisionStatus | None,
     level: SupervisionLevel | None,
     unit: str | None,
-) -> list[SupervisionOut]:
-    statement = readable(principal, programme)
-    if status:
-        statement = statement.where(Supervision.status == status)
-    if level:
-        statement = statement.where(Supervision.level == level)
-    if unit:
-        statement = statement.where(
-            Supervision.unit_id.in_(select(Unit.id).where(Unit.code == unit))
-        )
-    rows = (await session.execute(statement.order_by(Supervision.id))).scalars().unique().all()
-    return [await to_out(session, s) for s in rows]
+) -> Page[SupervisionOut]:
+    repository = SupervisionRepository(session)
+    rows, total = await repository.readable_page(
+        principal, programme.id, page, status=status, level=level, unit=unit
+    )
+    subjects = await repository.subjects(s.id for s in rows)
+    return Page[SupervisionOut](items=[to_out(s, subjects[s.id]) for s in rows], total=total)
+
+
+async def _close(
+    session: AsyncSession,
+    principal: Principal,
+    supervision: Supervision,
+    on: date,
+    resolution: str,
+) -> None:
+    """Mark a supervision resolved and say so in the inbox, the timeline and the audit log."""
+    supervision.status = SupervisionStatus.resolved
+    supervision.resolved_on, supervision.resolution = on, resolution
+    await session.flush()
+    subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
+    label = LEVEL_LABELS[supervision.level]
+    await notify(
+        session,
+        supervision.unit_id,
+        "supervision",
+        f"【{label}办结】{subject.label}",
+        resolution,
+        link=f"/supervisions/{supervision.id}",
+        dedupe_key=f"supervision:{supervision.id}:resolved",
+    )
+    await _on_timeline(
+        session,
+        principal,
+        supervision,
+        subject,
+        "supervision.resolved",
+        f"{label}办结（{supervision.unit.short_name}）：{resolution}",
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action="supervision.resolved",
+        entity_type="supervision",
+        entity_id=supervision.id,
+        before={"status": SupervisionStatus.open},
+        after={"status": supervision.status, "resolved_on": on, "resolution": resolution},
+    )
 
 
 async def resolve(
@@ -286,64 +305,32 @@ async def resolve(
     supervision_id: int,
     body: ResolveIn,
 ) -> SupervisionOut:
-    supervision = await get(session, principal, programme, supervision_id)
+    """The office ends an open supervision (fixed, or no longer needed); escalation stops."""
+    supervision = await _readable(session, principal, programme, supervision_id, lock=True)
     if supervision.status is not SupervisionStatus.open:
-        raise Conflict("该督办已办结或已升级")
-    supervision.status = SupervisionStatus.resolved
-    supervision.resolved_on, supervision.resolution = today_shanghai(), body.resolution
-    await session.flush()
-    await audit.record(
-        session,
-        actor=principal,
-        action="supervision.resolved",
-        entity_type="supervision",
-        entity_id=supervision.id,
-        after={"resolution": body.resolution},
-    )
-    return await to_out(session, supervision)
-
-
-async def _subject_done(session: AsyncSession, supervision: Supervision) -> bool:
-    if supervision.milestone_id is not None:
-        milestone = await session.get(Milestone, supervision.milestone_id)
-        return milestone is not None and milestone.completed_on is not None
-    problem = await session.get(Problem, supervision.problem_id)
-    return problem is not None and problem.status is ProblemStatus.closed
+        raise Conflict("该督办已办结或已升级，不能再办结")
+    await _close(session, principal, supervision, today_shanghai(), body.resolution)
+    return await _out(session, supervision)
 
 
 async def escalate(
-    session: AsyncSession, principal: Principal | None, programme: Programme, as_of: date
+    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
 ) -> EscalationSummary:
-    """Every open supervision past its due date: resolved if its subject was fixed meanwhile,
-    else escalated one level. Running it twice for the same day changes nothing more."""
+    """Seed 002_c95ffdd180ea7e81.txt (首次督办 → 二次督办 → 问责): every open supervision whose due
+    date is before `as_of` and whose subject is still not done escalates one level — a first
+    supervision to a second one (due `second_supervision_days` later), a second one to an
+    accountability record. If the subject was done meanwhile it is resolved instead. Running the
+    sweep again for the same day changes nothing."""
     summary = EscalationSummary(
         as_of=as_of, escalated_to_second=0, escalated_to_accountability=0, resolved=0
     )
-    due = (
-        (
-            await session.execute(
-                select(Supervision)
-                .options(joinedload(Supervision.unit))
-                .where(
-                    Supervision.programme_id == programme.id,
-                    Supervision.status == SupervisionStatus.open,
-                    Supervision.due_on.is_not(None),
-                    Supervision.due_on < as_of,
-                    Supervision.level != SupervisionLevel.accountability,
-                )
-                .order_by(Supervision.id)
-                .with_for_update(of=Supervision)
-            )
-        )
-        .scalars()
-        .unique()
-        .all()
+    repository = SupervisionRepository(session)
+    second_days = int(
+        programme.settings.get("second_supervision_days", DEFAULT_SECOND_SUPERVISION_DAYS)
     )
-    second_days = int(programme.settings.get("second_supervision_days", DEFAULT_SECOND_DAYS))
-    for supervision in due:
-        if await _subject_done(session, supervision):
-            supervision.status, supervision.resolved_on = SupervisionStatus.resolved, as_of
-            supervision.resolution = "督办事项已完成"
+    for supervision in await repository.due_for_escalation(programme.id, as_of):
+        if await repository.subject_done(supervision):
+            await _close(session, principal, supervision, as_of, "督办事项已完成，督办自动办结")
             summary.resolved += 1
             continue
         supervision.status = SupervisionStatus.escalated
@@ -358,10 +345,19 @@ async def escalate(
             reason=f"{LEVEL_LABELS[supervision.level]}逾期未整改：{supervision.reason}",
             issued_on=as_of,
             due_on=as_of + timedelta(days=second_days) if first else None,
-            issued_by=principal.username if principal else "scheduler",
+            issued_by=principal.username,
         )
         session.add(following)
-        await _record_step(session, principal, programme, following)
+        await audit.record(
+            session,
+            actor=principal,
+            action="supervision.escalated",
+            entity_type="supervision",
+            entity_id=supervision.id,
+            before={"status": SupervisionStatus.open},
+            after={"status": SupervisionStatus.escalated, "as_of": as_of},
+        )
+        await _record_step(session, principal, programme, following, as_of)
         if first:
             summary.escalated_to_second += 1
         else:

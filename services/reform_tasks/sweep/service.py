@@ -1,59 +1,46 @@
-"""Daily sweeps (the scheduler calls them; the office may run them for a date): milestones that
-became lagging or seriously lagging, problems that became overdue — each announced to evaluation
-once — and supervision escalation (supervision/service.py)."""
+"""Daily sweeps, called by the scheduler for today (the office may run them for a date): the
+milestones that became lagging or seriously lagging and the problems that became overdue, each
+announced to evaluation once. Supervision escalation lives in supervision/service.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from services.reform_tasks.battle_map.status import (
     LAGGING_RANK,
+    STATUS_LABELS,
     MilestoneStatus,
     Thresholds,
     days_late,
     milestone_status,
 )
-from shared import outbox
-from shared.models import Milestone, Problem, ProblemStatus, Programme, Task
+from services.reform_tasks.message.service import notify
+from services.reform_tasks.problem.repository import ProblemRepository
+from services.reform_tasks.sweep.repository import OpenMilestone, SweepRepository
+from services.reform_tasks.sweep.schemas import LaggingSweepResult, OverdueSweepResult
+from services.reform_tasks.timeline import service as timeline
+from shared import audit, outbox
+from shared.auth import Principal
+from shared.clock import moment_of
+from shared.models import Programme
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class SweepResult(BaseModel):
-    as_of: date
-    announced: int
-
-
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time(9), tzinfo=SHANGHAI).astimezone(UTC)
+SEVERITIES = (MilestoneStatus.lagging, MilestoneStatus.seriously_lagging)
 
 
-async def lagging(session: AsyncSession, programme: Programme, as_of: date) -> SweepResult:
-    """Seed 001: the battle map's time nodes are checked every month; a milestone past its date
-    and not done is lagging, and seriously lagging past the programme's threshold."""
+async def lagging(
+    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
+) -> LaggingSweepResult:
+    """Seed 001_643c54550577dac0.txt: every task's dated milestones are compared with actual
+    progress on the battle map; a milestone past its planned date and not done is lagging, and
+    seriously lagging past the programme's threshold (battle_map/status.py). Each severity a
+    milestone reaches is announced once (`milestone.lagging`, to the lead unit's account), shown
+    in the task's timeline and sent to the inboxes of the units on the task."""
+    result = LaggingSweepResult(as_of=as_of, announced=0, lagging=0, seriously_lagging=0)
     thresholds = Thresholds.of(programme.settings)
-    rows = (
-        await session.execute(
-            select(Milestone, Task)
-            .join(Task, Task.id == Milestone.task_id)
-            .options(selectinload(Task.lead_unit), selectinload(Task.responsible_units))
-            .where(
-                Task.programme_id == programme.id,
-                Milestone.completed_on.is_(None),
-                Milestone.planned_date < as_of,
-            )
-            .order_by(Task.number, Milestone.ordinal)
-            .with_for_update(of=Milestone)
-        )
-    ).all()
-    announced = 0
-    for milestone, task in rows:
+    repository = SweepRepository(session)
+    for milestone in await repository.milestones_past_due(programme.id, as_of):
         status = milestone_status(
             planned=milestone.planned_date,
             completed_on=None,
@@ -61,66 +48,134 @@ async def lagging(session: AsyncSession, programme: Programme, as_of: date) -> S
             reported=False,
             thresholds=thresholds,
         )
-        if status not in (MilestoneStatus.lagging, MilestoneStatus.seriously_lagging):
+        if status not in SEVERITIES:
             continue
-        if LAGGING_RANK[status.value] <= LAGGING_RANK.get(milestone.lagging_level, 0):
+        rank = LAGGING_RANK[status.value]
+        if rank <= LAGGING_RANK.get(milestone.lagging_level, 0):
             continue
-        previous = milestone.lagging_level
-        milestone.lagging_level = status.value
-        await outbox.enqueue(
-            session,
-            "milestone.lagging",
-            {
-                "task_number": task.number,
-                "milestone": milestone.ordinal,
-                "title": milestone.title,
-                "severity": status.value,
-                "previous_severity": previous,
-                "days_late": days_late(milestone.planned_date, None, as_of),
-                "planned_date": milestone.planned_date,
-                "lead_unit": task.lead_unit.code,
-                "responsible_units": sorted(u.code for u in task.responsible_units),
-            },
-            programme=programme.code,
-            unit_code=task.lead_unit.code,
-            occurred_at=_at(as_of),
-        )
-        announced += 1
-    await session.flush()
-    return SweepResult(as_of=as_of, announced=announced)
+        below = [level for level, r in LAGGING_RANK.items() if r < rank]
+        if not await repository.raise_lagging_level(milestone.id, below, status.value):
+            continue  # a concurrent sweep announced it
+        await _announce_lagging(session, principal, programme, milestone, status, as_of)
+        result.announced += 1
+        if status is MilestoneStatus.lagging:
+            result.lagging += 1
+        else:
+            result.seriously_lagging += 1
+    return result
 
 
-async def overdue_problems(session: AsyncSession, programme: Programme, as_of: date) -> SweepResult:
-    problems = (
-        (
-            await session.execute(
-                select(Problem)
-                .options(selectinload(Problem.responsible_unit))
-                .where(
-                    Problem.programme_id == programme.id,
-                    Problem.status == ProblemStatus.open,
-                    Problem.due_on < as_of,
-                    Problem.overdue_reported_on.is_(None),
-                )
-                .with_for_update(of=Problem)
-            )
-        )
-        .scalars()
-        .all()
+async def _announce_lagging(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    milestone: OpenMilestone,
+    status: MilestoneStatus,
+    as_of: date,
+) -> None:
+    late = days_late(milestone.planned_date, None, as_of)
+    data = {
+        "task_number": milestone.task_number,
+        "ordinal": milestone.ordinal,
+        "milestone": milestone.ordinal,
+        "title": milestone.title,
+        "severity": status.value,
+        "previous_severity": milestone.lagging_level,
+        "days_late": late,
+        "planned_date": milestone.planned_date,
+        "as_of": as_of,
+        "lead_unit": milestone.lead_unit,
+        "responsible_units": [code for _, code in milestone.responsible_units],
+    }
+    await outbox.enqueue(
+        session,
+        "milestone.lagging",
+        data,
+        programme=programme.code,
+        unit_code=milestone.lead_unit,
+        occurred_at=moment_of(as_of),
     )
-    for problem in problems:
-        problem.overdue_reported_on = as_of
+    label = STATUS_LABELS[status]
+    summary = (
+        f"第{milestone.ordinal}个时间节点「{milestone.title}」{label}："
+        f"计划 {milestone.planned_date} 完成，截至 {as_of} 已逾期 {late} 天"
+    )
+    await timeline.append(
+        session,
+        "task",
+        milestone.task_id,
+        f"milestone.{status.value}",
+        summary,
+        actor=None,
+        data=data,
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action=f"milestone.{status.value}",
+        entity_type="milestone",
+        entity_id=f"{programme.code}/{milestone.task_number}/{milestone.ordinal}",
+        before={"lagging_level": milestone.lagging_level},
+        after={"lagging_level": status.value, "as_of": as_of, "days_late": late},
+    )
+    units = [(milestone.lead_unit_id, milestone.lead_unit), *milestone.responsible_units]
+    for unit_id, code in dict(units).items():
+        await notify(
+            session,
+            unit_id,
+            "lagging",
+            f"【{label}】任务{milestone.task_number}第{milestone.ordinal}个时间节点",
+            summary,
+            link=f"/tasks/{milestone.task_number}",
+            dedupe_key=f"lagging:{milestone.id}:{status.value}:{code}",
+        )
+
+
+async def overdue_problems(
+    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
+) -> OverdueSweepResult:
+    """Seed 002_c95ffdd180ea7e81.txt: problems are closed item by item by their due date; an
+    open problem past it is announced once (`problem.overdue`), shown in its timeline and sent
+    to the responsible unit's inbox — and may then be supervised like a lagging milestone."""
+    marked = await ProblemRepository(session).mark_overdue(programme.id, as_of)
+    for problem in marked:
+        overdue_days = (as_of - problem.due_on).days
+        data = {
+            "problem_number": problem.number,
+            "unit": problem.unit_code,
+            "found_on": problem.found_on,
+            "due_on": problem.due_on,
+            "as_of": as_of,
+            "days_overdue": overdue_days,
+        }
         await outbox.enqueue(
             session,
             "problem.overdue",
-            {
-                "problem_number": problem.number,
-                "due_on": problem.due_on,
-                "days_overdue": (as_of - problem.due_on).days,
-            },
+            data,
             programme=programme.code,
-            unit_code=problem.responsible_unit.code,
-            occurred_at=_at(as_of),
+            unit_code=problem.unit_code,
+            occurred_at=moment_of(as_of),
         )
-    await session.flush()
-    return SweepResult(as_of=as_of, announced=len(problems))
+        summary = f"超过整改期限 {problem.due_on} 仍未销号（截至 {as_of} 逾期 {overdue_days} 天）"
+        await timeline.append(
+            session, "problem", problem.id, "problem.overdue", summary, actor=None, data=data
+        )
+        await audit.record(
+            session,
+            actor=principal,
+            action="problem.overdue",
+            entity_type="problem",
+            entity_id=f"{programme.code}/{problem.number}",
+            before={"overdue_reported_on": None},
+            after={"overdue_reported_on": as_of},
+        )
+        await notify(
+            session,
+            problem.unit_id,
+            "problem",
+            f"【问题逾期】问题{problem.number}",
+            summary,
+            link=f"/problems/{problem.number}",
+            dedupe_key=f"problem:{programme.code}:{problem.number}:overdue:{problem.unit_code}",
+        )
+    return OverdueSweepResult(as_of=as_of, announced=len(marked))

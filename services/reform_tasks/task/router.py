@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -9,14 +9,38 @@ from services.reform_tasks.task import service
 from services.reform_tasks.task.schemas import TaskCreate, TaskOut, TaskSort, TaskUpdate
 from shared.auth import Authenticated, OfficeWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
 from shared.models import TaskClass, TaskStatus
 from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
 
+VERSION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "description": "If-Match 与当前版本不符（任务已被他人修改）",
+    },
+    428: {
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "description": "缺少 If-Match 请求头",
+    },
+}
+ETAG_HEADER = {"ETag": {"description": '任务版本，如 "3"；修改时以 If-Match 携带'}}
 
-@router.get("", response_model=Page[TaskOut], summary="The task list (scoped to the caller)")
+
+@router.get(
+    "",
+    response_model=Page[TaskOut],
+    summary="The task list (scoped to the caller)",
+    description=(
+        "The office and viewers see every task; a unit sees the tasks it leads or is "
+        "responsible for. Filters narrow that scope. `q` searches title, goal, measures and "
+        "benchmark (every blank-separated term, any substring); digits also match the number. "
+        "`sort`: number, -number, deadline, -deadline, updated_at, -updated_at."
+    ),
+)
 async def list_tasks(
     principal: Authenticated,
     session: Session,
@@ -30,7 +54,7 @@ async def list_tasks(
     q: Annotated[
         str | None, Query(max_length=100, description="搜索任务、目标、措施、对标；或序号")
     ] = None,
-    sort: Annotated[TaskSort, Query(description="排序")] = TaskSort.number,
+    sort: Annotated[TaskSort, Query(description="排序，前缀 - 为倒序")] = TaskSort.number,
 ) -> Page[TaskOut]:
     return await service.list_tasks(
         session,
@@ -47,14 +71,30 @@ async def list_tasks(
     )
 
 
-@router.post("", response_model=TaskOut, status_code=status.HTTP_201_CREATED, summary="Add a task")
+@router.post(
+    "",
+    response_model=TaskOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a task with its milestones (office)",
+)
 async def create_task(
-    body: TaskCreate, principal: OfficeWrite, session: Session, programme: CurrentProgramme
+    body: TaskCreate,
+    response: Response,
+    principal: OfficeWrite,
+    session: Session,
+    programme: CurrentProgramme,
 ) -> TaskOut:
-    return await service.create_task(session, principal, programme, body)
+    task = await service.create_task(session, principal, programme, body)
+    response.headers["ETag"] = f'"{task.version}"'
+    return task
 
 
-@router.get("/{number}", response_model=TaskOut, summary="One task (ETag = version)")
+@router.get(
+    "/{number}",
+    response_model=TaskOut,
+    summary="One task (ETag = version)",
+    responses={200: {"headers": ETAG_HEADER}},
+)
 async def get_task(
     number: int,
     response: Response,
@@ -67,7 +107,12 @@ async def get_task(
     return task
 
 
-@router.patch("/{number}", response_model=TaskOut, summary="Change a task (If-Match required)")
+@router.patch(
+    "/{number}",
+    response_model=TaskOut,
+    summary="Change a task (office; If-Match required)",
+    responses={200: {"headers": ETAG_HEADER}, **VERSION_RESPONSES},
+)
 async def update_task(
     number: int,
     body: TaskUpdate,
@@ -75,7 +120,9 @@ async def update_task(
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: Annotated[
+        str | None, Header(alias="If-Match", description='读取任务时得到的 ETag，如 "3"')
+    ] = None,
 ) -> TaskOut:
     task = await service.update_task(session, principal, programme, number, body, if_match)
     response.headers["ETag"] = f'"{task.version}"'

@@ -22,8 +22,8 @@ class DomainRef(BaseModel):
 class MilestoneOut(BaseModel):
     ordinal: int
     title: str
-    planned_date: date
-    baseline_date: date
+    planned_date: date = Field(description="计划日期（批准延期后移动）")
+    baseline_date: date = Field(description="基线日期（首次确定，不随延期移动）")
     completed_on: date | None
     state: MilestoneState
     version: int
@@ -41,11 +41,11 @@ class TaskOut(BaseModel):
     lead_unit: UnitRef
     responsible_units: list[UnitRef]
     deadline: date
-    deadline_text: str
+    deadline_text: str = Field(description="完成时限原文，如“2026年6月底前”“长期坚持”")
     status: TaskStatus
     closed_out_on: date | None
     milestones: list[MilestoneOut]
-    version: int
+    version: int = Field(description="乐观锁版本号；修改时以 If-Match 携带")
     updated_at: datetime
 
 
@@ -59,6 +59,9 @@ class TaskSort(StrEnum):
 
 
 class MilestoneIn(BaseModel):
+    ordinal: int | None = Field(
+        default=None, ge=1, description="序次（可省略；给出时须为 1、2、3… 连续）"
+    )
     planned_date: date
     title: str = Field(min_length=2, max_length=200)
 
@@ -72,13 +75,15 @@ class TaskCreate(BaseModel):
     goal: str = Field(min_length=2, max_length=4000)
     measures: str = Field(default="", max_length=8000)
     lead_unit: str = Field(description="牵头单位代码")
-    responsible_units: list[str] = Field(min_length=1, max_length=20)
+    responsible_units: list[str] = Field(min_length=1, max_length=20, description="责任单位代码")
     deadline: date
-    deadline_text: str = Field(default="", max_length=64)
+    deadline_text: str = Field(default="", max_length=64, description="完成时限原文")
     milestones: list[MilestoneIn] = Field(min_length=1, max_length=12)
 
 
 class TaskUpdate(BaseModel):
+    """Only the fields sent are changed. Milestones change through extensions or the import."""
+
     domain: str | None = None
     task_class: TaskClass | None = None
     title: str | None = Field(default=None, min_length=2, max_length=200)

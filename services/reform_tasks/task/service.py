@@ -4,13 +4,16 @@ the tasks it leads or shares."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from services.reform_tasks.task.access import readable_task
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository, involves_unit
+from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
 from services.reform_tasks.task.schemas import (
     DomainRef,
     MilestoneOut,
@@ -23,28 +26,34 @@ from services.reform_tasks.task.schemas import (
 from services.reform_tasks.timeline import service as timeline
 from shared import audit
 from shared.auth import Principal
-from shared.errors import Conflict, FieldError, PreconditionFailed, ValidationFailed
-from shared.models import (
-    Domain,
-    Milestone,
-    Programme,
-    Task,
-    TaskClass,
-    TaskStatus,
-    Unit,
-    task_responsible_units,
+from shared.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    PreconditionFailed,
+    ValidationFailed,
 )
+from shared.models import Domain, Programme, Task, TaskClass, TaskStatus, Unit
 from shared.pagination import Page, PageParams
 
-SEARCH_TEXT = Task.title + " " + Task.goal + " " + Task.measures + " " + Task.benchmark
-SORTS = {
-    TaskSort.number: (Task.number,),
-    TaskSort.number_desc: (Task.number.desc(),),
-    TaskSort.deadline: (Task.deadline, Task.number),
-    TaskSort.deadline_desc: (Task.deadline.desc(), Task.number),
-    TaskSort.updated_at: (Task.updated_at, Task.number),
-    TaskSort.updated_at_desc: (Task.updated_at.desc(), Task.number),
+FIELD_NAMES = {
+    "domain": "领域",
+    "task_class": "类别",
+    "title": "任务",
+    "benchmark": "对标",
+    "goal": "目标",
+    "measures": "具体措施",
+    "lead_unit": "牵头单位",
+    "responsible_units": "责任单位",
+    "deadline": "完成时限",
+    "deadline_text": "完成时限原文",
 }
+
+
+class PreconditionRequired(DomainError):
+    """RFC 6585: a change without `If-Match` could silently overwrite someone else's."""
+
+    status, code, title = 428, "precondition_required", "缺少版本号"
 
 
 def unit_ref(unit: Unit) -> UnitRef:
@@ -86,106 +95,8 @@ def to_out(task: Task, programme: Programme) -> TaskOut:
     )
 
 
-def _filtered(
-    statement: Select[Task],
-    *,
-    domain: str | None,
-    task_class: TaskClass | None,
-    lead_unit: str | None,
-    unit: str | None,
-    status: TaskStatus | None,
-    q: str | None,
-) -> Select[Task]:
-    if domain:
-        statement = statement.where(
-            Task.domain_id.in_(select(Domain.id).where(Domain.code == domain))
-        )
-    if task_class:
-        statement = statement.where(Task.task_class == task_class)
-    if lead_unit:
-        statement = statement.where(
-            Task.lead_unit_id.in_(select(Unit.id).where(Unit.code == lead_unit))
-        )
-    if unit:
-        statement = statement.where(involves_unit(unit))
-    if status:
-        statement = statement.where(Task.status == status)
-    if q:
-        text = q.strip()
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        condition: ColumnElement[bool] = SEARCH_TEXT.ilike(pattern)
-        if text.isdigit():
-            condition = or_(condition, Task.number == int(text))
-        statement = statement.where(condition)
-    return statement
-
-
-async def list_tasks(
-    session: AsyncSession,
-    principal: Principal,
-    programme: Programme,
-    page: PageParams,
-    *,
-    sort: TaskSort,
-    **filters: Any,
-) -> Page[TaskOut]:
-    repo = TaskRepository(session)
-    statement = _filtered(repo.readable_statement(principal, programme.id), **filters)
-    items, total = await repo.paginate(statement.options(*TASK_DETAIL).order_by(*SORTS[sort]), page)
-    return Page[TaskOut](items=[to_out(t, programme) for t in items], total=total)
-
-
-async def get_task(
-    session: AsyncSession, principal: Principal, programme: Programme, number: int
-) -> TaskOut:
-    return to_out(await readable_task(session, principal, programme, number), programme)
-
-
-async def _units_by_code(session: AsyncSession, codes: list[str], field: str) -> list[Unit]:
-    found = {
-        u.code: u for u in (await session.scalars(select(Unit).where(Unit.code.in_(codes)))).all()
-    }
-    missing = [c for c in codes if c not in found]
-    if missing:
-        raise ValidationFailed(
-            f"单位不存在：{'、'.join(missing)}",
-            errors=[
-                FieldError(loc=["body", field], msg=f"未知单位“{c}”", type="unknown_unit")
-                for c in missing
-            ],
-        )
-    return [found[c] for c in codes]
-
-
-async def _domain(session: AsyncSession, programme: Programme, code: str) -> Domain:
-    domain = await session.scalar(
-        select(Domain).where(Domain.programme_id == programme.id, Domain.code == code)
-    )
-    if domain is None:
-        raise ValidationFailed(
-            f"领域 {code} 不存在",
-            errors=[FieldError(loc=["body", "domain"], msg="领域不存在", type="unknown_domain")],
-        )
-    return domain
-
-
-def _check_units(lead: str, responsible: list[str]) -> None:
-    if lead in responsible:
-        raise ValidationFailed(
-            "牵头单位不能同时是责任单位",
-            errors=[
-                FieldError(
-                    loc=["body", "responsible_units"],
-                    msg="牵头单位不能同时是责任单位",
-                    type="lead_in_responsible",
-                )
-            ],
-        )
-    if len(set(responsible)) != len(responsible):
-        raise ValidationFailed("责任单位重复")
-
-
 def snapshot(task: Task) -> dict[str, Any]:
+    """The office-editable fields of a task, by code: the audit's before/after."""
     return {
         "domain": task.domain.code,
         "task_class": task.task_class,
@@ -200,80 +111,191 @@ def snapshot(task: Task) -> dict[str, Any]:
     }
 
 
+async def list_tasks(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    page: PageParams,
+    *,
+    sort: TaskSort,
+    domain: str | None = None,
+    task_class: TaskClass | None = None,
+    lead_unit: str | None = None,
+    unit: str | None = None,
+    status: TaskStatus | None = None,
+    q: str | None = None,
+) -> Page[TaskOut]:
+    """The caller's readable tasks (a unit: those it leads or shares), filtered and sorted."""
+    repo = TaskRepository(session)
+    statement = repo.list_statement(
+        principal,
+        programme.id,
+        sort=sort,
+        domain=domain,
+        task_class=task_class,
+        lead_unit=lead_unit,
+        unit=unit,
+        status=status,
+        q=q,
+    )
+    items, total = await repo.paginate(statement.options(*TASK_DETAIL), page)
+    return Page[TaskOut](items=[to_out(t, programme) for t in items], total=total)
+
+
+async def get_task(
+    session: AsyncSession, principal: Principal, programme: Programme, number: int
+) -> TaskOut:
+    return to_out(await readable_task(session, principal, programme, number), programme)
+
+
+def _error(loc: list[str | int], msg: str, kind: str) -> FieldError:
+    return FieldError(loc=loc, msg=msg, type=kind)
+
+
+def _raise_if(errors: list[FieldError]) -> None:
+    if errors:
+        messages = list(dict.fromkeys(e.msg for e in errors))
+        raise ValidationFailed("；".join(messages[:5]), errors=errors)
+
+
+async def _resolve(
+    repo: TaskRepository,
+    programme: Programme,
+    *,
+    domain: str | None,
+    lead: str | None,
+    responsible: Sequence[str] | None,
+    errors: list[FieldError],
+) -> tuple[Domain | None, Unit | None, list[Unit]]:
+    """Domain and units by code; unknown codes and a lead that is also responsible are field
+    errors (seed 001: one lead unit accountable, the others responsible)."""
+    found_domain = None
+    if domain is not None:
+        found_domain = await repo.domain_by_code(programme.id, domain)
+        if found_domain is None:
+            errors.append(_error(["body", "domain"], f"未知领域“{domain}”", "unknown_domain"))
+    codes = [c for c in [lead, *(responsible or [])] if c is not None]
+    units = {u.code: u for u in await repo.units(codes=codes)} if codes else {}
+    found_lead = None
+    if lead is not None:
+        found_lead = units.get(lead)
+        if found_lead is None:
+            errors.append(_error(["body", "lead_unit"], f"未知单位“{lead}”", "unknown_unit"))
+    found: list[Unit] = []
+    for index, code in enumerate(responsible or []):
+        loc: list[str | int] = ["body", "responsible_units", index]
+        unit = units.get(code)
+        if unit is None:
+            errors.append(_error(loc, f"未知单位“{code}”", "unknown_unit"))
+        elif code == lead:
+            errors.append(_error(loc, "牵头单位不能同时是责任单位", "lead_in_responsible"))
+        elif unit in found:
+            errors.append(_error(loc, f"责任单位“{code}”重复", "duplicate_unit"))
+        else:
+            found.append(unit)
+    return found_domain, found_lead, found
+
+
 async def create_task(
     session: AsyncSession, principal: Principal, programme: Programme, body: TaskCreate
 ) -> TaskOut:
+    """The office adds a task with its milestones (seed 001: the battle map dates each task's
+    steps). A number already used is a conflict; everything else wrong is listed field by field:
+    unknown domain or unit, a lead unit that is also responsible, milestones outside the
+    programme year or after the deadline, out of order, or ordinals that are not 1, 2, 3 …"""
     repo = TaskRepository(session)
     if await repo.exists(programme.id, body.number):
         raise Conflict(f"序号 {body.number} 的任务已存在")
-    _check_units(body.lead_unit, body.responsible_units)
+    errors: list[FieldError] = []
+    domain, lead, responsible = await _resolve(
+        repo,
+        programme,
+        domain=body.domain,
+        lead=body.lead_unit,
+        responsible=body.responsible_units,
+        errors=errors,
+    )
+    for index, milestone in enumerate(body.milestones):
+        day = milestone.planned_date
+        if not (programme.starts_on <= day <= programme.ends_on) or day > body.deadline:
+            errors.append(
+                _error(
+                    ["body", "milestones", index, "planned_date"],
+                    "时间节点须在改革工程年度内且不晚于完成时限",
+                    "out_of_range",
+                )
+            )
+        if milestone.ordinal is not None and milestone.ordinal != index + 1:
+            errors.append(
+                _error(
+                    ["body", "milestones", index, "ordinal"],
+                    f"时间节点序次应为 {index + 1}（须从 1 起连续编号）",
+                    "ordinal_gap",
+                )
+            )
     dates = [m.planned_date for m in body.milestones]
-    errors = [
-        FieldError(
-            loc=["body", "milestones", i, "planned_date"],
-            msg="时间节点须在改革工程年度内且不晚于完成时限",
-            type="out_of_range",
-        )
-        for i, d in enumerate(dates)
-        if not (programme.starts_on <= d <= programme.ends_on) or d > body.deadline
-    ]
     if dates != sorted(dates):
-        errors.append(
-            FieldError(loc=["body", "milestones"], msg="时间节点须按日期先后排列", type="unordered")
-        )
-    if errors:
-        raise ValidationFailed("时间节点有误", errors=errors)
-    domain = await _domain(session, programme, body.domain)
-    lead = (await _units_by_code(session, [body.lead_unit], "lead_unit"))[0]
-    responsible = await _units_by_code(session, body.responsible_units, "responsible_units")
+        errors.append(_error(["body", "milestones"], "时间节点须按日期先后排列", "unordered"))
+    _raise_if(errors)
+    assert domain is not None
+    assert lead is not None
     task = Task(
         programme_id=programme.id,
         number=body.number,
         domain_id=domain.id,
         task_class=body.task_class,
-        title=body.title,
-        benchmark=body.benchmark,
-        goal=body.goal,
-        measures=body.measures,
+        title=body.title.strip(),
+        benchmark=body.benchmark.strip(),
+        goal=body.goal.strip(),
+        measures=body.measures.strip(),
         lead_unit_id=lead.id,
         deadline=body.deadline,
-        deadline_text=body.deadline_text,
+        deadline_text=body.deadline_text.strip(),
     )
     session.add(task)
-    await session.flush()
-    await session.execute(
-        task_responsible_units.insert(),
-        [{"task_id": task.id, "unit_id": u.id} for u in responsible],
-    )
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same number created at the same moment
+        raise Conflict(f"序号 {body.number} 的任务已存在") from exc
+    await repo.set_responsible_units(task.id, [u.id for u in responsible])
     for ordinal, m in enumerate(body.milestones, start=1):
-        session.add(
-            Milestone(
-                task_id=task.id,
-                ordinal=ordinal,
-                title=m.title,
-                planned_date=m.planned_date,
-                baseline_date=m.planned_date,
-            )
-        )
+        repo.add_milestone(task.id, ordinal, m.title.strip(), m.planned_date)
     await session.flush()
-    created = await readable_task(session, principal, programme, body.number)
+    created = await repo.get_by_number(programme.id, body.number)
+    assert created is not None
     await audit.record(
         session,
         actor=principal,
         action="task.created",
         entity_type="task",
         entity_id=f"{programme.code}/{body.number}",
-        after=snapshot(created),
+        after={
+            **snapshot(created),
+            "milestones": [[m.planned_date, m.title] for m in created.milestones],
+        },
     )
     await timeline.append(
         session,
         "task",
         task.id,
         "task.created",
-        f"改革办新增任务 {body.number}：{body.title}",
+        f"改革办新增任务 {body.number}：{created.title}",
         actor=principal,
     )
     return to_out(created, programme)
+
+
+def check_version(if_match: str | None, task: Task) -> None:
+    """Optimistic versioning: the caller must name the version it read (`ETag`)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            f'修改任务须携带 If-Match 请求头（值为读取任务时返回的 ETag，如 "{task.version}"）'
+        )
+    tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
+    if "*" not in tags and str(task.version) not in tags:
+        raise PreconditionFailed(
+            f"任务 {task.number} 已被他人修改（当前版本 {task.version}），请刷新后重试"
+        )
 
 
 async def update_task(
@@ -284,40 +306,75 @@ async def update_task(
     body: TaskUpdate,
     if_match: str | None,
 ) -> TaskOut:
+    """The office changes a task's fields (not its milestones: those move by extension or by
+    re-import, keeping their baseline). A closed-out task no longer changes (409). Moving the
+    deadline before a milestone is refused; moving it without new text drops the old text
+    (“6月底前” would no longer be true)."""
+    repo = TaskRepository(session)
     task = await readable_task(session, principal, programme, number)
-    if if_match is None:
-        raise PreconditionFailed("修改任务需要携带 If-Match 版本号（先读取任务获得 ETag）")
-    if if_match.strip('W/"') != str(task.version):
-        raise PreconditionFailed(
-            f"任务 {number} 已被他人修改（当前版本 {task.version}），请刷新后重试"
-        )
+    check_version(if_match, task)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    for key in ("title", "benchmark", "goal", "measures", "deadline_text"):
+        if key in changes:
+            changes[key] = changes[key].strip()
     before = snapshot(task)
-    changes = body.model_dump(exclude_unset=True)
-    lead_code = changes.get("lead_unit", task.lead_unit.code)
-    responsible_codes = changes.get("responsible_units", [u.code for u in task.responsible_units])
-    _check_units(lead_code, responsible_codes)
-    if "domain" in changes:
-        task.domain_id = (await _domain(session, programme, changes.pop("domain"))).id
-    if "lead_unit" in changes:
-        task.lead_unit_id = (
-            await _units_by_code(session, [changes.pop("lead_unit")], "lead_unit")
-        )[0].id
-    if "responsible_units" in changes:
-        units = await _units_by_code(session, changes.pop("responsible_units"), "responsible_units")
-        await session.execute(
-            task_responsible_units.delete().where(task_responsible_units.c.task_id == task.id)
-        )
-        await session.execute(
-            task_responsible_units.insert(), [{"task_id": task.id, "unit_id": u.id} for u in units]
-        )
-    for key, value in changes.items():
-        setattr(task, key, value)
+    errors: list[FieldError] = []
+    domain, lead, responsible = await _resolve(
+        repo,
+        programme,
+        domain=changes.get("domain"),
+        lead=changes.get("lead_unit", before["lead_unit"]),
+        responsible=changes.get("responsible_units", before["responsible_units"]),
+        errors=errors,
+    )
+    if "deadline" in changes:
+        late = [m for m in task.milestones if m.planned_date > changes["deadline"]]
+        if late:
+            errors.append(
+                _error(
+                    ["body", "deadline"],
+                    f"完成时限不能早于第 {late[-1].ordinal} 个时间节点（{late[-1].planned_date}）",
+                    "before_milestone",
+                )
+            )
+        if changes["deadline"] != task.deadline and "deadline_text" not in changes:
+            changes["deadline_text"] = ""
+    _raise_if(errors)
+    wanted = {
+        **before,
+        **changes,
+        "responsible_units": sorted(u.code for u in responsible),
+    }
+    changed = [k for k in before if wanted[k] != before[k]]
+    if not changed:
+        return to_out(task, programme)
+    if task.status is TaskStatus.closed_out:
+        raise Conflict(f"任务 {number} 已销号，不能再修改")
+    if domain is not None:
+        task.domain_id = domain.id
+    if lead is not None:
+        task.lead_unit_id = lead.id
+    for key in (
+        "task_class",
+        "title",
+        "benchmark",
+        "goal",
+        "measures",
+        "deadline",
+        "deadline_text",
+    ):
+        if key in changes:
+            setattr(task, key, changes[key])
+    if "responsible_units" in changed:
+        await repo.set_responsible_units(task.id, [u.id for u in responsible], replace=True)
     task.updated_at = func.now()  # always an UPDATE, so the version moves
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError as exc:  # another request changed it between our read and write
+        raise PreconditionFailed(f"任务 {number} 已被他人修改，请刷新后重试") from exc
     session.expire(task)
-    updated = await TaskRepository(session).get_by_number(programme.id, number, TASK_DETAIL)
+    updated = await repo.get_by_number(programme.id, number)
     assert updated is not None
-    after = snapshot(updated)
     await audit.record(
         session,
         actor=principal,
@@ -325,15 +382,14 @@ async def update_task(
         entity_type="task",
         entity_id=f"{programme.code}/{number}",
         before=before,
-        after=after,
+        after=snapshot(updated),
     )
-    changed = [k for k in after if after[k] != before[k]]
     await timeline.append(
         session,
         "task",
         task.id,
         "task.updated",
-        f"改革办修改了任务：{'、'.join(changed) or '无变化'}",
+        f"改革办修改了任务：{'、'.join(FIELD_NAMES[k] for k in changed)}",
         actor=principal,
         data={"changed": changed},
     )

@@ -1,0 +1,178 @@
+"""Supervision queries. Reads are scoped: the office and viewers see every supervision, a unit
+only the ones issued to it (another unit's supervision does not exist for it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import joinedload
+
+from shared.auth import Principal
+from shared.models import (
+    Milestone,
+    Problem,
+    ProblemStatus,
+    Supervision,
+    SupervisionLevel,
+    SupervisionStatus,
+    Task,
+    Unit,
+)
+from shared.pagination import PageParams
+from shared.repository import RepositoryBase
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRef:
+    """What a supervision is about: a milestone of a task, or a problem."""
+
+    task_id: int | None
+    task_number: int | None
+    milestone_ordinal: int | None
+    problem_id: int | None
+    problem_number: int | None
+
+    @property
+    def label(self) -> str:
+        if self.task_number is not None:
+            return f"任务{self.task_number}第{self.milestone_ordinal}个时间节点"
+        return f"问题{self.problem_number}"
+
+    def as_data(self) -> dict[str, int | None]:
+        if self.task_number is not None:
+            return {"task_number": self.task_number, "milestone_ordinal": self.milestone_ordinal}
+        return {"problem_number": self.problem_number}
+
+
+class SupervisionRepository(RepositoryBase[Supervision]):
+    model = Supervision
+
+    def readable_statement(self, principal: Principal, programme_id: int) -> Select[Supervision]:
+        statement = (
+            select(Supervision)
+            .options(joinedload(Supervision.unit))
+            .where(Supervision.programme_id == programme_id)
+        )
+        if principal.can_read_unit(None):  # office, viewer, service
+            return statement
+        if principal.unit_code is None:
+            return statement.where(false())
+        unit_id = select(Unit.id).where(Unit.code == principal.unit_code).scalar_subquery()
+        return statement.where(Supervision.unit_id == unit_id)
+
+    async def get_readable(
+        self, principal: Principal, programme_id: int, supervision_id: int, *, lock: bool = False
+    ) -> Supervision | None:
+        statement = self.readable_statement(principal, programme_id).where(
+            Supervision.id == supervision_id
+        )
+        if lock:
+            statement = statement.with_for_update(of=Supervision)
+        return await self.get_one_or_none(statement)
+
+    async def readable_page(
+        self,
+        principal: Principal,
+        programme_id: int,
+        page: PageParams,
+        *,
+        status: SupervisionStatus | None,
+        level: SupervisionLevel | None,
+        unit: str | None,
+    ) -> tuple[Sequence[Supervision], int]:
+        statement = self.readable_statement(principal, programme_id)
+        if status:
+            statement = statement.where(Supervision.status == status)
+        if level:
+            statement = statement.where(Supervision.level == level)
+        if unit:
+            statement = statement.where(
+                Supervision.unit_id.in_(select(Unit.id).where(Unit.code == unit))
+            )
+        return await self.paginate(statement.order_by(Supervision.id), page)
+
+    async def subjects(self, supervision_ids: Iterable[int]) -> dict[int, SubjectRef]:
+        """The subject of each supervision, in one query."""
+        statement = (
+            select(
+                Supervision.id, Task.id, Task.number, Milestone.ordinal, Problem.id, Problem.number
+            )
+            .outerjoin(Milestone, Milestone.id == Supervision.milestone_id)
+            .outerjoin(Task, Task.id == Milestone.task_id)
+            .outerjoin(Problem, Problem.id == Supervision.problem_id)
+            .where(Supervision.id.in_(list(supervision_ids)))
+        )
+        return {
+            row[0]: SubjectRef(row[1], row[2], row[3], row[4], row[5])
+            for row in (await self.session.execute(statement)).all()
+        }
+
+    async def open_for(
+        self, unit_id: int, *, milestone_id: int | None, problem_id: int | None
+    ) -> int | None:
+        """The id of the unit's open supervision on this subject, if any."""
+        subject = (
+            Supervision.milestone_id == milestone_id
+            if milestone_id is not None
+            else Supervision.problem_id == problem_id
+        )
+        statement = select(Supervision.id).where(
+            Supervision.unit_id == unit_id,
+            Supervision.status == SupervisionStatus.open,
+            subject,
+        )
+        return (await self.session.execute(statement.limit(1))).scalar_one_or_none()
+
+    async def due_for_escalation(self, programme_id: int, as_of: date) -> Sequence[Supervision]:
+        """Open first and second supervisions past their due date, locked: a concurrent sweep
+        waits and then no longer sees them as open."""
+        statement = (
+            select(Supervision)
+            .options(joinedload(Supervision.unit))
+            .where(
+                Supervision.programme_id == programme_id,
+                Supervision.status == SupervisionStatus.open,
+                Supervision.level != SupervisionLevel.accountability,
+                Supervision.due_on.is_not(None),
+                Supervision.due_on < as_of,
+            )
+            .order_by(Supervision.id)
+            .with_for_update(of=Supervision)
+        )
+        return await self.list(statement)
+
+    async def subject_done(self, supervision: Supervision) -> bool:
+        """The milestone is completed, or the problem closed out."""
+        if supervision.milestone_id is not None:
+            completed = await self.session.scalar(
+                select(Milestone.completed_on).where(Milestone.id == supervision.milestone_id)
+            )
+            return completed is not None
+        status = await self.session.scalar(
+            select(Problem.status).where(Problem.id == supervision.problem_id)
+        )
+        return status is ProblemStatus.closed
+
+    async def unit_by_code(self, code: str) -> Unit | None:
+        return await self.session.scalar(select(Unit).where(Unit.code == code))
+
+    async def lock_milestone(self, task_id: int, ordinal: int) -> Milestone | None:
+        """The milestone, locked against a concurrent supervision of the same subject (FOR NO
+        KEY UPDATE: rows that merely reference it are not blocked)."""
+        statement = (
+            select(Milestone)
+            .where(Milestone.task_id == task_id, Milestone.ordinal == ordinal)
+            .with_for_update(key_share=True)
+        )
+        return await self.session.scalar(statement)
+
+    async def lock_problem(self, programme_id: int, number: int) -> Problem | None:
+        statement = (
+            select(Problem)
+            .where(Problem.programme_id == programme_id, Problem.number == number)
+            .with_for_update(key_share=True)
+        )
+        return await self.session.scalar(statement)
