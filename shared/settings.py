@@ -11,6 +11,7 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
 
     pii_encryption_key: str = DEV_PII_KEY
     hotline_webhook_secrets: str = ""
+    # Serve the 12345 webhook in front of the middleware stack on a raw asyncpg pool (same rules;
+    # false routes it through FastAPI like any endpoint). docs/HOTLINE.md, docs/PERFORMANCE.md.
+    hotline_webhook_fast_path: bool = True
+    # Webhook group commit: groups of deliveries in flight per process (each one transaction).
+    hotline_webhook_groups: int = Field(default=1, ge=1, le=16)
     # Working days a handling unit has to accept (respond to) an order, per appeal kind.
     hotline_response_days: dict[str, int] = Field(
         default_factory=lambda: {
@@ -72,8 +78,15 @@ class Settings(BaseSettings):
     files_dir: Path = VAR_DIR / "files"
     evidence_max_bytes: int = 20 * 1024 * 1024
     evidence_max_files: int = 10
-    # Virus-scan hook: a command given the file's path, non-zero exit = infected (e.g. clamdscan).
-    evidence_scan_command: str = ""
+    # File types accepted as evidence (extension, also checked against the file's bytes).
+    evidence_allowed_types: list[str] = Field(
+        default_factory=lambda: ["pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "zip"]
+    )
+    # Virus-scan hook: "none" marks files clean; "command" runs EVIDENCE_SCAN_COMMAND with the
+    # file's path appended (exit 0 clean, 1 infected, anything else: scanner unavailable).
+    evidence_scanner: Literal["none", "command"] = "none"
+    evidence_scan_command: str = "clamdscan --no-summary"
+    evidence_scan_timeout_seconds: float = Field(default=120, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
 

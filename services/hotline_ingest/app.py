@@ -1,14 +1,21 @@
-"""hotline_ingest: 12345 webhooks, work orders and the hotline's three rates."""
+"""hotline_ingest: 12345 webhooks, work orders, the hotline's three rates and Open311."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.hotline_ingest.calendar.router import router as calendar_router
+from services.hotline_ingest.open311.router import keys_router as open311_keys_router
+from services.hotline_ingest.open311.router import router as open311_router
 from services.hotline_ingest.quarantine.router import router as quarantine_router
 from services.hotline_ingest.rates.router import router as rates_router
+from services.hotline_ingest.review.router import router as review_router
 from services.hotline_ingest.sweep.router import router as sweep_router
+from services.hotline_ingest.webhook.fastpath import WebhookFastPath, close_pool, open_pool
 from services.hotline_ingest.webhook.router import router as webhook_router
+from services.hotline_ingest.webhook.schemas import contract_schema, event_components
 from services.hotline_ingest.work_order.router import router as work_order_router
 from shared.app import create_service_app
 from shared.settings import Settings
@@ -17,21 +24,53 @@ SERVICE = "hotline_ingest"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         title="云岭市营商环境改革 · 12345热线接入服务 (hotline_ingest)",
-        description="12345 hotline webhooks, work orders and hotline rates.",
+        description=(
+            "12345 hotline webhooks (Standard Webhooks), work orders, the three rates, "
+            "service reviews, quarantine, working-day calendar and Open311 GeoReport v2. "
+            "See docs/HOTLINE.md."
+        ),
         routers=[
             webhook_router,
             work_order_router,
             rates_router,
+            review_router,
             calendar_router,
             sweep_router,
             quarantine_router,
+            open311_router,
+            open311_keys_router,
         ],
         settings=settings,
         produces_events=True,
+        on_startup=[open_pool],
+        on_shutdown=[close_pool],
     )
+    app.state.webhook_pool = None
+    app.state.webhook_store = None
+    # Outermost of our middleware: the webhook path skips the generic stack (fastpath.py).
+    app.add_middleware(WebhookFastPath)
+    _document_webhook_body(app)
+    return app
+
+
+def _document_webhook_body(app: FastAPI) -> None:
+    """The webhook reads its raw body (the signature covers the exact bytes), so its request
+    schema is added to the OpenAPI by hand: `HotlineDelivery` and the event models."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            ref = "#/components/schemas/{model}"
+            components.update(event_components(ref))
+            components["HotlineDelivery"] = contract_schema(ref)
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 app = create_app()

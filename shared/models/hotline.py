@@ -39,6 +39,8 @@ class Delivery(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # webhook | open311 | office | import: where the event came from (only webhooks are signed)
+    source: Mapped[str] = mapped_column(String(16), server_default="webhook")
     headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
     body: Mapped[str] = mapped_column(Text)
     verified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
@@ -52,7 +54,6 @@ class WorkOrderEvent(Base):
     __tablename__ = "work_order_events"
     __table_args__ = (
         UniqueConstraint("order_no", "type", "occurred_at"),
-        Index("ix_work_order_events_order", "order_no", "occurred_at"),
         {"schema": HOTLINE},
     )
 
@@ -67,12 +68,14 @@ class WorkOrderEvent(Base):
 
 class WorkOrder(Base):
     """The state derived from all of an order's events by occurred_at (any arrival order gives
-    the same result)."""
+    the same result). Written only by the SQL function `hotline.refresh_work_order` (migration
+    0008h), which `hotline.receive` calls for every new event."""
 
     __tablename__ = "work_orders"
     __table_args__ = (
-        Index("ix_work_orders_unit_status", "handling_unit_code", "status"),
-        {"schema": HOTLINE},
+        Index("ix_work_orders_unit", "handling_unit_code"),
+        Index("ix_work_orders_received_at", "received_at"),
+        {"schema": HOTLINE, "postgresql_with": {"fillfactor": 70}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -90,6 +93,9 @@ class WorkOrder(Base):
     contact_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the current handling unit got the order (receipt, or the last reassignment): the
+    # response limit runs from here.
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -141,3 +147,18 @@ class UnitCodeMapping(Base):
     unit_code: Mapped[str] = mapped_column(String(32))
     mapped_by: Mapped[str] = mapped_column(String(64))
     mapped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Open311Key(Base):
+    """An api_key another city system uses to POST Open311 service requests; only its SHA-256 is
+    kept (the office admin sees the key once, when it is created)."""
+
+    __tablename__ = "open311_keys"
+    __table_args__ = {"schema": HOTLINE}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -58,10 +58,11 @@ class Platform:
         *,
         webhook_id: str | None = None,
         at: datetime | None = None,
+        ensure_ascii: bool = False,
     ) -> httpx.Response:
         body = json.dumps(
             {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
-            ensure_ascii=False,
+            ensure_ascii=ensure_ascii,
         )
         return await self.client.post(
             "/api/hotline/v1/webhooks/12345",
@@ -103,3 +104,24 @@ def at(order_no: str, days: float) -> dict[str, Any]:
 @pytest.fixture
 async def platform(hotline_client: httpx.AsyncClient) -> Platform:
     return Platform(hotline_client)
+
+
+OFFICE = ("office", "office_admin", "gaigeban")
+
+
+@pytest.fixture
+async def units(factory: Any) -> None:
+    """The units the fixtures' orders name: the handling unit, another unit, the district."""
+    from shared.models import UnitKind
+
+    await factory.unit("zhengwu", name="云岭市政务服务管理局")
+    await factory.unit("shuiwu", name="国家税务总局云岭市税务局")
+    await factory.unit("yunzhongqu", UnitKind.district, name="云中区人民政府")
+
+
+@pytest.fixture
+def office(factory: Any) -> dict[str, str]:
+    from shared.models import Role
+
+    headers: dict[str, str] = factory.headers("office", Role.office_admin, "gaigeban")
+    return headers

@@ -157,3 +157,92 @@ async def test_overdue_orders_are_told_to_evaluation_once(
     ).all()
     # Working days after the 13th up to the 25th: 14 (调休), 24, 25 — the holidays do not count.
     assert (event.data["order_no"], event.data["working_days_over"]) == ("OV1", 3)
+
+
+async def test_response_limit_runs_from_the_last_assignment(
+    platform: Platform, factory: Factory, session: AsyncSession
+) -> None:
+    await factory.unit("zhengwu")
+    await factory.unit("shuiwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    # Consult received Monday 2 March 2026, reassigned Thursday 5 March, accepted Friday 6 March:
+    # late against the receipt (limit: end of Tuesday), in time against the reassignment.
+    received = _t("2026-03-02 09:00")
+    data = created("RA1", kind="consult", occurred_at=received, received_at=received)
+    await platform.send("work_order.created", data)
+    await platform.send(
+        "work_order.assigned",
+        {
+            "order_no": "RA1",
+            "occurred_at": _t("2026-03-05 10:00"),
+            "handling_unit_code": "shuiwu",
+            "due_at": _t("2026-03-10 10:00"),
+        },
+    )
+    accepted = {"order_no": "RA1", "occurred_at": _t("2026-03-06 16:00")}
+    await platform.send("work_order.accepted", accepted)
+    responded = await session.scalar(
+        select(OutboxEvent).where(OutboxEvent.type == "work_order.responded")
+    )
+    assert responded is not None
+    assert (responded.unit_code, responded.data["within_limit"]) == ("shuiwu", True)
+
+
+async def test_reviews_and_monthly_trend(
+    hotline_client: httpx.AsyncClient, platform: Platform, factory: Factory
+) -> None:
+    await factory.unit("zhengwu", name="云岭市政务服务管理局")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    visits = {"V1": "satisfied", "V2": "basically_satisfied", "V3": "dissatisfied"}
+    for number, (order_no, satisfaction) in enumerate(visits.items(), start=1):
+        received = _t(f"2026-0{number}-10 09:00")
+        await platform.send(
+            "work_order.created",
+            created(order_no, occurred_at=received, received_at=received),
+        )
+        await platform.send(
+            "work_order.visited",
+            {
+                "order_no": order_no,
+                "occurred_at": _t(f"2026-0{number}-20 09:00"),
+                "satisfaction": satisfaction,
+                "resolved": satisfaction != "dissatisfied",
+            },
+        )
+    office = factory.headers("office", Role.office_admin, None)
+    summary = await hotline_client.get(
+        "/api/hotline/v1/reviews/summary", params={"period": "2026-Q1"}, headers=office
+    )
+    assert summary.json()["items"] == [
+        {
+            "unit_code": "zhengwu",
+            "unit_name": "云岭市政务服务管理局",
+            "good": 2,
+            "bad": 1,
+            "total": 3,
+            "good_rate": round(2 / 3, 4),
+        }
+    ]
+    bad = await hotline_client.get(
+        "/api/hotline/v1/reviews", params={"rating": "bad"}, headers=office
+    )
+    assert [(r["order_no"], r["rating"]) for r in bad.json()["items"]] == [("V3", "bad")]
+    trend = await hotline_client.get(
+        "/api/hotline/v1/rates/zhengwu/trend", params={"year": 2026}, headers=office
+    )
+    points = trend.json()["points"]
+    assert [p["period"] for p in points[:4]] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    assert [p["satisfaction_rate"] for p in points[:4]] == [1.0, 1.0, 0.0, None]
+    other = await hotline_client.get(
+        "/api/hotline/v1/rates/zhengwu/trend",
+        headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
+    )
+    assert other.status_code == 404
+
+
+async def test_2027_is_provisional_with_weekend_holidays_made_up(session: AsyncSession) -> None:
+    calendar = await load(session)
+    # Labour Day 2027 falls on a weekend: made up on Monday 3 and Tuesday 4 May (provisional).
+    assert not calendar.is_workday(datetime(2027, 5, 3).date())
+    assert not calendar.is_workday(datetime(2027, 5, 4).date())
+    assert calendar.is_workday(datetime(2027, 5, 6).date())

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.hotline_ingest.calendar import service
+from services.hotline_ingest.calendar.schemas import CalendarDayIn, CalendarDayOut
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -14,20 +14,6 @@ from shared.pagination import Page
 router = APIRouter(
     prefix="/api/hotline/v1/calendar", tags=["calendar"], responses=PROBLEM_RESPONSES
 )
-
-
-class CalendarDayOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    day: date
-    is_workday: bool
-    note: str
-    source: str
-
-
-class CalendarDayIn(BaseModel):
-    is_workday: bool
-    note: str = Field(min_length=1, max_length=64, description="如 春节、国庆节调休上班")
 
 
 @router.get(

@@ -1,22 +1,24 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from services.hotline_ingest.dependencies import PeriodQuery
 from services.hotline_ingest.rates import service
-from services.hotline_ingest.rates.service import UnitRates
+from services.hotline_ingest.rates.schemas import UnitRates, UnitTrend
 from shared.auth import Authenticated
+from shared.clock import now_utc
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES, ValidationFailed
+from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
-from shared.periods import parse_period
 
-router = APIRouter(prefix="/api/hotline/v1", tags=["rates"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/hotline/v1/rates", tags=["rates"], responses=PROBLEM_RESPONSES)
+By = Annotated[Literal["unit", "district"], Query(description="按承办单位或区县")]
 
 
 @router.get(
-    "/rates",
+    "",
     response_model=Page[UnitRates],
     summary="Response / resolution / satisfaction rates per unit, with the previous period",
 )
@@ -24,12 +26,28 @@ async def rates(
     request: Request,
     principal: Authenticated,
     session: Session,
-    period: Annotated[str, Query(description="2026、2026-H1、2026-Q3 或 2026-10")] = "2026",
-    by: Annotated[str, Query(pattern="^(unit|district)$", description="按承办单位或区县")] = "unit",
+    period: PeriodQuery,
+    by: By = "unit",
 ) -> Page[UnitRates]:
-    try:
-        parsed = parse_period(period)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from exc
-    items = await service.rates(session, request.app.state.settings, principal, parsed, by)
+    items = await service.rates(
+        session, request.app.state.settings, principal, period, by, now_utc()
+    )
     return Page[UnitRates](items=items, total=len(items))
+
+
+@router.get(
+    "/{unit_code}/trend",
+    response_model=UnitTrend,
+    summary="One unit's three rates month by month (units: their own only)",
+)
+async def trend(
+    unit_code: str,
+    request: Request,
+    principal: Authenticated,
+    session: Session,
+    year: Annotated[int, Query(ge=2000, le=2100, description="年度")] = 2026,
+    by: By = "unit",
+) -> UnitTrend:
+    return await service.trend(
+        session, request.app.state.settings, principal, unit_code, year, by, now_utc()
+    )

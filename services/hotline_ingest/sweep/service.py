@@ -26,6 +26,7 @@ async def overdue(session: AsyncSession, now: datetime) -> OverdueResult:
                 select(WorkOrder)
                 .where(
                     WorkOrder.closed_at.is_(None),
+                    WorkOrder.visited_at.is_(None),
                     WorkOrder.due_at < now,
                     WorkOrder.overdue_reported_at.is_(None),
                     WorkOrder.quarantine_reason.is_(None),

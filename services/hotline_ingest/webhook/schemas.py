@@ -1,15 +1,19 @@
-"""The 12345 platform's webhook contract (docs/HOTLINE.md). The JSON Schema of each event is the
-pydantic model's (`GET /api/hotline/v1/schemas/events`)."""
+"""The 12345 platform's webhook contract (docs/HOTLINE.md). The JSON Schema of every event is
+generated from these models: `GET /api/hotline/v1/schemas/events`, the OpenAPI request body of
+the webhook, and the file docs/schemas/hotline-webhook.schema.json (kept equal by a test)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+PERSONAL_FIELDS = frozenset({"contact_name", "contact_phone"})
+CHANNELS = ("phone", "web", "wechat", "app")
+KINDS = ("consult", "complaint", "help", "suggestion", "report")
+SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
 
 
 def credit_code_valid(code: str) -> bool:
@@ -20,45 +24,70 @@ def credit_code_valid(code: str) -> bool:
     return CREDIT_CHARS[(31 - total % 31) % 31] == code[17]
 
 
+def storable(value: str) -> str:
+    """PostgreSQL text cannot hold NUL, and UTF-8 cannot hold lone surrogates (both reachable
+    through JSON escapes): refuse them as a field error rather than fail on insert."""
+    if "\x00" in value:
+        raise ValueError("不能包含 NUL 字符")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("包含无效的 Unicode 字符") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(storable)]
+
+
 class Envelope(BaseModel):
-    type: str = Field(min_length=1, max_length=64)
-    timestamp: datetime
+    """What the platform POSTs: `{"type", "timestamp", "data"}`."""
+
+    type: Text = Field(min_length=1, max_length=64, examples=["work_order.created"])
+    timestamp: AwareDatetime = Field(
+        description="when the platform sent it (ISO 8601, with offset)"
+    )
     data: dict[str, Any]
 
 
 class EventData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    order_no: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    occurred_at: datetime
+    order_no: Text = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    occurred_at: AwareDatetime = Field(description="when it happened on the platform")
 
 
 class Created(EventData):
     channel: Literal["phone", "web", "wechat", "app"]
     kind: Literal["consult", "complaint", "help", "suggestion", "report"]
-    title: str = Field(min_length=1, max_length=200)
-    content: str = Field(min_length=1, max_length=20000)
-    received_at: datetime
-    district_code: str = Field(min_length=1, max_length=32)
-    enterprise_name: str | None = Field(default=None, max_length=200)
-    credit_code: str | None = None
-    contact_name: str | None = Field(default=None, max_length=64)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    category_code: str = Field(min_length=1, max_length=64)
-    handling_unit_code: str = Field(min_length=1, max_length=32)
-    due_at: datetime
+    title: Text = Field(min_length=1, max_length=200)
+    content: Text = Field(min_length=1, max_length=20000)
+    received_at: AwareDatetime
+    district_code: Text = Field(min_length=1, max_length=32)
+    enterprise_name: Text | None = Field(default=None, max_length=200)
+    credit_code: Text | None = Field(
+        default=None, description="统一社会信用代码 (GB 32100-2015, check character verified)"
+    )
+    contact_name: Text | None = Field(default=None, max_length=64, description="encrypted at rest")
+    contact_phone: Text | None = Field(default=None, max_length=32, description="encrypted at rest")
+    category_code: Text = Field(min_length=1, max_length=64)
+    handling_unit_code: Text = Field(min_length=1, max_length=32)
+    due_at: AwareDatetime
 
     @field_validator("credit_code")
     @classmethod
     def _credit_code(cls, value: str | None) -> str | None:
-        if value is not None and not credit_code_valid(value.upper()):
+        if value is None or value == "":
+            return None
+        code = value.strip().upper()
+        if not credit_code_valid(code):
             raise ValueError("统一社会信用代码校验位不正确")
-        return value.upper() if value else value
+        return code
 
 
 class Assigned(EventData):
-    handling_unit_code: str = Field(min_length=1, max_length=32)
-    due_at: datetime
+    handling_unit_code: Text = Field(min_length=1, max_length=32)
+    due_at: AwareDatetime
 
 
 class Accepted(EventData):
@@ -66,7 +95,7 @@ class Accepted(EventData):
 
 
 class Replied(EventData):
-    reply: str = Field(min_length=1, max_length=20000)
+    reply: Text = Field(min_length=1, max_length=20000)
 
 
 class Closed(EventData):
@@ -79,11 +108,11 @@ class Visited(EventData):
 
 
 class Returned(EventData):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Extended(EventData):
-    new_due_at: datetime
+    new_due_at: AwareDatetime
 
 
 EVENT_MODELS: dict[str, type[EventData]] = {
@@ -96,8 +125,53 @@ EVENT_MODELS: dict[str, type[EventData]] = {
     "work_order.returned": Returned,
     "work_order.extended": Extended,
 }
-PERSONAL_FIELDS = ("contact_name", "contact_phone")
+
+
+def contract_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """One JSON Schema (draft 2020-12) for a delivery body: an envelope whose `data` follows the
+    event `type` (any other type is accepted and ignored). With the default template the event
+    models are under `$defs`; the OpenAPI passes `#/components/schemas/{model}` and takes the
+    models from `event_components`."""
+    branches = [
+        {
+            "if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+            "then": {"properties": {"data": {"$ref": ref_template.format(model=model.__name__)}}},
+        }
+        for name, model in EVENT_MODELS.items()
+    ]
+    envelope = Envelope.model_json_schema()
+    schema: dict[str, Any] = {
+        "title": "12345 工单事件 (hotline webhook delivery)",
+        "description": (
+            "Body of POST /api/hotline/v1/webhooks/12345, signed per Standard Webhooks. "
+            "Known types: " + ", ".join(EVENT_MODELS) + "; other types are stored and ignored."
+        ),
+        "type": "object",
+        "properties": envelope["properties"],
+        "required": envelope["required"],
+        "allOf": branches,
+    }
+    if ref_template.startswith("#/$defs/"):
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "hotline-webhook.schema.json",
+            **schema,
+            "$defs": event_components(ref_template),
+        }
+    return schema
+
+
+def event_components(ref_template: str) -> dict[str, Any]:
+    """The event models' schemas, named by model, referencing each other with `ref_template`."""
+    found: dict[str, Any] = {}
+    for model in EVENT_MODELS.values():
+        schema = model.model_json_schema(ref_template=ref_template)
+        found.update(schema.pop("$defs", {}))
+        found[model.__name__] = schema
+    return found
 
 
 class WebhookAck(BaseModel):
-    status: str = Field(description="applied / duplicate_delivery / duplicate_event / ignored_type")
+    status: Literal["applied", "duplicate_delivery", "duplicate_event", "ignored_type"] = Field(
+        description="applied / duplicate_delivery / duplicate_event / ignored_type"
+    )

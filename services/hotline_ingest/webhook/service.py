@@ -1,277 +1,177 @@
-"""Receiving the 12345 platform's webhooks: verify (Standard Webhooks), store the raw delivery,
-apply the event once, derive the work order, tell evaluation — all in one transaction, so a 2xx
-means it is durable. Same webhook-id again, or the same (order, event, time) under a new id: 2xx
-and no second effect."""
+"""Receiving the 12345 platform's webhooks (seed 004_1871f105e1d7927d.txt: 12345 is the single
+service line, every appeal tracked, supervised and evaluated; seed 001_643c54550577dac0.txt:
+12345 complaints feed the year-end evaluation). Nothing may be lost or counted twice.
+
+Order of the checks, each answered without storing anything: size (413), headers and Standard
+Webhooks signature with any active secret within ±5 minutes (401), UTF-8 (400), JSON (400).
+Then the delivery is stored whatever it says: an unknown event type is kept and ignored (2xx), a
+schema violation is kept for review and answered 422 with field errors, a valid event is applied
+— all by one call of `hotline.receive`, committed before the answer.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import structlog
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
-from services.hotline_ingest.calendar import service as calendar
-from services.hotline_ingest.webhook.schemas import EVENT_MODELS, PERSONAL_FIELDS, Envelope
-from services.hotline_ingest.work_order.state import derive
-from shared import outbox
+from services.hotline_ingest.webhook.repository import Receipt, Store
+from services.hotline_ingest.webhook.schemas import (
+    EVENT_MODELS,
+    PERSONAL_FIELDS,
+    Created,
+    Envelope,
+)
 from shared.crypto import encrypt
-from shared.errors import BadRequest, FieldError, Unauthorized, field_errors_from_pydantic
-from shared.models import Category, Delivery, Unit, UnitCodeMapping, WorkOrder, WorkOrderEvent
+from shared.errors import (
+    BadRequest,
+    DomainError,
+    FieldError,
+    PayloadTooLarge,
+    Unauthorized,
+    field_errors_from_pydantic,
+)
 from shared.settings import Settings
 
+log = structlog.get_logger(__name__)
+
+MAX_BODY = 256 * 1024
+MAX_WEBHOOK_ID = 255
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
-def verify(settings: Settings, body: bytes, headers: dict[str, str]) -> tuple[str, str]:
-    """(webhook id, text) of a delivery signed with any active secret, else 401/400."""
-    if not all(headers.get(h) for h in SIGNATURE_HEADERS):
+@lru_cache(maxsize=8)
+def verifiers(secrets: str) -> tuple[Webhook, ...]:
+    """One verifier per active secret (`HOTLINE_WEBHOOK_SECRETS`, comma-separated, for
+    rotation). A secret that is not `whsec_` + base64 is skipped with a warning."""
+    found = []
+    for secret in (s.strip() for s in secrets.split(",")):
+        if not secret:
+            continue
+        try:
+            found.append(Webhook(secret))
+        except Exception:
+            log.warning("hotline_webhook_secret_invalid", prefix=secret[:8])
+    return tuple(found)
+
+
+def verify(settings: Settings, text: str, headers: dict[str, str]) -> str:
+    """The delivery's webhook id, if any active secret signed it within ±5 minutes; else 401.
+    The standardwebhooks package checks the timestamp and the signatures; anything malformed in
+    the headers is just "not verified" (never a 500)."""
+    signed = {name: headers.get(name, "") for name in SIGNATURE_HEADERS}
+    if not all(signed.values()):
         raise Unauthorized("缺少签名头（webhook-id、webhook-timestamp、webhook-signature）")
+    webhook_id = signed["webhook-id"]
+    if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():
+        raise Unauthorized("webhook-id 格式无效")
+    for verifier in verifiers(settings.hotline_webhook_secrets):
+        try:
+            verifier.verify(text, signed, json_parse=False)
+        except Exception:  # noqa: S112  (malformed or wrong: try the next secret)
+            continue
+        return webhook_id
+    raise Unauthorized("签名无效、密钥未知或时间戳超出 ±5 分钟")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    outcome: str | None = None
+    error: DomainError | None = None
+
+
+class SchemaRejected(DomainError):
+    status, code, title = 422, "validation_failed", "事件数据校验未通过"
+
+
+class InternalError(DomainError):
+    status, code, title = 500, "internal_error", "服务器内部错误"
+
+
+def parse(settings: Settings, body: bytes, headers: dict[str, str]) -> Receipt:
+    """A verified delivery as it will be stored (raises 401/400 before anything is stored)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest("请求体不是 UTF-8 编码") from exc
-    secrets = [s.strip() for s in settings.hotline_webhook_secrets.split(",") if s.strip()]
-    signed = {h: headers[h] for h in SIGNATURE_HEADERS}
-    for secret in secrets:
-        try:
-            Webhook(secret).verify(text, signed, json_parse=False)
-        except Exception:  # noqa: S112  (a malformed header or signature is just "not verified")
-            continue
-        return headers["webhook-id"], text
-    raise Unauthorized("签名无效、密钥未知或时间戳超出 ±5 分钟")
-
-
-class SchemaRejected(Exception):
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-
-
-async def receive(
-    session: AsyncSession, settings: Settings, body: bytes, headers: dict[str, str]
-) -> str:
-    webhook_id, text = verify(settings, body, headers)
+    webhook_id = verify(settings, text, headers)
     try:
         raw = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BadRequest("请求体不是合法的 JSON") from exc
-    delivery_id = (
-        await session.execute(
-            insert(Delivery)
-            .values(
-                webhook_id=webhook_id,
-                headers={h: headers[h] for h in SIGNATURE_HEADERS},
-                body=text,
-                verified=True,
-                outcome="received",
-            )
-            .on_conflict_do_nothing(index_elements=[Delivery.webhook_id])
-            .returning(Delivery.id)
-        )
-    ).scalar_one_or_none()
-    if delivery_id is None:
-        return "duplicate_delivery"
-    delivery = await session.get(Delivery, delivery_id)
-    assert delivery is not None
+    stored_headers = json.dumps({name: headers[name] for name in SIGNATURE_HEADERS})
+    event_type = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(event_type, str) or len(event_type) > 64 or "\x00" in event_type:
+        event_type = None
+    base: dict[str, Any] = {
+        "webhook_id": webhook_id,
+        "source": "webhook",
+        "headers": stored_headers,
+        "body": text,
+        "event_type": event_type,
+    }
+    prefix: tuple[str, ...] = ()
     try:
         envelope = Envelope.model_validate(raw)
         model = EVENT_MODELS.get(envelope.type)
-        delivery.event_type = envelope.type
         if model is None:
-            delivery.outcome = "ignored_type"
-            return "ignored_type"
+            return Receipt(**base, outcome="ignored_type")
+        prefix = ("data",)
         data = model.model_validate(envelope.data)
     except ValidationError as exc:
-        delivery.outcome = "rejected_schema"
-        errors = field_errors_from_pydantic(exc.errors())
-        delivery.errors = [e.model_dump() for e in errors]
-        await session.flush()
-        raise SchemaRejected(errors) from exc
-    outcome = await apply(
-        session,
-        settings,
-        delivery_id,
-        envelope.type,
-        data.model_dump(mode="json"),
-        data.occurred_at,
-    )
-    delivery.outcome = outcome
-    await session.flush()
-    return outcome
+        errors = field_errors_from_pydantic(exc.errors(include_url=False, include_input=False))
+        for error in errors:
+            error.loc = [*prefix, *error.loc]
+        return Receipt(
+            **base,
+            outcome="rejected_schema",
+            errors=json.dumps([e.model_dump() for e in errors], ensure_ascii=False),
+        )
+    return event_receipt(settings, base, data)
 
 
-async def apply(
-    session: AsyncSession,
-    settings: Settings,
-    delivery_id: int,
-    event_type: str,
-    data: dict[str, Any],
-    occurred_at: datetime,
-) -> str:
-    order_no = str(data["order_no"])
-    public = {k: v for k, v in data.items() if k not in PERSONAL_FIELDS}
-    event_id = (
-        await session.execute(
-            insert(WorkOrderEvent)
-            .values(
-                order_no=order_no,
-                type=event_type,
-                occurred_at=occurred_at,
-                delivery_id=delivery_id,
-                data=public,
-            )
-            .on_conflict_do_nothing(index_elements=["order_no", "type", "occurred_at"])
-            .returning(WorkOrderEvent.id)
-        )
-    ).scalar_one_or_none()
-    if event_id is None:
-        return "duplicate_event"
-    contact = None
-    if event_type == "work_order.created":
-        contact = (
-            encrypt(settings.pii_encryption_key, data.get("contact_name")),
-            encrypt(settings.pii_encryption_key, data.get("contact_phone")),
-        )
-    was_quarantined, state = await refresh_order(session, order_no, contact)
-    if state["quarantine_reason"] is None:
-        if was_quarantined:  # it just left quarantine: everything is news to evaluation
-            await _tell_all(session, settings, order_no, state)
-        else:
-            await _tell(session, settings, event_type, order_no, state, occurred_at)
-    return "applied"
-
-
-async def refresh_order(
-    session: AsyncSession, order_no: str, contact: tuple[bytes | None, bytes | None] | None = None
-) -> tuple[bool, dict[str, Any]]:
-    """Derive the order from all its events (serialised per order) and store it; returns whether
-    it was in quarantine before, and the new state (with `quarantine_reason`)."""
-    previous = (
-        await session.execute(
-            select(WorkOrder.quarantine_reason)
-            .where(WorkOrder.order_no == order_no)
-            .with_for_update()
-        )
-    ).one_or_none()
-    was_quarantined = previous is not None and previous[0] is not None
-    events = (
-        await session.execute(
-            select(WorkOrderEvent.type, WorkOrderEvent.occurred_at, WorkOrderEvent.data).where(
-                WorkOrderEvent.order_no == order_no
-            )
-        )
-    ).all()
-    state = derive([(t, o, d) for t, o, d in events])
-    reasons = []
-    unit = state.get("handling_unit_code")
-    if unit is not None:
-        mapped = await session.scalar(
-            select(UnitCodeMapping.unit_code).where(UnitCodeMapping.external_code == unit)
-        )
-        unit = state["handling_unit_code"] = mapped or unit
-    if unit is None or not await session.scalar(select(Unit.id).where(Unit.code == unit)):
-        reasons.append(f"未知承办单位“{unit}”")
-    category = state.get("category_code")
-    if category is not None and not await session.scalar(
-        select(Category.code).where(Category.code == category)
-    ):
-        reasons.append(f"未知分类“{category}”")
-    state["quarantine_reason"] = "；".join(reasons) or None
-    if contact is not None:
-        state["contact_name_enc"], state["contact_phone_enc"] = contact
-    stmt = insert(WorkOrder).values(order_no=order_no, **state)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[WorkOrder.order_no],
-            set_={k: stmt.excluded[k] for k in state},
-        )
-    )
-    return was_quarantined, state
-
-
-async def _tell(
-    session: AsyncSession,
-    settings: Settings,
-    event_type: str,
-    order_no: str,
-    state: dict[str, Any],
-    occurred_at: datetime,
-) -> None:
-    within = True
-    if event_type == "work_order.accepted":
-        within = await responded_in_time(session, settings, state, occurred_at)
-    await _tell_evaluation(
-        session, event_type, order_no, state, occurred_at, str(state["handling_unit_code"]), within
+def event_receipt(settings: Settings, base: dict[str, Any], data: Any) -> Receipt:
+    """A valid event: personal fields encrypted onto the work order, never in the event log."""
+    contact_name = contact_phone = None
+    if isinstance(data, Created):
+        key = settings.pii_encryption_key
+        contact_name = encrypt(key, data.contact_name)
+        contact_phone = encrypt(key, data.contact_phone)
+    return Receipt(
+        **base,
+        outcome="applied",
+        order_no=data.order_no,
+        occurred_at=data.occurred_at,
+        data=data.model_dump_json(exclude=set(PERSONAL_FIELDS)),
+        contact_name=contact_name,
+        contact_phone=contact_phone,
     )
 
 
-async def replay(session: AsyncSession, settings: Settings, order_no: str) -> dict[str, Any]:
-    """After the office mapped what was unknown: derive again and, if the order left quarantine,
-    tell evaluation everything it had not been told, in order."""
-    was_quarantined, state = await refresh_order(session, order_no)
-    if was_quarantined and state["quarantine_reason"] is None:
-        await _tell_all(session, settings, order_no, state)
-    return state
-
-
-async def _tell_all(
-    session: AsyncSession, settings: Settings, order_no: str, state: dict[str, Any]
-) -> None:
-    events = (
-        await session.execute(
-            select(WorkOrderEvent.type, WorkOrderEvent.occurred_at)
-            .where(WorkOrderEvent.order_no == order_no)
-            .order_by(WorkOrderEvent.occurred_at, WorkOrderEvent.id)
-        )
-    ).all()
-    for event_type, occurred_at in events:
-        await _tell(session, settings, event_type, order_no, state, occurred_at)
-
-
-async def _tell_evaluation(
-    session: AsyncSession,
-    event_type: str,
-    order_no: str,
-    state: dict[str, Any],
-    occurred_at: datetime,
-    unit: str,
-    within_limit: bool,
-) -> None:
-    """The rates' inputs (seed 001: 12345 complaints feed the year-end evaluation)."""
-    common = {
-        "order_no": order_no,
-        "kind": state.get("kind"),
-        "district_code": state.get("district_code"),
-    }
-    if event_type == "work_order.created":
-        mapped, extra = "work_order.created", {"category_code": state.get("category_code")}
-    elif event_type == "work_order.accepted":
-        mapped = "work_order.responded"
-        extra = {"within_limit": within_limit}
-    elif event_type == "work_order.visited":
-        mapped = "work_order.visited"
-        extra = {"resolved": state.get("resolved"), "satisfaction": state.get("satisfaction")}
-    elif event_type == "work_order.closed":
-        mapped, extra = "work_order.closed", {}
-    else:
-        return
-    await outbox.enqueue(
-        session, mapped, {**common, **extra}, unit_code=unit, occurred_at=occurred_at
-    )
-
-
-async def responded_in_time(
-    session: AsyncSession, settings: Settings, state: dict[str, Any], accepted_at: datetime
-) -> bool:
-    """Accepted by the end of the N-th working day after receipt (N per appeal kind, settings
-    HOTLINE_RESPONSE_DAYS; seed 004: 12345 tracks and evaluates every appeal)."""
-    received = state.get("received_at")
-    if received is None:
-        return True  # `created` not seen yet: no limit to hold it against
-    days = settings.hotline_response_days.get(str(state.get("kind")), 1)
-    deadline = (await calendar.load(session)).deadline(received, days)
-    return accepted_at <= deadline
+async def receive(
+    store: Store, settings: Settings, body: bytes | None, headers: dict[str, str]
+) -> tuple[Answer, int]:
+    """Check, store and apply one delivery (`body` None: it passed 256 KiB and was not read
+    further); returns the answer and the outbox rows written."""
+    if body is None or len(body) > MAX_BODY:
+        return Answer(413, error=PayloadTooLarge("请求体超过 256 KiB")), 0
+    try:
+        receipt = parse(settings, body, headers)
+    except DomainError as exc:
+        return Answer(exc.status, error=exc), 0
+    outcome, told = await store(receipt)
+    if receipt.outcome == "rejected_schema":
+        errors = [FieldError(**e) for e in json.loads(receipt.errors or "[]")]
+        return Answer(
+            422,
+            error=SchemaRejected(
+                "事件不符合 12345 工单事件格式（原始数据已留存待核查）", errors=errors
+            ),
+        ), 0
+    return Answer(200, outcome=outcome), told

@@ -1,0 +1,549 @@
+"""12345 webhook throughput and latency (issue: hotline_ingest performance).
+
+Measured in one run on the same PostgreSQL:
+
+1. **Baseline**: a raw asyncpg loop of single-row `INSERT … ON CONFLICT DO NOTHING`, one commit
+   per row, over 16 connections, for `--seconds` (rows/s).
+2. **Throughput**: hotline_ingest under uvicorn (`--workers`, uvloop + httptools, outbox relay
+   off so only the request path is measured), fed pre-signed Standard Webhooks deliveries over
+   16 keep-alive connections by a raw-socket client (closed loop). Every delivery does its full
+   durable work: raw delivery, event, derived work order, outbox row, one committed transaction.
+   Reported as deliveries/s and as a ratio to the baseline (target ≥ 0.35×).
+3. **Latency**: an open loop at `--rate` (200/s) for `--seconds`; latency runs from the moment
+   a request was *due* (so queueing behind a slow response counts), target p99 < 50 ms.
+
+`--receiver noop` runs the same client against an ASGI app that answers 200 and stores nothing
+(for scale). Deliveries are realistic lifecycles (created → accepted → replied → closed →
+visited) for the demo units, 20 % of orders out of order, 3 % duplicate deliveries.
+
+Run: .venv/bin/python bench/bench_webhook.py [--seconds 10] [--workers 2] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvloop
+from standardwebhooks import Webhook
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from shared.embedded_pg import EmbeddedPostgres  # noqa: E402
+from shared.settings import VAR_DIR, embedded_database_url  # noqa: E402
+from tests import pg  # noqa: E402
+
+PORT = 18793
+CONNECTIONS = 16
+PATH = "/api/hotline/v1/webhooks/12345"
+SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-0123456789ab").decode()
+UNITS = json.loads((ROOT / "shared/demo/data/units.json").read_text())["units"]
+CATEGORIES = ["qy_kaiban", "gc_shenpi", "shuifei", "yongdian", "budongchan", "zhifa"]
+KINDS = ["consult", "complaint", "help", "suggestion", "report"]
+
+
+async def noop_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A receiver that reads the body and stores nothing (for scale only)."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"20")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"status":"applied"}'})
+
+
+def checks_only_app() -> Any:
+    """uvicorn --factory target: hotline_ingest with every check of the real path (size,
+    signature, JSON, schema, encryption) but a store that writes nothing — what the HTTP side
+    costs on its own."""
+    from services.hotline_ingest import app as module
+    from services.hotline_ingest.webhook.repository import Receipt
+
+    async def no_store(app: Any) -> None:
+        async def store(receipt: Receipt) -> tuple[str, int]:
+            return "applied", 0
+
+        app.state.webhook_store = store
+
+    vars(module)["open_pool"] = no_store  # create_app reads it from the module
+    return module.create_app()
+
+
+# --- deliveries -----------------------------------------------------------------------------------
+
+
+def _credit_code(rng: random.Random) -> str:
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+    body = "913601" + "".join(rng.choice("0123456789ABCDEFGH") for _ in range(11))
+    total = sum(chars.index(c) * w for c, w in zip(body, weights, strict=True))
+    return body + chars[(31 - total % 31) % 31]
+
+
+def _lifecycle(rng: random.Random, run: str, number: int) -> list[tuple[str, dict[str, Any]]]:
+    unit = rng.choice(UNITS)
+    district = rng.choice([u for u in UNITS if u["kind"] == "district"])
+    received = datetime(2026, 3, 2, 1, tzinfo=UTC) + timedelta(minutes=number * 7)
+    order_no = f"B{run}{number:07d}"
+
+    def at(hours: float) -> str:
+        return (received + timedelta(hours=hours)).isoformat()
+
+    created = {
+        "order_no": order_no,
+        "occurred_at": at(0),
+        "channel": rng.choice(["phone", "web", "wechat", "app"]),
+        "kind": rng.choice(KINDS),
+        "title": "企业开办材料被要求重复提交",
+        "content": "在政务服务中心办理企业开办时被要求重复提交营业执照复印件，希望核实。" * 3,
+        "received_at": at(0),
+        "district_code": district["code"],
+        "enterprise_name": "云岭市鑫达机械制造有限公司",
+        "credit_code": _credit_code(rng),
+        "contact_name": "张三明",
+        "contact_phone": f"138{rng.randint(10000000, 99999999)}",
+        "category_code": rng.choice(CATEGORIES),
+        "handling_unit_code": unit["code"],
+        "due_at": at(120),
+    }
+    events = [
+        ("work_order.created", created),
+        ("work_order.accepted", {"order_no": order_no, "occurred_at": at(3)}),
+        ("work_order.replied", {"order_no": order_no, "occurred_at": at(30), "reply": "已办结。"}),
+        ("work_order.closed", {"order_no": order_no, "occurred_at": at(31)}),
+        (
+            "work_order.visited",
+            {
+                "order_no": order_no,
+                "occurred_at": at(50),
+                "satisfaction": "satisfied",
+                "resolved": True,
+            },
+        ),
+    ]
+    if rng.random() < 0.2:
+        rng.shuffle(events)
+    return events
+
+
+def build_requests(count: int, run: str, seed: int = 7, window: int = 400) -> list[bytes]:
+    """`count` pre-signed raw HTTP/1.1 requests (signed now: valid for 5 minutes). Orders are
+    interleaved `window` at a time, as on a real platform where one order's events are hours
+    apart and many orders are in flight: each round sends the next event of every order."""
+    rng = random.Random(seed)
+    signer = Webhook(SECRET)
+    now = datetime.now(UTC)
+    stamp = str(int(now.timestamp()))
+    requests: list[bytes] = []
+    number = 0
+
+    def signed(event_type: str, data: dict[str, Any], order: int) -> bytes:
+        body = json.dumps(
+            {"type": event_type, "timestamp": now.isoformat(), "data": data}, ensure_ascii=False
+        )
+        webhook_id = f"msg_{run}_{order}_{event_type}"
+        raw = body.encode()
+        head = (
+            f"POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            f"webhook-id: {webhook_id}\r\nwebhook-timestamp: {stamp}\r\n"
+            f"webhook-signature: {signer.sign(webhook_id, now, body)}\r\n"
+            f"content-length: {len(raw)}\r\n\r\n"
+        ).encode()
+        return head + raw
+
+    while len(requests) < count:
+        group = []
+        for _ in range(window):
+            number += 1
+            group.append((number, _lifecycle(rng, run, number)))
+        for step in range(5):
+            for order, events in group:
+                event_type, data = events[step]
+                raw = signed(event_type, data, order)
+                requests.append(raw)
+                if rng.random() < 0.03:
+                    requests.append(raw)  # the platform retrying a delivery
+    return requests[:count]
+
+
+# --- client ---------------------------------------------------------------------------------------
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+        return cls(reader, writer)
+
+    async def request(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        if length:
+            await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def closed_loop(requests: list[bytes], seconds: float) -> tuple[float, dict[int, int]]:
+    """16 connections each sending the next request as soon as its previous answer arrived."""
+    connections = [await Connection.open() for _ in range(CONNECTIONS)]
+    statuses: dict[int, int] = {}
+    position = 0
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(conn: Connection) -> None:
+        nonlocal position, done
+        while time.perf_counter() < deadline and position < len(requests):
+            raw = requests[position]
+            position += 1
+            status = await conn.request(raw)
+            statuses[status] = statuses.get(status, 0) + 1
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - started
+    for conn in connections:
+        conn.close()
+    return done / elapsed, statuses
+
+
+async def open_loop(
+    requests: list[bytes], rate: float, seconds: float
+) -> tuple[list[float], dict[int, int]]:
+    """Requests due at a fixed rate; a free keep-alive connection takes each one."""
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        idle.put_nowait(await Connection.open())
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    total = min(len(requests), int(rate * seconds))
+    start = time.perf_counter()
+
+    async def one(raw: bytes, due: float) -> None:
+        conn = await idle.get()
+        status = await conn.request(raw)
+        latencies.append(time.perf_counter() - due)
+        statuses[status] = statuses.get(status, 0) + 1
+        idle.put_nowait(conn)
+
+    tasks = []
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(requests[n], due)))
+    await asyncio.gather(*tasks)
+    while not idle.empty():
+        idle.get_nowait().close()
+    return latencies, statuses
+
+
+# --- baseline -------------------------------------------------------------------------------------
+
+
+async def baseline(dsn: str, seconds: float) -> float:
+    """Raw asyncpg: single-row INSERT … ON CONFLICT DO NOTHING, commit per row, 16 connections."""
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(
+        "DROP TABLE IF EXISTS public.bench_baseline;"
+        "CREATE TABLE public.bench_baseline (id text PRIMARY KEY, body text NOT NULL)"
+    )
+    await setup.close()
+    body = json.dumps({"type": "work_order.accepted", "data": {"order_no": "X"}})
+    connections = [await asyncpg.connect(dsn) for _ in range(CONNECTIONS)]
+    statement = (
+        "INSERT INTO public.bench_baseline (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    )
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(index: int, conn: asyncpg.Connection) -> None:
+        nonlocal count
+        n = 0
+        while time.perf_counter() < deadline:
+            await conn.execute(statement, f"{index}-{n}", body)
+            n += 1
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i, c) for i, c in enumerate(connections)))
+    elapsed = time.perf_counter() - started
+    for conn in connections:
+        await conn.close()
+    return count / elapsed
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _start(target: str, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *(["--factory"] if target.endswith("_app") and "noop" not in target else []),
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+async def _wait_ready() -> None:
+    for _ in range(300):
+        try:
+            conn = await Connection.open()
+            status = await conn.request(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            conn.close()
+            if status in (200, 404):
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("receiver never became ready")
+
+
+async def prepare(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("TRUNCATE hotline.work_order_events, hotline.work_orders, platform.outbox")
+    await conn.execute("DELETE FROM hotline.deliveries")
+    await conn.execute("DELETE FROM platform.units")
+    await conn.executemany(
+        "INSERT INTO platform.units (code, name, short_name, kind) VALUES ($1,$2,$3,$4)",
+        [(u["code"], u["name"], u["short_name"], u["kind"]) for u in UNITS],
+    )
+    await conn.close()
+
+
+async def counts(dsn: str) -> dict[str, int]:
+    conn = await asyncpg.connect(dsn)
+    result = {
+        table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # noqa: S608
+        for table in (
+            "hotline.deliveries",
+            "hotline.work_order_events",
+            "hotline.work_orders",
+            "platform.outbox",
+        )
+    }
+    await conn.close()
+    return result
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its descendants (Linux /proc), for where-the-time-goes."""
+    total = 0
+    for pid in _descendants(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pid(dsn_port: int) -> int | None:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if (
+                command
+                and command[0].endswith(b"postgres")
+                and f"port={dsn_port}".encode() in b" ".join(command)
+            ):
+                return int(entry.name)
+    return None
+
+
+def _ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def durable_database(port: int) -> tuple[str, EmbeddedPostgres]:
+    """A migrated database on a cluster with PostgreSQL's durable defaults (fsync and
+    synchronous_commit on): a 2xx must mean the delivery is on disk, so the baseline's commits
+    and ours both wait for the WAL flush. The test cluster (fsync off) would not say that."""
+    cluster = EmbeddedPostgres(data_dir=VAR_DIR / f"bench-pg-{port}", port=port)
+    cluster.start()
+    cluster.wait_ready()
+    cluster.psql('DROP DATABASE IF EXISTS "bench_webhook" WITH (FORCE)')
+    cluster.psql('CREATE DATABASE "bench_webhook"')
+    url = embedded_database_url("bench_webhook", port)
+    from alembic import command
+
+    command.upgrade(pg.alembic_config(url), "heads")
+    return url, cluster
+
+
+async def run(args: argparse.Namespace, url: str) -> None:
+    dsn = asyncpg_dsn(url)
+    await prepare(dsn)
+    target = {
+        "noop": "bench.bench_webhook:noop_app",
+        "checks-only": "bench.bench_webhook:checks_only_app",
+    }.get(args.receiver, "services.hotline_ingest.app:app")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ENVIRONMENT": "dev",
+        "LOG_LEVEL": "WARNING",
+        "HOTLINE_WEBHOOK_SECRETS": SECRET,
+        "OUTBOX_RELAY_ENABLED": "false",
+        "DB_POOL_SIZE": str(CONNECTIONS),
+    }
+    base_before = await baseline(dsn, args.seconds)
+    server = _start(target, args.workers, env)
+    try:
+        await _wait_ready()
+        warm = build_requests(2000, "w")
+        await closed_loop(warm, 2)
+        requests = build_requests(int(args.seconds * 9000), "t")
+        postgres = postmaster_pid(int(url.rsplit(":", 1)[1].split("/")[0]))
+        cpu_before = (cpu_seconds(server.pid), cpu_seconds(postgres) if postgres else 0.0)
+        client_before = time.process_time()
+        throughput, statuses = await closed_loop(requests, args.seconds)
+        done = sum(statuses.values())
+        cpu = (
+            (cpu_seconds(server.pid) - cpu_before[0]) / done * 1e6,
+            ((cpu_seconds(postgres) if postgres else 0.0) - cpu_before[1]) / done * 1e6,
+            (time.process_time() - client_before) / done * 1e6,
+        )
+        before_latency = await counts(dsn)
+        latency_requests = build_requests(int(args.rate * args.latency_seconds) + 10, "l")
+        latencies, latency_statuses = await open_loop(
+            latency_requests, args.rate, args.latency_seconds
+        )
+    finally:
+        server.terminate()
+        server.wait(15)
+    base_after = await baseline(dsn, args.seconds)
+    base = statistics.mean([base_before, base_after])
+    print(f"receiver: {args.receiver}, uvicorn --workers {args.workers} (uvloop, httptools)")
+    print(
+        f"baseline asyncpg INSERT … ON CONFLICT, commit per row, 16 conns: "
+        f"{base_before:,.0f} / {base_after:,.0f} rows/s (mean {base:,.0f})"
+    )
+    print(
+        f"webhook closed loop, 16 keep-alive conns: {throughput:,.0f} deliveries/s "
+        f"= {throughput / base:.2f}× baseline (target ≥ 0.35×); statuses {statuses}"
+    )
+    print(
+        f"open loop {args.rate}/s for {args.latency_seconds}s: p50 {_ms(latencies, 0.5):.1f} ms, "
+        f"p95 {_ms(latencies, 0.95):.1f} ms, p99 {_ms(latencies, 0.99):.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms (target p99 < 50 ms); statuses {latency_statuses}"
+    )
+    print(
+        f"CPU per delivery in the closed loop: receiver {cpu[0]:.0f} µs, postgres {cpu[1]:.0f} µs, "
+        f"client {cpu[2]:.0f} µs"
+    )
+    if args.receiver == "service":
+        print(f"stored after the throughput run: {before_latency}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--latency-seconds", type=float, default=15)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--receiver",
+        choices=["service", "noop", "checks-only"],
+        default="service",
+        help="noop: bare ASGI 200; checks-only: the service without storing (for scale)",
+    )
+    parser.add_argument(
+        "--durable",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="own cluster with fsync/synchronous_commit on (default); --no-durable: test cluster",
+    )
+    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", 54399)))
+    arguments = parser.parse_args()
+    cluster = None
+    if os.environ.get("DATABASE_URL") or not arguments.durable:
+        database = fresh_database("bench_webhook")
+    else:
+        database, cluster = durable_database(arguments.pg_port)
+    uvloop.install()
+    try:
+        asyncio.run(run(arguments, database))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    where = (
+        f"its own cluster on :{arguments.pg_port} (fsync on, synchronous_commit on)"
+        if cluster is not None
+        else "the embedded test cluster (fsync off) or DATABASE_URL"
+    )
+    print(f"postgres: {where}")

@@ -1,0 +1,76 @@
+"""Open311 queries: requests are work orders out of quarantine; never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import Category, Open311Key, Unit, WorkOrder
+
+CLOSED = ("closed", "visited")
+Row = tuple[WorkOrder, str | None, str | None]
+
+
+def requests_statement() -> Select[WorkOrder, str | None, str | None]:
+    return (
+        select(WorkOrder, Category.name, Unit.name)
+        .outerjoin(Category, Category.code == WorkOrder.category_code)
+        .outerjoin(Unit, Unit.code == WorkOrder.handling_unit_code)
+    )
+
+
+async def requests(
+    session: AsyncSession,
+    *,
+    ids: list[str] | None,
+    codes: list[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+    statuses: set[str],
+    limit: int,
+) -> list[Row]:
+    statement = requests_statement()
+    if ids is not None:
+        statement = statement.where(WorkOrder.order_no.in_(ids))
+    else:
+        statement = statement.where(
+            WorkOrder.quarantine_reason.is_(None), WorkOrder.received_at.between(start, end)
+        )
+        if codes:
+            statement = statement.where(WorkOrder.category_code.in_(codes))
+        if statuses == {"open"}:
+            statement = statement.where(WorkOrder.status.not_in(CLOSED))
+        elif statuses == {"closed"}:
+            statement = statement.where(WorkOrder.status.in_(CLOSED))
+    statement = statement.order_by(WorkOrder.received_at.desc(), WorkOrder.order_no).limit(limit)
+    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+
+
+async def services(session: AsyncSession) -> list[Category]:
+    return list(await session.scalars(select(Category).order_by(Category.code)))
+
+
+async def category_exists(session: AsyncSession, code: str) -> bool:
+    return bool(await session.scalar(select(Category.code).where(Category.code == code)))
+
+
+async def district_exists(session: AsyncSession, code: str) -> bool:
+    return bool(
+        await session.scalar(select(Unit.id).where(Unit.code == code, Unit.kind == "district"))
+    )
+
+
+async def active_key(session: AsyncSession, key_hash: str) -> Open311Key | None:
+    return await session.scalar(
+        select(Open311Key).where(Open311Key.key_hash == key_hash, Open311Key.revoked_at.is_(None))
+    )
+
+
+async def keys(session: AsyncSession) -> list[Open311Key]:
+    return list(await session.scalars(select(Open311Key).order_by(Open311Key.id)))
+
+
+async def key(session: AsyncSession, key_id: int) -> Open311Key | None:
+    return await session.get(Open311Key, key_id)

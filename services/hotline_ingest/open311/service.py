@@ -1,0 +1,274 @@
+"""Open311 GeoReport v2 for other city systems (seed 004_1871f105e1d7927d.txt: 12345 is the
+single service line; other systems hand their citizens' appeals to it and read its progress).
+Services are the hotline categories; requests are work orders out of quarantine, personal data
+never shown (phone and ID numbers in the text masked). Creating a request needs an `api_key`
+(the office issues keys; only their SHA-256 is stored). Errors are the spec's
+`[{"code", "description"}]` with the same HTTP status."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.hotline_ingest.calendar import service as calendar
+from services.hotline_ingest.open311 import repository
+from services.hotline_ingest.open311.schemas import (
+    KeyCreated,
+    KeyOut,
+    Open311Created,
+    Open311Request,
+    Open311Service,
+)
+from services.hotline_ingest.webhook.repository import Receipt, receive_in_session
+from services.hotline_ingest.webhook.schemas import KINDS, storable
+from shared import audit
+from shared.auth import Principal
+from shared.crypto import encrypt, mask_text
+from shared.errors import Conflict, NotFound
+from shared.models import Category, Open311Key, WorkOrder
+from shared.settings import Settings
+
+MAX_ROWS = 1000
+MAX_RANGE = timedelta(days=90)
+STATUSES = {"open", "closed"}
+
+
+class Open311Error(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def service_of(category: Category) -> Open311Service:
+    return Open311Service(
+        service_code=category.code,
+        service_name=category.name,
+        description=f"12345热线 · {category.name}",
+        keywords=category.name,
+        group=category.domain_code or "其他",
+    )
+
+
+def request_of(order: WorkOrder, service_name: str | None, unit_name: str | None) -> Open311Request:
+    closed = order.status in repository.CLOSED
+    if order.quarantine_reason is not None:
+        notice = "已受理，待派单"
+    elif closed:
+        notice = "已办结"
+    else:
+        notice = "办理中"
+    return Open311Request(
+        service_request_id=order.order_no,
+        status="closed" if closed else "open",
+        status_notes=mask_text(order.reply),
+        service_name=service_name,
+        service_code=order.category_code,
+        description=mask_text(order.content or order.title),
+        agency_responsible=unit_name if order.quarantine_reason is None else None,
+        service_notice=notice,
+        requested_datetime=order.received_at,
+        updated_datetime=order.updated_at,
+        expected_datetime=order.due_at,
+        address=order.district_code,
+        address_id=order.district_code,
+    )
+
+
+async def services(session: AsyncSession) -> list[Open311Service]:
+    return [service_of(c) for c in await repository.services(session)]
+
+
+def _instant(value: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Open311Error(
+            400, f"{name} must be a W3C datetime, e.g. 2026-06-01T00:00:00+08:00"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return items or None
+
+
+async def requests(
+    session: AsyncSession, params: dict[str, str], now: datetime
+) -> list[Open311Request]:
+    """`service_request_id` overrides every other argument; otherwise the range is at most 90
+    days (default: the 90 days before `end_date`, or after `start_date`, or before now)."""
+    ids = _list(params.get("service_request_id"))
+    if ids is not None and len(ids) > MAX_ROWS:
+        raise Open311Error(400, f"at most {MAX_ROWS} service_request_id values")
+    start = end = None
+    statuses = set(STATUSES)
+    if ids is None:
+        start = _instant(params["start_date"], "start_date") if params.get("start_date") else None
+        end = _instant(params["end_date"], "end_date") if params.get("end_date") else None
+        if start is None and end is None:
+            end = now
+        if start is None:
+            assert end is not None
+            start = end - MAX_RANGE
+        if end is None:
+            end = start + MAX_RANGE
+        if end < start:
+            raise Open311Error(400, "end_date must not be before start_date")
+        if end - start > MAX_RANGE:
+            raise Open311Error(400, "start_date..end_date must span at most 90 days")
+        wanted = _list(params.get("status"))
+        if wanted is not None:
+            if not set(wanted) <= STATUSES:
+                raise Open311Error(400, "status must be open or closed")
+            statuses = set(wanted)
+    rows = await repository.requests(
+        session,
+        ids=ids,
+        codes=_list(params.get("service_code")),
+        start=start,
+        end=end,
+        statuses=statuses,
+        limit=MAX_ROWS,
+    )
+    return [request_of(o, c, u) for o, c, u in rows]
+
+
+async def one_request(session: AsyncSession, order_no: str, now: datetime) -> list[Open311Request]:
+    found = await requests(session, {"service_request_id": order_no}, now)
+    if not found:
+        raise Open311Error(404, f"service_request_id {order_no} not found")
+    return found
+
+
+async def check_key(session: AsyncSession, api_key: str | None) -> None:
+    if not api_key or await repository.active_key(session, hash_key(api_key)) is None:
+        raise Open311Error(403, "api_key is missing or not valid")
+
+
+def _field(form: dict[str, str], name: str, limit: int) -> str | None:
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) > limit:
+        raise Open311Error(400, f"{name} is longer than {limit} characters")
+    try:
+        return storable(value)
+    except ValueError as exc:
+        raise Open311Error(400, f"{name}: {exc}") from exc
+
+
+async def create_request(
+    session: AsyncSession, settings: Settings, form: dict[str, str], now: datetime
+) -> list[Open311Created]:
+    """A request from another city system becomes a 12345 work order with no handling unit
+    yet: it waits in the quarantine queue until the office dispatches it (派单)."""
+    await check_key(session, form.get("api_key"))
+    code = _field(form, "service_code", 64)
+    if code is None or not await repository.category_exists(session, code):
+        raise Open311Error(400, f"service_code {code!r} is not a known service")
+    description = _field(form, "description", 4000)
+    if description is None:
+        raise Open311Error(400, "description is required")
+    address = _field(form, "address_string", 200)
+    address_id = _field(form, "address_id", 32)
+    lat, long = form.get("lat"), form.get("long")
+    if not (address or address_id or (lat and long)):
+        raise Open311Error(400, "a location is required: lat & long, address_string or address_id")
+    kind = _field(form, "attribute[kind]", 16) or "complaint"
+    if kind not in KINDS:
+        raise Open311Error(400, f"attribute[kind] must be one of {', '.join(KINDS)}")
+    district = (
+        address_id if address_id and await repository.district_exists(session, address_id) else None
+    )
+    name = " ".join(filter(None, (_field(form, "last_name", 32), _field(form, "first_name", 32))))
+    phone = _field(form, "phone", 32)
+    days = settings.hotline_response_days.get(kind, 1)
+    due = (await calendar.load(session)).deadline(now, days)
+    order_no = f"OS{now.astimezone(UTC):%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
+    data = {
+        "order_no": order_no,
+        "occurred_at": now.isoformat(),
+        "channel": "web",
+        "kind": kind,
+        "title": description[:60],
+        "content": description if not address else f"{description}（地址：{address}）",
+        "received_at": now.isoformat(),
+        "district_code": district,
+        "enterprise_name": None,
+        "credit_code": None,
+        "category_code": code,
+        "handling_unit_code": None,
+        "due_at": due.isoformat(),
+    }
+    key = settings.pii_encryption_key
+    receipt = Receipt(
+        webhook_id=f"open311:{order_no}",
+        source="open311",
+        headers=json.dumps({"api_key_sha256": hash_key(form.get("api_key", ""))[:12]}),
+        body=json.dumps(
+            {k: v for k, v in data.items()} | {"address_string": address}, ensure_ascii=False
+        ),
+        event_type="work_order.created",
+        outcome="applied",
+        order_no=order_no,
+        occurred_at=now,
+        data=json.dumps(data, ensure_ascii=False),
+        contact_name=encrypt(key, name or None),
+        contact_phone=encrypt(key, phone),
+    )
+    await receive_in_session(session, receipt, settings)
+    return [Open311Created(service_request_id=order_no, service_notice="已受理，待派单")]
+
+
+async def create_key(session: AsyncSession, principal: Principal, name: str) -> KeyCreated:
+    api_key = "o311_" + secrets.token_urlsafe(32)
+    row = Open311Key(name=name, key_hash=hash_key(api_key), created_by=principal.username)
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    await audit.record(
+        session,
+        actor=principal,
+        action="open311.key_created",
+        entity_type="open311_key",
+        entity_id=str(row.id),
+        after={"name": name},
+    )
+    return KeyCreated(**KeyOut.model_validate(row).model_dump(), api_key=api_key)
+
+
+async def list_keys(session: AsyncSession) -> list[KeyOut]:
+    return [KeyOut.model_validate(k) for k in await repository.keys(session)]
+
+
+async def revoke_key(
+    session: AsyncSession, principal: Principal, key_id: int, now: datetime
+) -> KeyOut:
+    row = await repository.key(session, key_id)
+    if row is None:
+        raise NotFound("密钥不存在")
+    if row.revoked_at is not None:
+        raise Conflict("该密钥已作废")
+    row.revoked_at = now
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="open311.key_revoked",
+        entity_type="open311_key",
+        entity_id=str(key_id),
+        after={"name": row.name},
+    )
+    return KeyOut.model_validate(row)

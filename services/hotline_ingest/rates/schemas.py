@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class UnitRates(BaseModel):
+    unit_code: str
+    unit_name: str
+    orders: int = Field(description="受理工单数（期内受理）")
+    responded_in_time: int = Field(description="时限内签收数")
+    response_due: int = Field(description="响应率分母：已签收或已过签收时限的工单")
+    visited: int = Field(description="已回访数")
+    resolved: int = Field(description="回访已解决数")
+    satisfied: int = Field(description="回访满意及基本满意数")
+    response_rate: float | None = Field(description="响应率 = 时限内签收 ÷ 响应率分母")
+    resolution_rate: float | None = Field(description="解决率 = 已解决 ÷ 已回访")
+    satisfaction_rate: float | None = Field(description="满意率 = (满意 + 基本满意) ÷ 已回访")
+    overdue: int = Field(description="超期工单数（未办结且已过办理期限）")
+    previous_response_rate: float | None = None
+    previous_resolution_rate: float | None = None
+    previous_satisfaction_rate: float | None = None
+
+
+class TrendPoint(BaseModel):
+    period: str
+    orders: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    overdue: int
+
+
+class UnitTrend(BaseModel):
+    unit_code: str
+    unit_name: str
+    points: list[TrendPoint]

@@ -1,0 +1,76 @@
+"""好差评 (seed 004_1871f105e1d7927d.txt: good/bad reviews of every government service): each
+follow-up visit of a 12345 order is one review — good when the caller was satisfied or basically
+satisfied, bad when dissatisfied. Listed per order and summed per unit or district."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.hotline_ingest.review import repository
+from services.hotline_ingest.review.schemas import ReviewOut, ReviewSummary
+from shared.auth import Principal
+from shared.crypto import mask_text
+from shared.models import WorkOrder
+from shared.pagination import Page, PageParams
+from shared.periods import SHANGHAI, Period
+
+
+def _window(period: Period) -> tuple[datetime, datetime]:
+    start = datetime.combine(period.start, time(0), tzinfo=SHANGHAI)
+    return start, datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+
+
+async def reviews(
+    session: AsyncSession,
+    principal: Principal,
+    period: Period,
+    page: PageParams,
+    *,
+    unit: str | None,
+    rating: str | None,
+) -> Page[ReviewOut]:
+    statement = repository.readable(principal, *_window(period))
+    if unit:
+        statement = statement.where(WorkOrder.handling_unit_code == unit)
+    if rating == "good":
+        statement = statement.where(WorkOrder.satisfaction.in_(repository.GOOD))
+    elif rating == "bad":
+        statement = statement.where(WorkOrder.satisfaction == "dissatisfied")
+    rows, total = await repository.page(session, statement, page.limit, page.offset)
+    return Page[ReviewOut](
+        items=[
+            ReviewOut(
+                order_no=o.order_no,
+                handling_unit_code=o.handling_unit_code,
+                district_code=o.district_code,
+                kind=o.kind,
+                title=mask_text(o.title),
+                visited_at=o.visited_at or o.updated_at,
+                satisfaction=o.satisfaction or "",
+                resolved=o.resolved,
+                rating="good" if o.satisfaction in repository.GOOD else "bad",
+            )
+            for o in rows
+        ],
+        total=total,
+    )
+
+
+async def summary(
+    session: AsyncSession, principal: Principal, period: Period, by: str
+) -> list[ReviewSummary]:
+    statement = repository.readable(principal, *_window(period))
+    rows = await repository.summary(session, statement, by == "district")
+    return [
+        ReviewSummary(
+            unit_code=code,
+            unit_name=name,
+            good=good,
+            bad=bad,
+            total=good + bad,
+            good_rate=round(good / (good + bad), 4) if good + bad else None,
+        )
+        for code, name, good, bad in rows
+    ]

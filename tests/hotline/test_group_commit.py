@@ -1,0 +1,73 @@
+"""The webhook's group commit (`BatchStore`) on a real asyncpg pool: deliveries stored together
+get their own outcomes, duplicates inside one group are caught, and one delivery the database
+refuses fails alone. Commits for real, so it cleans up the rows it wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.hotline_ingest.webhook.repository import BatchStore, Receipt, create_pool
+from shared.settings import Settings
+
+PREFIX = "GROUPTEST"
+
+
+def _receipt(number: int, *, webhook_id: str | None = None, data: str | None = None) -> Receipt:
+    order_no = f"{PREFIX}{number}"
+    moment = datetime(2026, 6, 1, 9, number, tzinfo=UTC)
+    return Receipt(
+        webhook_id=webhook_id or f"{PREFIX}-msg-{number}",
+        source="webhook",
+        headers="{}",
+        body="{}",
+        event_type="work_order.accepted",
+        outcome="applied",
+        order_no=order_no,
+        occurred_at=moment,
+        data=data or json.dumps({"order_no": order_no, "occurred_at": moment.isoformat()}),
+    )
+
+
+async def _clean(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            f"DELETE FROM hotline.work_order_events WHERE order_no LIKE '{PREFIX}%';"
+            f"DELETE FROM hotline.work_orders WHERE order_no LIKE '{PREFIX}%';"
+            f"DELETE FROM hotline.deliveries WHERE webhook_id LIKE '{PREFIX}%';"
+            f"DELETE FROM platform.outbox WHERE data->>'order_no' LIKE '{PREFIX}%'"
+        )
+
+
+async def test_a_group_is_stored_together_and_a_bad_delivery_fails_alone(
+    settings: Settings,
+) -> None:
+    pool = await create_pool(settings)
+    try:
+        await _clean(pool)
+        store = BatchStore(pool, settings, concurrency=1, max_batch=16)
+        results = await asyncio.gather(
+            store(_receipt(1)),
+            store(_receipt(2)),
+            store(_receipt(2)),  # the same delivery twice in one group
+            store(_receipt(3, webhook_id=f"{PREFIX}-other")),
+            store(_receipt(4, data="not json")),
+            return_exceptions=True,
+        )
+        assert results[:4] == [("applied", 0), ("applied", 0), ("duplicate_delivery", 0),
+                               ("applied", 0)]  # fmt: skip
+        assert isinstance(results[4], asyncpg.PostgresError)
+        again = await store(_receipt(1, webhook_id=f"{PREFIX}-retry"))
+        assert again == ("duplicate_event", 0)
+        async with pool.acquire() as conn:
+            held = await conn.fetchval(
+                "SELECT count(*) FROM hotline.work_orders"
+                f" WHERE order_no LIKE '{PREFIX}%' AND quarantine_reason IS NOT NULL"
+            )
+        assert held == 3  # accepted before created: kept, waiting for `created`
+    finally:
+        await _clean(pool)
+        await pool.close()
