@@ -1,13 +1,21 @@
-"""`python -m shared.demo.hotline send`: a demo 12345 platform. It sends signed deliveries to a
-running hotline_ingest — realistic orders for the demo units (texts in data/hotline_templates.json,
-written from seed 004's list of what 12345 handles), each order's lifecycle, plus duplicates and
-out-of-order events like a real platform retrying."""
+"""`python -m shared.demo.hotline send --url http://127.0.0.1:8003 --count 300`: a demo 12345
+platform. It sends signed Standard Webhooks deliveries to a running hotline_ingest — realistic
+orders for the demo units and enterprises (texts in data/hotline_templates.json, written from
+seed 004's list of what 12345 handles), each order's lifecycle (assign, accept, reply, close,
+follow-up visit; some late, some returned and reassigned, some extended, a few with a unit code
+the office must map), plus duplicate and out-of-order deliveries like a real platform retrying.
+
+Before sending, the categories in data/hotline_categories.json that the service does not know
+yet are registered with their task-list domain (as the office would). The same seed sends the
+same deliveries (same webhook ids), so running it twice adds nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,131 +24,246 @@ import typer
 from rich.console import Console
 from standardwebhooks import Webhook
 
+from shared.auth import issue_token
 from shared.demo.loader import read_json
-from shared.settings import get_settings
+from shared.models.platform import Role
+from shared.settings import Settings, get_settings
 
 app = typer.Typer(help="12345 热线演示数据", no_args_is_help=True)
 console = Console()
-SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明"]
-DUE_DAYS = {"consult": 1, "complaint": 5, "help": 3, "suggestion": 5, "report": 5}
+WEBHOOK = "/api/hotline/v1/webhooks/12345"
+LIMIT_DAYS = {"consult": 1, "help": 3, "complaint": 5, "suggestion": 5, "report": 5}
+UNKNOWN_UNIT = "SJ-RSJ-02"  # a platform code the office has not mapped yet (quarantine demo)
 
 
-def credit_code(rng: random.Random) -> str:
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    weights = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-    body = (
-        "913601"
-        + "".join(rng.choice("0123456789") for _ in range(2))
-        + "".join(rng.choice(chars) for _ in range(9))
-    )
-    total = sum(chars.index(c) * w for c, w in zip(body, weights, strict=True))
-    return body + chars[(31 - total % 31) % 31]
+@dataclass(frozen=True)
+class Demo:
+    units: list[dict[str, Any]]
+    districts: list[dict[str, Any]]
+    categories: dict[str, dict[str, Any]]
+    templates: list[dict[str, Any]]
+    enterprises: list[dict[str, Any]]
+    surnames: list[str]
+    given: list[str]
+
+    @classmethod
+    def load(cls) -> Demo:
+        units = read_json("units.json")["units"]
+        contacts = read_json("contacts.json")
+        return cls(
+            units=units,
+            districts=[u for u in units if u["kind"] == "district"],
+            categories={c["code"]: c for c in read_json("hotline_categories.json")},
+            templates=read_json("hotline_templates.json"),
+            enterprises=read_json("enterprises.json"),
+            surnames=contacts["surnames"],
+            given=contacts["given_names"],
+        )
+
+
+def _at(moment: datetime) -> str:
+    return moment.isoformat()
 
 
 def order_events(
-    rng: random.Random, number: int, now: datetime
+    demo: Demo, rng: random.Random, number: int, now: datetime
 ) -> list[tuple[str, dict[str, Any]]]:
-    units = read_json("units.json")["units"]
-    districts = [u for u in units if u["kind"] == "district"]
-    template = rng.choice(read_json("hotline_templates.json"))
-    district = rng.choice(districts)
-    unit = district["code"] if template["unit"] == "district" else template["unit"]
-    received = now - timedelta(days=rng.uniform(1, 300), minutes=rng.randint(0, 600))
+    """One order's lifecycle, each event as the platform would push it (past events only)."""
+    template = rng.choice(demo.templates)
+    category = demo.categories.get(template["category_code"], {})
+    enterprise = rng.choice(demo.enterprises)
+    district = next(
+        (d for d in demo.districts if d["code"] == enterprise["district_code"]),
+        rng.choice(demo.districts),
+    )
+    unit = category.get("default_unit") or district["code"]
+    if rng.random() < 0.3:
+        unit = district["code"]  # many appeals go to the district first
+    if rng.random() < 0.01:
+        unit = UNKNOWN_UNIT
+    kind = template["kind"]
+    received = now - timedelta(days=rng.uniform(0.2, 330), minutes=rng.randint(0, 600))
     order_no = f"YL{received:%Y%m%d}{number:05d}"
-    due = received + timedelta(days=DUE_DAYS[template["kind"]])
-    name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-    events = [
+    due = received + timedelta(days=LIMIT_DAYS.get(kind, 5) + 2)
+    name = rng.choice(demo.surnames) + "".join(
+        rng.choice(demo.given) for _ in range(rng.choice((1, 2)))
+    )
+    content = template["content"].format(enterprise=enterprise["name"], district=district["name"])
+    events: list[tuple[str, dict[str, Any]]] = [
         (
             "work_order.created",
             {
                 "order_no": order_no,
-                "occurred_at": received.isoformat(),
-                "channel": rng.choice(["phone", "phone", "web", "wechat", "app"]),
-                "kind": template["kind"],
+                "occurred_at": _at(received),
+                "channel": rng.choice(["phone", "phone", "phone", "web", "wechat", "app"]),
+                "kind": kind,
                 "title": template["title"],
-                "content": f"{district['short_name']}：{template['content']}",
-                "received_at": received.isoformat(),
+                "content": content,
+                "received_at": _at(received),
                 "district_code": district["code"],
-                "enterprise_name": f"云岭市{rng.choice(['鑫达', '恒通', '华宇', '瑞丰', '中科'])}"
-                f"{rng.choice(['机械', '科技', '建材', '食品', '物流'])}有限公司",
-                "credit_code": credit_code(rng),
+                "enterprise_name": enterprise["name"],
+                "credit_code": enterprise["credit_code"],
                 "contact_name": name,
-                "contact_phone": f"1{rng.choice('3578')}{rng.randint(100000000, 999999999)}",
-                "category_code": template["category"],
+                "contact_phone": f"1{rng.choice('35789')}{rng.randint(100000000, 999999999)}",
+                "category_code": template["category_code"],
                 "handling_unit_code": unit,
-                "due_at": due.isoformat(),
+                "due_at": _at(due),
             },
         )
     ]
-    accepted = received + timedelta(hours=rng.choice([2, 6, 20, 30, 60, 150]))
-    events.append(
-        ("work_order.accepted", {"order_no": order_no, "occurred_at": accepted.isoformat()})
-    )
-    replied = accepted + timedelta(hours=rng.randint(4, 72))
-    events.append(
-        (
-            "work_order.replied",
-            {"order_no": order_no, "occurred_at": replied.isoformat(), "reply": template["reply"]},
-        )
-    )
-    closed = replied + timedelta(hours=1)
-    events.append(("work_order.closed", {"order_no": order_no, "occurred_at": closed.isoformat()}))
-    if rng.random() < 0.85:
-        resolved = rng.random() < 0.85
+    moment = received
+    if rng.random() < 0.05:  # the unit sends it back and the platform reassigns it
+        moment += timedelta(hours=rng.randint(2, 20))
         events.append(
             (
-                "work_order.visited",
+                "work_order.returned",
+                {"order_no": order_no, "occurred_at": _at(moment), "reason": "不属于本单位职责"},
+            )
+        )
+        moment += timedelta(hours=1)
+        unit = district["code"]
+        due = moment + timedelta(days=LIMIT_DAYS.get(kind, 5) + 2)
+        events.append(
+            (
+                "work_order.assigned",
                 {
                     "order_no": order_no,
-                    "occurred_at": (closed + timedelta(days=1)).isoformat(),
-                    "resolved": resolved,
-                    "satisfaction": rng.choice(["satisfied", "satisfied", "basically_satisfied"])
-                    if resolved
-                    else rng.choice(["basically_satisfied", "dissatisfied"]),
+                    "occurred_at": _at(moment),
+                    "handling_unit_code": unit,
+                    "due_at": _at(due),
                 },
             )
         )
+    # Most accept within hours; some late (past the working-day limit), a few never.
+    if rng.random() < 0.97:
+        moment += timedelta(hours=rng.choice([1, 2, 4, 8, 20, 30, 70, 160]))
+        events.append(("work_order.accepted", {"order_no": order_no, "occurred_at": _at(moment)}))
+        if rng.random() < 0.06:
+            due += timedelta(days=5)
+            events.append(
+                (
+                    "work_order.extended",
+                    {
+                        "order_no": order_no,
+                        "occurred_at": _at(moment + timedelta(hours=2)),
+                        "new_due_at": _at(due),
+                    },
+                )
+            )
+        if rng.random() < 0.92:
+            moment += timedelta(hours=rng.randint(4, 120))
+            events.append(
+                (
+                    "work_order.replied",
+                    {"order_no": order_no, "occurred_at": _at(moment), "reply": template["reply"]},
+                )
+            )
+            moment += timedelta(hours=rng.randint(1, 24))
+            events.append(("work_order.closed", {"order_no": order_no, "occurred_at": _at(moment)}))
+            if rng.random() < 0.85:
+                resolved = rng.random() < 0.85
+                satisfaction = (
+                    rng.choice(["satisfied", "satisfied", "satisfied", "basically_satisfied"])
+                    if resolved
+                    else rng.choice(["basically_satisfied", "dissatisfied", "dissatisfied"])
+                )
+                events.append(
+                    (
+                        "work_order.visited",
+                        {
+                            "order_no": order_no,
+                            "occurred_at": _at(moment + timedelta(days=rng.randint(1, 3))),
+                            "resolved": resolved,
+                            "satisfaction": satisfaction,
+                        },
+                    )
+                )
     return [e for e in events if datetime.fromisoformat(e[1]["occurred_at"]) < now]
 
 
-async def send(url: str, count: int, seed: int) -> tuple[int, int]:
-    settings = get_settings()
+def deliveries(count: int, seed: int, now: datetime) -> list[tuple[str, str]]:
+    """(webhook id, body) in the order the platform sends them: 20 % of orders out of order,
+    5 % of deliveries sent twice."""
+    demo = Demo.load()
+    rng = random.Random(seed)
+    found: list[tuple[str, str]] = []
+    for number in range(1, count + 1):
+        events = order_events(demo, rng, number, now)
+        if rng.random() < 0.2:
+            rng.shuffle(events)
+        for event_type, data in events:
+            body = json.dumps(
+                {"type": event_type, "timestamp": _at(now), "data": data}, ensure_ascii=False
+            )
+            found.append((f"msg_{seed}_{data['order_no']}_{event_type}", body))
+            if rng.random() < 0.05:
+                found.append(found[-1])
+    return found
+
+
+async def register_categories(client: httpx.AsyncClient, settings: Settings) -> int:
+    """The office's category table: add the demo categories the service does not know yet,
+    each with the task-list domain named by its hint."""
+    token = issue_token(settings, username="demo-hotline", role=Role.office_admin, unit_code=None)
+    headers = {"Authorization": f"Bearer {token}"}
+    known = {
+        c["code"]
+        for c in (await client.get("/api/hotline/v1/categories", headers=headers)).json()["items"]
+    }
+    domains = {d["name"]: d["code"] for d in read_json("domains.json")}
+    added = 0
+    for code, category in Demo.load().categories.items():
+        if code in known:
+            continue
+        body = {"name": category["name"], "domain_code": domains.get(category.get("domain_hint"))}
+        response = await client.put(
+            f"/api/hotline/v1/categories/{code}", json=body, headers=headers
+        )
+        response.raise_for_status()
+        added += 1
+    return added
+
+
+async def send(
+    url: str, count: int, seed: int, *, settings: Settings | None = None, concurrency: int = 8
+) -> tuple[int, int]:
+    """Register categories, then send every delivery signed with the first active secret;
+    returns (answered 2xx, failed)."""
+    settings = settings or get_settings()
     secret = settings.hotline_webhook_secrets.split(",")[0].strip()
     if not secret:
         raise typer.BadParameter("HOTLINE_WEBHOOK_SECRETS 未设置")
     signer = Webhook(secret)
-    rng = random.Random(seed)
     now = datetime.now(UTC)
-    deliveries: list[tuple[str, str]] = []
-    for number in range(1, count + 1):
-        events = order_events(rng, number, now)
-        if rng.random() < 0.2:  # out of order, as a retrying platform delivers
-            rng.shuffle(events)
-        for event_type, data in events:
-            body = json.dumps(
-                {"type": event_type, "timestamp": now.isoformat(), "data": data}, ensure_ascii=False
-            )
-            deliveries.append((f"msg_{seed}_{number}_{event_type}", body))
-            if rng.random() < 0.05:  # a duplicate delivery
-                deliveries.append((f"msg_{seed}_{number}_{event_type}", body))
+    planned = deliveries(count, seed, now)
     ok = failed = 0
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        for webhook_id, body in deliveries:
-            sent_at = datetime.now(UTC)
-            headers = {
-                "webhook-id": webhook_id,
-                "webhook-timestamp": str(int(sent_at.timestamp())),
-                "webhook-signature": signer.sign(webhook_id, sent_at, body),
-                "content-type": "application/json",
-            }
-            response = await client.post(
-                "/api/hotline/v1/webhooks/12345", content=body.encode(), headers=headers
-            )
-            if response.is_success:
-                ok += 1
-            else:
-                failed += 1
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        await register_categories(client, settings)
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        for item in planned:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            nonlocal ok, failed
+            while not queue.empty():
+                webhook_id, body = queue.get_nowait()
+                sent_at = datetime.now(UTC)
+                response = await client.post(
+                    WEBHOOK,
+                    content=body.encode(),
+                    headers={
+                        "webhook-id": webhook_id,
+                        "webhook-timestamp": str(int(sent_at.timestamp())),
+                        "webhook-signature": signer.sign(webhook_id, sent_at, body),
+                        "content-type": "application/json",
+                    },
+                )
+                if response.is_success:
+                    ok += 1
+                else:
+                    failed += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     return ok, failed
 
 
@@ -152,12 +275,14 @@ def main() -> None:
 @app.command("send")
 def send_command(
     url: str = typer.Option("http://127.0.0.1:8003", help="hotline_ingest 地址"),
-    count: int = typer.Option(300, help="工单数"),
+    count: int = typer.Option(300, min=1, help="工单数"),
     seed: int = typer.Option(2026, help="随机种子（同一种子重发不会重复计数）"),
 ) -> None:
     """Send signed demo deliveries (idempotent for the same seed)."""
     ok, failed = asyncio.run(send(url, count, seed))
     console.print(f"已发送 12345 演示工单事件：成功 {ok} 条，失败 {failed} 条")
+    if failed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":
