@@ -1,11 +1,13 @@
-"""The deployment files, checked by parsing (no Docker engine here): compose topology, nginx
-routes, Dockerfiles on the lockfile, k8s probes."""
+"""The deployment files (docker-compose.yml, deploy/, .dockerignore), checked by parsing them:
+there is no Docker engine here. `nginx -t`, `kubectl kustomize` and `docker compose config` also
+run where those tools are installed, and skip (saying why) where they are not."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,116 +15,621 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy" / "k8s"
-HTTP_SERVICES = {
-    "reform_tasks": ("services.reform_tasks.app:app", 8001),
-    "evaluation": ("services.evaluation.app:app", 8002),
-    "hotline_ingest": ("services.hotline_ingest.app:app", 8003),
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+NGINX_CONF = DEPLOY / "nginx.conf"
+
+# compose service -> (ASGI app, port, Kubernetes Deployment/Service name)
+HTTP_SERVICES: dict[str, tuple[str, int, str]] = {
+    "reform_tasks": ("services.reform_tasks.app:app", 8001, "reform-tasks"),
+    "evaluation": ("services.evaluation.app:app", 8002, "evaluation"),
+    "hotline_ingest": ("services.hotline_ingest.app:app", 8003, "hotline-ingest"),
+}
+PYTHON_SERVICES = {"migrate", *HTTP_SERVICES, "scheduler", "demo"}
+COMPOSE_SERVICES = {"postgres", *PYTHON_SERVICES, "web"}
+# nginx location -> the compose service behind it (the path is passed on unchanged)
+API_ROUTES = {
+    "/api/auth/": "reform_tasks",
+    "/api/tasks/": "reform_tasks",
+    "/api/evaluation/": "evaluation",
+    "/api/hotline/": "hotline_ingest",
+}
+STREAM_PATH = "/api/evaluation/v1/stream"
+SERVICE_URL_VARS = {
+    "REFORM_TASKS_URL": "reform_tasks",
+    "EVALUATION_URL": "evaluation",
+    "HOTLINE_URL": "hotline_ingest",
+}
+SECRETS = {"DATABASE_URL", "JWT_SECRET", "PII_ENCRYPTION_KEY", "HOTLINE_WEBHOOK_SECRETS"}
+API_VERSIONS = {
+    "Namespace": "v1",
+    "ConfigMap": "v1",
+    "Secret": "v1",
+    "Service": "v1",
+    "PersistentVolumeClaim": "v1",
+    "Deployment": "apps/v1",
+    "Job": "batch/v1",
+    "Ingress": "networking.k8s.io/v1",
+    "PodDisruptionBudget": "policy/v1",
+}
+NAMESPACE = "reform"
+
+
+# The commands of the platform's contract, word for word.
+COMMANDS = {
+    "reform_tasks": "uvicorn services.reform_tasks.app:app --host 0.0.0.0 --port 8001",
+    "evaluation": "uvicorn services.evaluation.app:app --host 0.0.0.0 --port 8002",
+    "hotline_ingest": "uvicorn services.hotline_ingest.app:app --host 0.0.0.0 --port 8003",
 }
 
 
+def uvicorn_command(service: str) -> list[str]:
+    command = COMMANDS[service].split()
+    app, port, _ = HTTP_SERVICES[service]
+    assert command[1] == app
+    assert command[-1] == str(port)
+    return command
+
+
+# --- docker-compose.yml --------------------------------------------------------------------------
+
+
+@cache
 def _compose() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), "docker-compose.yml is not a mapping"
     return data
 
 
-def test_compose_has_the_platform_topology() -> None:
-    services = _compose()["services"]
-    assert set(services) == {"postgres", "migrate", *HTTP_SERVICES, "scheduler", "web", "demo"}
-    assert services["postgres"]["image"] == "postgres:18"
-    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
-    assert services["scheduler"]["command"] == ["python", "-m", "services.scheduler"]
-    assert services["web"]["ports"] == ["8000:80"]
-    assert services["demo"]["profiles"] == ["demo"]
+def _service(name: str) -> dict[str, Any]:
+    service: dict[str, Any] = _compose()["services"][name]
+    return service
+
+
+def _env_files(service: dict[str, Any]) -> list[str]:
+    value = service.get("env_file", [])
+    entries = value if isinstance(value, list) else [value]
+    return [entry["path"] if isinstance(entry, dict) else entry for entry in entries]
+
+
+def test_compose_has_exactly_the_platform_services() -> None:
+    assert set(_compose()["services"]) == COMPOSE_SERVICES
+
+
+def test_postgres_is_18_with_a_named_volume_and_pg_isready() -> None:
+    postgres = _service("postgres")
+    assert postgres["image"] == "postgres:18"
+    assert any(v.split(":")[0] == "pgdata" for v in postgres["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert {"pgdata", "files"} <= set(_compose()["volumes"])
+
+
+def test_migrate_runs_alembic_once_postgres_is_healthy() -> None:
+    migrate = _service("migrate")
+    assert migrate["command"] == ["alembic", "upgrade", "head"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert migrate["restart"] == "no"
 
 
 @pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
-def test_each_api_service_runs_its_app_after_migration(name: str) -> None:
-    service = _compose()["services"][name]
-    target, port = HTTP_SERVICES[name]
-    assert service["command"][:2] == ["uvicorn", target]
-    assert service["command"][-1] == str(port)
+def test_each_api_service_runs_its_app_after_the_migration(name: str) -> None:
+    service = _service(name)
+    _, port, _ = HTTP_SERVICES[name]
+    assert service["command"] == uvicorn_command(name)
     assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
-    assert "/readyz" in " ".join(service["healthcheck"]["test"])
-    assert service["env_file"] == "deploy/.env"
+    probe = service["healthcheck"]["test"]
+    # python:3.11-slim has no curl: the probe is a python one-liner on /readyz of its own port.
+    assert probe[:2] == ["CMD", "python"]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(probe)
 
 
-def test_nginx_routes_every_api_prefix_to_its_service() -> None:
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    upstreams = dict(re.findall(r"upstream (\w+)\s*\{\s*server \w+:(\d+);", conf))
-    assert upstreams == {"reform_tasks": "8001", "evaluation": "8002", "hotline_ingest": "8003"}
-    routes = dict(re.findall(r"location\s+(/api/\w+/)\s*\{\s*proxy_pass http://(\w+);", conf))
-    assert routes == {
-        "/api/auth/": "reform_tasks",
-        "/api/tasks/": "reform_tasks",
-        "/api/hotline/": "hotline_ingest",
-        "/api/evaluation/": "evaluation",
+def test_python_services_share_one_image_and_take_secrets_from_the_env_file() -> None:
+    for name in sorted(PYTHON_SERVICES):
+        service = _service(name)
+        assert service["build"]["dockerfile"] == "deploy/Dockerfile", name
+        assert "deploy/.env" in _env_files(service), name
+        environment = service.get("environment", {})
+        assert isinstance(environment, dict), name
+        assert not SECRETS & set(environment), f"{name}: secrets belong in deploy/.env"
+        for variable, target in SERVICE_URL_VARS.items():
+            assert environment[variable] == f"http://{target}:{HTTP_SERVICES[target][1]}", name
+    files = _service("reform_tasks")["volumes"]
+    assert "files:" + _service("reform_tasks")["environment"]["FILES_DIR"] in files
+
+
+def test_scheduler_web_and_demo() -> None:
+    scheduler = _service("scheduler")
+    assert scheduler["command"] == ["python", "-m", "services.scheduler"]
+    assert scheduler["depends_on"]["reform_tasks"]["condition"] == "service_healthy"
+
+    web = _service("web")
+    assert web["build"]["dockerfile"] == "deploy/Dockerfile.web"
+    assert [str(p) for p in web["ports"]] == ["8000:80"]
+    assert set(HTTP_SERVICES) <= set(web["depends_on"])
+
+    demo = _service("demo")
+    assert demo["profiles"] == ["demo"]
+    assert demo["command"] == ["python", "-m", "shared.demo", "load"]
+    assert demo["restart"] == "no"
+    assert demo["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def _env_example() -> dict[str, str]:
+    values = {}
+    for line in (DEPLOY / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def test_env_example_has_every_secret_as_an_obvious_placeholder() -> None:
+    text = (DEPLOY / ".env.example").read_text(encoding="utf-8")
+    values = _env_example()
+    assert values["ENVIRONMENT"] == "production"
+    comments = " ".join(line for line in text.splitlines() if line.startswith("#")).lower()
+    assert "production" in comments, "say that production refuses the placeholders"
+    assert "refuse" in comments, "say that production refuses the placeholders"
+    for key in sorted(SECRETS | {"POSTGRES_PASSWORD"}):
+        assert "change-me" in values[key], key
+    url = re.fullmatch(
+        r"postgresql\+asyncpg://([^:]+):([^@]+)@postgres:5432/(\w+)", values["DATABASE_URL"]
+    )
+    assert url is not None
+    assert url.groups() == (
+        values["POSTGRES_USER"],
+        values["POSTGRES_PASSWORD"],
+        values["POSTGRES_DB"],
+    )
+    assert "deploy/.env" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def _compose_binary() -> list[str] | None:
+    docker = shutil.which("docker")
+    if docker:
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy else None
+
+
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    compose = _compose_binary()
+    if compose is None:
+        pytest.skip("neither `docker compose` nor `docker-compose` is installed here")
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
+    shutil.copy(DEPLOY / ".env.example", tmp_path / "deploy" / ".env")
+    result = subprocess.run(
+        [*compose, "--profile", "demo", "config", "--services"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == COMPOSE_SERVICES
+
+
+# --- deploy/nginx.conf ---------------------------------------------------------------------------
+
+
+def _nginx_text() -> str:
+    return re.sub(r"#[^\n]*", "", NGINX_CONF.read_text(encoding="utf-8"))
+
+
+def _nginx_upstreams() -> dict[str, tuple[str, int]]:
+    upstreams = {}
+    for name, body in re.findall(r"upstream\s+(\S+)\s*\{([^{}]*)\}", _nginx_text()):
+        servers = re.findall(r"server\s+([^\s:;]+):(\d+)", body)
+        assert len(servers) == 1, name
+        upstreams[name] = (servers[0][0], int(servers[0][1]))
+    return upstreams
+
+
+def _nginx_locations() -> dict[str, str]:
+    """`location [=] path { … }` blocks (none nests) by path; `=` kept in the key."""
+    pattern = r"location\s+(?:(=|\^~)\s*)?(\S+)\s*\{([^{}]*)\}"
+    return {
+        f"{modifier}{path}": body for modifier, path, body in re.findall(pattern, _nginx_text())
     }
-    stream = re.search(r"location = /api/evaluation/v1/stream \{(.*?)\}", conf, re.S)
-    assert stream is not None
-    assert "proxy_buffering off" in stream.group(1)
-    assert "try_files $uri $uri/ /index.html" in conf
 
 
-def test_images_install_from_the_lockfile() -> None:
-    python = (ROOT / "deploy" / "Dockerfile").read_text()
-    assert "pip install -r requirements.lock" in python
-    assert "USER reform" in python
-    web = (ROOT / "deploy" / "Dockerfile.web").read_text()
-    assert "npm ci" in web
-    assert "deploy/nginx.conf" in web
+def _directive(body: str, name: str) -> list[str]:
+    return [value.strip() for value in re.findall(rf"(?:^|[;{{\s]){name}\s+([^;]+);", body)]
 
 
-def _k8s_documents() -> list[tuple[str, dict[str, Any]]]:
+def _server_block() -> str:
+    text = _nginx_text()
+    start = text.index("server {")
+    return re.sub(r"location\s+[^{]*\{[^{}]*\}", "", text[start:])
+
+
+def _seconds(value: str) -> float:
+    match = re.fullmatch(r"(\d+)(ms|s|m|h|d)?", value)
+    assert match is not None, value
+    unit = {"ms": 0.001, "s": 1, None: 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return int(match.group(1)) * unit
+
+
+def _proxied_port(location_body: str) -> int:
+    """The upstream port a location sends to; it must pass the path on unchanged (no URI part)."""
+    targets = _directive(location_body, "proxy_pass")
+    assert len(targets) == 1, location_body
+    match = re.fullmatch(r"http://([\w-]+)", targets[0])
+    assert match is not None, f"{targets[0]}: proxy_pass with a URI part rewrites the path"
+    return _nginx_upstreams()[match.group(1)][1]
+
+
+@pytest.mark.parametrize("prefix", sorted(API_ROUTES))
+def test_nginx_routes_each_api_prefix_to_its_service_port(prefix: str) -> None:
+    locations = _nginx_locations()
+    assert prefix in locations, f"no `location {prefix}`"
+    assert _proxied_port(locations[prefix]) == HTTP_SERVICES[API_ROUTES[prefix]][1]
+
+
+def test_nginx_streams_server_sent_events_unbuffered() -> None:
+    stream = _nginx_locations()[f"={STREAM_PATH}"]
+    assert _proxied_port(stream) == HTTP_SERVICES["evaluation"][1]
+    assert _directive(stream, "proxy_buffering") == ["off"]
+    assert _seconds(_directive(stream, "proxy_read_timeout")[0]) >= 3600
+    versions = _directive(stream, "proxy_http_version") or _directive(
+        _server_block(), "proxy_http_version"
+    )
+    assert versions == ["1.1"]
+
+
+def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
+    server = _server_block()
+    assert _directive(server, "listen") == ["80"]
+    assert _directive(server, "client_max_body_size") == ["20m"]
+    fallback = _directive(_nginx_locations()["/"], "try_files")
+    assert fallback
+    assert fallback[0].split()[-1] == "/index.html"
+    headers = {value.split()[0].lower() for value in _directive(server, "proxy_set_header")}
+    assert {"x-request-id", "x-forwarded-for", "x-forwarded-proto", "host"} <= headers
+    # Every proxied location inherits these only while none sets a proxy_set_header of its own.
+    for path, body in _nginx_locations().items():
+        assert not _directive(body, "proxy_set_header"), path
+
+
+def test_nginx_upstream_hosts_resolve_in_compose_and_kubernetes() -> None:
+    compose_names: dict[str, str] = {}
+    for name, service in _compose()["services"].items():
+        compose_names[name] = name
+        aliases = service.get("networks", {}).get("default", {}) or {}
+        for alias in aliases.get("aliases", []):
+            compose_names[alias] = name
+    k8s_services = {
+        document["metadata"]["name"]: document
+        for _, document in _k8s_documents()
+        if document["kind"] == "Service"
+    }
+    for upstream, (host, port) in _nginx_upstreams().items():
+        assert host in compose_names, f"{upstream}: {host} is no compose service or alias"
+        assert HTTP_SERVICES[compose_names[host]][1] == port, upstream
+        assert host in k8s_services, f"{upstream}: {host} is no Kubernetes Service"
+        assert [p["port"] for p in k8s_services[host]["spec"]["ports"]] == [port]
+
+
+def _nginx_binary() -> str | None:
+    found = shutil.which("nginx")
+    if found:
+        return found
+    for candidate in ("/usr/bin/nginx", "/usr/sbin/nginx"):
+        if Path(candidate).exists():
+            return candidate
+    return None
+
+
+def test_nginx_accepts_the_config(tmp_path: Path) -> None:
+    nginx = _nginx_binary()
+    if nginx is None:
+        pytest.skip("nginx is not installed here (/usr/bin/nginx, /usr/sbin/nginx), so no nginx -t")
+    # nginx -t resolves upstream host names: point the compose/k8s names at loopback.
+    conf = re.sub(
+        r"(server\s+)[^\s:;]+(:\d+)", r"\g<1>127.0.0.1\2", NGINX_CONF.read_text(encoding="utf-8")
+    )
+    mime = Path("/etc/nginx/mime.types")
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = tmp_path / "nginx.conf"
+    # The official image includes conf.d/default.conf inside its http block, as here.
+    main.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n{f'include {mime};' if mime.exists() else ''}\n"
+        f"access_log off;\n{temp}\n{conf}\n}}\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [
+            nginx,
+            "-t",
+            "-q",
+            "-p",
+            str(tmp_path),
+            "-e",
+            str(tmp_path / "error.log"),
+            "-c",
+            str(main),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# --- Dockerfiles and .dockerignore ---------------------------------------------------------------
+
+
+def _instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", path.read_text(encoding="utf-8"))
+    instructions = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            keyword, _, arguments = line.strip().partition(" ")
+            instructions.append((keyword.upper(), " ".join(arguments.split())))
+    return instructions
+
+
+def _copy_sources(path: Path) -> list[str]:
+    sources = []
+    for keyword, arguments in _instructions(path):
+        words = arguments.split()
+        if keyword == "COPY" and not any(w.startswith("--from") for w in words):
+            sources += [w for w in words[:-1] if not w.startswith("--")]
+    return sources
+
+
+def test_python_image_is_multi_stage_slim_from_the_lockfile_without_secrets() -> None:
+    instructions = _instructions(DEPLOY / "Dockerfile")
+    bases = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
+    assert len(bases) >= 2
+    assert set(bases) == {"python:3.11-slim"}
+    runs = " && ".join(args for keyword, args in instructions if keyword == "RUN")
+    installs = re.findall(r"pip install ([^&;]+)", runs)
+    assert [i.strip() for i in installs] == ["-r requirements.lock", "--no-deps ."]
+    sources = _copy_sources(DEPLOY / "Dockerfile")
+    assert {"requirements.lock", "pyproject.toml", "alembic.ini", "migrations"} <= set(sources)
+
+    final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
+    env = " ".join(args for keyword, args in final if keyword == "ENV")
+    assert "PYTHONDONTWRITEBYTECODE=1" in env
+    users = [args for keyword, args in final if keyword == "USER"]
+    assert users, "the runtime stage must not run as root"
+    assert users[-1].split(":")[0] not in {"root", "0"}
+    for keyword, args in instructions:
+        if keyword in {"ENV", "ARG"}:
+            names = set(re.findall(r"(\w+)=", args)) | {args.split()[0].split("=")[0]}
+            assert not names & SECRETS, f"{keyword} {args}: no secret in the image"
+
+
+def test_web_image_builds_the_spa_with_node_20_into_nginx() -> None:
+    instructions = _instructions(DEPLOY / "Dockerfile.web")
+    bases = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
+    assert bases[0].startswith("node:20")
+    assert bases[-1] == "nginx:1.27-alpine"
+    runs = [args for keyword, args in instructions if keyword == "RUN"]
+    assert any(run.startswith("npm ci") for run in runs)
+    assert "npm run build" in runs
+    copies = [args for keyword, args in instructions if keyword == "COPY"]
+    assert "deploy/nginx.conf /etc/nginx/conf.d/default.conf" in copies
+    assert any(c.startswith("--from=") and c.endswith("/usr/share/nginx/html") for c in copies)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        elif pattern[i] == "[":
+            end = pattern.index("]", i)
+            out, i = out + pattern[i : end + 1], end + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def _dockerignored(path: str) -> bool:
+    """Docker's rules, closely enough: the last matching line wins, `!` re-includes, and a line
+    matching a directory matches everything below it."""
+    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    parts = path.strip("/").split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    excluded = False
+    for line in (raw.strip() for raw in lines):
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        regex = _glob_regex(line.lstrip("!").strip("/"))
+        if any(regex.fullmatch(prefix) for prefix in prefixes):
+            excluded = not negate
+    return excluded
+
+
+def test_dockerignore_keeps_what_the_images_copy_and_nothing_secret() -> None:
+    kept = []
+    for dockerfile in (DEPLOY / "Dockerfile", DEPLOY / "Dockerfile.web"):
+        for source in _copy_sources(dockerfile):
+            kept.append(source)
+            directory = ROOT / source
+            if directory.is_dir():
+                skip = {"node_modules", "dist", "__pycache__"}
+                kept += [
+                    str(p.relative_to(ROOT)) for p in directory.iterdir() if p.name not in skip
+                ]
+    for path in kept:
+        assert not _dockerignored(path), f"{path} is COPY'd but .dockerignore drops it"
+    for path in (
+        "deploy/.env",
+        "var/dev.env",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "web/node_modules/vue/package.json",
+        "web/dist/index.html",
+        "shared/__pycache__/settings.cpython-311.pyc",
+        "tests/conftest.py",
+    ):
+        assert _dockerignored(path), f"{path} would reach the build context"
+
+
+# --- deploy/k8s ----------------------------------------------------------------------------------
+
+
+@cache
+def _k8s_documents() -> tuple[tuple[str, dict[str, Any]], ...]:
     documents = []
     for path in sorted(K8S.glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if document:
+        if path.name == "kustomization.yaml":
+            continue
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if document is not None:
+                assert isinstance(document, dict), path.name
                 documents.append((path.name, document))
-    return documents
+    return tuple(documents)
+
+
+def _k8s(kind: str, name: str) -> dict[str, Any]:
+    found = [d for _, d in _k8s_documents() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: found {len(found)}"
+    return found[0]
+
+
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    container: dict[str, Any] = containers[0]
+    return container
 
 
 def test_every_k8s_document_is_well_formed() -> None:
-    for name, document in _k8s_documents():
-        assert document.get("apiVersion"), name
-        assert document.get("kind"), name
-        if document["kind"] != "Kustomization":
-            assert document["metadata"]["name"], name
+    assert _k8s_documents()
+    for filename, document in _k8s_documents():
+        where = f"{filename}: {document.get('kind')}"
+        assert document.get("apiVersion"), where
+        assert document.get("kind"), where
+        assert document.get("metadata", {}).get("name"), where
+        assert document["apiVersion"] == API_VERSIONS.get(document["kind"]), where
+        if document["kind"] != "Namespace":
+            assert document["metadata"].get("namespace") == NAMESPACE, where
+        if document["kind"] in {"Deployment", "Job"}:
+            template = document["spec"]["template"]
+            for container in template["spec"]["containers"]:
+                for source in container.get("envFrom", []):
+                    ref = source.get("configMapRef") or source.get("secretRef")
+                    kind = "ConfigMap" if "configMapRef" in source else "Secret"
+                    _k8s(kind, ref["name"])
+        if document["kind"] == "Deployment":
+            selector = document["spec"]["selector"]["matchLabels"]
+            labels = document["spec"]["template"]["metadata"]["labels"]
+            assert selector.items() <= labels.items(), where
 
 
-def test_http_deployments_probe_healthz_and_readyz_on_their_port() -> None:
-    ports = {"reform-tasks": 8001, "evaluation": 8002, "hotline-ingest": 8003}
-    seen = set()
-    for _, document in _k8s_documents():
-        if document["kind"] != "Deployment" or document["metadata"]["name"] not in ports:
-            continue
-        name = document["metadata"]["name"]
-        container = document["spec"]["template"]["spec"]["containers"][0]
-        port = ports[name]
-        assert container["ports"][0]["containerPort"] == port
-        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port}
-        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
-        seen.add(name)
-    assert seen == set(ports)
+@pytest.mark.parametrize("name", sorted(HTTP_SERVICES))
+def test_http_deployments_probe_healthz_and_readyz_on_their_port(name: str) -> None:
+    _, port, k8s_name = HTTP_SERVICES[name]
+    deployment = _k8s("Deployment", k8s_name)
+    assert deployment["spec"]["replicas"] == 2
+    container = _container(deployment)
+    assert container["command"] == uvicorn_command(name)
+    assert [p["containerPort"] for p in container["ports"]] == [port]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": port}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
+    for bound in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"][bound]), bound
 
-
-def test_kustomization_lists_every_manifest() -> None:
-    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
-    on_disk = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
-    assert sorted(listed) == on_disk
-
-
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
-def test_nginx_accepts_the_config(tmp_path: Path) -> None:
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    # Resolve the compose host names to loopback so nginx -t can check the file alone.
-    conf = re.sub(r"server (\w+):(\d+);", r"server 127.0.0.1:\2;", conf)
-    main = tmp_path / "nginx.conf"
-    main.write_text(
-        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; events {{}}\n"
-        f"http {{ access_log off; {conf} }}\n"
+    service = _k8s("Service", k8s_name)
+    assert service["spec"]["selector"].items() <= (
+        deployment["spec"]["template"]["metadata"]["labels"].items()
     )
+    assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(port, port)]
+
+
+def test_scheduler_migrate_and_web_workloads() -> None:
+    scheduler = _k8s("Deployment", "scheduler")
+    assert scheduler["spec"]["replicas"] == 1
+    assert _container(scheduler)["command"] == ["python", "-m", "services.scheduler"]
+    assert "advisory lock" in (K8S / "scheduler.yaml").read_text(encoding="utf-8")
+
+    job = _k8s("Job", "migrate")
+    assert _container(job)["command"] == ["alembic", "upgrade", "head"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] in {"OnFailure", "Never"}
+
+    web = _k8s("Deployment", "web")
+    assert [p["containerPort"] for p in _container(web)["ports"]] == [80]
+    assert [p["port"] for p in _k8s("Service", "web")["spec"]["ports"]] == [80]
+
+
+def test_configmap_and_secret_template() -> None:
+    data = _k8s("ConfigMap", "reform-config")["data"]
+    assert data["ENVIRONMENT"] == "production"
+    for variable, target in SERVICE_URL_VARS.items():
+        _, port, k8s_name = HTTP_SERVICES[target]
+        assert data[variable] == f"http://{k8s_name}:{port}"
+    assert not SECRETS & set(data)
+
+    secret = _k8s("Secret", "reform-secrets")["stringData"]
+    assert set(secret) >= SECRETS
+    for key, value in secret.items():
+        assert value == "" or "change-me" in value, f"{key}: the template holds placeholders only"
+    for filename, document in _k8s_documents():
+        if document["kind"] == "Secret":
+            assert "placeholder" in (K8S / filename).read_text(encoding="utf-8").lower()
+
+
+def test_ingress_routes_the_same_paths_as_nginx() -> None:
+    routes: dict[str, tuple[str, int, str]] = {}
+    annotations: dict[str, dict[str, str]] = {}
+    for _, document in _k8s_documents():
+        if document["kind"] != "Ingress":
+            continue
+        for rule in document["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                backend = entry["backend"]["service"]
+                routes[entry["path"]] = (
+                    backend["name"],
+                    backend["port"]["number"],
+                    entry["pathType"],
+                )
+                annotations[entry["path"]] = document["metadata"].get("annotations", {})
+    for prefix, target in API_ROUTES.items():
+        _, port, k8s_name = HTTP_SERVICES[target]
+        assert routes.pop(prefix.rstrip("/")) == (k8s_name, port, "Prefix"), prefix
+    assert routes.pop("/") == ("web", 80, "Prefix")
+    _, port, k8s_name = HTTP_SERVICES["evaluation"]
+    assert routes.pop(STREAM_PATH)[:2] == (k8s_name, port)
+    assert annotations[STREAM_PATH]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert not routes, f"paths nginx.conf does not route: {sorted(routes)}"
+
+
+def test_kustomization_lists_every_file_in_k8s() -> None:
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
+    listed = kustomization["resources"]
+    assert len(listed) == len(set(listed)), "a resource is listed twice"
+    on_disk = {p.name for p in K8S.iterdir() if p.is_file() and p.name != "kustomization.yaml"}
+    assert set(listed) == on_disk
+
+
+def test_kubectl_kustomize_builds_every_document() -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed here, so no `kubectl kustomize`")
     result = subprocess.run(
-        ["nginx", "-t", "-c", str(main), "-p", str(tmp_path)], capture_output=True, text=True
+        [kubectl, "kustomize", str(K8S)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+    built = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}
+    assert built == {(d["kind"], d["metadata"]["name"]) for _, d in _k8s_documents()}
