@@ -1,20 +1,44 @@
+import type { ServerResponse } from "node:http";
 import { defineConfig, type ProxyOptions } from "vite";
 import vue from "@vitejs/plugin-vue";
 
-// The SPA and every API on one origin: Vite's own proxy (dev and preview) forwards /api/* to the
-// services unchanged. nginx does the same in docker-compose (deploy/nginx.conf).
-const target = (name: string, fallback: string) => process.env[name] ?? fallback;
+// The SPA and every API on one origin: Vite's own proxy (dev and preview, the same table) forwards
+// /api/* to the services with the path unchanged. nginx does the same in docker-compose
+// (deploy/nginx.conf). Targets come from the same variables the services use for each other.
+const target = (name: string, fallback: string) => process.env[name] || fallback;
 const tasks = target("REFORM_TASKS_URL", "http://127.0.0.1:8001");
 const evaluation = target("EVALUATION_URL", "http://127.0.0.1:8002");
 const hotline = target("HOTLINE_URL", "http://127.0.0.1:8003");
 
-const route = (url: string): ProxyOptions => ({ target: url, changeOrigin: false, xfwd: true });
+// A service that is down answers like every other API error: problem+json (RFC 9457), in Chinese.
+// This listener runs before Vite's own (which then sees the response sent and only logs).
+const route = (url: string, service: string): ProxyOptions => ({
+  target: url,
+  changeOrigin: false,
+  xfwd: true,
+  // No proxy timeout: Server-Sent Events (/api/evaluation/v1/stream) stay open for hours. Responses are
+  // piped as they arrive (the proxy runs before preview's compression), so events are not held back.
+  configure: (proxy) => {
+    proxy.on("error", (_error, _req, res) => {
+      if (!("req" in res)) return; // a WebSocket: Vite closes it
+      const response = res as ServerResponse;
+      if (response.headersSent || response.writableEnded) return;
+      response.writeHead(502, { "Content-Type": "application/problem+json; charset=utf-8" }).end(JSON.stringify({
+        type: "about:blank",
+        title: "服务暂不可用",
+        status: 502,
+        detail: `${service}服务未启动或无法连接，请稍后再试`,
+        code: "upstream_unavailable",
+      }));
+    });
+  },
+});
 
 const proxy: Record<string, ProxyOptions> = {
-  "/api/auth": route(tasks),
-  "/api/tasks": route(tasks),
-  "/api/evaluation": route(evaluation),
-  "/api/hotline": route(hotline),
+  "/api/auth": route(tasks, "认证"),
+  "/api/tasks": route(tasks, "任务调度"),
+  "/api/evaluation": route(evaluation, "评价"),
+  "/api/hotline": route(hotline, "12345热线"),
 };
 
 export default defineConfig({

@@ -1,38 +1,77 @@
-import { createRouter, createWebHistory } from "vue-router";
+import { createRouter, createWebHistory, type RouteLocationRaw } from "vue-router";
 import { useSession } from "./stores/session";
+
+declare module "vue-router" {
+  interface RouteMeta {
+    /** Page title (also the document title). */
+    title?: string;
+    /** Left-menu entry to highlight, when the page is not itself a menu entry. */
+    menu?: string;
+    /** Reachable without signing in. */
+    public?: boolean;
+  }
+}
+
+export const APP_TITLE = "云岭市营商环境改革综合平台";
+
+const Placeholder = () => import("./views/PlaceholderView.vue");
 
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
-    { path: "/login", name: "login", component: () => import("./views/LoginView.vue") },
+    { path: "/login", name: "login", component: () => import("./views/LoginView.vue"),
+      meta: { title: "登录", public: true } },
     {
       path: "/",
       component: () => import("./components/AppLayout.vue"),
       children: [
         { path: "", name: "overview", component: () => import("./views/OverviewView.vue"),
           meta: { title: "驾驶舱" } },
+        { path: "battle-map", name: "battle-map", component: () => import("./views/BattleMapView.vue"),
+          meta: { title: "作战图" } },
         { path: "tasks", name: "tasks", component: () => import("./views/TasksView.vue"),
           meta: { title: "任务清单" } },
         { path: "tasks/:number", name: "task", component: () => import("./views/TaskDetailView.vue"),
-          meta: { title: "任务详情" } },
-        { path: "battle-map", name: "battle-map", component: () => import("./views/BattleMapView.vue"),
-          meta: { title: "作战图" } },
+          meta: { title: "任务详情", menu: "/tasks" } },
         { path: "scores", name: "scores", component: () => import("./views/ScoresView.vue"),
           meta: { title: "评分排名" } },
+        { path: "hotline", name: "hotline", component: Placeholder, meta: { title: "12345热线" } },
+        { path: "reports", name: "reports", component: Placeholder, meta: { title: "通报与报告" } },
+        { path: "inbox", name: "inbox", component: Placeholder, meta: { title: "收件箱" } },
+        { path: "admin", name: "admin", component: () => import("./views/AdminView.vue"),
+          meta: { title: "系统管理" } },
         { path: "units", name: "units", component: () => import("./views/UnitsView.vue"),
-          meta: { title: "单位名录" } },
+          meta: { title: "单位名录", menu: "/admin" } },
       ],
     },
     { path: "/:pathMatch(.*)*", redirect: "/" },
   ],
 });
 
+/** Where to go after signing in: only a path inside this app (no "//host" or "http:" escapes). */
+export function safeNext(next: unknown): string {
+  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")
+    && next !== "/login" && !next.startsWith("/login?") ? next : "/";
+}
+
+export function loginRedirect(from: string, expired = false): RouteLocationRaw {
+  const query: Record<string, string> = {};
+  if (from && from !== "/" && !from.startsWith("/login")) query.next = from;
+  if (expired) query.expired = "1";
+  return { name: "login", query };
+}
+
 router.beforeEach((to) => {
   const session = useSession();
-  if (to.name !== "login" && !session.loggedIn) {
-    session.logout();
-    return { name: "login", query: to.fullPath === "/" ? {} : { next: to.fullPath } };
+  const active = session.isActive();
+  if (!to.meta.public && !active) {
+    if (session.token) session.logout(); // a stale token left in storage
+    return loginRedirect(to.fullPath);
   }
-  if (to.name === "login" && session.loggedIn) return { name: "overview" };
+  if (to.name === "login" && active) return safeNext(to.query.next);
   return true;
+});
+
+router.afterEach((to) => {
+  document.title = to.meta.title && to.name !== "overview" ? `${to.meta.title} - ${APP_TITLE}` : APP_TITLE;
 });

@@ -1,82 +1,78 @@
-// A small fetch wrapper: bearer token, problem+json errors (RFC 9457), session expiry.
+// A small fetch wrapper: base '' (same origin, so Vite's proxy or nginx routes /api/*), bearer token,
+// problem+json errors (RFC 9457) as a typed ApiError, and session expiry on 401.
 import { useSession } from "../stores/session";
-import { router } from "../router";
+import { networkError, toApiError } from "./problem";
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: { loc: (string | number)[]; msg: string; type: string }[];
-}
-
-export class ApiError extends Error {
-  constructor(public readonly status: number, public readonly problem: Problem) {
-    super(problem.detail || problem.title);
-  }
-}
+export { ApiError, errorText, notifyError, type Problem } from "./problem";
 
 export interface Page<T> {
   items: T[];
   total: number;
 }
 
-async function toError(response: Response): Promise<ApiError> {
-  let problem: Problem;
-  try {
-    problem = (await response.json()) as Problem;
-  } catch {
-    problem = {
-      type: "about:blank", title: "请求失败", status: response.status,
-      detail: `服务返回 ${response.status}`, code: "http_error",
-    };
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+function withQuery(path: string, params?: Query): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
   }
-  return new ApiError(response.status, problem);
+  const suffix = query.toString();
+  return suffix ? `${path}${path.includes("?") ? "&" : "?"}${suffix}` : path;
+}
+
+/** fetch with the bearer token; a 401 ends the session. Returns the raw response (ok or not). */
+export async function send(path: string, init: RequestInit = {}): Promise<Response> {
+  const session = useSession();
+  const headers = new Headers(init.headers);
+  if (!headers.has("Accept")) headers.set("Accept", "application/json, application/problem+json");
+  if (session.token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${session.token}`);
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers });
+  } catch (exc) {
+    if (exc instanceof DOMException && exc.name === "AbortError") throw exc;
+    throw networkError();
+  }
+  if (response.status === 401 && session.token) session.expire();
+  return response;
 }
 
 export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const session = useSession();
-  const headers = new Headers(init.headers);
-  if (session.token) headers.set("Authorization", `Bearer ${session.token}`);
-  const response = await fetch(path, { ...init, headers });
-  if (response.status === 401 && session.token) {
-    session.logout();
-    await router.push({ name: "login", query: { expired: "1" } });
-  }
-  if (!response.ok) throw await toError(response);
-  return (await response.json()) as T;
+  const response = await send(path, init);
+  if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 export async function download(path: string, filename: string): Promise<void> {
-  const session = useSession();
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${session.token}` } });
-  if (!response.ok) throw await toError(response);
+  const response = await send(path, { headers: { Accept: "*/*" } });
+  if (!response.ok) throw await toApiError(response);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");
   link.href = url;
   link.download = filename;
+  document.body.appendChild(link);
   link.click();
-  URL.revokeObjectURL(url);
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export async function upload<T>(path: string, form: FormData): Promise<T> {
   return request<T>(path, { method: "POST", body: form });
 }
 
+const json = (method: string, body: unknown): RequestInit => ({
+  method,
+  headers: { "Content-Type": "application/json" },
+  body: body === undefined ? undefined : JSON.stringify(body),
+});
+
 export const api = {
-  get: <T>(path: string, params?: Record<string, string | number | undefined>) => {
-    const query = new URLSearchParams();
-    for (const [key, value] of Object.entries(params ?? {})) {
-      if (value !== undefined && value !== "") query.set(key, String(value));
-    }
-    const suffix = query.toString() ? `?${query}` : "";
-    return request<T>(`${path}${suffix}`);
-  },
-  post: <T>(path: string, body: unknown) =>
-    request<T>(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    }),
+  get: <T>(path: string, params?: Query) => request<T>(withQuery(path, params)),
+  post: <T>(path: string, body?: unknown) => request<T>(path, json("POST", body)),
+  put: <T>(path: string, body?: unknown) => request<T>(path, json("PUT", body)),
+  patch: <T>(path: string, body?: unknown) => request<T>(path, json("PATCH", body)),
+  delete: <T>(path: string) => request<T>(path, { method: "DELETE" }),
 };
