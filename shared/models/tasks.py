@@ -442,3 +442,47 @@ class UnitMessage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReportKind(StrEnum):
+    """月度调度 (seeds 001, 002) and 季度通报 (seeds 001, 002)."""
+
+    monthly_dispatch = "monthly_dispatch"
+    quarterly_notice = "quarterly_notice"
+
+
+class ReportStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+class Report(Base):
+    """A generated report or notice: an immutable snapshot of its numbers (`data`) as of a
+    moment, with the rule-set version it was scored under. Regenerating adds a version; a draft
+    notice's free-text parts (`editable`) change until it is published."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "kind", "period", "version"),
+        {"schema": TASKS},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey(f"{TASKS}.programmes.id"))
+    kind: Mapped[ReportKind] = mapped_column(str_enum(ReportKind, "report_kind"))
+    period: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ReportStatus] = mapped_column(
+        str_enum(ReportStatus, "report_status"), default=ReportStatus.draft
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rule_set_version: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    editable: Mapped[dict[str, str]] = mapped_column(
+        JSONB, server_default=text("'{}'"), default=dict
+    )
+    generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    generated_by: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(64))
