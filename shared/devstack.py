@@ -41,7 +41,8 @@ from shared.settings import (
 console = Console(width=100)
 app = typer.Typer(help="开发环境：一条命令启动整个平台", no_args_is_help=True)
 
-WEB_PORT = 8000
+# The SPA's port (vite preview reads the same variable); a test stack moves it off 8000.
+WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 
 
 def services(settings: Settings) -> dict[str, tuple[str, int]]:
@@ -187,7 +188,9 @@ def wait_healthy(settings: Settings, timeout: float = 60) -> bool:
 
 @app.command()
 def up(
-    web: bool = typer.Option(True, help="also serve the SPA on :8000 (needs web/dist)"),
+    web: bool = typer.Option(
+        True, help="also serve the SPA on $WEB_PORT, default 8000 (needs web/dist)"
+    ),
 ) -> None:
     """Start PostgreSQL, migrate, load demo data, run every service until Ctrl-C."""
     ensure_dev_secrets()

@@ -9,6 +9,8 @@ const target = (name: string, fallback: string) => process.env[name] || fallback
 const tasks = target("REFORM_TASKS_URL", "http://127.0.0.1:8001");
 const evaluation = target("EVALUATION_URL", "http://127.0.0.1:8002");
 const hotline = target("HOTLINE_URL", "http://127.0.0.1:8003");
+// The SPA's own port: 8000, or WEB_PORT (shared/devstack.py passes it on; the browser tests move it).
+const port = Number(process.env.WEB_PORT || 8000);
 
 // A service that is down answers like every other API error: problem+json (RFC 9457), in Chinese.
 // This listener runs before Vite's own (which then sees the response sent and only logs).
@@ -43,7 +45,7 @@ const proxy: Record<string, ProxyOptions> = {
 
 export default defineConfig({
   plugins: [vue()],
-  server: { host: "127.0.0.1", port: 8000, strictPort: true, proxy },
-  preview: { host: "127.0.0.1", port: 8000, strictPort: true, proxy },
+  server: { host: "127.0.0.1", port, strictPort: true, proxy },
+  preview: { host: "127.0.0.1", port, strictPort: true, proxy },
   build: { chunkSizeWarningLimit: 2000 },
 });
