@@ -107,3 +107,19 @@ async def demo_database(fresh_database: Callable[[str], str]) -> str:
     await load_demo(url)
     assert await drain_to_evaluation(url) > 0
     return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """The reliability tests' services accept the hotline tests' webhook secret."""
+    from tests.hotline.conftest import SECRET
+
+    return Settings(
+        environment=Environment.test,
+        database_url=database_url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        hotline_webhook_secrets=SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
