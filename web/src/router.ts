@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteLocationRaw } from "vue-router";
-import { useSession } from "./stores/session";
+import { useSession, type Role } from "./stores/session";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -9,12 +9,15 @@ declare module "vue-router" {
     menu?: string;
     /** Reachable without signing in. */
     public?: boolean;
+    /** Only these roles (default: every signed-in role). The menu hides what a role cannot open. */
+    roles?: Role[];
   }
 }
 
 export const APP_TITLE = "云岭市营商环境改革综合平台";
 
-const Placeholder = () => import("./views/PlaceholderView.vue");
+export const OFFICE: Role[] = ["office_admin", "office_staff"];
+export const RATERS: Role[] = [...OFFICE, "lead_unit"];
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -35,13 +38,17 @@ export const router = createRouter({
           meta: { title: "任务详情", menu: "/tasks" } },
         { path: "scores", name: "scores", component: () => import("./views/ScoresView.vue"),
           meta: { title: "评分排名" } },
-        { path: "hotline", name: "hotline", component: Placeholder, meta: { title: "12345热线" } },
-        { path: "reports", name: "reports", component: Placeholder, meta: { title: "通报与报告" } },
-        { path: "inbox", name: "inbox", component: Placeholder, meta: { title: "收件箱" } },
+        { path: "ratings/:code?", name: "ratings", component: () => import("./views/RatingsView.vue"),
+          meta: { title: "评价打分", roles: RATERS, menu: "/ratings" } },
+        { path: "hotline", name: "hotline", component: () => import("./views/HotlineView.vue"),
+          meta: { title: "12345热线" } },
+        { path: "reports/:id(\\d+)?", name: "reports", component: () => import("./views/ReportsView.vue"),
+          meta: { title: "通报与报告", menu: "/reports" } },
+        { path: "inbox", name: "inbox", component: () => import("./views/InboxView.vue"),
+          meta: { title: "收件箱" } },
         { path: "admin", name: "admin", component: () => import("./views/AdminView.vue"),
-          meta: { title: "系统管理" } },
-        { path: "units", name: "units", component: () => import("./views/UnitsView.vue"),
-          meta: { title: "单位名录", menu: "/admin" } },
+          meta: { title: "系统管理", roles: OFFICE } },
+        { path: "units", redirect: { name: "admin", query: { tab: "units" } } },
       ],
     },
     { path: "/:pathMatch(.*)*", redirect: "/" },
@@ -52,6 +59,10 @@ export const router = createRouter({
 export function safeNext(next: unknown): string {
   return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")
     && next !== "/login" && !next.startsWith("/login?") ? next : "/";
+}
+
+export function allowed(roles: Role[] | undefined, role: Role | undefined): boolean {
+  return !roles || (role !== undefined && roles.includes(role));
 }
 
 export function loginRedirect(from: string, expired = false): RouteLocationRaw {
@@ -69,6 +80,7 @@ router.beforeEach((to) => {
     return loginRedirect(to.fullPath);
   }
   if (to.name === "login" && active) return safeNext(to.query.next);
+  if (!allowed(to.meta.roles, session.me?.role)) return { name: "overview" };
   return true;
 });
 

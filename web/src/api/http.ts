@@ -3,7 +3,7 @@
 import { useSession } from "../stores/session";
 import { networkError, toApiError } from "./problem";
 
-export { ApiError, errorText, notifyError, type Problem } from "./problem";
+export { ApiError, errorText, notifyError, toApiError, type Problem } from "./problem";
 
 export interface Page<T> {
   items: T[];
@@ -63,16 +63,19 @@ export async function upload<T>(path: string, form: FormData): Promise<T> {
   return request<T>(path, { method: "POST", body: form });
 }
 
-const json = (method: string, body: unknown): RequestInit => ({
+const json = (method: string, body: unknown, headers?: Record<string, string>): RequestInit => ({
   method,
-  headers: { "Content-Type": "application/json" },
+  headers: { "Content-Type": "application/json", ...headers },
   body: body === undefined ? undefined : JSON.stringify(body),
 });
 
 export const api = {
   get: <T>(path: string, params?: Query) => request<T>(withQuery(path, params)),
-  post: <T>(path: string, body?: unknown) => request<T>(path, json("POST", body)),
-  put: <T>(path: string, body?: unknown) => request<T>(path, json("PUT", body)),
-  patch: <T>(path: string, body?: unknown) => request<T>(path, json("PATCH", body)),
+  post: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
+    request<T>(path, json("POST", body, headers)),
+  put: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
+    request<T>(path, json("PUT", body, headers)),
+  patch: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
+    request<T>(path, json("PATCH", body, headers)),
   delete: <T>(path: string) => request<T>(path, { method: "DELETE" }),
 };
