@@ -13,6 +13,9 @@ from services.reform_tasks.problem.router import router as problem_router
 from services.reform_tasks.programme.router import router as programme_router
 from services.reform_tasks.progress.router import router as progress_router
 from services.reform_tasks.rating.router import router as rating_router
+from services.reform_tasks.reminder.router import router as reminder_router
+from services.reform_tasks.report.router import router as report_router
+from services.reform_tasks.scheduler_runs.router import router as scheduler_runs_router
 from services.reform_tasks.supervision.router import router as supervision_router
 from services.reform_tasks.sweep.router import router as sweep_router
 from services.reform_tasks.task.router import router as task_router
@@ -41,6 +44,9 @@ ROUTERS = [
     problem_router,
     timeline_router,
     message_router,
+    report_router,
+    reminder_router,
+    scheduler_runs_router,
 ]
 
 

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.reform_tasks.programme.dependencies import CurrentProgramme
+from services.reform_tasks.reminder import service
+from services.reform_tasks.reminder.schemas import ReminderRunResult
+from shared.auth import OfficeOrService
+from shared.clock import today_shanghai
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+
+router = APIRouter(
+    prefix="/api/tasks/v1/reminders", tags=["reminders"], responses=PROBLEM_RESPONSES
+)
+
+
+@router.post(
+    "/run",
+    response_model=ReminderRunResult,
+    summary="Send the reminders due as of a day to unit inboxes, each once (office or scheduler)",
+)
+async def run(
+    principal: OfficeOrService,
+    session: Session,
+    programme: CurrentProgramme,
+    as_of: Annotated[date | None, Query(description="截至日期（默认今天，上海时间）")] = None,
+) -> ReminderRunResult:
+    return await service.run(session, principal, programme, as_of or today_shanghai())

@@ -1,0 +1,168 @@
+"""Reminders to units' inboxes, each sent once (its `dedupe_key` names what it is about):
+
+- a milestone due within 7 days, due today, overdue (seed 001_643c54550577dac0.txt: the battle
+  map's dated time nodes), once per planned date, so an approved extension reminds again;
+- the quarterly progress report, due by the 25th of the quarter's last month (seed
+  003_fe0a5556b3029276.txt), from 7 days before;
+- a rating window closing within 3 days, to the lead units that rate (seed 001: lead units rate
+  responsible units);
+- a supervision's deadline within 3 days (seed 002_c95ffdd180ea7e81.txt).
+
+Running again for the same or a later day sends only what is new; after an outage the first run
+sends what is still relevant (a due-soon window covers the missed days).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reform_tasks.reminder.repository import Reminder, ReminderRepository
+from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
+from shared import audit
+from shared.auth import Principal
+from shared.models import Programme
+
+DUE_SOON_DAYS = 7
+QUARTERLY_REPORT_DAY = 25
+QUARTERLY_REPORT_NOTICE_DAYS = 7
+CLOSING_SOON_DAYS = 3
+KINDS = (
+    "milestone_due_soon",
+    "milestone_due_today",
+    "milestone_overdue",
+    "quarterly_report_due",
+    "rating_window_closing",
+    "supervision_due",
+)
+
+
+async def _milestones(
+    repository: ReminderRepository, programme: Programme, as_of: date
+) -> list[Reminder]:
+    milestones = await repository.open_milestones_until(
+        programme.id, as_of + timedelta(days=DUE_SOON_DAYS)
+    )
+    units = await repository.units_of_tasks(sorted({m.task_id for m in milestones}))
+    reminders = []
+    for m in milestones:
+        subject = f"任务{m.task_number}第{m.ordinal}个时间节点“{m.title}”"
+        if m.planned_date > as_of:
+            kind, title = "milestone_due_soon", f"【即将到期】{subject}"
+            body = f"计划完成日期 {m.planned_date}，还有 {(m.planned_date - as_of).days} 天。"
+        elif m.planned_date == as_of:
+            kind, title = "milestone_due_today", f"【今日到期】{subject}"
+            body = f"计划完成日期为今天（{m.planned_date}），请及时报送进展。"
+        else:
+            kind, title = "milestone_overdue", f"【已逾期】{subject}"
+            body = f"计划完成日期 {m.planned_date} 已过，请尽快完成或申请延期。"
+        for unit_id in units.get(m.task_id, []):
+            reminders.append(
+                Reminder(
+                    unit_id=unit_id,
+                    kind=kind,
+                    title=title,
+                    body=f"{m.task_title}：{body}",
+                    link=f"/tasks/{m.task_number}",
+                    dedupe_key=f"{kind}:{m.id}:{m.planned_date}:{unit_id}",
+                )
+            )
+    return reminders
+
+
+async def _quarterly_report(
+    repository: ReminderRepository, programme: Programme, as_of: date
+) -> list[Reminder]:
+    if as_of.month % 3 != 0:
+        return []
+    due = date(as_of.year, as_of.month, QUARTERLY_REPORT_DAY)
+    if not due - timedelta(days=QUARTERLY_REPORT_NOTICE_DAYS) <= as_of <= due:
+        return []
+    quarter = f"{as_of.year}-Q{as_of.month // 3}"
+    return [
+        Reminder(
+            unit_id=unit_id,
+            kind="quarterly_report_due",
+            title=f"【季度进展报送】请于 {due} 前报送 {quarter} 季度进展",
+            body="请对所牵头及参与的改革任务逐项报送本季度工作进展和佐证材料。",
+            link="/tasks",
+            dedupe_key=f"quarterly_report_due:{programme.code}:{quarter}:{unit_id}",
+        )
+        for unit_id in await repository.units_with_open_tasks(programme.id)
+    ]
+
+
+async def _rating_windows(
+    repository: ReminderRepository, programme: Programme, as_of: date
+) -> list[Reminder]:
+    windows = await repository.windows_closing(
+        programme.id, as_of, as_of + timedelta(days=CLOSING_SOON_DAYS)
+    )
+    if not windows:
+        return []
+    raters = await repository.lead_units_with_raters(programme.id)
+    return [
+        Reminder(
+            unit_id=unit_id,
+            kind="rating_window_closing",
+            title=f"【评分即将截止】{window.name}将于 {window.closes_on} 截止",
+            body="请在截止前对所牵头任务的责任单位完成评分。",
+            link="/ratings",
+            dedupe_key=f"rating_window_closing:{window.id}:{unit_id}",
+        )
+        for window in windows
+        for unit_id in raters
+    ]
+
+
+async def _supervisions(
+    repository: ReminderRepository, programme: Programme, as_of: date
+) -> list[Reminder]:
+    return [
+        Reminder(
+            unit_id=s.unit_id,
+            kind="supervision_due",
+            title=f"【督办即将到期】整改期限 {s.due_on}",
+            body=s.reason,
+            link=f"/supervisions/{s.id}",
+            dedupe_key=f"supervision_due:{s.id}:{s.due_on}",
+        )
+        for s in await repository.supervisions_due(
+            programme.id, as_of, as_of + timedelta(days=CLOSING_SOON_DAYS)
+        )
+    ]
+
+
+async def run(
+    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
+) -> ReminderRunResult:
+    repository = ReminderRepository(session)
+    reminders = [
+        *await _milestones(repository, programme, as_of),
+        *await _quarterly_report(repository, programme, as_of),
+        *await _rating_windows(repository, programme, as_of),
+        *await _supervisions(repository, programme, as_of),
+    ]
+    sent = await repository.deliver(reminders)
+    counts = Counter(s.kind for s in sent)
+    if sent:
+        await audit.record(
+            session,
+            actor=principal,
+            action="reminders.sent",
+            entity_type="programme",
+            entity_id=programme.code,
+            after={"as_of": as_of, "counts": dict(counts)},
+        )
+    return ReminderRunResult(
+        as_of=as_of,
+        counts={kind: counts[kind] for kind in KINDS if counts[kind]},
+        sent=[
+            SentReminder(
+                id=s.id, unit_code=s.unit_code, kind=s.kind, title=s.title, body=s.body, link=s.link
+            )
+            for s in sent
+        ],
+    )

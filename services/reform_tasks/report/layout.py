@@ -1,0 +1,321 @@
+"""The sections of a report, once: headings, paragraphs and tables that the DOCX, XLSX and HTML
+renderers lay out each in their own way (so the three formats always say the same thing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    caption: str
+    columns: list[str]
+    rows: list[list[Cell]]
+    # Columns holding a rate in [0, 1] (shown as percentages).
+    percent_columns: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    sheet: str  # XLSX sheet name (≤ 31 characters)
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+STATUS_COLUMNS = ["任务数", "已完成", "按期推进", "滞后", "严重滞后"]
+NUMERALS = "一二三四五六七八九十"
+
+
+def _status_cells(row: dict[str, Any]) -> list[Cell]:
+    return [row["tasks"], row["done"], row["on_track"], row["lagging"], row["seriously_lagging"]]
+
+
+def _ranking_table(caption: str, rows: list[dict[str, Any]]) -> Table:
+    return Table(
+        caption,
+        ["名次", "单位", "得分", "满分", "等次", "名次变化"],
+        [
+            [r["rank"], r["unit_name"], r["total"], r["max_total"], r["grade"], r["rank_change"]]
+            for r in rows
+        ],
+    )
+
+
+def summary_text(data: dict[str, Any], monthly: bool) -> str:
+    totals, counts = data["totals"], data["supervision_counts"]
+    span = "本月" if monthly else "本季度"
+    return (
+        f"截至{data['as_of_date']}，{totals['tasks']}项改革任务中，已完成{totals['done']}项，"
+        f"按期推进{totals['on_track']}项，滞后{totals['lagging']}项，"
+        f"严重滞后{totals['seriously_lagging']}项。{span}完成时间节点"
+        f"{data['milestones_completed']}个，销号任务{len(data['close_outs'])}项，"
+        f"批准延期{len(data['extensions'])}项，发出督办{counts['issued']}件，"
+        f"升级督办{counts['escalated']}件（其中问责{counts['accountability']}件）。"
+    )
+
+
+def _overview(data: dict[str, Any], monthly: bool) -> Section:
+    totals = data["totals"]
+    return Section(
+        "总体情况",
+        "总体情况",
+        [summary_text(data, monthly)],
+        [
+            Table(
+                "改革任务推进总体情况",
+                ["指标", "数量"],
+                [
+                    ["改革任务", totals["tasks"]],
+                    ["已完成", totals["done"]],
+                    ["按期推进", totals["on_track"]],
+                    ["滞后", totals["lagging"]],
+                    ["严重滞后", totals["seriously_lagging"]],
+                    ["完成时间节点", data["milestones_completed"]],
+                    ["销号任务", len(data["close_outs"])],
+                    ["批准延期", len(data["extensions"])],
+                    ["发出督办", data["supervision_counts"]["issued"]],
+                    ["升级督办", data["supervision_counts"]["escalated"]],
+                ],
+            )
+        ],
+    )
+
+
+def _progress(data: dict[str, Any]) -> list[Section]:
+    return [
+        Section(
+            "分领域推进情况",
+            "分领域",
+            tables=[
+                Table(
+                    "各领域任务推进情况",
+                    ["领域", *STATUS_COLUMNS],
+                    [[r["name"], *_status_cells(r)] for r in data["by_domain"]],
+                )
+            ],
+        ),
+        Section(
+            "分牵头单位推进情况",
+            "分单位",
+            tables=[
+                Table(
+                    "各牵头单位任务推进情况",
+                    ["牵头单位", *STATUS_COLUMNS],
+                    [[r["name"], *_status_cells(r)] for r in data["by_unit"]],
+                )
+            ],
+        ),
+        Section(
+            "滞后任务清单",
+            "滞后任务",
+            [] if data["behind"] else ["无滞后任务。"],
+            [
+                Table(
+                    "滞后及严重滞后任务",
+                    ["序号", "任务", "牵头单位", "状态"],
+                    [
+                        [r["number"], r["title"], r["lead_unit"], r["status_label"]]
+                        for r in data["behind"]
+                    ],
+                )
+            ],
+        ),
+    ]
+
+
+def _facts(data: dict[str, Any]) -> list[Section]:
+    return [
+        Section(
+            "任务销号情况",
+            "销号",
+            tables=[
+                Table(
+                    "期内销号任务",
+                    ["序号", "任务", "牵头单位", "销号日期"],
+                    [
+                        [r["number"], r["title"], r["lead_unit"], r["closed_out_on"]]
+                        for r in data["close_outs"]
+                    ],
+                )
+            ],
+        ),
+        Section(
+            "延期审批情况",
+            "延期",
+            tables=[
+                Table(
+                    "期内批准的延期",
+                    ["任务序号", "时间节点", "申请单位", "原计划", "延至", "批准日期"],
+                    [
+                        [
+                            r["task_number"],
+                            r["milestone"],
+                            r["unit"],
+                            r["from"],
+                            r["to"],
+                            r["decided_on"],
+                        ]
+                        for r in data["extensions"]
+                    ],
+                )
+            ],
+        ),
+        Section(
+            "督办情况",
+            "督办",
+            tables=[
+                Table(
+                    "期内督办（含二次督办、问责）",
+                    ["被督办单位", "级别", "事项", "下发日期", "整改期限", "事由"],
+                    [
+                        [
+                            r["unit"],
+                            r["level_label"],
+                            r["subject"],
+                            r["issued_on"],
+                            r["due_on"],
+                            r["reason"],
+                        ]
+                        for r in data["supervisions"]
+                    ],
+                )
+            ],
+        ),
+    ]
+
+
+def _scores(data: dict[str, Any]) -> Section:
+    return Section(
+        "评价得分与排名",
+        "评分排名",
+        [f"评价规则版本：{data['rule_set_version'] or '默认'}。"],
+        [
+            _ranking_table("区县得分排名", data["district_ranking"]),
+            _ranking_table("市直部门及单位得分排名", data["unit_ranking"]),
+        ],
+    )
+
+
+def _hotline(data: dict[str, Any]) -> Section:
+    return Section(
+        "12345热线“三率”情况",
+        "热线三率",
+        tables=[
+            Table(
+                "各承办单位响应率、解决率、满意率",
+                ["承办单位", "受理工单", "响应率", "解决率", "满意率", "超期工单"],
+                [
+                    [
+                        r["unit_name"],
+                        r["orders"],
+                        r["response_rate"],
+                        r["resolution_rate"],
+                        r["satisfaction_rate"],
+                        r["overdue"],
+                    ]
+                    for r in data["hotline"]
+                ],
+                percent_columns=frozenset({2, 3, 4}),
+            )
+        ],
+    )
+
+
+def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
+    n_top, n_bottom = data["top_n"], data["bottom_n"]
+
+    def names(rows: list[dict[str, Any]]) -> str:
+        return "、".join(r["unit_name"] for r in rows) or "无"
+
+    return [
+        Section(
+            "通报表扬",
+            "表扬",
+            [
+                f"综合得分排名前{n_top}位的区县：{names(data['praised_districts'])}。",
+                f"综合得分排名前{n_top}位的市直单位：{names(data['praised_units'])}。",
+            ],
+            [
+                _ranking_table("表扬区县", data["praised_districts"]),
+                _ranking_table("表扬单位", data["praised_units"]),
+            ],
+        ),
+        Section(
+            "通报批评",
+            "通报批评",
+            [
+                f"综合得分排名后{n_bottom}位的区县：{names(data['named_districts'])}。",
+                f"综合得分排名后{n_bottom}位的市直单位：{names(data['named_units'])}。",
+            ],
+            [
+                _ranking_table("末位区县", data["named_districts"]),
+                _ranking_table("末位单位", data["named_units"]),
+            ],
+        ),
+        Section(
+            "典型案例",
+            "典型案例",
+            [line for line in editable.get("typical_cases", "").splitlines() if line.strip()],
+        ),
+        Section(
+            "问责情况",
+            "问责",
+            [] if data["accountability"] else ["本季度无升级至问责的督办事项。"],
+            [
+                Table(
+                    "升级至问责的督办事项",
+                    ["被督办单位", "事项", "下发日期", "事由"],
+                    [
+                        [r["unit"], r["subject"], r["issued_on"], r["reason"]]
+                        for r in data["accountability"]
+                    ],
+                )
+            ],
+        ),
+    ]
+
+
+def sections(report: dict[str, Any]) -> list[Section]:
+    """The report's body, in reading order."""
+    data, editable = report["data"], report["editable"]
+    if report["kind"] == "monthly_dispatch":
+        body = [
+            _overview(data, True),
+            *_progress(data),
+            *_facts(data),
+            _scores(data),
+            _hotline(data),
+        ]
+    else:
+        requirements = [
+            line for line in editable.get("requirements", "").splitlines() if line.strip()
+        ]
+        body = [
+            _overview(data, False),
+            *_notice(data, editable),
+            _scores(data),
+            *_progress(data)[:2],
+            _hotline(data),
+            Section("工作要求", "工作要求", requirements),
+        ]
+    return body
+
+
+def numbered(index: int, heading: str) -> str:
+    return f"{NUMERALS[index] if index < len(NUMERALS) else index + 1}、{heading}"
+
+
+def percent(value: Cell) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, int | float):
+        return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def text(value: Cell) -> str:
+    return "—" if value is None else str(value)

@@ -1,0 +1,554 @@
+"""Reports and notices: the monthly dispatch report (月度调度) and the quarterly notice (季度通报).
+
+Seed 001_643c54550577dac0.txt: each month the office dispatches progress against the battle map;
+each quarter it notifies the city, praising the best and naming the worst. Seed
+002_c95ffdd180ea7e81.txt: monthly dispatch, quarterly notices of typical cases, supervision up to
+accountability. Seed 004_1871f105e1d7927d.txt: monthly notices on supervision.
+
+A report is generated as a snapshot of numbers as of the period's end (or now, for a period still
+running): reform_tasks' own tables, plus scores and rankings from evaluation and the hotline's
+three rates, both over HTTP. The snapshot never changes; generating again adds a version. A
+notice's free-text parts are edited while it is a draft; publishing delivers it to every unit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reform_tasks.battle_map.service import battle_map
+from services.reform_tasks.battle_map.status import MilestoneStatus, end_of_day
+from services.reform_tasks.message.service import notify
+from services.reform_tasks.report.repository import ReportRepository, delivery_key
+from services.reform_tasks.report.schemas import (
+    NOTICE_EDITABLE_FIELDS,
+    Receipt,
+    ReportDetail,
+    ReportEdit,
+    ReportIn,
+    ReportOut,
+)
+from services.reform_tasks.report.sources import Sources
+from services.reform_tasks.supervision.repository import SupervisionRepository
+from services.reform_tasks.supervision.service import LEVEL_LABELS
+from shared import audit
+from shared.auth import Principal
+from shared.clock import SHANGHAI, now_utc, today_shanghai
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.models import (
+    Programme,
+    Report,
+    ReportKind,
+    ReportStatus,
+    SupervisionLevel,
+)
+from shared.pagination import Page, PageParams
+from shared.periods import Period, parse_period
+
+PERIOD_KIND = {ReportKind.monthly_dispatch: "month", ReportKind.quarterly_notice: "quarter"}
+KIND_LABELS = {ReportKind.monthly_dispatch: "月度调度", ReportKind.quarterly_notice: "季度通报"}
+QUARTER_NAMES = {"Q1": "一", "Q2": "二", "Q3": "三", "Q4": "四"}
+ISSUER = "云岭市优化营商环境工作领导小组办公室"
+# Task status on the battle map → the four columns of the dispatch tables.
+BUCKETS = {
+    MilestoneStatus.done: "done",
+    MilestoneStatus.done_late: "done",
+    MilestoneStatus.on_track: "on_track",
+    MilestoneStatus.not_due: "on_track",
+    MilestoneStatus.lagging: "lagging",
+    MilestoneStatus.seriously_lagging: "seriously_lagging",
+}
+BUCKET_LABELS = {
+    "done": "已完成",
+    "on_track": "按期推进",
+    "lagging": "滞后",
+    "seriously_lagging": "严重滞后",
+}
+
+
+def report_period(kind: ReportKind, text: str) -> Period:
+    try:
+        period = parse_period(text)
+    except ValueError as exc:
+        raise _invalid_period(str(exc)) from exc
+    if period.kind != PERIOD_KIND[kind]:
+        example = "2026-10" if kind is ReportKind.monthly_dispatch else "2026-Q3"
+        raise _invalid_period(f"{KIND_LABELS[kind]}的期次应为 {example} 这样的格式")
+    return period
+
+
+def _invalid_period(message: str) -> ValidationFailed:
+    return ValidationFailed(
+        message, errors=[FieldError(loc=["body", "period"], msg=message, type="value")]
+    )
+
+
+def title_of(kind: ReportKind, period: Period) -> str:
+    year = period.start.year
+    if kind is ReportKind.monthly_dispatch:
+        return f"{year}年{period.start.month}月营商环境改革任务调度情况通报"
+    return f"关于{year}年第{QUARTER_NAMES[period.id[5:]]}季度营商环境改革工作情况的通报"
+
+
+def document_number(kind: ReportKind, period: Period, version: int) -> str:
+    """文号: one sequence per kind and year (the month or quarter), a version suffix if
+    regenerated."""
+    year = period.start.year
+    number = period.start.month if kind is ReportKind.monthly_dispatch else int(period.id[6])
+    word = "调" if kind is ReportKind.monthly_dispatch else "通"
+    suffix = f"（第{version}版）" if version > 1 else ""
+    return f"云营改办{word}〔{year}〕{number}号{suffix}"
+
+
+def _status_rows(counters: dict[str, Counter[str]], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": code,
+            "name": names[code],
+            "tasks": sum(counter.values()),
+            **{bucket: counter[bucket] for bucket in BUCKET_LABELS},
+        }
+        for code, counter in counters.items()
+    ]
+
+
+async def _progress(
+    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
+) -> dict[str, Any]:
+    """Task counts by status per domain and per lead unit, from the battle map as of `as_of`."""
+    board = await battle_map(session, principal, programme, as_of)
+    by_domain: dict[str, Counter[str]] = {}
+    by_unit: dict[str, Counter[str]] = {}
+    domain_names: dict[str, str] = {}
+    unit_names: dict[str, str] = {}
+    totals: Counter[str] = Counter()
+    behind = []
+    for task in board.tasks:
+        bucket = BUCKETS[task.task_status]
+        by_domain.setdefault(task.domain, Counter())[bucket] += 1
+        by_unit.setdefault(task.lead_unit.code, Counter())[bucket] += 1
+        domain_names[task.domain] = task.domain_name
+        unit_names[task.lead_unit.code] = task.lead_unit.short_name
+        totals[bucket] += 1
+        if bucket in ("lagging", "seriously_lagging"):
+            behind.append(
+                {
+                    "number": task.number,
+                    "title": task.title,
+                    "lead_unit": task.lead_unit.short_name,
+                    "status": bucket,
+                    "status_label": BUCKET_LABELS[bucket],
+                }
+            )
+    unit_rows = _status_rows(by_unit, unit_names)
+    unit_rows.sort(key=lambda r: (-r["seriously_lagging"], -r["lagging"], r["code"]))
+    return {
+        "totals": {"tasks": len(board.tasks), **{b: totals[b] for b in BUCKET_LABELS}},
+        "by_domain": _status_rows(by_domain, domain_names),
+        "by_unit": unit_rows,
+        "behind": sorted(behind, key=lambda r: (r["status"] != "seriously_lagging", r["number"])),
+    }
+
+
+async def _period_facts(
+    session: AsyncSession, programme: Programme, period: Period, as_of: date
+) -> dict[str, Any]:
+    """Close-outs, completed milestones, extensions and supervisions within the period (up to
+    `as_of` for a period still running)."""
+    repository = ReportRepository(session)
+    since = end_of_day(period.start - timedelta(days=1))
+    until = end_of_day(as_of)
+    supervisions = await repository.supervisions_issued(programme.id, period.start, as_of)
+    subjects = await SupervisionRepository(session).subjects(s.id for s, _, _ in supervisions)
+    supervision_rows = [
+        {
+            "unit": short_name,
+            "unit_code": code,
+            "level": s.level.value,
+            "level_label": LEVEL_LABELS[s.level],
+            "subject": subjects[s.id].label,
+            "reason": s.reason,
+            "issued_on": s.issued_on.isoformat(),
+            "due_on": s.due_on.isoformat() if s.due_on else None,
+        }
+        for s, short_name, code in supervisions
+    ]
+    levels = Counter(s.level for s, _, _ in supervisions)
+    return {
+        "close_outs": [
+            {"number": n, "title": t, "lead_unit": u, "closed_out_on": d.isoformat()}
+            for n, t, u, d in await repository.close_outs(programme.id, period.start, as_of)
+        ],
+        "milestones_completed": await repository.milestones_completed(
+            programme.id, period.start, as_of
+        ),
+        "extensions": [
+            {
+                "task_number": t,
+                "milestone": m,
+                "unit": u,
+                "from": f.isoformat(),
+                "to": to.isoformat(),
+                "decided_on": at.date().isoformat(),
+            }
+            for t, m, u, f, to, at in await repository.extensions_granted(
+                programme.id, since, until
+            )
+        ],
+        "supervisions": supervision_rows,
+        "supervision_counts": {
+            "issued": levels[SupervisionLevel.first],
+            "escalated": levels[SupervisionLevel.second] + levels[SupervisionLevel.accountability],
+            "accountability": levels[SupervisionLevel.accountability],
+        },
+    }
+
+
+def _ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": item["rank"],
+            "unit_code": item["unit_code"],
+            "unit_name": item["unit_name"],
+            "total": item["total"],
+            "max_total": item["max_total"],
+            "grade": item["grade"],
+            "rank_change": item["rank_change"],
+            "top": item["top"],
+            "bottom": item["bottom"],
+        }
+        for item in ranking["items"]
+    ]
+
+
+async def _remote(
+    sources: Sources, programme: Programme, period: Period, as_of: date
+) -> dict[str, Any]:
+    """Scores and rankings (evaluation) and the three rates (hotline) for the period."""
+    scores = await sources.scores(programme.code, period.id, as_of)
+    units = await sources.ranking(programme.code, period.id, "unit")
+    districts = await sources.ranking(programme.code, period.id, "district")
+    rates = await sources.hotline_rates(period.id)
+    versions = [int(s["rule_set_version"]) for s in scores if s.get("rule_set_version")]
+    return {
+        "rule_set_version": max(versions) if versions else None,
+        "top_n": int(districts["top_n"]),
+        "bottom_n": int(districts["bottom_n"]),
+        "unit_ranking": _ranking_rows(units),
+        "district_ranking": _ranking_rows(districts),
+        "hotline": [
+            {
+                "unit_code": r["unit_code"],
+                "unit_name": r["unit_name"],
+                "orders": r["orders"],
+                "response_rate": r["response_rate"],
+                "resolution_rate": r["resolution_rate"],
+                "satisfaction_rate": r["satisfaction_rate"],
+                "overdue": r["overdue"],
+            }
+            for r in rates
+        ],
+    }
+
+
+def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
+    """Seed 001: praise the top N, name the bottom N (units and districts; N from the rule
+    set). Seed 002: supervisions escalated to accountability are named too."""
+
+    def pick(rows: list[dict[str, Any]], flag: str) -> list[dict[str, Any]]:
+        chosen = [r for r in rows if r[flag]]
+        return chosen if flag == "top" else sorted(chosen, key=lambda r: -r["rank"])
+
+    return {
+        "praised_units": pick(data["unit_ranking"], "top"),
+        "praised_districts": pick(data["district_ranking"], "top"),
+        "named_units": pick(data["unit_ranking"], "bottom"),
+        "named_districts": pick(data["district_ranking"], "bottom"),
+        "accountability": [s for s in data["supervisions"] if s["level"] == "accountability"],
+    }
+
+
+def default_editable(kind: ReportKind, period: Period, data: dict[str, Any]) -> dict[str, str]:
+    """A notice starts with drafts of its free-text parts for the office to rewrite."""
+    if kind is not ReportKind.quarterly_notice:
+        return {}
+    quarter = QUARTER_NAMES[period.id[5:]]
+    cases = [
+        f"{r['lead_unit']}牵头的第{r['number']}项任务“{r['title']}”于{r['closed_out_on']}销号。"
+        for r in data["close_outs"][:5]
+    ]
+    return {
+        "foreword": f"现将{period.start.year}年第{quarter}季度"
+        "全市营商环境改革工作推进情况通报如下。",
+        "typical_cases": "\n".join(cases) or "本季度典型案例由改革办补充。",
+        "requirements": "各单位要对照作战图时间节点倒排工期，滞后任务限期整改，"
+        "被通报单位于下季度首月报送整改情况。",
+    }
+
+
+async def build_snapshot(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    kind: ReportKind,
+    period: Period,
+    as_of: date,
+    sources: Sources,
+    version: int,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "programme": {"code": programme.code, "name": programme.name},
+        "period": {
+            "id": period.id,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        "as_of_date": as_of.isoformat(),
+        "document_number": document_number(kind, period, version),
+        "issuer": ISSUER,
+        "issued_on": today_shanghai().isoformat(),
+        **await _progress(session, principal, programme, as_of),
+        **await _period_facts(session, programme, period, as_of),
+        **await _remote(sources, programme, period, as_of),
+    }
+    if kind is ReportKind.quarterly_notice:
+        data.update(_notice_parts(data))
+    return data
+
+
+def _out(report: Report, programme_code: str, counts: tuple[int, int]) -> ReportOut:
+    return ReportOut(
+        id=report.id,
+        programme=programme_code,
+        kind=report.kind,
+        period=report.period,
+        version=report.version,
+        status=report.status,
+        title=report.title,
+        as_of=report.as_of,
+        rule_set_version=report.rule_set_version,
+        generated_at=report.generated_at,
+        published_at=report.published_at,
+        unit_count=counts[0],
+        read_count=counts[1],
+    )
+
+
+async def detail(session: AsyncSession, report: Report, programme_code: str) -> ReportDetail:
+    counts = (await ReportRepository(session).delivery_counts([report.id])).get(report.id, (0, 0))
+    return ReportDetail(
+        **_out(report, programme_code, counts).model_dump(),
+        editable=dict(report.editable),
+        data=report.data,
+    )
+
+
+async def generate(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    body: ReportIn,
+    sources: Sources,
+) -> tuple[ReportDetail, bool]:
+    """A new version of the (kind, period) report, as of the period's end or now; with
+    `if_absent`, the latest version if there is one. Returns the report and whether it is new."""
+    period = report_period(body.kind, body.period)
+    today = today_shanghai()
+    if period.start.year != programme.year:
+        raise _invalid_period(f"期次 {period.id} 不在改革工程 {programme.code} 年度内")
+    if period.start > today:
+        raise _invalid_period(f"期次 {period.id} 尚未开始，不能生成报告")
+    repository = ReportRepository(session)
+    await repository.lock_period(programme.id, body.kind, period.id)
+    latest = await repository.latest(programme.id, body.kind, period.id)
+    if body.if_absent and latest is not None:
+        return await detail(session, latest, programme.code), False
+    as_of_day = min(period.end, today)
+    version = latest.version + 1 if latest else 1
+    data = await build_snapshot(
+        session, principal, programme, body.kind, period, as_of_day, sources, version
+    )
+    now = now_utc()
+    report = Report(
+        programme_id=programme.id,
+        kind=body.kind,
+        period=period.id,
+        version=version,
+        status=ReportStatus.draft,
+        title=title_of(body.kind, period),
+        as_of=end_of_day(as_of_day) if period.end < today else now,
+        rule_set_version=data["rule_set_version"],
+        data=audit.jsonable(data),
+        editable=default_editable(body.kind, period, data),
+        generated_at=now,
+        generated_by=principal.username,
+    )
+    await repository.add(report)
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.generated",
+        entity_type="report",
+        entity_id=report.id,
+        after={
+            "kind": report.kind,
+            "period": report.period,
+            "version": report.version,
+            "as_of": report.as_of,
+            "rule_set_version": report.rule_set_version,
+        },
+    )
+    if body.publish:
+        await _publish(session, principal, report)
+    return await detail(session, report, programme.code), True
+
+
+async def list_reports(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    programme: Programme | None,
+    kind: ReportKind | None,
+    period: str | None,
+    status: ReportStatus | None,
+) -> Page[ReportOut]:
+    repository = ReportRepository(session)
+    rows, total = await repository.readable_page(
+        principal,
+        page,
+        programme_id=programme.id if programme else None,
+        kind=kind,
+        period=period,
+        status=status,
+    )
+    counts = await repository.delivery_counts([r.id for r, _ in rows])
+    return Page[ReportOut](
+        items=[_out(r, code, counts.get(r.id, (0, 0))) for r, code in rows], total=total
+    )
+
+
+async def readable(
+    session: AsyncSession, principal: Principal, report_id: int, *, lock: bool = False
+) -> tuple[Report, str]:
+    found = await ReportRepository(session).get_readable(principal, report_id, lock=lock)
+    if found is None:
+        raise NotFound("报告不存在或无权查看")
+    return found
+
+
+async def opened(session: AsyncSession, principal: Principal, report_id: int) -> tuple[Report, str]:
+    """A unit opening or downloading a published report: its inbox message counts as read."""
+    report, code = await readable(session, principal, report_id)
+    if principal.is_unit and principal.unit_code:
+        await ReportRepository(session).mark_read(
+            report.id, principal.unit_code, principal.username, now_utc()
+        )
+    return report, code
+
+
+async def edit(
+    session: AsyncSession, principal: Principal, report_id: int, body: ReportEdit
+) -> ReportDetail:
+    """Only a draft notice's free-text parts change; the numbers are the snapshot's."""
+    report, code = await readable(session, principal, report_id, lock=True)
+    if report.status is ReportStatus.published:
+        raise Conflict("报告已发布，不能再修改")
+    if report.kind is not ReportKind.quarterly_notice:
+        raise Conflict("月度调度报告是数据快照，不能修改；如需更新请重新生成")
+    unknown = sorted(set(body.editable) - set(NOTICE_EDITABLE_FIELDS))
+    if unknown:
+        message = (
+            f"不可编辑的字段：{'、'.join(unknown)}（可编辑：{'、'.join(NOTICE_EDITABLE_FIELDS)}）"
+        )
+        raise ValidationFailed(
+            message, errors=[FieldError(loc=["body", "editable"], msg=message, type="value")]
+        )
+    too_long = [k for k, v in body.editable.items() if len(v) > 20000]
+    if too_long:
+        raise ValidationFailed(f"内容过长：{'、'.join(too_long)}（每项不超过 20000 字）")
+    before = dict(report.editable)
+    report.editable = {**before, **body.editable}
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.edited",
+        entity_type="report",
+        entity_id=report.id,
+        before={k: before.get(k) for k in body.editable},
+        after=body.editable,
+    )
+    return await detail(session, report, code)
+
+
+async def _publish(session: AsyncSession, principal: Principal, report: Report) -> int:
+    """Seed 001: the report goes to every unit's inbox; the office then sees who has read it."""
+    report.status = ReportStatus.published
+    report.published_at, report.published_by = now_utc(), principal.username
+    await session.flush()
+    units = await ReportRepository(session).active_units()
+    for unit_id, _code, _name, _short, _kind in units:
+        await notify(
+            session,
+            unit_id,
+            report.kind.value,
+            report.title,
+            f"{KIND_LABELS[report.kind]}已发布，请查阅并下载。",
+            link=f"/reports/{report.id}",
+            dedupe_key=delivery_key(report.id, unit_id),
+        )
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.published",
+        entity_type="report",
+        entity_id=report.id,
+        before={"status": ReportStatus.draft},
+        after={"status": report.status, "units": len(units), "version": report.version},
+    )
+    return len(units)
+
+
+async def publish(session: AsyncSession, principal: Principal, report_id: int) -> ReportDetail:
+    report, code = await readable(session, principal, report_id, lock=True)
+    if report.status is ReportStatus.published:
+        raise Conflict("报告已发布")
+    await _publish(session, principal, report)
+    return await detail(session, report, code)
+
+
+async def receipts(session: AsyncSession, principal: Principal, report_id: int) -> list[Receipt]:
+    report, _ = await readable(session, principal, report_id)
+    return [
+        Receipt(unit_code=c, unit_name=n, delivered_at=d, read_at=r)
+        for c, n, d, r in await ReportRepository(session).receipts(report.id)
+    ]
+
+
+def download_name(report: Report, extension: str) -> str:
+    version = f"（第{report.version}版）" if report.version > 1 else ""
+    return f"{report.title}{version}.{extension}"
+
+
+def render_input(report: Report) -> dict[str, Any]:
+    """What the renderers need: a plain dict, so rendering can run in a worker thread."""
+    return {
+        "kind": report.kind.value,
+        "kind_label": KIND_LABELS[report.kind],
+        "title": report.title,
+        "period": report.period,
+        "version": report.version,
+        "status": report.status.value,
+        "as_of": _local(report.as_of),
+        "data": report.data,
+        "editable": dict(report.editable),
+        "bucket_labels": BUCKET_LABELS,
+    }
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,65 @@
+"""What a report needs from the other services, over HTTP with a service token: scores and
+rankings from evaluation, the hotline's three rates from hotline_ingest."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from shared.errors import ServiceUnavailable
+from shared.http import ServiceTokens
+from shared.settings import Settings
+
+
+class Sources:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+        self._tokens = ServiceTokens(settings)
+
+    async def _get(self, base: str, path: str, params: dict[str, str], what: str) -> Any:
+        headers = {"Authorization": f"Bearer {self._tokens.token('reform_tasks')}"}
+        try:
+            response = await self._client.get(
+                base.rstrip("/") + path, params=params, headers=headers
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"{what}暂不可用，报告未生成：{type(exc).__name__}") from exc
+        return response.json()
+
+    async def scores(self, programme: str, period: str, as_of: date) -> list[dict[str, Any]]:
+        body = await self._get(
+            self._settings.evaluation_url,
+            "/api/evaluation/v1/scores",
+            {"programme": programme, "period": period, "as_of": as_of.isoformat()},
+            "评价服务",
+        )
+        return list(body["items"])
+
+    async def ranking(self, programme: str, period: str, kind: str) -> dict[str, Any]:
+        body: dict[str, Any] = await self._get(
+            self._settings.evaluation_url,
+            "/api/evaluation/v1/rankings",
+            {"programme": programme, "period": period, "kind": kind},
+            "评价服务",
+        )
+        return body
+
+    async def hotline_rates(self, period: str) -> list[dict[str, Any]]:
+        body = await self._get(
+            self._settings.hotline_url,
+            "/api/hotline/v1/rates",
+            {"period": period, "by": "unit"},
+            "12345热线服务",
+        )
+        return list(body["items"])
+
+
+def sources_of(request: Request) -> Sources:
+    """The app's one HTTP client (tests route it to the other apps in process)."""
+    settings: Settings = request.app.state.settings
+    return Sources(request.app.state.http, settings)

@@ -1,0 +1,62 @@
+"""The scheduler's run ledger (platform.job_runs), for the office: what ran, when, and how."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from services.reform_tasks.scheduler_runs.schemas import JobRunOut
+from shared.auth import OfficeWrite
+from shared.db import Session
+from shared.errors import PROBLEM_RESPONSES
+from shared.models import JobRun, JobRunStatus
+from shared.pagination import Page, Pagination
+from shared.repository import RepositoryBase
+
+router = APIRouter(
+    prefix="/api/tasks/v1/scheduler", tags=["scheduler"], responses=PROBLEM_RESPONSES
+)
+
+
+class JobRunRepository(RepositoryBase[JobRun]):
+    model = JobRun
+
+
+@router.get(
+    "/runs", response_model=Page[JobRunOut], summary="Scheduler runs, newest first (office)"
+)
+async def list_runs(
+    principal: OfficeWrite,
+    session: Session,
+    page: Pagination,
+    job_kind: Annotated[str | None, Query(max_length=64, description="任务类型")] = None,
+    status: Annotated[
+        JobRunStatus | None, Query(description="running / succeeded / failed")
+    ] = None,
+) -> Page[JobRunOut]:
+    statement = select(JobRun)
+    if job_kind:
+        statement = statement.where(JobRun.job_kind == job_kind)
+    if status:
+        statement = statement.where(JobRun.status == status)
+    rows, total = await JobRunRepository(session).paginate(
+        statement.order_by(JobRun.started_at.desc(), JobRun.id.desc()), page
+    )
+    return Page[JobRunOut](
+        items=[
+            JobRunOut(
+                id=r.id,
+                job_kind=r.job_kind,
+                period=r.period,
+                status=r.status,
+                attempt=r.attempt,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                error=r.error,
+            )
+            for r in rows
+        ],
+        total=total,
+    )

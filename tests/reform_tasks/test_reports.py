@@ -1,0 +1,335 @@
+"""Reports and notices: the monthly dispatch snapshot, versions, the quarterly notice naming the
+bottom N, DOCX/XLSX/HTML renderings, publishing to every unit and read receipts."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from docx import Document
+from fastapi import FastAPI
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import clock
+from shared.models import AuditLog, Milestone, Role, Task, UnitKind, UnitMessage
+from shared.settings import Settings
+from tests.reform_tasks.conftest import Scene
+from tests.report_apps import tasks_app_with_sources
+
+BASE = "/api/tasks/v1/reports"
+DISTRICTS = [f"qu{i:02d}" for i in range(12)]
+
+
+@pytest.fixture
+async def stack(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app, client = tasks_app_with_sources(settings, sessionmaker)
+    yield app, client
+    await client.aclose()
+    await app.state.http.aclose()
+
+
+@pytest.fixture
+def reports(stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return stack[1]
+
+
+@pytest.fixture
+def peers(stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """reform_tasks' own client to the other services (evaluation on :8002)."""
+    client: httpx.AsyncClient = stack[0].state.http
+    return client
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    clock.freeze(datetime(2026, 11, 5, 2, 0, tzinfo=UTC))
+    yield
+    clock.freeze(None)
+
+
+async def _complete_task_one(session: AsyncSession, scene: Scene) -> None:
+    """Task 1's two milestones done on time; task 2 done nothing (seriously lagging by Oct)."""
+    await session.execute(
+        update(Milestone)
+        .where(Milestone.task_id == scene.tasks[1].id)
+        .values(completed_on=Milestone.planned_date)
+    )
+    await session.execute(
+        update(Task).where(Task.id == scene.tasks[1].id).values(closed_out_on=date(2026, 10, 20))
+    )
+    await session.flush()
+
+
+async def _generate(
+    client: httpx.AsyncClient, scene: Scene, kind: str, period: str
+) -> dict[str, object]:
+    response = await client.post(
+        BASE, json={"kind": kind, "period": period}, headers=scene.headers("office")
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def test_monthly_dispatch_counts_tasks_by_status_as_of_the_month_end(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    await _complete_task_one(session, scene)
+    report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    data = report["data"]
+    assert isinstance(data, dict)
+    assert report["title"] == "2026年10月营商环境改革任务调度情况通报"
+    assert report["as_of"].startswith("2026-10-31T16:00:00")  # type: ignore[union-attr]
+    assert data["totals"] == {
+        "tasks": 2,
+        "done": 1,
+        "on_track": 0,
+        "lagging": 0,
+        "seriously_lagging": 1,
+    }
+    by_domain = {r["code"]: r for r in data["by_domain"]}
+    assert by_domain["shangshi"]["done"] == 1
+    assert by_domain["nashui"]["seriously_lagging"] == 1
+    assert [r["number"] for r in data["close_outs"]] == [1]
+    assert [r["number"] for r in data["behind"]] == [2]
+    assert data["document_number"] == "云营改办调〔2026〕10号"
+    assert {r["unit_code"] for r in data["district_ranking"]} == {"yunzhongqu", "hexiqu"}
+    assert report["status"] == "draft"
+    audit = await session.scalar(
+        select(AuditLog).where(
+            AuditLog.action == "report.generated", AuditLog.entity_id == str(report["id"])
+        )
+    )
+    assert audit is not None
+
+
+async def test_regenerating_adds_a_version_and_keeps_the_old_snapshot(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    first = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    await _complete_task_one(session, scene)
+    second = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    assert (first["version"], second["version"]) == (1, 2)
+    old = (await reports.get(f"{BASE}/{first['id']}", headers=scene.headers("office"))).json()
+    assert old["data"]["totals"]["done"] == 0
+    assert second["data"]["totals"]["done"] == 1  # type: ignore[index]
+    listed = await reports.get(BASE, params={"period": "2026-10"}, headers=scene.headers("office"))
+    assert [r["version"] for r in listed.json()["items"]] == [2, 1]
+    # A monthly report's numbers are a snapshot: not editable.
+    edit = await reports.patch(
+        f"{BASE}/{first['id']}",
+        json={"editable": {"foreword": "x"}},
+        headers=scene.headers("office"),
+    )
+    assert edit.status_code == 409
+
+
+async def test_catch_up_with_if_absent_generates_once(
+    reports: httpx.AsyncClient, scene: Scene
+) -> None:
+    body = {"kind": "monthly_dispatch", "period": "2026-09", "if_absent": True}
+    scheduler = scene.factory.headers("service:scheduler", Role.service, None)
+    first = await reports.post(BASE, json=body, headers=scheduler)
+    again = await reports.post(BASE, json=body, headers=scheduler)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+
+
+async def test_bad_periods_are_refused_in_chinese(reports: httpx.AsyncClient, scene: Scene) -> None:
+    office = scene.headers("office")
+    for kind, period in (
+        ("monthly_dispatch", "2026-Q3"),
+        ("quarterly_notice", "2026-10"),
+        ("monthly_dispatch", "2026-12"),  # not started (today is 2026-11-05)
+        ("monthly_dispatch", "2025-12"),  # another programme's year
+        ("monthly_dispatch", "十月"),
+    ):
+        response = await reports.post(BASE, json={"kind": kind, "period": period}, headers=office)
+        assert response.status_code == 422, (kind, period, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in response.json()["detail"])
+
+
+async def _twelve_districts_ranked(scene: Scene, peers: httpx.AsyncClient) -> None:
+    """qu00 best … qu11 worst in 2026-Q3 (qu_i has i lagging milestones in August)."""
+    for code in DISTRICTS:
+        await scene.factory.unit(code, UnitKind.district, name=f"{code}区人民政府")
+    service = scene.factory.headers("service:reform_tasks", Role.service, None)
+    for i, code in enumerate(DISTRICTS):
+        for _ in range(i):
+            envelope = {
+                "id": str(uuid.uuid4()),
+                "type": "milestone.lagging",
+                "occurred_at": datetime(2026, 8, 5, tzinfo=UTC).isoformat(),
+                "programme": "2026",
+                "unit_code": code,
+                "data": {"severity": "lagging"},
+            }
+            # To evaluation as the outbox relay would deliver it.
+            response = await peers.post(
+                "http://127.0.0.1:8002/internal/events", json=envelope, headers=service
+            )
+            assert response.status_code == 200, response.text
+
+
+async def test_quarterly_notice_docx_names_the_bottom_n_and_has_the_tables(
+    reports: httpx.AsyncClient, peers: httpx.AsyncClient, scene: Scene
+) -> None:
+    await _twelve_districts_ranked(scene, peers)
+    notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
+    data = notice["data"]
+    assert isinstance(data, dict)
+    bottom = [r["unit_code"] for r in data["named_districts"]]
+    assert bottom == ["qu11", "qu10", "qu09", "qu08", "qu07"]  # bottom 5 (rule set), worst first
+    praised = [r["unit_code"] for r in data["praised_districts"]]
+    assert len(praised) == 5
+    assert "qu00" in praised
+    assert not set(praised) & set(bottom)
+    response = await reports.get(f"{BASE}/{notice['id']}/docx", headers=scene.headers("office"))
+    assert response.status_code == 200
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    document = Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "云岭市优化营商环境工作领导小组办公室文件" in text
+    assert "云营改办通〔2026〕3号" in text
+    assert "关于2026年第三季度营商环境改革工作情况的通报" in text
+    assert "{{" not in text
+    named = next(
+        p.text for p in document.paragraphs if p.text.startswith("综合得分排名后5位的区县")
+    )
+    for code in bottom:
+        assert f"{code}区人民政府" in named
+    assert "qu00区人民政府" not in named
+    headers = [[c.text for c in t.rows[0].cells] for t in document.tables]
+    assert ["名次", "单位", "得分", "满分", "等次", "名次变化"] in headers
+    bottom_table = next(
+        t
+        for t in document.tables
+        if t.rows[0].cells[0].text == "名次"
+        and "qu11区人民政府" in [r.cells[1].text for r in t.rows]
+        and "qu00区人民政府" not in [r.cells[1].text for r in t.rows]
+    )
+    assert len(bottom_table.rows) == 1 + 5
+
+
+async def test_xlsx_round_trips_the_numbers(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    await _complete_task_one(session, scene)
+    report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    response = await reports.get(f"{BASE}/{report['id']}/xlsx", headers=scene.headers("office"))
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert {"封面", "总体情况", "分领域", "分单位", "督办", "评分排名", "热线三率"} <= set(
+        workbook.sheetnames
+    )
+    rows = list(workbook["分领域"].iter_rows(values_only=True))
+    header = rows.index(("领域", "任务数", "已完成", "按期推进", "滞后", "严重滞后"))
+    by_domain = {r[0]: r[1:] for r in rows[header + 1 :] if r[0]}
+    assert by_domain == {"商事登记": (1, 1, 0, 0, 0), "纳税": (1, 0, 0, 0, 1)}
+    scores = list(workbook["评分排名"].iter_rows(values_only=True))
+    data = report["data"]
+    assert isinstance(data, dict)
+    expected = {(r["unit_name"], r["total"]) for r in data["district_ranking"]}
+    assert expected <= {(r[1], r[2]) for r in scores if r and isinstance(r[0], int)}
+
+
+async def test_html_preview_is_escaped_and_complete(
+    reports: httpx.AsyncClient, scene: Scene
+) -> None:
+    report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    response = await reports.get(f"{BASE}/{report['id']}/html", headers=scene.headers("office"))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<h2>一、总体情况</h2>" in response.text
+    assert "（草稿，未发布）" in response.text
+
+
+async def test_a_notice_is_edited_as_a_draft_then_published_to_every_unit_with_receipts(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    office = scene.headers("office")
+    notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
+    assert set(notice["editable"]) == {"foreword", "typical_cases", "requirements"}  # type: ignore[arg-type]
+    # Units do not see drafts.
+    unit_list = await reports.get(BASE, headers=scene.headers("shichang"))
+    assert unit_list.json()["total"] == 0
+    assert (
+        await reports.get(f"{BASE}/{notice['id']}", headers=scene.headers("shichang"))
+    ).status_code == 404
+    edited = await reports.patch(
+        f"{BASE}/{notice['id']}",
+        json={"editable": {"typical_cases": "云中区“一窗通办”压缩开办时间至半天。"}},
+        headers=office,
+    )
+    assert edited.status_code == 200, edited.text
+    html = await reports.get(f"{BASE}/{notice['id']}/html", headers=office)
+    assert "云中区“一窗通办”压缩开办时间至半天。" in html.text
+    bad = await reports.patch(
+        f"{BASE}/{notice['id']}", json={"editable": {"totals": "1"}}, headers=office
+    )
+    assert bad.status_code == 422
+    unit_publish = await reports.post(
+        f"{BASE}/{notice['id']}/publish", headers=scene.headers("shichang")
+    )
+    assert unit_publish.status_code == 403
+    published = await reports.post(f"{BASE}/{notice['id']}/publish", headers=office)
+    assert published.status_code == 200, published.text
+    units = len(scene.units) - 1  # every unit but the office
+    assert (published.json()["status"], published.json()["unit_count"]) == ("published", units)
+    late_edit = await reports.patch(
+        f"{BASE}/{notice['id']}", json={"editable": {"foreword": "改"}}, headers=office
+    )
+    assert late_edit.status_code == 409
+    inbox = await reports.get("/api/tasks/v1/messages", headers=scene.headers("shichang"))
+    message = next(m for m in inbox.json()["items"] if m["link"] == f"/reports/{notice['id']}")
+    assert (message["kind"], message["read_at"]) == ("quarterly_notice", None)
+    # The unit downloads the DOCX: its message is read; the office sees the receipt.
+    download = await reports.get(f"{BASE}/{notice['id']}/docx", headers=scene.headers("shichang"))
+    assert download.status_code == 200
+    receipts = (await reports.get(f"{BASE}/{notice['id']}/receipts", headers=office)).json()
+    by_unit = {r["unit_code"]: r for r in receipts}
+    assert len(by_unit) == units
+    assert by_unit["shichang"]["read_at"] is not None
+    assert by_unit["shuiwu"]["read_at"] is None
+    listed = (await reports.get(BASE, headers=office)).json()["items"][0]
+    assert (listed["read_count"], listed["unit_count"]) == (1, units)
+    assert (
+        await reports.get(f"{BASE}/{notice['id']}/receipts", headers=scene.headers("shichang"))
+    ).status_code == 403
+    delivered = await session.scalar(
+        select(UnitMessage).where(UnitMessage.dedupe_key.startswith(f"report:{notice['id']}:"))
+    )
+    assert delivered is not None
+
+
+async def test_report_generation_fails_whole_when_evaluation_is_down(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    scene: Scene,
+    session: AsyncSession,
+) -> None:
+    app, client = tasks_app_with_sources(settings, sessionmaker)
+    # Evaluation's URL now points where nothing listens.
+    app.state.settings = settings.model_copy(update={"evaluation_url": "http://127.0.0.1:9"})
+    try:
+        response = await client.post(
+            BASE,
+            json={"kind": "monthly_dispatch", "period": "2026-10"},
+            headers=scene.headers("office"),
+        )
+    finally:
+        await client.aclose()
+        await app.state.http.aclose()
+    assert response.status_code == 503
+    assert "评价服务暂不可用" in response.json()["detail"]
+    listed = await session.scalar(select(AuditLog).where(AuditLog.action == "report.generated"))
+    assert listed is None
