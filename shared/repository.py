@@ -5,13 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
+from shared.auth import Principal
 from shared.models.base import Base
+from shared.models.platform import Unit
 from shared.pagination import PageParams
 
 M = TypeVar("M", bound=Base)
+S = TypeVar("S", bound=Select[Any])
+
+
+def scoped_to_own_unit(statement: S, principal: Principal, unit_id: QueryableAttribute[int]) -> S:
+    """Office, viewers and services read every row; a unit account only the rows whose
+    `unit_id` is its own unit; an account without a unit none."""
+    if principal.can_read_unit(None):
+        return statement
+    if principal.unit_code is None:
+        return statement.where(false())
+    own = select(Unit.id).where(Unit.code == principal.unit_code).scalar_subquery()
+    return statement.where(unit_id == own)
 
 
 class RepositoryBase(Generic[M]):

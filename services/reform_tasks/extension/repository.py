@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from services.reform_tasks.task.repository import involves_unit
+from services.reform_tasks.task.repository import MilestoneQueries, involves_unit
 from shared.auth import Principal
-from shared.models import ExtensionRequest, ExtensionStatus, Milestone, Task, Unit
+from shared.models import ExtensionRequest, ExtensionStatus, Milestone, Task
 from shared.pagination import PageParams
 
 
-class ExtensionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ExtensionRepository(MilestoneQueries):
     def readable_statement(
         self, principal: Principal, programme_id: int
     ) -> Select[ExtensionRequest, int]:
@@ -92,28 +88,3 @@ class ExtensionRepository:
             .limit(1)
         )
         return found is not None
-
-    async def milestone(
-        self, task_id: int, ordinal: int, *, for_update: bool = False
-    ) -> Milestone | None:
-        statement = select(Milestone).where(
-            Milestone.task_id == task_id, Milestone.ordinal == ordinal
-        )
-        if for_update:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return await self.session.scalar(statement)
-
-    async def milestone_for_update(self, milestone_id: int) -> Milestone:
-        milestone = await self.session.scalar(
-            select(Milestone)
-            .where(Milestone.id == milestone_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        assert milestone is not None
-        return milestone
-
-    async def unit(self, code: str | None) -> Unit | None:
-        if code is None:
-            return None
-        return await self.session.scalar(select(Unit).where(Unit.code == code))

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, false, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
 from shared.auth import Principal
 from shared.models import Problem, ProblemSource, ProblemStatus, Programme, Unit
 from shared.pagination import PageParams
-from shared.repository import RepositoryBase
+from shared.repository import RepositoryBase, scoped_to_own_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +40,7 @@ class ProblemRepository(RepositoryBase[Problem]):
             .options(joinedload(Problem.responsible_unit))
             .where(Problem.programme_id == programme_id)
         )
-        if principal.can_read_unit(None):  # office, viewer, service
-            return statement
-        if principal.unit_code is None:
-            return statement.where(false())
-        unit_id = select(Unit.id).where(Unit.code == principal.unit_code).scalar_subquery()
-        return statement.where(Problem.responsible_unit_id == unit_id)
+        return scoped_to_own_unit(statement, principal, Problem.responsible_unit_id)
 
     async def get_readable(
         self, principal: Principal, programme_id: int, number: int, *, lock: bool = False

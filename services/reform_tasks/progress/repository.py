@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.task.repository import MilestoneQueries
 from shared.models import (
     EvidenceFile,
     Milestone,
@@ -32,15 +32,7 @@ def _reports() -> Select[ProgressReport, int, int, str]:
     )
 
 
-class ProgressRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def unit(self, code: str | None) -> Unit | None:
-        if code is None:
-            return None
-        return await self.session.scalar(select(Unit).where(Unit.code == code))
-
+class ProgressRepository(MilestoneQueries):
     async def report(self, report_id: int) -> ReportRow:
         row = (
             await self.session.execute(
@@ -92,28 +84,6 @@ class ProgressRepository:
             )
         ).one_or_none()
         return None if row is None else (row[0], row[1])
-
-    async def milestone(
-        self, task_id: int, ordinal: int, *, for_update: bool = False
-    ) -> Milestone | None:
-        """With `for_update`, locked and re-read: the row as it is once the lock is ours, not as
-        an earlier query of this request left it in the session."""
-        statement = select(Milestone).where(
-            Milestone.task_id == task_id, Milestone.ordinal == ordinal
-        )
-        if for_update:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return await self.session.scalar(statement)
-
-    async def milestone_for_update(self, milestone_id: int) -> Milestone:
-        milestone = await self.session.scalar(
-            select(Milestone)
-            .where(Milestone.id == milestone_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        assert milestone is not None
-        return milestone
 
     async def has_other_live_report(self, milestone_id: int, report_id: int) -> bool:
         """Another report on the milestone that is pending or accepted (not returned)."""

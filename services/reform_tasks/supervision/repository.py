@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from shared.auth import Principal
@@ -22,7 +22,7 @@ from shared.models import (
     Unit,
 )
 from shared.pagination import PageParams
-from shared.repository import RepositoryBase
+from shared.repository import RepositoryBase, scoped_to_own_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +56,7 @@ class SupervisionRepository(RepositoryBase[Supervision]):
             .options(joinedload(Supervision.unit))
             .where(Supervision.programme_id == programme_id)
         )
-        if principal.can_read_unit(None):  # office, viewer, service
-            return statement
-        if principal.unit_code is None:
-            return statement.where(false())
-        unit_id = select(Unit.id).where(Unit.code == principal.unit_code).scalar_subquery()
-        return statement.where(Supervision.unit_id == unit_id)
+        return scoped_to_own_unit(statement, principal, Supervision.unit_id)
 
     async def get_readable(
         self, principal: Principal, programme_id: int, supervision_id: int, *, lock: bool = False

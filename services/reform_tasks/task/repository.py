@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -93,6 +94,40 @@ def search_condition(q: str) -> ColumnElement[bool] | None:
     if text.isdigit() and len(text) <= 9:
         condition = or_(condition, Task.number == int(text))
     return condition
+
+
+class MilestoneQueries:
+    """The unit and milestone lookups the workflow modules (progress, extensions) share."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unit(self, code: str | None) -> Unit | None:
+        if code is None:
+            return None
+        return await self.session.scalar(select(Unit).where(Unit.code == code))
+
+    async def milestone(
+        self, task_id: int, ordinal: int, *, for_update: bool = False
+    ) -> Milestone | None:
+        """With `for_update`, locked and re-read: the row as it is once the lock is ours, not as
+        an earlier query of this request left it in the session."""
+        statement = select(Milestone).where(
+            Milestone.task_id == task_id, Milestone.ordinal == ordinal
+        )
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        return await self.session.scalar(statement)
+
+    async def milestone_for_update(self, milestone_id: int) -> Milestone:
+        milestone = await self.session.scalar(
+            select(Milestone)
+            .where(Milestone.id == milestone_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert milestone is not None
+        return milestone
 
 
 class TaskRepository(RepositoryBase[Task]):
