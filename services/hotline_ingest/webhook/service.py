@@ -2,8 +2,9 @@
 service line, every appeal tracked, supervised and evaluated; seed 001_643c54550577dac0.txt:
 12345 complaints feed the year-end evaluation). Nothing may be lost or counted twice.
 
-Order of the checks, each answered without storing anything: size (413), headers and Standard
-Webhooks signature with any active secret within ±5 minutes (401), UTF-8 (400), JSON (400).
+Order of the checks, each answered without storing anything: headers over 16 KiB (431), body
+size (413), headers and Standard Webhooks signature with any active secret within ±5 minutes,
+no control characters in them (401), UTF-8 (400), JSON (400).
 Then the delivery is stored whatever it says: an unknown event type is kept and ignored (2xx), a
 schema violation is kept for review and answered 422 with field errors, a valid event is applied
 — all by one call of `hotline.receive`, committed before the answer.
@@ -41,6 +42,8 @@ from shared.settings import Settings
 log = structlog.get_logger(__name__)
 
 MAX_BODY = 256 * 1024
+# uvicorn's httptools parser has no header limit; a delivery's own headers are well under 2 KiB.
+MAX_HEADER_BYTES = 16 * 1024
 MAX_WEBHOOK_ID = 255
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
@@ -70,6 +73,9 @@ def verify(settings: Settings, text: str, headers: dict[str, str]) -> str:
     webhook_id = signed["webhook-id"]
     if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():
         raise Unauthorized("webhook-id 格式无效")
+    # The signer's base64 decoding skips stray bytes: a header carrying CR/LF is injected.
+    if not all(value.isprintable() for value in signed.values()):
+        raise Unauthorized("签名头含有控制字符")
     for verifier in verifiers(settings.hotline_webhook_secrets):
         try:
             verifier.verify(text, signed, json_parse=False)
@@ -88,6 +94,10 @@ class Answer:
 
 class SchemaRejected(DomainError):
     status, code, title = 422, "validation_failed", "事件数据校验未通过"
+
+
+class HeadersTooLarge(DomainError):
+    status, code, title = 431, "headers_too_large", "请求头过大"
 
 
 class InternalError(DomainError):
@@ -159,6 +169,8 @@ async def receive(
 ) -> tuple[Answer, int]:
     """Check, store and apply one delivery (`body` None: it passed 256 KiB and was not read
     further); returns the answer and the outbox rows written."""
+    if sum(len(name) + len(value) for name, value in headers.items()) > MAX_HEADER_BYTES:
+        return Answer(431, error=HeadersTooLarge("请求头超过 16 KiB")), 0
     if body is None or len(body) > MAX_BODY:
         return Answer(413, error=PayloadTooLarge("请求体超过 256 KiB")), 0
     try:
