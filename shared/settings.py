@@ -99,6 +99,20 @@ class Settings(BaseSettings):
     outbox_post_size: int = Field(default=25, ge=1, le=100)  # events per delivery request
     http_timeout_seconds: float = 10.0
 
+    # Scheduler (Asia/Shanghai, crontab syntax): a period's report is due at the first fire
+    # time after the period ends; missed periods are caught up in order. docs/REPORTS.md.
+    scheduler_monthly_dispatch_cron: str = "0 2 1 * *"
+    scheduler_quarterly_notice_cron: str = "0 3 1 1,4,7,10 *"
+    scheduler_reminders_cron: str = "0 8 * * *"
+    # A run still `running` after this long (its replica died) is treated as failed and retried.
+    scheduler_stuck_run_minutes: int = Field(default=30, ge=1)
+    # Monthly dispatch reports the scheduler generates go straight to every unit's inbox;
+    # quarterly notices stay drafts for the office to edit and publish.
+    monthly_dispatch_auto_publish: bool = True
+    # Optional: reminders also POSTed to the city's OA system, signed (Standard Webhooks).
+    oa_webhook_url: str = ""
+    oa_webhook_secret: str = ""
+
     @property
     def is_dev_like(self) -> bool:
         return self.environment in (Environment.dev, Environment.test)

@@ -8,9 +8,11 @@ import signal
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from services.scheduler.jobs import daily_sweeps, prune_delivered_outbox, run_once
 from services.scheduler.leader import Leadership
+from services.scheduler.reports import ReformTasks, catch_up
 from shared.clock import today_shanghai
 from shared.context import current_service
 from shared.db import create_engine, create_sessionmaker
@@ -48,8 +50,18 @@ async def main() -> None:
         await run_once(
             sessionmaker, "outbox_prune", day, lambda: prune_delivered_outbox(sessionmaker)
         )
+        # Reports, notices and reminders due by now, missed periods first (the first round
+        # after a start or an outage catches up).
+        await catch_up(sessionmaker, tasks, settings, oa_client=client)
 
+    tasks = ReformTasks(client, settings, tokens)
     scheduler.add_job(due_jobs, "cron", hour=1, minute=5, id="daily")
+    for job, crontab in (
+        ("monthly_dispatch", settings.scheduler_monthly_dispatch_cron),
+        ("quarterly_notice", settings.scheduler_quarterly_notice_cron),
+        ("reminders", settings.scheduler_reminders_cron),
+    ):
+        scheduler.add_job(due_jobs, CronTrigger.from_crontab(crontab, timezone=TIMEZONE), id=job)
     scheduler.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

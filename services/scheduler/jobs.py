@@ -1,6 +1,7 @@
 """Jobs the scheduler runs while it is leader. Each (job kind, period) is claimed in the run
 ledger first, so a period's work happens once however many replicas race; a failed run is tried
-again with exponential backoff, up to MAX_ATTEMPTS."""
+again with exponential backoff, up to MAX_ATTEMPTS. A run left `running` longer than
+`stuck_after` (its replica died mid-run) counts as failed and is taken over."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.clock import now_utc
 from shared.http import ServiceTokens
 from shared.models import JobRun, JobRunStatus, OutboxEvent
 from shared.settings import Settings
@@ -20,16 +22,20 @@ from shared.settings import Settings
 log = structlog.get_logger("scheduler.jobs")
 OUTBOX_RETENTION = timedelta(days=30)
 MAX_ATTEMPTS = 5
+STUCK_AFTER = timedelta(minutes=30)
 SWEEPS = ("lagging", "problems", "supervision")
 
 
-async def start_run(session: AsyncSession, job_kind: str, period: str) -> JobRun | None:
+async def start_run(
+    session: AsyncSession, job_kind: str, period: str, stuck_after: timedelta = STUCK_AFTER
+) -> JobRun | None:
     """Claim (job kind, period) in the ledger; None if another run has it (or it succeeded, or
     a failed one is not yet due for its retry)."""
+    now = now_utc()
     row_id = (
         await session.execute(
             insert(JobRun)
-            .values(job_kind=job_kind, period=period, status=JobRunStatus.running)
+            .values(job_kind=job_kind, period=period, status=JobRunStatus.running, started_at=now)
             .on_conflict_do_nothing(index_elements=[JobRun.job_kind, JobRun.period])
             .returning(JobRun.id)
         )
@@ -41,13 +47,26 @@ async def start_run(session: AsyncSession, job_kind: str, period: str) -> JobRun
         .where(JobRun.job_kind == job_kind, JobRun.period == period)
         .with_for_update(skip_locked=True)
     )
-    if run is None or run.status is not JobRunStatus.failed or run.attempt >= MAX_ATTEMPTS:
+    if run is None:
         return None
-    due = (run.finished_at or run.started_at) + timedelta(minutes=2**run.attempt)
-    if due > datetime.now(UTC):
+    if run.status is JobRunStatus.running:
+        if run.started_at > now - stuck_after:
+            return None
+        log.warning("job_stuck", job=job_kind, period=period, started_at=run.started_at)
+        if run.attempt >= MAX_ATTEMPTS:
+            run.status, run.finished_at = JobRunStatus.failed, now
+            run.error = f"stuck: still running after {stuck_after}"
+            await session.flush()
+            return None
+    elif run.attempt >= MAX_ATTEMPTS:
+        return None
+    elif run.status is JobRunStatus.failed:
+        if (run.finished_at or run.started_at) + timedelta(minutes=2**run.attempt) > now:
+            return None
+    else:
         return None
     run.status, run.attempt, run.error = JobRunStatus.running, run.attempt + 1, None
-    run.started_at, run.finished_at = datetime.now(UTC), None
+    run.started_at, run.finished_at = now, None
     await session.flush()
     return run
 
@@ -57,10 +76,11 @@ async def run_once(
     job_kind: str,
     period: str,
     work: Callable[[], Awaitable[object]],
+    stuck_after: timedelta = STUCK_AFTER,
 ) -> bool | None:
     """None if not claimed; otherwise whether the work succeeded (recorded either way)."""
     async with sessionmaker() as session, session.begin():
-        run = await start_run(session, job_kind, period)
+        run = await start_run(session, job_kind, period, stuck_after)
         if run is None:
             return None
         run_id = run.id
@@ -73,7 +93,7 @@ async def run_once(
     async with sessionmaker() as session, session.begin():
         run = await session.get(JobRun, run_id)
         assert run is not None
-        run.status, run.error, run.finished_at = status, error, datetime.now(UTC)
+        run.status, run.error, run.finished_at = status, error, now_utc()
     return status is JobRunStatus.succeeded
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import distinct, select, union
+from sqlalchemy import or_, select, union
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,8 +60,11 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def open_milestones_until(self, programme_id: int, until: date) -> list[OpenMilestone]:
-        """Milestones of tasks in progress, not completed, planned on or before `until`."""
+    async def open_milestones_until(
+        self, programme_id: int, as_of: date, until: date
+    ) -> list[OpenMilestone]:
+        """Milestones of tasks in progress, not completed by `as_of`, planned on or before
+        `until`."""
         statement = (
             select(
                 Milestone.id,
@@ -76,7 +79,7 @@ class ReminderRepository:
             .where(
                 Task.programme_id == programme_id,
                 Task.status == TaskStatus.in_progress,
-                Milestone.completed_on.is_(None),
+                or_(Milestone.completed_on.is_(None), Milestone.completed_on > as_of),
                 Milestone.planned_date <= until,
             )
             .order_by(Task.number, Milestone.ordinal)
@@ -115,7 +118,8 @@ class ReminderRepository:
     async def lead_units_with_raters(self, programme_id: int) -> list[int]:
         """Lead units of tasks in progress that have responsible units to rate."""
         statement = (
-            select(distinct(Task.lead_unit_id))
+            select(Task.lead_unit_id)
+            .distinct()
             .join(task_responsible_units, task_responsible_units.c.task_id == Task.id)
             .where(Task.programme_id == programme_id, Task.status == TaskStatus.in_progress)
         )

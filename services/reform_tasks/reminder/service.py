@@ -43,7 +43,7 @@ async def _milestones(
     repository: ReminderRepository, programme: Programme, as_of: date
 ) -> list[Reminder]:
     milestones = await repository.open_milestones_until(
-        programme.id, as_of + timedelta(days=DUE_SOON_DAYS)
+        programme.id, as_of, as_of + timedelta(days=DUE_SOON_DAYS)
     )
     units = await repository.units_of_tasks(sorted({m.task_id for m in milestones}))
     reminders = []

@@ -1,0 +1,228 @@
+"""When reports, notices and reminders are due, and the calls that have reform_tasks make them.
+
+The scheduler only decides *when* and records the run; reform_tasks gathers the data, renders
+and stores (`POST /api/tasks/v1/reports`, `POST /api/tasks/v1/reminders/run`).
+
+A period's report is due at the first cron fire time after the period ends (cron per job in
+settings, Asia/Shanghai). Each round walks every period of each programme from its start, in
+order: a period already done is skipped, a due one is run, and the first one that fails (or waits
+for its retry) holds back the later ones — so after an outage every missed period is produced,
+oldest first, exactly once (the run ledger's unique (job kind, period), and `if_absent` in
+reform_tasks should a run die between generating and recording success).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import Any
+
+import httpx
+import structlog
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks.webhooks import Webhook
+
+from services.scheduler.jobs import run_once
+from shared.clock import SHANGHAI, now_utc
+from shared.http import ServiceTokens
+from shared.models import JobRun, JobRunStatus
+from shared.periods import Period, period_containing
+from shared.settings import Settings
+
+log = structlog.get_logger("scheduler.reports")
+OA_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRef:
+    code: str
+    starts_on: date
+    ends_on: date
+
+
+def _trigger(crontab: str) -> CronTrigger:
+    return CronTrigger.from_crontab(crontab, timezone=SHANGHAI)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+
+
+def due_periods(crontab: str, kind: str, programme: ProgrammeRef, now: datetime) -> list[str]:
+    """The programme's periods (`month` / `quarter`) whose report is due by `now`, in order."""
+    trigger = _trigger(crontab)
+    due: list[str] = []
+    period: Period = period_containing(programme.starts_on, kind)
+    while period.start <= programme.ends_on:
+        fires = trigger.get_next_fire_time(None, _midnight(period.end + timedelta(days=1)))
+        if fires is None or fires > now:
+            break
+        due.append(period.id)
+        period = period_containing(period.end + timedelta(days=1), kind)
+    return due
+
+
+def reminders_due_today(crontab: str, programme: ProgrammeRef, now: datetime) -> date | None:
+    """Today (Shanghai), if the reminders cron has fired today and the programme is running."""
+    today = now.astimezone(SHANGHAI).date()
+    if not programme.starts_on <= today <= programme.ends_on:
+        return None
+    fires = _trigger(crontab).get_next_fire_time(None, _midnight(today))
+    return today if fires is not None and fires <= now else None
+
+
+def ledger_key(programme: ProgrammeRef, period: str) -> str:
+    """The run ledger's period: `2026-10`, prefixed by the programme when its code is not its
+    year (two programmes in one year keep separate runs)."""
+    return period if programme.code == period[:4] else f"{programme.code}:{period}"
+
+
+class ReformTasks:
+    """reform_tasks' endpoints the scheduler calls, as the `scheduler` service."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, tokens: ServiceTokens):
+        self._client = client
+        self._settings = settings
+        self._tokens = tokens
+
+    def _url(self, path: str) -> str:
+        return self._settings.reform_tasks_url.rstrip("/") + "/api/tasks/v1" + path
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._tokens.token('scheduler')}"}
+
+    async def programmes(self) -> list[ProgrammeRef]:
+        response = await self._client.get(self._url("/programmes"), headers=self._headers())
+        response.raise_for_status()
+        return [
+            ProgrammeRef(
+                p["code"], date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])
+            )
+            for p in response.json()["items"]
+        ]
+
+    async def report(self, programme: str, kind: str, period: str, publish: bool) -> None:
+        response = await self._client.post(
+            self._url("/reports"),
+            json={
+                "kind": kind,
+                "period": period,
+                "programme": programme,
+                "if_absent": True,
+                "publish": publish,
+            },
+            headers=self._headers(),
+        )
+        response.raise_for_status()
+
+    async def reminders(self, programme: str, day: date) -> list[dict[str, Any]]:
+        response = await self._client.post(
+            self._url("/reminders/run"),
+            params={"programme": programme, "as_of": day.isoformat()},
+            headers=self._headers(),
+        )
+        response.raise_for_status()
+        return list(response.json()["sent"])
+
+
+async def send_to_oa(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    reminders: list[dict[str, Any]],
+    *,
+    pause: Callable[[float], Awaitable[None]],
+) -> int:
+    """POST each reminder to the OA system, signed with Standard Webhooks (`webhook-id` is the
+    inbox message's, so the OA system can drop a repeat); each tried `OA_ATTEMPTS` times with
+    backoff. Returns how many were not delivered (logged; the inbox remains the record)."""
+    if not settings.oa_webhook_url or not reminders:
+        return 0
+    signer = Webhook(settings.oa_webhook_secret)
+    undelivered = 0
+    for reminder in reminders:
+        message_id = f"msg_reminder_{reminder['id']}"
+        body = json.dumps({"type": f"reminder.{reminder['kind']}", "data": reminder})
+        for attempt in range(1, OA_ATTEMPTS + 1):
+            moment = now_utc()
+            headers = {
+                "content-type": "application/json",
+                "webhook-id": message_id,
+                "webhook-timestamp": str(int(moment.timestamp())),
+                "webhook-signature": signer.sign(message_id, moment, body),
+            }
+            try:
+                response = await client.post(settings.oa_webhook_url, content=body, headers=headers)
+                if response.is_success:
+                    break
+                error = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            if attempt == OA_ATTEMPTS:
+                undelivered += 1
+                log.warning("oa_webhook_undelivered", message=message_id, error=error)
+            else:
+                await pause(2.0 ** (attempt - 1))
+    return undelivered
+
+
+async def _succeeded(
+    sessionmaker: async_sessionmaker[AsyncSession], job_kind: str, period: str
+) -> bool:
+    async with sessionmaker() as session:
+        status = await session.scalar(
+            select(JobRun.status).where(JobRun.job_kind == job_kind, JobRun.period == period)
+        )
+    return status is JobRunStatus.succeeded
+
+
+async def catch_up(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tasks: ReformTasks,
+    settings: Settings,
+    *,
+    oa_client: httpx.AsyncClient | None = None,
+    pause: Callable[[float], Awaitable[None]] | None = None,
+) -> None:
+    """One scheduler round for reports, notices and reminders, as of `now_utc()`."""
+    now = now_utc()
+    jobs = (
+        ("monthly_dispatch", "month", settings.scheduler_monthly_dispatch_cron),
+        ("quarterly_notice", "quarter", settings.scheduler_quarterly_notice_cron),
+    )
+    stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
+    for programme in await tasks.programmes():
+        for job_kind, period_kind, crontab in jobs:
+            publish = job_kind == "monthly_dispatch" and settings.monthly_dispatch_auto_publish
+            for period in due_periods(crontab, period_kind, programme, now):
+                key = ledger_key(programme, period)
+                if await _succeeded(sessionmaker, job_kind, key):
+                    continue
+                work = partial(tasks.report, programme.code, job_kind, period, publish)
+                if await run_once(sessionmaker, job_kind, key, work, stuck_after) is not True:
+                    break  # later periods wait for this one
+        day = reminders_due_today(settings.scheduler_reminders_cron, programme, now)
+        if day is not None:
+            remind = partial(
+                _remind, tasks, programme.code, day, settings, oa_client, pause or asyncio.sleep
+            )
+            key = ledger_key(programme, day.isoformat())
+            await run_once(sessionmaker, "reminders", key, remind, stuck_after)
+
+
+async def _remind(
+    tasks: ReformTasks,
+    programme: str,
+    day: date,
+    settings: Settings,
+    oa_client: httpx.AsyncClient | None,
+    pause: Callable[[float], Awaitable[None]],
+) -> None:
+    sent = await tasks.reminders(programme, day)
+    if oa_client is not None:
+        await send_to_oa(oa_client, settings, sent, pause=pause)
