@@ -18,6 +18,7 @@ from shared.http import ServiceTokens
 from shared.outbox import OutboxRelay
 from shared.settings import Environment, Settings
 from tests import pg
+from tests.reform_tasks.conftest import scene  # noqa: F401  (the reform_tasks scene, reused)
 
 DEMO_AS_OF = date(2026, 9, 30)
 SCORE_COLUMNS = "programme, period, unit_code, total, max_total, grade, components"

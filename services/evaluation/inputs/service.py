@@ -194,12 +194,14 @@ def parse_survey_xlsx(content: bytes) -> list[dict[str, Any]]:
             if sum(i.file_size for i in archive.infolist()) > 20 * 1024 * 1024:
                 raise ValidationFailed("文件解压后过大，请检查是否为正常的调查结果表")
         book = load_workbook(BytesIO(content), read_only=True, data_only=True)
+        if not book.worksheets:
+            raise ValidationFailed("工作簿中没有工作表")
+        sheet = book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True, max_row=MAX_SURVEY_ROWS + 10))
     except ValidationFailed:
         raise
-    except Exception as exc:
+    except Exception as exc:  # openpyxl raises many kinds for broken parts
         raise ValidationFailed("不是有效的 xlsx 文件") from exc
-    sheet = book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True, max_row=MAX_SURVEY_ROWS + 10))
     headers = [[str(c).strip() if c is not None else "" for c in row or ()] for row in rows[:10]]
     index = next((i for i, header in enumerate(headers) if "单位" in header), None)
     if index is None:
