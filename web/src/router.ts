@@ -44,6 +44,8 @@ export const router = createRouter({
           meta: { title: "12345热线" } },
         { path: "reports/:id(\\d+)?", name: "reports", component: () => import("./views/ReportsView.vue"),
           meta: { title: "通报与报告", menu: "/reports" } },
+        { path: "supervisions/:id(\\d+)", name: "supervision", component: () => import("./views/SupervisionView.vue"),
+          meta: { title: "督办通知", menu: "/inbox" } },
         { path: "inbox", name: "inbox", component: () => import("./views/InboxView.vue"),
           meta: { title: "收件箱" } },
         { path: "admin", name: "admin", component: () => import("./views/AdminView.vue"),
