@@ -327,3 +327,32 @@ async def test_reminders_to_the_oa_system_are_signed_and_retried(settings: Setti
     assert pauses == [1.0]
     assert received == [{"type": "reminder.milestone_due_today", "data": reminder}]
     assert json.dumps(received[0], ensure_ascii=False).count("今日到期") == 1
+
+
+async def test_on_the_demo_data_the_first_round_catches_up_every_past_period(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    tasks: ReformTasks,
+    settings: Settings,
+) -> None:
+    """`make up` on 2026-12-01: the scheduler's first round produces 2026-01 … 2026-11 and
+    2026-Q1 … Q3 for the demo programme (210 tasks, 49 units)."""
+    from shared.demo.loader import load
+
+    today = date(2026, 12, 1)
+    await load(session, password="pw-demo", as_of=today)
+    await session.commit()
+    clock.freeze(_at(today))
+    await catch_up(sessionmaker, tasks, settings)
+    reports = (await session.execute(select(Report.kind, Report.period, Report.data))).all()
+    assert sorted(p for k, p, _ in reports if k == "monthly_dispatch") == [
+        f"2026-{m:02d}" for m in range(1, 12)
+    ]
+    assert sorted(p for k, p, _ in reports if k == "quarterly_notice") == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+    ]
+    november = next(d for k, p, d in reports if p == "2026-11")
+    assert november["totals"]["tasks"] == 210
+    assert len(november["unit_ranking"]) + len(november["district_ranking"]) >= 48

@@ -97,6 +97,22 @@ class ReformTasks:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._tokens.token('scheduler')}"}
 
+    async def ready(self) -> bool:
+        """reform_tasks and the services a report reads from all answer `/readyz` (at start-up
+        they come up together; a report tried too early would fail and wait for its backoff)."""
+        for base in (
+            self._settings.reform_tasks_url,
+            self._settings.evaluation_url,
+            self._settings.hotline_url,
+        ):
+            try:
+                response = await self._client.get(base.rstrip("/") + "/readyz")
+            except httpx.HTTPError:
+                return False
+            if not response.is_success:
+                return False
+        return True
+
     async def programmes(self) -> list[ProgrammeRef]:
         response = await self._client.get(self._url("/programmes"), headers=self._headers())
         response.raise_for_status()
@@ -189,7 +205,11 @@ async def catch_up(
     oa_client: httpx.AsyncClient | None = None,
     pause: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
-    """One scheduler round for reports, notices and reminders, as of `now_utc()`."""
+    """One scheduler round for reports, notices and reminders, as of `now_utc()` (skipped while
+    a service it needs is not ready)."""
+    if not await tasks.ready():
+        log.info("catch_up_waiting_for_services")
+        return
     now = now_utc()
     jobs = (
         ("monthly_dispatch", "month", settings.scheduler_monthly_dispatch_cron),
