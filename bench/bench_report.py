@@ -1,0 +1,174 @@
+"""Monthly dispatch package for the demo programme (210 tasks, 49 units): generate the snapshot
+(battle map as of the month end, period facts, scores and rankings from evaluation, hotline
+rates, all over HTTP in process) and render it as DOCX, XLSX and HTML. Issue 7: < 5 s.
+
+Baseline in the same run: a raw asyncpg read of the rows the snapshot is built from (tasks with
+their domain and lead unit, milestones, responsible units, extensions, supervisions, units), so
+the ratio says what gathering, scoring, ranking and rendering add on top of reading the data.
+
+Run: .venv/bin/python bench/bench_report.py [--rounds 5]
+(uses DATABASE_URL if set, else a fresh database on the embedded test cluster; ~1 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from shared import clock  # noqa: E402
+from shared.auth import issue_token  # noqa: E402
+from shared.db import create_engine, create_sessionmaker  # noqa: E402
+from shared.demo.loader import load  # noqa: E402
+from shared.models import Role  # noqa: E402
+from shared.settings import Environment, Settings  # noqa: E402
+from tests.report_apps import tasks_app_with_sources  # noqa: E402
+
+TODAY = date(2026, 12, 1)
+PERIOD = "2026-10"
+BASELINE_QUERIES = (
+    "SELECT t.id, t.number, t.title, t.task_class, t.deadline, d.code, d.name, u.code,"
+    " u.short_name FROM tasks.tasks t JOIN tasks.domains d ON d.id = t.domain_id"
+    " JOIN platform.units u ON u.id = t.lead_unit_id",
+    "SELECT m.task_id, m.id, m.ordinal, m.title, m.planned_date, m.baseline_date,"
+    " m.completed_on FROM tasks.milestones m",
+    "SELECT r.task_id, u.code, u.short_name FROM tasks.task_responsible_units r"
+    " JOIN platform.units u ON u.id = r.unit_id",
+    "SELECT * FROM tasks.extension_requests",
+    "SELECT * FROM tasks.supervisions",
+    "SELECT id, code, name, short_name, kind FROM platform.units",
+    "SELECT handling_unit_code, kind, assigned_at, received_at, accepted_at, visited_at,"
+    " resolved, satisfaction, closed_at, due_at FROM hotline.work_orders"
+    " WHERE received_at >= '2026-09-30T16:00Z' AND received_at < '2026-10-31T16:00Z'",
+)
+
+
+async def _seed_hotline(dsn: str, per_unit: int) -> int:
+    """October's 12345 work orders for every unit (the demo plays its hotline over the webhook
+    at `make up`; here rows are written directly): accepted, most visited and satisfied."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        units = [r["code"] for r in await conn.fetch("SELECT code FROM platform.units")]
+        rows = []
+        for u, code in enumerate(units):
+            for i in range(per_unit):
+                received = datetime(2026, 10, 1 + i % 28, 1 + i % 9, tzinfo=UTC)
+                rows.append(
+                    (
+                        f"B{u:02d}{i:04d}",
+                        "closed",
+                        "complaint",
+                        code,
+                        received,
+                        received + timedelta(hours=2 + i % 30),
+                        received + timedelta(days=3),
+                        received + timedelta(days=2),
+                        (i % 7) != 0,
+                        "satisfied" if i % 5 else "dissatisfied",
+                    )
+                )
+        await conn.executemany(
+            "INSERT INTO hotline.work_orders (order_no, status, kind, handling_unit_code,"
+            " received_at, accepted_at, visited_at, closed_at, resolved, satisfaction)"
+            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            rows,
+        )
+        return len(rows)
+    finally:
+        await conn.close()
+
+
+async def _baseline(dsn: str, rounds: int) -> list[float]:
+    conn = await asyncpg.connect(dsn)
+    samples = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for query in BASELINE_QUERIES:
+                await conn.fetch(query)
+            samples.append(time.perf_counter() - started)
+    finally:
+        await conn.close()
+    return samples
+
+
+async def main(rounds: int) -> None:
+    url = fresh_database("bench_report")
+    settings = Settings(
+        environment=Environment.test,
+        database_url=url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    engine = create_engine(settings, pool_size=5)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session, session.begin():
+        loaded = await load(session, password="bench", as_of=TODAY)  # noqa: S106
+    orders = await _seed_hotline(asyncpg_dsn(url), per_unit=40)
+    clock.freeze(datetime(2026, 12, 1, 2, tzinfo=UTC))
+    app, client = tasks_app_with_sources(settings, sessionmaker)
+    office = {
+        "Authorization": "Bearer "
+        + issue_token(settings, username="office", role=Role.office_admin, unit_code="gaigeban")
+    }
+    phases: dict[str, list[float]] = {"generate": [], "docx": [], "xlsx": [], "html": []}
+    sizes: dict[str, int] = {}
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            response = await client.post(
+                "/api/tasks/v1/reports",
+                json={"kind": "monthly_dispatch", "period": PERIOD},
+                headers=office,
+            )
+            response.raise_for_status()
+            phases["generate"].append(time.perf_counter() - started)
+            report = response.json()
+            for fmt in ("docx", "xlsx", "html"):
+                started = time.perf_counter()
+                rendered = await client.get(
+                    f"/api/tasks/v1/reports/{report['id']}/{fmt}", headers=office
+                )
+                rendered.raise_for_status()
+                phases[fmt].append(time.perf_counter() - started)
+                sizes[fmt] = len(rendered.content)
+    finally:
+        await client.aclose()
+        await app.state.http.aclose()
+        await engine.dispose()
+    baseline = await _baseline(asyncpg_dsn(url), rounds)
+    package = [sum(p[i] for p in phases.values()) for i in range(rounds)]
+    data = report["data"]
+    print(
+        f"demo programme: {data['totals']['tasks']} tasks, {loaded.milestones or '—'} milestones "
+        f"loaded, {len(data['unit_ranking']) + len(data['district_ranking'])} ranked units, "
+        f"{len(data['hotline'])} hotline rows from {orders} October orders; {rounds} rounds"
+    )
+    for name, samples in phases.items():
+        extra = f" ({sizes[name] // 1024} KiB)" if name in sizes else ""
+        median = statistics.median(samples)
+        print(f"  {name:<9} median {median:6.3f} s  max {max(samples):6.3f} s{extra}")
+    median = statistics.median(package)
+    base = statistics.median(baseline)
+    print(f"  package   median {median:6.3f} s  max {max(package):6.3f} s  (target < 5 s)")
+    print(f"  baseline  median {base:6.3f} s  (raw asyncpg read of the same rows)")
+    print(f"  ratio     {median / base:,.0f}× the baseline")
+    print("PASS" if max(package) < 5 else "FAIL")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    asyncio.run(main(parser.parse_args().rounds))
