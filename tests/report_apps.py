@@ -55,3 +55,55 @@ def tasks_app_with_sources(
         base_url="http://testserver",
     )
     return app, client
+
+
+async def draft_notice(session: AsyncSession, programme_id: int) -> int:
+    """A stored draft quarterly notice with an empty but complete snapshot (for tests that need
+    a report to exist without generating one over HTTP)."""
+    from shared.clock import now_utc
+    from shared.models import Report, ReportKind
+
+    empty_ranking: list[dict[str, object]] = []
+    data = {
+        "programme": {"code": "2026", "name": "2026年一号改革工程"},
+        "period": {"id": "2026-Q3", "start": "2026-07-01", "end": "2026-09-30"},
+        "as_of_date": "2026-09-30",
+        "document_number": "云营改办通〔2026〕3号",
+        "issuer": "云岭市优化营商环境工作领导小组办公室",
+        "issued_on": "2026-10-01",
+        "totals": {"tasks": 0, "done": 0, "on_track": 0, "lagging": 0, "seriously_lagging": 0},
+        "by_domain": [],
+        "by_unit": [],
+        "behind": [],
+        "close_outs": [],
+        "milestones_completed": 0,
+        "extensions": [],
+        "supervisions": [],
+        "supervision_counts": {"issued": 0, "escalated": 0, "accountability": 0},
+        "rule_set_version": None,
+        "top_n": 5,
+        "bottom_n": 5,
+        "unit_ranking": empty_ranking,
+        "district_ranking": empty_ranking,
+        "hotline": [],
+        "praised_units": [],
+        "praised_districts": [],
+        "named_units": [],
+        "named_districts": [],
+        "accountability": [],
+    }
+    report = Report(
+        programme_id=programme_id,
+        kind=ReportKind.quarterly_notice,
+        period="2026-Q3",
+        version=1,
+        title="关于2026年第三季度营商环境改革工作情况的通报",
+        as_of=now_utc(),
+        data=data,
+        editable={"foreword": "", "typical_cases": "", "requirements": ""},
+        generated_at=now_utc(),
+        generated_by="office",
+    )
+    session.add(report)
+    await session.flush()
+    return report.id

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from shared import clock
 from shared.models import Role
 from tests.reform_tasks.conftest import Scene
+from tests.report_apps import draft_notice
 
 API = "/api/tasks/v1"
 PDF = b"%PDF-1.4 evidence"
@@ -94,7 +95,9 @@ async def _objects(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
     )
     assert window.status_code == 201
     messages = await client.get(f"{API}/messages", headers=hexiqu)
+    notice = await draft_notice(scene.factory.session, scene.programme.id)
     return {
+        "notice": notice,
         "report": report.json()["id"],
         "evidence": report.json()["evidence"][0]["id"],
         "extension": extension.json()["id"],
@@ -202,6 +205,17 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("GET", f"{API}/messages", LIST_EMPTY, "list"),
         Case("GET", f"{API}/messages/unread-count", "zero", "zero"),
         Case("POST", f"{API}/messages/{o['message']}/read", NF, F),
+        Case("GET", f"{API}/reports", LIST_EMPTY, OK),
+        Case("POST", f"{API}/reports", F, F, json={}),
+        Case("GET", f"{API}/reports/{o['notice']}", NF, OK),
+        Case("GET", f"{API}/reports/{o['notice']}/html", NF, OK),
+        Case("GET", f"{API}/reports/{o['notice']}/docx", NF, OK),
+        Case("GET", f"{API}/reports/{o['notice']}/xlsx", NF, OK),
+        Case("PATCH", f"{API}/reports/{o['notice']}", F, F, json={"editable": {}}),
+        Case("POST", f"{API}/reports/{o['notice']}/publish", F, F),
+        Case("GET", f"{API}/reports/{o['notice']}/receipts", F, F),
+        Case("POST", f"{API}/reminders/run", F, F),
+        Case("GET", f"{API}/scheduler/runs", F, F),
     ]
 
 
@@ -245,6 +259,7 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
                 ("{ext_id}", objects["extension"]),
                 ("{supervision_id}", objects["supervision"]),
                 ("{message_id}", objects["message"]),
+                ("{document_id}", objects["notice"]),
                 ("{unit_code}", "hexiqu"),
             ):
                 if value is not None:

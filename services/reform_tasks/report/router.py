@@ -88,72 +88,72 @@ async def generate(
     return report
 
 
-@router.get("/{report_id}", response_model=ReportDetail, summary="One report with its snapshot")
-async def get(report_id: int, principal: Authenticated, session: Session) -> ReportDetail:
-    report, code = await service.opened(session, principal, report_id)
+@router.get("/{document_id}", response_model=ReportDetail, summary="One report with its snapshot")
+async def get(document_id: int, principal: Authenticated, session: Session) -> ReportDetail:
+    report, code = await service.opened(session, principal, document_id)
     return await service.detail(session, report, code)
 
 
 @router.get(
-    "/{report_id}/html",
+    "/{document_id}/html",
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}, "description": "预览"}},
     summary="The report as HTML (the SPA's preview)",
 )
-async def html(report_id: int, principal: Authenticated, session: Session) -> HTMLResponse:
-    report, _ = await service.opened(session, principal, report_id)
+async def html(document_id: int, principal: Authenticated, session: Session) -> HTMLResponse:
+    report, _ = await service.opened(session, principal, document_id)
     content = await asyncio.to_thread(render_html, service.render_input(report))
     return HTMLResponse(content)
 
 
 @router.get(
-    "/{report_id}/docx",
+    "/{document_id}/docx",
     response_class=Response,
     responses={200: {"content": {DOCX: {}}, "description": "公文 (.docx)"}},
     summary="The report as an official document (.docx)",
 )
-async def docx(report_id: int, principal: Authenticated, session: Session) -> Response:
-    report, _ = await service.opened(session, principal, report_id)
+async def docx(document_id: int, principal: Authenticated, session: Session) -> Response:
+    report, _ = await service.opened(session, principal, document_id)
     content = await asyncio.to_thread(render_docx, service.render_input(report))
     return _attachment(content, DOCX, service.download_name(report, "docx"))
 
 
 @router.get(
-    "/{report_id}/xlsx",
+    "/{document_id}/xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "数据表 (.xlsx)，每节一张工作表"}},
     summary="The report's tables as a workbook (.xlsx, one sheet per section)",
 )
-async def xlsx(report_id: int, principal: Authenticated, session: Session) -> Response:
-    report, _ = await service.opened(session, principal, report_id)
+async def xlsx(document_id: int, principal: Authenticated, session: Session) -> Response:
+    report, _ = await service.opened(session, principal, document_id)
     content = await asyncio.to_thread(render_xlsx, service.render_input(report))
     return _attachment(content, XLSX, service.download_name(report, "xlsx"))
 
 
 @router.patch(
-    "/{report_id}",
+    "/{document_id}",
     response_model=ReportDetail,
     summary="Edit a draft notice's free-text parts (office; 409 once published)",
 )
 async def edit(
-    report_id: int, body: ReportEdit, principal: OfficeWrite, session: Session
+    document_id: int, body: ReportEdit, principal: OfficeWrite, session: Session
 ) -> ReportDetail:
-    return await service.edit(session, principal, report_id, body)
+    return await service.edit(session, principal, document_id, body)
 
 
 @router.post(
-    "/{report_id}/publish",
+    "/{document_id}/publish",
     response_model=ReportDetail,
     summary="Publish: delivered to every active unit's inbox (office)",
 )
-async def publish(report_id: int, principal: OfficeWrite, session: Session) -> ReportDetail:
-    return await service.publish(session, principal, report_id)
+async def publish(document_id: int, principal: OfficeWrite, session: Session) -> ReportDetail:
+    return await service.publish(session, principal, document_id)
 
 
 @router.get(
-    "/{report_id}/receipts",
+    "/{document_id}/receipts",
     response_model=list[Receipt],
     summary="Who received the report and who has read it (office)",
 )
-async def receipts(report_id: int, principal: OfficeWrite, session: Session) -> list[Receipt]:
-    return await service.receipts(session, principal, report_id)
+async def receipts(document_id: int, principal: OfficeWrite, session: Session) -> list[Receipt]:
+    return await service.receipts(session, principal, document_id)
