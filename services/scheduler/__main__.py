@@ -36,10 +36,16 @@ async def main() -> None:
     leadership = Leadership(engine)
     scheduler = AsyncIOScheduler(timezone=TIMEZONE)
 
+    round_lock = asyncio.Lock()  # the poll loop and a cron fire never run a round at once
+
     async def due_jobs() -> None:
         """Today's runs that have not happened (a restart catches up; a failure is retried)."""
-        if not leadership.is_leader:
+        if not leadership.is_leader or round_lock.locked():
             return
+        async with round_lock:
+            await _due_jobs()
+
+    async def _due_jobs() -> None:
         day = today_shanghai().isoformat()
         await run_once(
             sessionmaker,

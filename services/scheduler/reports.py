@@ -188,13 +188,16 @@ async def send_to_oa(
 
 
 async def _succeeded(
-    sessionmaker: async_sessionmaker[AsyncSession], job_kind: str, period: str
-) -> bool:
+    sessionmaker: async_sessionmaker[AsyncSession], job_kinds: tuple[str, ...]
+) -> set[tuple[str, str]]:
+    """(job kind, period) of the runs already done: skipped without claiming."""
     async with sessionmaker() as session:
-        status = await session.scalar(
-            select(JobRun.status).where(JobRun.job_kind == job_kind, JobRun.period == period)
+        rows = await session.execute(
+            select(JobRun.job_kind, JobRun.period).where(
+                JobRun.job_kind.in_(job_kinds), JobRun.status == JobRunStatus.succeeded
+            )
         )
-    return status is JobRunStatus.succeeded
+        return {(kind, period) for kind, period in rows.all()}
 
 
 async def catch_up(
@@ -216,12 +219,13 @@ async def catch_up(
         ("quarterly_notice", "quarter", settings.scheduler_quarterly_notice_cron),
     )
     stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
+    done = await _succeeded(sessionmaker, tuple(job for job, _, _ in jobs))
     for programme in await tasks.programmes():
         for job_kind, period_kind, crontab in jobs:
             publish = job_kind == "monthly_dispatch" and settings.monthly_dispatch_auto_publish
             for period in due_periods(crontab, period_kind, programme, now):
                 key = ledger_key(programme, period)
-                if await _succeeded(sessionmaker, job_kind, key):
+                if (job_kind, key) in done:
                     continue
                 work = partial(tasks.report, programme.code, job_kind, period, publish)
                 if await run_once(sessionmaker, job_kind, key, work, stuck_after) is not True:

@@ -78,7 +78,7 @@ class ReportRepository(RepositoryBase[Report]):
         )
         rows = (
             await self.session.execute(
-                statement.order_by(Report.period.desc(), Report.kind, Report.version.desc())
+                statement.order_by(Report.as_of.desc(), Report.kind, Report.version.desc())
                 .limit(page.limit)
                 .offset(page.offset)
             )

@@ -49,7 +49,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
 @router.get(
     "",
     response_model=Page[ReportOut],
-    summary="Reports and notices, newest period first (units: published ones only)",
+    summary="Reports and notices, newest first (units: published ones only)",
 )
 async def list_reports(
     principal: Authenticated,
