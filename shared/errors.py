@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+import sqlalchemy.exc
 import structlog
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
@@ -227,6 +229,23 @@ def install_error_handlers(app: FastAPI) -> None:
             request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None)
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL (or asyncpg before it) refused a value from the request: a number past its
+        # column's range, a NUL character, an over-long code. The transaction is rolled back.
+        assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+        if not isinstance(exc, sqlalchemy.exc.DataError) and not isinstance(
+            getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError
+        ):
+            return await on_unexpected(request, exc)
+        log.warning("database_refused_value", path=request.url.path, error=str(exc)[:300])
+        return problem_response(
+            request,
+            422,
+            "validation_failed",
+            "请求参数校验未通过",
+            "提交的数值超出允许范围、内容过长或含有无法保存的字符",
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(
@@ -240,4 +259,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

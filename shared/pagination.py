@@ -24,7 +24,8 @@ class PageParams:
 
 def _page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="每页条数 (1–500)")] = 50,
-    offset: Annotated[int, Query(ge=0, description="跳过的条数")] = 0,
+    # Bounded: PostgreSQL refuses an OFFSET past bigint (a 500 otherwise).
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="跳过的条数")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

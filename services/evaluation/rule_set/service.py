@@ -58,10 +58,17 @@ def validate_body(raw: dict[str, Any]) -> RuleSetBody:
         raise ValidationFailed(f"评分规则校验未通过：{where}", errors=errors) from exc
 
 
+def year_start(programme: str) -> date:
+    """A programme code is its year, or starts with it (2026, 2026-pilot); anything else is a
+    422 before it reaches the ledger."""
+    year = programme[:4]
+    if len(programme) > 32 or not (year.isdigit() and 2000 <= int(year) <= 2100):
+        raise ValidationFailed(f"改革工程代码“{programme[:32]}”无效，应以年份开头，如 2026")
+    return date(int(year), 1, 1)
+
+
 async def list_rule_sets(session: AsyncSession, programme: str) -> Sequence[RuleSet]:
-    await scoring.ensure_default_rule_set(
-        session, programme, date(int(programme[:4]), 1, 1), "system"
-    )
+    await scoring.ensure_default_rule_set(session, programme, year_start(programme), "system")
     stmt = select(RuleSet).where(RuleSet.programme == programme).order_by(RuleSet.version.desc())
     return (await session.execute(stmt)).scalars().all()
 
@@ -82,7 +89,7 @@ async def create_draft(
 ) -> RuleSet:
     body = validate_body(raw)
     await scoring.ensure_default_rule_set(
-        session, programme, date(int(programme[:4]), 1, 1), principal.username
+        session, programme, year_start(programme), principal.username
     )
     latest = await session.scalar(
         select(func.max(RuleSet.version)).where(RuleSet.programme == programme)

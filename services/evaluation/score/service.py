@@ -319,6 +319,7 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
     from io import BytesIO
 
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
@@ -356,7 +357,7 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
             [
                 item.rank,
                 item.unit_code,
-                item.unit_name,
+                ILLEGAL_CHARACTERS_RE.sub("", item.unit_name),  # control characters: not in xlsx
                 round(item.total, 2),
                 item.max_total,
                 item.grade,

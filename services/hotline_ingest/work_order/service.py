@@ -11,6 +11,7 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -234,7 +235,8 @@ def _workbook(rows: list[list[Any]]) -> bytes:
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
     sheet.freeze_panes = "A2"
     for row in rows:
-        sheet.append(row)
+        # The platform's texts may hold control characters, which xlsx cannot.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
