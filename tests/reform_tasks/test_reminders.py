@@ -158,3 +158,12 @@ async def test_only_the_office_or_the_scheduler_runs_reminders(
         RUN, params={"as_of": "2026-03-25"}, headers=scene.headers("staff")
     )
     assert response.status_code == 200
+
+
+async def test_no_overdue_reminder_once_seriously_lagging(
+    tasks_client: httpx.AsyncClient, scene: Scene
+) -> None:
+    """Past the programme's 30 days the lagging sweep and supervision speak instead: on 05-05
+    task 1's first milestone (03-31) is 35 days late and not reminded; task 2's (04-30) is."""
+    counts = await _run(tasks_client, scene, date(2026, 5, 5), "milestone")
+    assert counts == {"milestone_overdue": 2}  # shuiwu and hexiqu, not task 1's three units

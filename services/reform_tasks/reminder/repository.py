@@ -60,11 +60,11 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def open_milestones_until(
-        self, programme_id: int, as_of: date, until: date
+    async def open_milestones_between(
+        self, programme_id: int, as_of: date, since: date, until: date
     ) -> list[OpenMilestone]:
-        """Milestones of tasks in progress, not completed by `as_of`, planned on or before
-        `until`."""
+        """Milestones of tasks in progress, not completed by `as_of`, planned in
+        [since, until]."""
         statement = (
             select(
                 Milestone.id,
@@ -80,7 +80,7 @@ class ReminderRepository:
                 Task.programme_id == programme_id,
                 Task.status == TaskStatus.in_progress,
                 or_(Milestone.completed_on.is_(None), Milestone.completed_on > as_of),
-                Milestone.planned_date <= until,
+                Milestone.planned_date.between(since, until),
             )
             .order_by(Task.number, Milestone.ordinal)
         )

@@ -1,7 +1,9 @@
 """Reminders to units' inboxes, each sent once (its `dedupe_key` names what it is about):
 
 - a milestone due within 7 days, due today, overdue (seed 001_643c54550577dac0.txt: the battle
-  map's dated time nodes), once per planned date, so an approved extension reminds again;
+  map's dated time nodes), once per planned date, so an approved extension reminds again; an
+  overdue reminder only until the milestone is seriously lagging (the programme's threshold),
+  from when the lagging sweep and supervision take over;
 - the quarterly progress report, due by the 25th of the quarter's last month (seed
   003_fe0a5556b3029276.txt), from 7 days before;
 - a rating window closing within 3 days, to the lead units that rate (seed 001: lead units rate
@@ -19,6 +21,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.battle_map.status import Thresholds
 from services.reform_tasks.reminder.repository import Reminder, ReminderRepository
 from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
 from shared import audit
@@ -42,8 +45,12 @@ KINDS = (
 async def _milestones(
     repository: ReminderRepository, programme: Programme, as_of: date
 ) -> list[Reminder]:
-    milestones = await repository.open_milestones_until(
-        programme.id, as_of, as_of + timedelta(days=DUE_SOON_DAYS)
+    serious = Thresholds.of(programme.settings).seriously_lagging_after_days
+    milestones = await repository.open_milestones_between(
+        programme.id,
+        as_of,
+        as_of - timedelta(days=serious),
+        as_of + timedelta(days=DUE_SOON_DAYS),
     )
     units = await repository.units_of_tasks(sorted({m.task_id for m in milestones}))
     reminders = []
