@@ -1,0 +1,256 @@
+"""The fault-injection harness shared by the fast tests (tests/reliability) and the long runs
+(bench/reliability_*.py): signed 12345 lifecycles, a sender that retries like a Standard
+Webhooks platform, an in-order replay for reference, and snapshots that compare databases."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from standardwebhooks import Webhook
+
+from shared.settings import Environment, Settings
+
+SECRET = "whsec_" + base64.b64encode(b"reliability-webhook-secret-01234").decode()
+WEBHOOK = "/api/hotline/v1/webhooks/12345"
+# Standard Webhooks' retry schedule (immediately, 5 s, 5 min, 30 min, 2 h, …), scaled down so a
+# run takes seconds: the shape (growing gaps, many attempts) is what matters here.
+RETRY_SCHEDULE = (0.0, 0.05, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0, 5.0)
+UNITS = ("zhengwu", "shichang", "shuiwu", "renshe", "zhujian")
+DISTRICTS = ("yunzhongqu", "hexiqu")
+CATEGORIES = ("qy_kaiban", "shuifei", "yongdian")
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    webhook_id: str
+    body: str
+
+
+def lifecycles(count: int, seed: int, prefix: str = "F") -> list[Delivery]:
+    """`count` orders, each created → accepted → replied → closed → visited, in order."""
+    import json
+
+    rng = random.Random(seed)
+    deliveries = []
+    start = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    for number in range(count):
+        order_no = f"{prefix}{seed}-{number:06d}"
+        received = start + timedelta(minutes=number * 13)
+        unit = rng.choice(UNITS)
+
+        def at(hours: float, received: datetime = received) -> str:
+            return (received + timedelta(hours=hours)).isoformat()
+
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (
+                "work_order.created",
+                {
+                    "occurred_at": at(0),
+                    "channel": rng.choice(["phone", "web", "wechat"]),
+                    "kind": rng.choice(["consult", "complaint", "help"]),
+                    "title": "企业开办材料被要求重复提交",
+                    "content": "在政务服务中心办理时被要求重复提交营业执照复印件。",
+                    "received_at": at(0),
+                    "district_code": rng.choice(DISTRICTS),
+                    "enterprise_name": "云岭市鑫达机械制造有限公司",
+                    "credit_code": "91360100MA35F3WQ1W",
+                    "contact_name": "张三明",
+                    "contact_phone": "13812345678",
+                    "category_code": rng.choice(CATEGORIES),
+                    "handling_unit_code": unit,
+                    "due_at": at(24 * 5),
+                },
+            ),
+            ("work_order.accepted", {"occurred_at": at(rng.uniform(1, 40))}),
+            ("work_order.replied", {"occurred_at": at(50), "reply": "已核实并办理。"}),
+            ("work_order.closed", {"occurred_at": at(60)}),
+            (
+                "work_order.visited",
+                {
+                    "occurred_at": at(70),
+                    "satisfaction": rng.choice(SATISFACTION),
+                    "resolved": rng.random() < 0.8,
+                },
+            ),
+        ]
+        for event_type, data in steps:
+            body = json.dumps(
+                {
+                    "type": event_type,
+                    "timestamp": data["occurred_at"],
+                    "data": {"order_no": order_no, **data},
+                },
+                ensure_ascii=False,
+            )
+            deliveries.append(Delivery(f"msg_{uuid.UUID(int=rng.getrandbits(128)).hex}", body))
+    return deliveries
+
+
+def signed_headers(signer: Webhook, delivery: Delivery) -> dict[str, str]:
+    """Signed now: a retry carries the same webhook-id with a fresh timestamp and signature."""
+    now = datetime.now(UTC)
+    return {
+        "webhook-id": delivery.webhook_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": signer.sign(delivery.webhook_id, now, delivery.body),
+        "content-type": "application/json",
+    }
+
+
+@dataclass
+class SendReport:
+    requests: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    gave_up: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Sender:
+    """Each delivery 1–`copies` times, all shuffled, over `concurrency` connections; every copy
+    retried on a non-2xx or a connection error by the schedule until it is acknowledged (or
+    the schedule runs out: `report.gave_up`). `report` can be watched while it runs."""
+
+    def __init__(
+        self,
+        base_url: str,
+        deliveries: list[Delivery],
+        *,
+        copies: int = 3,
+        seed: int = 1,
+        concurrency: int = 16,
+        schedule: tuple[float, ...] = RETRY_SCHEDULE,
+    ) -> None:
+        rng = random.Random(seed)
+        self.queue = [d for d in deliveries for _ in range(rng.randint(1, copies))]
+        rng.shuffle(self.queue)
+        self.base_url = base_url
+        self.concurrency = concurrency
+        self.schedule = schedule
+        self.signer = Webhook(SECRET)
+        self.report = SendReport()
+        self.sent = 0  # copies finished (acknowledged or given up)
+
+    async def run(self) -> SendReport:
+        pending: asyncio.Queue[Delivery] = asyncio.Queue()
+        for delivery in self.queue:
+            pending.put_nowait(delivery)
+        started = time.perf_counter()
+        limits = httpx.Limits(
+            max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+        )
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=10, limits=limits) as client:
+            await asyncio.gather(*(self._worker(client, pending) for _ in range(self.concurrency)))
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    async def _worker(self, client: httpx.AsyncClient, pending: asyncio.Queue[Delivery]) -> None:
+        report = self.report
+        while not pending.empty():
+            delivery = pending.get_nowait()
+            for pause in self.schedule:
+                await asyncio.sleep(pause)
+                report.requests += 1
+                try:
+                    response = await client.post(
+                        WEBHOOK,
+                        content=delivery.body.encode(),
+                        headers=signed_headers(self.signer, delivery),
+                    )
+                except httpx.HTTPError as exc:
+                    report.statuses[type(exc).__name__] += 1
+                    continue
+                report.statuses[str(response.status_code)] += 1
+                if response.is_success:
+                    break
+            else:
+                report.gave_up.append(delivery.webhook_id)
+            self.sent += 1
+
+    async def reached(self, fraction: float) -> None:
+        """Wait until this share of the copies is done."""
+        while self.sent < fraction * len(self.queue):  # noqa: ASYNC110  (polled progress)
+            await asyncio.sleep(0.02)
+
+
+def hotline_settings(url: str) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        database_url=url,
+        outbox_relay_enabled=False,
+        hotline_webhook_secrets=SECRET,
+        log_json=False,
+        log_level="WARNING",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def replay_in_order(url: str, deliveries: list[Delivery]) -> None:
+    """The reference: every delivery once, in order, through the hotline app in process."""
+    from services.hotline_ingest.app import create_app
+    from shared.db import create_engine, create_sessionmaker
+
+    settings = hotline_settings(url)
+    engine = create_engine(settings, pool_size=2)
+    app = create_app(settings)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    signer = Webhook(SECRET)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://replay"
+        ) as client:
+            for delivery in deliveries:
+                headers = signed_headers(signer, delivery)
+                response = await client.post(WEBHOOK, content=delivery.body, headers=headers)
+                assert response.status_code == 200, response.text
+    finally:
+        await engine.dispose()
+
+
+SNAPSHOT = {
+    "work_orders": (
+        "SELECT order_no, status, handling_unit_code, district_code, category_code, received_at,"
+        " due_at, accepted_at, replied_at, closed_at, visited_at, satisfaction, resolved, reply,"
+        " quarantine_reason FROM hotline.work_orders ORDER BY order_no"
+    ),
+    "events": (
+        "SELECT order_no, type, occurred_at, data::text FROM hotline.work_order_events"
+        " ORDER BY order_no, type, occurred_at"
+    ),
+    "deliveries": "SELECT count(DISTINCT webhook_id) FROM hotline.deliveries",
+    "outbox": (
+        "SELECT type, unit_code, occurred_at, data::text FROM platform.outbox"
+        " WHERE producer = 'hotline_ingest' ORDER BY type, unit_code, occurred_at, data::text"
+    ),
+}
+
+
+async def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return {
+                name: [tuple(r) for r in (await conn.execute(text(sql))).all()]
+                for name, sql in SNAPSHOT.items()
+            }
+    finally:
+        await engine.dispose()
+
+
+UNIT_ROWS = (
+    "INSERT INTO platform.units (code, name, short_name, kind) VALUES "
+    + ", ".join(f"('{c}', '测试单位{c}', '{c}', 'department')" for c in UNITS)
+    + ", "
+    + ", ".join(f"('{c}', '测试区县{c}', '{c}', 'district')" for c in DISTRICTS)
+)
