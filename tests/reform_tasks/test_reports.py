@@ -143,6 +143,23 @@ async def test_catch_up_with_if_absent_generates_once(
     assert first.json()["id"] == again.json()["id"]
 
 
+async def test_a_snapshot_taken_while_the_month_ran_does_not_count_as_the_months_report(
+    reports: httpx.AsyncClient, scene: Scene
+) -> None:
+    office = scene.headers("office")
+    early = await reports.post(
+        BASE, json={"kind": "monthly_dispatch", "period": "2026-11"}, headers=office
+    )
+    assert early.status_code == 201
+    assert early.json()["as_of"].startswith("2026-11-05")  # now: the month is still running
+    clock.freeze(datetime(2026, 12, 1, 2, tzinfo=UTC))
+    scheduler = scene.factory.headers("service:scheduler", Role.service, None)
+    body = {"kind": "monthly_dispatch", "period": "2026-11", "if_absent": True}
+    complete = await reports.post(BASE, json=body, headers=scheduler)
+    assert complete.status_code == 201
+    assert (complete.json()["version"], complete.json()["as_of"][:10]) == (2, "2026-11-30")
+
+
 async def test_bad_periods_are_refused_in_chinese(reports: httpx.AsyncClient, scene: Scene) -> None:
     office = scene.headers("office")
     for kind, period in (

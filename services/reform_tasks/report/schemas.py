@@ -17,7 +17,7 @@ class ReportIn(BaseModel):
     programme: str | None = Field(default=None, description="改革工程代码（默认最新）")
     if_absent: bool = Field(
         default=False,
-        description="已有任一版本时不再生成，返回最新版本（调度器补跑时使用）",
+        description="已有覆盖整个期次的版本时不再生成，返回该版本（调度器补跑时使用）",
     )
     publish: bool = Field(default=False, description="生成后立即发布并分发到各单位收件箱")
 

@@ -354,7 +354,8 @@ async def generate(
     sources: Sources,
 ) -> tuple[ReportDetail, bool]:
     """A new version of the (kind, period) report, as of the period's end or now; with
-    `if_absent`, the latest version if there is one. Returns the report and whether it is new."""
+    `if_absent`, the latest version if it covers the whole period. Returns the report and
+    whether it is new."""
     period = report_period(body.kind, body.period)
     today = today_shanghai()
     if period.start.year != programme.year:
@@ -364,7 +365,8 @@ async def generate(
     repository = ReportRepository(session)
     await repository.lock_period(programme.id, body.kind, period.id)
     latest = await repository.latest(programme.id, body.kind, period.id)
-    if body.if_absent and latest is not None:
+    if body.if_absent and latest is not None and latest.as_of >= end_of_day(period.end):
+        # A complete one exists (a version taken while the period ran does not count).
         return await detail(session, latest, programme.code), False
     as_of_day = min(period.end, today)
     version = latest.version + 1 if latest else 1
