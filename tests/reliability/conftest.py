@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.auth import issue_token
 from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import load
 from shared.http import ServiceTokens
+from shared.models import Role
 from shared.outbox import OutboxRelay
 from shared.settings import Environment, Settings
 from tests import pg
@@ -99,6 +102,53 @@ async def scores(url: str) -> list[tuple[object, ...]]:
     return await fetch(
         url, f"SELECT {SCORE_COLUMNS} FROM evaluation.scores ORDER BY programme, period, unit_code"
     )
+
+
+PERIODS = ["2026", "2026-H1", "2026-H2", *(f"2026-Q{q}" for q in range(1, 5))] + [
+    f"2026-{m:02d}" for m in range(1, 13)
+]
+
+
+def _rounded(value: Any) -> Any:
+    """Floats to 6 places: the live path and a recompute add the same terms in another order."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+async def api_scores(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Every period's scores as the office reads them from evaluation (in process, over ASGI):
+    live rows, and units no fact has touched computed on read."""
+    from services.evaluation.app import create_app
+
+    settings = settings_for(url)
+    engine = create_engine(settings, pool_size=2)
+    app = create_app(settings)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    token = issue_token(settings, username="office", role=Role.office_admin, unit_code=None)
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://evaluation"
+        ) as client:
+            for period in PERIODS:
+                response = await client.get(
+                    "/api/evaluation/v1/scores",
+                    params={"period": period},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                assert response.status_code == 200, response.text
+                found[period] = [
+                    _rounded({k: v for k, v in item.items() if k != "updated_at"})
+                    for item in response.json()["items"]
+                ]
+    finally:
+        await engine.dispose()
+    return found
 
 
 @pytest.fixture
