@@ -98,6 +98,15 @@ async def fetch(url: str, sql: str) -> list[tuple[object, ...]]:
         await engine.dispose()
 
 
+async def execute(url: str, sql: str) -> None:
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
 async def scores(url: str) -> list[tuple[object, ...]]:
     return await fetch(
         url, f"SELECT {SCORE_COLUMNS} FROM evaluation.scores ORDER BY programme, period, unit_code"
