@@ -254,3 +254,277 @@ UNIT_ROWS = (
     + ", "
     + ", ".join(f"('{c}', '测试区县{c}', '{c}', 'district')" for c in DISTRICTS)
 )
+
+
+class PrivateCluster:
+    """A PostgreSQL of its own (restartable without touching anyone else's databases), filled
+    from the migrated test template with the backup CLI's functions."""
+
+    def __init__(self, name: str) -> None:
+        from shared.embedded_pg import EmbeddedPostgres
+        from shared.settings import VAR_DIR
+        from tests import pg
+        from tests.reliability.processes import free_port
+
+        self.pg = EmbeddedPostgres(
+            data_dir=VAR_DIR / f"test-pg-{pg.TEST_PG_PORT}-{name}",
+            port=free_port(),
+            server_settings={"fsync": "off", "synchronous_commit": "off"},
+        )
+        self.dump = VAR_DIR / f"test-pg-{pg.TEST_PG_PORT}-{name}.dump"
+
+    def start(self) -> None:
+        from shared.backup import backup_database
+        from tests import pg
+
+        backup_database(self.dump, pg.database_url(pg.TEMPLATE_DB))
+        self.pg.start()
+
+    def database(self, name: str) -> str:
+        from shared.backup import restore_database
+        from shared.settings import embedded_database_url
+
+        self.pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.pg.psql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        url = embedded_database_url(name, self.pg.port)
+        restore_database(self.dump, url)
+        self.pg.psql(UNIT_ROWS, name)
+        return url
+
+    def restart(self, down_seconds: float) -> None:
+        self.pg.stop("fast")
+        time.sleep(down_seconds)
+        self.pg.start()
+
+    def stop(self) -> None:
+        self.pg.stop("immediate")
+        self.dump.unlink(missing_ok=True)
+
+
+@dataclass
+class WebhookRun:
+    report: SendReport
+    deliveries: int
+    orders: int
+    faulted: dict[str, list[tuple[Any, ...]]]
+    reference: dict[str, list[tuple[Any, ...]]]
+    half_written: int
+    replay_seconds: float
+
+
+async def webhook_with_faults(
+    cluster: PrivateCluster,
+    logs: Any,
+    orders: int,
+    *,
+    seed: int = 9,
+    pg_down_seconds: float = 1.5,
+    kill: bool = True,
+    concurrency: int = 16,
+) -> WebhookRun:
+    """Issue item 1: the lifecycles sent shuffled with duplicates; PostgreSQL restarted at 30 %
+    of the copies and hotline_ingest killed with SIGKILL (and restarted) at 60 %; then the same
+    deliveries replayed once, in order, into a second database for reference."""
+    from tests.reliability.processes import Services
+
+    faulted = cluster.database("faulted")
+    reference = cluster.database("reference")
+    deliveries = lifecycles(orders, seed=seed)
+    services = Services(faulted, logs, env={"HOTLINE_WEBHOOK_SECRETS": SECRET})
+    services.start("hotline_ingest")
+    try:
+        sender = Sender(
+            services.url("hotline_ingest"), deliveries, seed=seed, concurrency=concurrency
+        )
+        sending = asyncio.create_task(sender.run())
+        await sender.reached(0.3)
+        await asyncio.to_thread(cluster.restart, pg_down_seconds)
+        if kill:
+            await sender.reached(0.6)
+            services.kill("hotline_ingest")
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(services.start, "hotline_ingest")
+        report = await sending
+    finally:
+        services.stop()
+    started = time.perf_counter()
+    await replay_in_order(reference, deliveries)
+    replay_seconds = time.perf_counter() - started
+    half_written = cluster.pg.psql(
+        "SELECT count(*) FROM hotline.deliveries d WHERE d.outcome = 'applied' AND NOT EXISTS "
+        "(SELECT 1 FROM hotline.work_order_events e WHERE e.delivery_id = d.id)",
+        "faulted",
+    ).strip()
+    return WebhookRun(
+        report=report,
+        deliveries=len(deliveries),
+        orders=orders,
+        faulted=await snapshot(faulted),
+        reference=await snapshot(reference),
+        half_written=int(half_written),
+        replay_seconds=replay_seconds,
+    )
+
+
+SWEEP_DAYS = [f"2026-{month:02d}-{day:02d}" for month in range(3, 10) for day in (5, 20)]
+
+
+def service_headers() -> dict[str, str]:
+    from shared.auth import issue_token
+    from shared.models import Role
+    from tests.reliability.processes import JWT_SECRET
+
+    settings = Settings(
+        environment=Environment.test,
+        jwt_secret=JWT_SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    token = issue_token(settings, username="service:scheduler", role=Role.service, unit_code=None)
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def run_sweeps(base_url: str, done: list[str]) -> None:
+    """The scheduler's lagging-milestone sweep for each day, retried until it succeeds (a
+    sweep is one transaction and idempotent)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        for day in SWEEP_DAYS:
+            for _ in range(600):
+                try:
+                    response = await client.post(
+                        f"{base_url}/api/tasks/v1/sweeps/lagging",
+                        params={"as_of": day},
+                        headers=service_headers(),
+                    )
+                    if response.is_success:
+                        done.append(day)
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+
+
+async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    engine = create_async_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return [tuple(r) for r in (await conn.execute(text(sql))).all()]
+    finally:
+        await engine.dispose()
+
+
+async def wait_drained(url: str, within: float) -> tuple[int, float]:
+    """Until no outbox row is undelivered: (rows delivered, seconds it took)."""
+    started = time.perf_counter()
+    while True:
+        ((pending, delivered),) = await query(
+            url,
+            "SELECT count(*) FILTER (WHERE delivered_at IS NULL), count(*) FILTER "
+            "(WHERE delivered_at IS NOT NULL) FROM platform.outbox",
+        )
+        if pending == 0:
+            return int(delivered), time.perf_counter() - started
+        if time.perf_counter() - started > within:
+            raise AssertionError(f"{pending} outbox events never drained")
+        await asyncio.sleep(0.5)
+
+
+@dataclass
+class OutageRun:
+    report: SendReport
+    sweeps: list[str]
+    held: int  # undelivered outbox rows just before evaluation came back
+    delivered: int
+    drain_seconds: float
+    ledger: tuple[
+        Any, ...
+    ]  # (outbox rows for evaluation, inbox claims, unmatched, duplicate facts)
+    orders: int
+
+
+async def outage_with_crashes(
+    url: str,
+    logs: Any,
+    orders: int,
+    *,
+    outage_seconds: float,
+    seed: int = 4,
+    kill_hotline: bool = False,
+    drain_within: float = 180,
+) -> OutageRun:
+    """Issues items 2 and 3 on a database with the demo city: under webhook and sweep load,
+    evaluation is killed with SIGKILL and kept down for `outage_seconds`; halfway through,
+    reform_tasks (and with `kill_hotline`, hotline_ingest) is killed and restarted. Then
+    evaluation returns and the outboxes drain."""
+    from tests.reliability.processes import Services
+
+    services = Services(url, logs, env={"HOTLINE_WEBHOOK_SECRETS": SECRET})
+    services.start()
+    sweeps: list[str] = []
+    try:
+        sender = Sender(services.url("hotline_ingest"), lifecycles(orders, seed=seed), seed=seed)
+        sending = asyncio.create_task(sender.run())
+        sweeping = asyncio.create_task(run_sweeps(services.url("reform_tasks"), sweeps))
+        await sender.reached(0.2)
+        services.kill("evaluation")  # a crash in the middle of applying a batch
+        await asyncio.sleep(outage_seconds / 2)
+        victims = ["reform_tasks", *(["hotline_ingest"] if kill_hotline else [])]
+        for name in victims:
+            services.kill(name)  # mid-sweep, mid-delivery, mid-relay
+        await asyncio.to_thread(services.start, *victims)
+        await asyncio.sleep(outage_seconds / 2)
+        ((held,),) = await query(
+            url, "SELECT count(*) FROM platform.outbox WHERE delivered_at IS NULL"
+        )
+        await asyncio.to_thread(services.start, "evaluation")
+        report = await sending
+        await sweeping
+        delivered, drain_seconds = await wait_drained(url, drain_within)
+    finally:
+        services.stop()
+    ((outbox, inbox, unmatched, duplicate_facts),) = await query(
+        url,
+        "SELECT (SELECT count(*) FROM platform.outbox WHERE consumer = 'evaluation'),"
+        " (SELECT count(*) FROM platform.inbox WHERE consumer = 'evaluation'),"
+        " (SELECT count(*) FROM platform.outbox o WHERE o.consumer = 'evaluation' AND NOT EXISTS"
+        "   (SELECT 1 FROM platform.inbox i WHERE i.consumer = 'evaluation'"
+        "    AND i.event_id = o.id)),"
+        " (SELECT count(*) - count(DISTINCT event_id) FROM evaluation.facts)",
+    )
+    ((stored_orders,),) = await query(url, "SELECT count(*) FROM hotline.work_orders")
+    return OutageRun(
+        report=report,
+        sweeps=sweeps,
+        held=int(held),
+        delivered=delivered,
+        drain_seconds=drain_seconds,
+        ledger=(int(outbox), int(inbox), int(unmatched), int(duplicate_facts)),
+        orders=int(stored_orders),
+    )
+
+
+async def recompute_changes_nothing(url: str) -> list[str]:
+    """Scores as the office reads them, before and after `python -m services.evaluation
+    recompute`: the periods whose scores differ (none, when nothing was lost or doubled)."""
+    import os
+    import subprocess
+    import sys
+
+    from shared.settings import REPO_ROOT
+    from tests.reliability.conftest import api_scores
+
+    live = await api_scores(url)
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.evaluation", "recompute", "--programme", "2026"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr)
+    recomputed = await api_scores(url)
+    assert len(live["2026"]) == 49
+    return [period for period in live if live[period] != recomputed[period]]
