@@ -38,7 +38,7 @@ export const RUN_STATUS: Record<string, string> = {
 };
 export const JOB_KINDS: Record<string, string> = {
   daily_sweeps: "每日巡检", monthly_dispatch: "月度调度通报", quarterly_notice: "季度通报",
-  outbox_prune: "清理发件箱", hotline_overdue: "热线超期巡检",
+  outbox_prune: "清理发件箱", reminders: "到期提醒", hotline_overdue: "热线超期巡检",
 };
 
 export const label = (table: Record<string, string>, key: string | null | undefined) =>
@@ -49,3 +49,7 @@ export const dateTime = (value: string | null | undefined) =>
 
 export const percent = (value: number | null | undefined) =>
   value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)}%`;
+
+/** "云岭市新城区人民政府" → "新城区": the short form for chart axes. */
+export const shortUnitName = (name: string) =>
+  name.replace(/^云岭市?/, "").replace(/(人民政府|管理委员会)$/, "") || name;

@@ -46,13 +46,24 @@ export async function request<T>(path: string, init: RequestInit = {}): Promise<
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/** The file name the server gave (Content-Disposition, RFC 6266 filename* first), if any. */
+function attachmentName(response: Response): string | null {
+  const header = response.headers.get("Content-Disposition") ?? "";
+  const encoded = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  if (encoded) {
+    try { return decodeURIComponent(encoded[1].trim()); } catch { /* a malformed name: fall back */ }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
+  return plain ? plain[1].trim() : null;
+}
+
 export async function download(path: string, filename: string): Promise<void> {
   const response = await send(path, { headers: { Accept: "*/*" } });
   if (!response.ok) throw await toApiError(response);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");
   link.href = url;
-  link.download = filename;
+  link.download = attachmentName(response) ?? filename;
   document.body.appendChild(link);
   link.click();
   link.remove();

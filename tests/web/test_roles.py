@@ -1,0 +1,80 @@
+"""Signing in as each kind of user: what the menu offers, whose work is shown, and signing out."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import Stack, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+EVERY_MENU = ["overview", "battle-map", "tasks", "scores", "hotline", "reports", "inbox"]
+
+
+def test_office_sees_every_menu_and_the_whole_programme(page: Page, stack: Stack) -> None:
+    login(page, "office")
+    expect(page.get_by_test_id("current-role")).to_have_text("改革办管理员")
+    expect(page.get_by_test_id("current-unit")).to_have_text("云岭市优化营商环境改革办公室")
+    for name in [*EVERY_MENU, "ratings", "admin"]:
+        expect(page.get_by_test_id(f"menu-{name}")).to_be_visible()
+    expect(page.get_by_test_id("stat-tasks")).to_contain_text("210")
+    expect(page.get_by_test_id("district-scores").locator("canvas")).to_be_visible()
+    screenshot(page, "overview")
+
+    page.get_by_test_id("menu-admin").click()
+    expect(page.get_by_test_id("units").locator("tbody tr")).to_have_count(50)
+
+
+def test_lead_unit_rates_but_cannot_administer(page: Page, stack: Stack) -> None:
+    login(page, "shichang")
+    expect(page.get_by_test_id("current-role")).to_have_text("牵头单位")
+    expect(page.get_by_test_id("current-unit")).to_have_text("云岭市市场监督管理局")
+    expect(page.get_by_test_id("menu-ratings")).to_be_visible()
+    expect(page.get_by_test_id("menu-admin")).to_have_count(0)
+    # An address typed by hand is no way round the menu.
+    page.goto("/admin")
+    expect(page).to_have_url(f"{stack.web}/")
+    expect(page.get_by_test_id("welcome")).to_be_visible()
+
+
+def test_unit_sees_only_its_own_tasks(page: Page, stack: Stack) -> None:
+    with stack.client("yunzhongqu") as api:
+        own = api.get("/api/tasks/v1/tasks", params={"limit": 500}).json()
+    assert 0 < own["total"] < 210
+    involved = {t["number"] for t in own["items"]}
+
+    login(page, "yunzhongqu")
+    expect(page.get_by_test_id("current-role")).to_have_text("责任单位")
+    for name in EVERY_MENU:
+        expect(page.get_by_test_id(f"menu-{name}")).to_be_visible()
+    expect(page.get_by_test_id("menu-ratings")).to_have_count(0)
+    expect(page.get_by_test_id("menu-admin")).to_have_count(0)
+    expect(page.get_by_test_id("stat-tasks")).to_contain_text(str(own["total"]))
+
+    page.get_by_test_id("menu-tasks").click()
+    rows = page.get_by_test_id("task-table").locator("tbody tr")
+    expect(rows).to_have_count(min(own["total"], 50))
+    shown = {int(n) for n in rows.locator("td:first-child").all_inner_texts()}
+    assert shown <= involved
+
+    # Another unit's task is not there to open.
+    other = next(n for n in range(1, 211) if n not in involved)
+    page.goto(f"/tasks/{other}")
+    expect(page.get_by_role("alert")).to_contain_text("不存在")
+
+
+def test_wrong_password_shows_the_services_message_and_logout_ends_the_session(
+    page: Page, stack: Stack
+) -> None:
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill("office")
+    page.get_by_test_id("login-password").fill("not-the-password")
+    page.get_by_test_id("login-password").press("Enter")
+    expect(page.get_by_test_id("login-error")).to_contain_text("密码")
+
+    login(page, "office")
+    page.get_by_test_id("logout").click()
+    expect(page).to_have_url(f"{stack.web}/login")
+    page.goto("/tasks")
+    expect(page).to_have_url(f"{stack.web}/login?next=/tasks")

@@ -1,0 +1,143 @@
+"""The task list's working pages in the browser: the battle map of every task, an import with a
+bad row, and one milestone from a unit's report through the lead unit's review to close-out."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import Stack, close_drawer, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_battle_map_shows_all_210_tasks_in_a_virtualised_grid(page: Page, stack: Stack) -> None:
+    login(page, "office")
+    page.get_by_test_id("menu-battle-map").click()
+    expect(page.get_by_test_id("battle-map-count")).to_have_text("共 210 项任务")
+    rows = page.get_by_test_id("battle-map-row")
+    expect(rows.first).to_be_visible()
+    # Only the rows in view are rendered: the page stays light however long the list is.
+    assert 5 < rows.count() < 60
+    screenshot(page, "battle-map")
+
+    # Scrolling to the end renders the last task.
+    rows.first.hover()
+    for _ in range(10):
+        page.mouse.wheel(0, 2000)
+    last = page.get_by_role("row").filter(has=page.get_by_role("cell", name="210", exact=True))
+    expect(last).to_be_visible()
+
+    # Drill down from a row to the task's milestones.
+    rows.last.locator("a").click()
+    timeline = page.get_by_test_id("drill-timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline).to_contain_text("计划")
+    close_drawer(page)
+
+    # The filters narrow the map (a task class is a strict subset), keyboard first.
+    task_class = page.get_by_role("combobox", name="类别")
+    task_class.focus()
+    task_class.press("Enter")
+    page.get_by_role("option", name="A类").click()
+    expect(page.get_by_test_id("battle-map-count")).not_to_have_text("共 210 项任务")
+
+
+def test_import_preview_shows_the_bad_row_and_refuses_to_apply(page: Page, stack: Stack) -> None:
+    with stack.client("office") as api:
+        exported = api.get("/api/tasks/v1/tasks/export")
+    assert exported.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[2]]
+    lead = header.index("牵头单位") + 1
+    sheet.cell(row=5, column=lead, value="市不存在局")
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    login(page, "office")
+    page.get_by_test_id("menu-tasks").click()
+    expect(page.get_by_test_id("task-table").locator("tbody tr")).to_have_count(50)
+    page.locator("input[type=file][accept='.xlsx']").set_input_files(
+        {
+            "name": "重点任务清单.xlsx",
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "buffer": buffer.getvalue(),
+        }
+    )
+    errors = page.get_by_test_id("import-errors")
+    expect(errors).to_be_visible()
+    bad = errors.locator("tbody tr").filter(has_text="市不存在局")
+    expect(bad).to_have_count(1)
+    expect(bad.locator("td").nth(1)).to_have_text("5")
+    expect(page.get_by_test_id("import-apply")).to_be_disabled()
+    screenshot(page, "tasks")
+
+
+def _open_milestone(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A department-led task with an open milestone and a responsible unit that is not its lead."""
+    with stack.client("office") as api:
+        tasks = api.get("/api/tasks/v1/tasks", params={"limit": 500}).json()["items"]
+        for listed in reversed(tasks):
+            task = api.get(f"/api/tasks/v1/tasks/{listed['number']}").json()
+            lead = task["lead_unit"]["code"]
+            others = [u for u in task["responsible_units"] if u["code"] != lead]
+            milestone = next((m for m in task["milestones"] if m["state"] == "open"), None)
+            if task["status"] == "in_progress" and others and milestone:
+                return task, milestone
+    raise AssertionError("the demo data has no open milestone to report on")
+
+
+def test_report_review_and_close_out(page: Page, stack: Stack) -> None:
+    task, milestone = _open_milestone(stack)
+    number, ordinal = task["number"], milestone["ordinal"]
+    reporter = next(u for u in task["responsible_units"] if u["code"] != task["lead_unit"]["code"])
+
+    # 1. The responsible unit reports completion with evidence.
+    login(page, reporter["code"])
+    page.goto(f"/tasks/{number}")
+    row = page.get_by_test_id("milestones").locator("tbody tr").nth(ordinal - 1)
+    row.get_by_test_id("report-open").click()
+    page.get_by_test_id("report-content").fill("已按方案完成，验收材料见附件。")
+    page.get_by_text("该节点已完成").click()
+    picker = page.get_by_placeholder("选择完成日期")
+    picker.fill(date.today().isoformat())
+    picker.press("Enter")
+    page.get_by_test_id("evidence-input").set_input_files(
+        {"name": "验收报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%test\n"}
+    )
+    page.get_by_test_id("report-submit").click()
+    expect(page.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("已报送")
+    page.get_by_test_id("logout").click()
+
+    # 2. The lead unit reads the evidence and accepts.
+    login(page, task["lead_unit"]["code"])
+    page.goto(f"/tasks/{number}")
+    row = page.get_by_test_id("milestones").locator("tbody tr").nth(ordinal - 1)
+    row.get_by_test_id("reports-open").click()
+    report = page.get_by_test_id("progress-report").last
+    expect(report).to_contain_text("已按方案完成")
+    with page.expect_download() as evidence:
+        report.get_by_test_id("evidence-link").click()
+    assert evidence.value.suggested_filename == "验收报告.pdf"
+    report.get_by_test_id("review-accept").click()
+    expect(page.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("已审核")
+    page.get_by_test_id("logout").click()
+
+    # 3. The office closes the milestone out.
+    login(page, "office")
+    page.goto(f"/tasks/{number}")
+    row = page.get_by_test_id("milestones").locator("tbody tr").nth(ordinal - 1)
+    row.get_by_test_id("milestone-close-out").click()
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("已销号")
+    screenshot(page, "task-detail")
+
+    with stack.client("office") as api:
+        after = api.get(f"/api/tasks/v1/tasks/{number}").json()
+    assert after["milestones"][ordinal - 1]["state"] == "closed_out"
