@@ -63,9 +63,14 @@ export function networkError(): ApiError {
   return new ApiError(0, fallbackProblem(0));
 }
 
-/** The text to show a person for any error: the problem's detail, else its title. */
+/** The text to show a person for any error: the problem's detail (else its title), followed by
+ * the first field messages when the detail does not already say them. */
 export function errorText(exc: unknown, fallback = "操作失败"): string {
-  if (exc instanceof ApiError) return exc.detail || exc.title || fallback;
+  if (exc instanceof ApiError) {
+    const text = exc.detail || exc.title || fallback;
+    const fields = (exc.problem.errors ?? []).map((e) => e.msg).filter((msg) => msg && !text.includes(msg));
+    return fields.length ? `${text}：${fields.slice(0, 3).join("；")}` : text;
+  }
   if (exc instanceof Error && exc.message) return exc.message;
   return fallback;
 }
