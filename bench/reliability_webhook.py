@@ -45,6 +45,7 @@ async def main(orders: int, pg_down: float, concurrency: int) -> int:
     report = run.report
     checks = {
         "no delivery given up": report.gave_up == [],
+        "no 500 (database down is a 503)": "500" not in report.statuses,
         "work orders equal the in-order replay": run.faulted["work_orders"]
         == run.reference["work_orders"],
         "events stored once, equal the replay": run.faulted["events"] == run.reference["events"],

@@ -142,7 +142,13 @@ class WebhookFastPath:
             body = await _read_capped(receive)
         try:
             answer, told = await service.receive(_store(app), settings, body, headers)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        except (
+            OSError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            # Shutting down, restarting, not yet accepting connections (SQLSTATE class 57).
+            asyncpg.exceptions.OperatorInterventionError,
+        ) as exc:
             log.warning("hotline_webhook_database_unavailable", error=str(exc))
             answer, told = (
                 service.Answer(503, error=ServiceUnavailable("数据库暂不可用，请重试")),
