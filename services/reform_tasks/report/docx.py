@@ -15,7 +15,15 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from docx.text.paragraph import Paragraph
 
-from services.reform_tasks.report.layout import Cell, Table, numbered, percent, sections, text
+from services.reform_tasks.report.layout import (
+    Cell,
+    Table,
+    chinese_date,
+    numbered,
+    percent,
+    sections,
+    text,
+)
 
 TEMPLATE = Path(__file__).parent / "templates" / "official_document.docx"
 BODY = "{{body}}"
@@ -66,7 +74,7 @@ def render_docx(report: dict[str, Any]) -> bytes:
         "document_number": data["document_number"],
         "title": report["title"],
         "issuer": data["issuer"],
-        "issued_on": data["issued_on"],
+        "issued_on": chinese_date(data["issued_on"]),
         "as_of": report["as_of"],
         "rule_set_version": str(data["rule_set_version"] or "默认"),
     }

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.reform_tasks.report.layout import numbered, percent, sections, text
+from services.reform_tasks.report.layout import chinese_date, numbered, percent, sections, text
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -16,7 +16,9 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.globals.update(numbered=numbered, percent=percent, text=text)
+_environment.globals.update(
+    numbered=numbered, percent=percent, text=text, chinese_date=chinese_date
+)
 
 
 def render_html(report: dict[str, Any]) -> str:

@@ -45,11 +45,17 @@ def _ranking_table(caption: str, rows: list[dict[str, Any]]) -> Table:
     )
 
 
+def chinese_date(iso: str) -> str:
+    """2026-12-01 → 2026年12月1日 (how an official document writes a date)."""
+    year, month, day = (int(part) for part in iso.split("-"))
+    return f"{year}年{month}月{day}日"
+
+
 def summary_text(data: dict[str, Any], monthly: bool) -> str:
     totals, counts = data["totals"], data["supervision_counts"]
     span = "本月" if monthly else "本季度"
     return (
-        f"截至{data['as_of_date']}，{totals['tasks']}项改革任务中，已完成{totals['done']}项，"
+        f"截至{chinese_date(data['as_of_date'])}，{totals['tasks']}项改革任务中，已完成{totals['done']}项，"
         f"按期推进{totals['on_track']}项，滞后{totals['lagging']}项，"
         f"严重滞后{totals['seriously_lagging']}项。{span}完成时间节点"
         f"{data['milestones_completed']}个，销号任务{len(data['close_outs'])}项，"
