@@ -259,15 +259,24 @@ async def test_xlsx_round_trips_the_numbers(
     assert expected <= {(r[1], r[2]) for r in scores if r and isinstance(r[0], int)}
 
 
-async def test_html_preview_is_escaped_and_complete(
+async def test_html_preview_is_complete_and_escapes_what_the_office_typed(
     reports: httpx.AsyncClient, scene: Scene
 ) -> None:
+    office = scene.headers("office")
     report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
-    response = await reports.get(f"{BASE}/{report['id']}/html", headers=scene.headers("office"))
+    response = await reports.get(f"{BASE}/{report['id']}/html", headers=office)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "<h2>一、总体情况</h2>" in response.text
     assert "（草稿，未发布）" in response.text
+    notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
+    typed = '<script>alert("x")</script>'
+    await reports.patch(
+        f"{BASE}/{notice['id']}", json={"editable": {"typical_cases": typed}}, headers=office
+    )
+    html = (await reports.get(f"{BASE}/{notice['id']}/html", headers=office)).text
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
 
 
 async def test_a_notice_is_edited_as_a_draft_then_published_to_every_unit_with_receipts(
