@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import httpx
@@ -26,8 +27,12 @@ class ServiceRoutes(httpx.AsyncBaseTransport):
         return await transport.handle_async_request(request)
 
 
-def _app(factory: type[FastAPI] | object, settings: Settings, sessionmaker: object) -> FastAPI:
-    app: FastAPI = factory(settings)  # type: ignore[operator]
+def _app(
+    factory: Callable[[Settings], FastAPI],
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> FastAPI:
+    app = factory(settings)
     app.state.sessionmaker = sessionmaker
     return app
 
