@@ -255,4 +255,5 @@ SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 def screenshot(page: Page, name: str) -> None:
     """`SCREENSHOTS=1 pytest tests/web` re-takes the README's pictures of the pages it checked."""
     if os.environ.get("SCREENSHOTS"):
+        page.wait_for_timeout(800)  # dialogs, drawers and charts finish their animations
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
