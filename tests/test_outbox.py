@@ -141,7 +141,8 @@ async def test_batch_delivery_isolates_a_refused_event(
                 programme="2026",
                 unit_code="shichang",
             )
-            # The consumer fails on this one (indicator longer than its column): a 500.
+            # The consumer refuses this one (indicator longer than its column): PostgreSQL's
+            # DataError is answered 422 and the transaction rolled back.
             refused = OutboxEvent(
                 id=uuid.uuid4(),
                 type="external_rank.recorded",
@@ -182,4 +183,4 @@ async def test_batch_delivery_isolates_a_refused_event(
     assert row is not None
     assert row.delivered_at is None
     assert row.attempts == 1
-    assert "500" in (row.last_error or "")
+    assert "HTTP 422" in (row.last_error or "")
