@@ -151,16 +151,30 @@ def _start() -> int:
     return process.pid
 
 
+def _exited(process: psutil.Process) -> bool:
+    """Gone, or a zombie: the worker that stops the stack may not be the one that started it,
+    and only the parent can reap it."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def _stop(pid: int) -> None:
     with contextlib.suppress(psutil.NoSuchProcess):
+        main = psutil.Process(pid)
         # honcho puts each child in a session of its own: end the whole tree.
-        tree = psutil.Process(pid).children(recursive=True)
+        tree = main.children(recursive=True)
         os.killpg(pid, signal.SIGINT)
-        with contextlib.suppress(psutil.TimeoutExpired):
-            psutil.Process(pid).wait(20)
-        for child in [*tree, psutil.Process(pid)]:
+        deadline = time.monotonic() + 20
+        while not _exited(main) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for process in [*tree, main]:
             with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
+                if not _exited(process):
+                    process.kill()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when this worker started it
     pg.test_cluster().psql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 

@@ -1,5 +1,6 @@
 """The task list's working pages in the browser: the battle map of every task, an import with a
-bad row, and one milestone from a unit's report through the lead unit's review to close-out."""
+bad row, and a task's last milestone from a unit's report through the lead unit's review to the
+office's close-out of the milestone and then of the task."""
 
 from __future__ import annotations
 
@@ -79,22 +80,24 @@ def test_import_preview_shows_the_bad_row_and_refuses_to_apply(page: Page, stack
     screenshot(page, "tasks")
 
 
-def _open_milestone(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A department-led task with an open milestone and a responsible unit that is not its lead."""
+def _last_open_milestone(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task whose other milestones are closed out, with a responsible unit besides its lead:
+    closing this milestone lets the office close the whole task out."""
     with stack.client("office") as api:
         tasks = api.get("/api/tasks/v1/tasks", params={"limit": 500}).json()["items"]
         for listed in reversed(tasks):
             task = api.get(f"/api/tasks/v1/tasks/{listed['number']}").json()
             lead = task["lead_unit"]["code"]
             others = [u for u in task["responsible_units"] if u["code"] != lead]
-            milestone = next((m for m in task["milestones"] if m["state"] == "open"), None)
-            if task["status"] == "in_progress" and others and milestone:
-                return task, milestone
-    raise AssertionError("the demo data has no open milestone to report on")
+            pending = [m for m in task["milestones"] if m["state"] != "closed_out"]
+            last_is_open = len(pending) == 1 and pending[0]["state"] == "open"
+            if task["status"] == "in_progress" and others and last_is_open:
+                return task, pending[0]
+    raise AssertionError("the demo data has no task with one open milestone left")
 
 
 def test_report_review_and_close_out(page: Page, stack: Stack) -> None:
-    task, milestone = _open_milestone(stack)
+    task, milestone = _last_open_milestone(stack)
     number, ordinal = task["number"], milestone["ordinal"]
     reporter = next(u for u in task["responsible_units"] if u["code"] != task["lead_unit"]["code"])
 
@@ -136,8 +139,15 @@ def test_report_review_and_close_out(page: Page, stack: Stack) -> None:
     row.get_by_test_id("milestone-close-out").click()
     page.get_by_role("button", name="确定").click()
     expect(page.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("已销号")
+
+    # 4. Every milestone is closed out: so is the task.
+    page.get_by_test_id("task-close-out").click()
+    page.get_by_role("button", name="确定").click()
+    expect(page.get_by_test_id("task-status")).to_contain_text("已销号")
+    expect(page.get_by_test_id("task-close-out")).to_have_count(0)
     screenshot(page, "task-detail")
 
     with stack.client("office") as api:
         after = api.get(f"/api/tasks/v1/tasks/{number}").json()
     assert after["milestones"][ordinal - 1]["state"] == "closed_out"
+    assert after["status"] == "closed_out"
