@@ -141,7 +141,7 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
 
     def listen() -> None:
         with httpx.stream(
-            "GET", f"{evaluation}/api/evaluation/v1/stream", headers=headers, timeout=20
+            "GET", f"{evaluation}/api/evaluation/v1/stream", headers=headers, timeout=70
         ) as stream:
             for line in stream.iter_lines():
                 # A batch's score.changed lines list every event id of the batch: wait for
@@ -162,7 +162,9 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
         "'{\"task_number\": 1, \"on_time\": false}', 'reform_tasks', 'evaluation')",
         database,
     )
-    deadline = time.monotonic() + 15
+    # On a first start the relay shares reform_tasks with the scheduler's report catch-up, on
+    # two cores: allow it time (event → score latency is measured in bench/, not here).
+    deadline = time.monotonic() + 60
     facts = "0"
     while time.monotonic() < deadline and facts != "1":
         facts = cluster.psql(
@@ -180,7 +182,7 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
         ).strip()
         time.sleep(0.1)
     assert delivered == "t"
-    listener.join(10)
+    listener.join(30)
     assert received, "no score.changed for shichang's event on the SSE stream"
 
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
