@@ -131,8 +131,12 @@ class Sender:
         seed: int = 1,
         concurrency: int = 16,
         schedule: tuple[float, ...] = RETRY_SCHEDULE,
+        rate: float | None = None,
     ) -> None:
         rng = random.Random(seed)
+        self.rate = rate  # copies started per second (None: as fast as the server answers)
+        self._taken = 0
+        self._started = 0.0
         self.queue = [d for d in deliveries for _ in range(rng.randint(1, copies))]
         rng.shuffle(self.queue)
         self.base_url = base_url
@@ -147,6 +151,7 @@ class Sender:
         for delivery in self.queue:
             pending.put_nowait(delivery)
         started = time.perf_counter()
+        self._started = started
         limits = httpx.Limits(
             max_connections=self.concurrency, max_keepalive_connections=self.concurrency
         )
@@ -159,6 +164,10 @@ class Sender:
         report = self.report
         while not pending.empty():
             delivery = pending.get_nowait()
+            if self.rate:
+                due = self._started + self._taken / self.rate
+                self._taken += 1
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             for pause in self.schedule:
                 await asyncio.sleep(pause)
                 report.requests += 1
@@ -435,10 +444,10 @@ class OutageRun:
     held: int  # undelivered outbox rows just before evaluation came back
     delivered: int
     drain_seconds: float
-    ledger: tuple[
-        Any, ...
-    ]  # (outbox rows for evaluation, inbox claims, unmatched, duplicate facts)
+    # (outbox rows for evaluation, inbox claims, outbox rows without a claim, doubled facts)
+    ledger: tuple[int, int, int, int]
     orders: int
+    down_seconds: float  # how long evaluation was down (its restart included)
 
 
 async def outage_with_crashes(
@@ -461,21 +470,26 @@ async def outage_with_crashes(
     services.start()
     sweeps: list[str] = []
     try:
-        sender = Sender(services.url("hotline_ingest"), lifecycles(orders, seed=seed), seed=seed)
+        deliveries = lifecycles(orders, seed=seed)
+        sender = Sender(services.url("hotline_ingest"), deliveries, seed=seed)
+        # Paced so the load runs through the whole outage and on after evaluation returns.
+        sender.rate = len(sender.queue) / (outage_seconds * 1.6)
         sending = asyncio.create_task(sender.run())
         sweeping = asyncio.create_task(run_sweeps(services.url("reform_tasks"), sweeps))
-        await sender.reached(0.2)
+        await sender.reached(0.1)
         services.kill("evaluation")  # a crash in the middle of applying a batch
-        await asyncio.sleep(outage_seconds / 2)
+        down_since = time.perf_counter()
+        await sender.reached(0.4)
         victims = ["reform_tasks", *(["hotline_ingest"] if kill_hotline else [])]
         for name in victims:
             services.kill(name)  # mid-sweep, mid-delivery, mid-relay
         await asyncio.to_thread(services.start, *victims)
-        await asyncio.sleep(outage_seconds / 2)
+        await asyncio.sleep(max(0.0, outage_seconds - (time.perf_counter() - down_since)))
         ((held,),) = await query(
             url, "SELECT count(*) FROM platform.outbox WHERE delivered_at IS NULL"
         )
         await asyncio.to_thread(services.start, "evaluation")
+        down_for = time.perf_counter() - down_since
         report = await sending
         await sweeping
         delivered, drain_seconds = await wait_drained(url, drain_within)
@@ -499,6 +513,7 @@ async def outage_with_crashes(
         drain_seconds=drain_seconds,
         ledger=(int(outbox), int(inbox), int(unmatched), int(duplicate_facts)),
         orders=int(stored_orders),
+        down_seconds=down_for,
     )
 
 

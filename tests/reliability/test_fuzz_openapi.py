@@ -85,9 +85,14 @@ def _fuzz(services: Services, name: str) -> list[str]:
     return failures
 
 
-@pytest.mark.parametrize("name", ["reform_tasks", "evaluation", "hotline_ingest"])
 def test_fuzzed_requests_never_5xx_and_responses_match_the_schema(
-    name: str, fuzz_services: Services
+    fuzz_services: Services,
 ) -> None:
-    failures = _fuzz(fuzz_services, name)
+    """One test for the three services: they share one started stack (xdist would start it
+    once per worker for separate tests)."""
+    failures = [
+        failure
+        for name in ("reform_tasks", "evaluation", "hotline_ingest")
+        for failure in _fuzz(fuzz_services, name)
+    ]
     assert not failures, "\n\n".join(failures)

@@ -327,7 +327,8 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
     assert sheet is not None
     sheet.title = "排名"
     kind = "区县" if ranking.kind == "district" else "市直单位"
-    sheet.append([f"{ranking.programme}年营商环境评价{kind}排名（{ranking.period}）"])
+    title = f"{ranking.programme}年营商环境评价{kind}排名（{ranking.period}）"
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", title)])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=9)
     header = [
