@@ -109,6 +109,8 @@ async def requests(
 ) -> list[Open311Request]:
     """`service_request_id` overrides every other argument; otherwise the range is at most 90
     days (default: the 90 days before `end_date`, or after `start_date`, or before now)."""
+    if any("\x00" in value for value in params.values()):  # PostgreSQL text cannot hold NUL
+        raise Open311Error(400, "parameters must not contain NUL characters")
     ids = _list(params.get("service_request_id"))
     if ids is not None and len(ids) > MAX_ROWS:
         raise Open311Error(400, f"at most {MAX_ROWS} service_request_id values")

@@ -27,6 +27,12 @@ async def run(
     principal: OfficeOrService,
     session: Session,
     programme: CurrentProgramme,
-    as_of: Annotated[date | None, Query(description="截至日期（默认今天，上海时间）")] = None,
+    as_of: Annotated[
+        date | None,
+        # Bounded: the rules count days back from it (a date near year 1 overflows).
+        Query(
+            ge=date(2000, 1, 1), le=date(2100, 12, 31), description="截至日期（默认今天，上海时间）"
+        ),
+    ] = None,
 ) -> ReminderRunResult:
     return await service.run(session, principal, programme, as_of or today_shanghai())
