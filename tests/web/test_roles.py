@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Stack, login, screenshot
+from tests.web.conftest import PASSWORD, Stack, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -22,8 +24,10 @@ def test_office_sees_every_menu_and_the_whole_programme(page: Page, stack: Stack
     expect(page.get_by_test_id("district-scores").locator("canvas")).to_be_visible()
     screenshot(page, "overview")
 
+    with stack.client("office") as api:
+        units = api.get("/api/tasks/v1/units", params={"limit": 200}).json()["total"]
     page.get_by_test_id("menu-admin").click()
-    expect(page.get_by_test_id("units").locator("tbody tr")).to_have_count(50)
+    expect(page.get_by_test_id("units").locator("tbody tr")).to_have_count(units)
 
 
 def test_lead_unit_rates_but_cannot_administer(page: Page, stack: Stack) -> None:
@@ -78,3 +82,24 @@ def test_wrong_password_shows_the_services_message_and_logout_ends_the_session(
     expect(page).to_have_url(f"{stack.web}/login")
     page.goto("/tasks")
     expect(page).to_have_url(f"{stack.web}/login?next=/tasks")
+
+
+def test_a_session_the_services_reject_returns_to_login_and_back(page: Page, stack: Stack) -> None:
+    login(page, "office")
+    page.goto("/battle-map")
+    expect(page.get_by_test_id("battle-map-count")).to_be_visible()
+    # The token stops being accepted (expired or revoked) while the page is open.
+    page.evaluate(
+        """() => {
+          const key = "reform.session";
+          const stored = JSON.parse(localStorage.getItem(key));
+          localStorage.setItem(key, JSON.stringify({ ...stored, token: stored.token + "x" }));
+        }"""
+    )
+    page.reload()
+    expect(page.get_by_test_id("login-expired")).to_contain_text("登录已过期")
+    expect(page).to_have_url(re.compile(r"/login\?next=/battle-map&expired=1$"))
+    page.get_by_test_id("login-username").fill("office")
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-password").press("Enter")
+    expect(page).to_have_url(f"{stack.web}/battle-map")
