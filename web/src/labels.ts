@@ -53,3 +53,10 @@ export const percent = (value: number | null | undefined) =>
 /** "云岭市新城区人民政府" → "新城区": the short form for chart axes. */
 export const shortUnitName = (name: string) =>
   name.replace(/^云岭市?/, "").replace(/(人民政府|管理委员会)$/, "") || name;
+
+/** The browser's own calendar date as YYYY-MM-DD (toISOString would give UTC's, a day behind in
+ * Shanghai before 08:00). */
+export function localDate(day: Date = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+}

@@ -3,6 +3,7 @@ import { createPinia } from "pinia";
 import ElementPlus from "element-plus";
 import zhCn from "element-plus/es/locale/lang/zh-cn";
 import "element-plus/dist/index.css";
+import { INIT_OPTIONS_KEY } from "vue-echarts";
 import App from "./App.vue";
 import { loginRedirect, router } from "./router";
 import { ApiError, notifyError } from "./api/problem";
@@ -11,6 +12,7 @@ import { STORAGE_KEY, onSessionExpired, useSession } from "./stores/session";
 const app = createApp(App);
 const pinia = createPinia();
 app.use(pinia).use(router).use(ElementPlus, { locale: zhCn });
+app.provide(INIT_OPTIONS_KEY, { locale: "ZH" }); // ECharts' own words (tooltips, aria) in Chinese
 
 // Session expiry (timer, a 401 from any API, a logout in another tab): back to /login.
 const session = useSession(pinia);
