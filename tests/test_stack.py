@@ -146,11 +146,10 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
             for line in stream.iter_lines():
                 # A batch's score.changed lines list every event id of the batch: wait for
                 # the line of the unit this event scores.
-                compact = line.replace(" ", "")
-                if line.startswith("data:") and str(event_id) in line:
-                    if '"unit_code":"shichang"' in compact:
-                        received.append(line)
-                        return
+                scored_unit = '"unit_code":"shichang"' in line.replace(" ", "")
+                if line.startswith("data:") and str(event_id) in line and scored_unit:
+                    received.append(line)
+                    return
 
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
