@@ -8,6 +8,7 @@ run's start in the ledger instead of waiting for SCHEDULER_STUCK_RUN_MINUTES.)""
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -55,12 +56,20 @@ async def test_a_killed_leader_leaves_one_report_per_period_and_its_stuck_run_is
     try:
         await until(url, f"SELECT count(*) {REPORT_RUNS} AND status = 'succeeded'", (2).__le__, 120)
         standby = scheduler(services, tmp_path / "logs" / "scheduler-b.log")
-        await until(url, f"SELECT count(*) {REPORT_RUNS} AND status = 'running'", (1).__eq__, 60)
-        leader.kill()  # SIGKILL while it has a run in flight
+        running: list[tuple[object, ...]] = []
+        while not running:  # freeze the leader while a run is in flight (else let it go on)
+            await until(
+                url, f"SELECT count(*) {REPORT_RUNS} AND status = 'running'", (1).__eq__, 60
+            )
+            leader.send_signal(signal.SIGSTOP)
+            running = await fetch(
+                url, f"SELECT job_kind, period, attempt {REPORT_RUNS} AND status = 'running'"
+            )
+            if not running:
+                leader.send_signal(signal.SIGCONT)
+        leader.kill()  # SIGKILL with the run in flight
         leader.wait(10)
-        ((kind, period, attempt),) = await fetch(
-            url, f"SELECT job_kind, period, attempt {REPORT_RUNS} AND status = 'running'"
-        )
+        ((kind, period, attempt),) = running
         assert attempt == 1
         # A minute later the run is stuck; age its start rather than wait.
         await execute(
