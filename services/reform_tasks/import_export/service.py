@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.reform_tasks.import_export import xlsx
 from services.reform_tasks.import_export.schemas import ChangedTask, CreatedTask, ImportPreview
 from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
+from services.reform_tasks.task.service import FIELD_NAMES
 from services.reform_tasks.timeline import service as timeline
 from shared import audit
 from shared.auth import Principal
@@ -43,20 +44,9 @@ TITLE_MAX = 200
 DEADLINE_TEXT_MAX = 64
 # “各区县” in 责任单位 means every district (seed 001: districts deliver their part of a task).
 ALL_DISTRICTS = {"各区县", "各县区", "各区", "各区县政府", "各区县人民政府", "各区(县)"}
-# The spreadsheet column each compared field comes from.
-COLUMN_OF = {
-    "domain": "领域",
-    "task_class": "类别",
-    "title": "任务",
-    "benchmark": "对标",
-    "goal": "目标",
-    "measures": "具体措施",
-    "lead_unit": "牵头单位",
-    "responsible_units": "责任单位",
-    "deadline": "完成时限",
-    "deadline_text": "完成时限",
-    "milestones": "时间节点",
-}
+# The spreadsheet column each compared field comes from (the task list's field names, except
+# that both deadlines come from one column and milestones are a column of their own).
+COLUMN_OF = {**FIELD_NAMES, "deadline_text": "完成时限", "milestones": "时间节点"}
 
 
 @dataclass(frozen=True)
