@@ -46,6 +46,11 @@ async def main() -> None:
             await _due_jobs()
 
     async def _due_jobs() -> None:
+        # At start-up the services come up with the scheduler: a run claimed before they answer
+        # would fail and wait for its backoff, so the round waits for them (polled again soon).
+        if not await tasks.ready():
+            log.info("round_waiting_for_services")
+            return
         day = today_shanghai().isoformat()
         await run_once(
             sessionmaker,
