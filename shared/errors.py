@@ -229,10 +229,33 @@ def install_error_handlers(app: FastAPI) -> None:
             request, exc.status_code, code, title, detail, headers=getattr(exc, "headers", None)
         )
 
+    async def on_database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL is down, restarting or dropped the connection: nothing was committed, and
+        # the caller may try again (the 12345 platform and the outbox relay do).
+        log.warning("database_unavailable", path=request.url.path, error=str(exc)[:300])
+        return problem_response(
+            request,
+            503,
+            ServiceUnavailable.code,
+            ServiceUnavailable.title,
+            "数据库暂不可用，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
         # PostgreSQL (or asyncpg before it) refused a value from the request: a number past its
         # column's range, a NUL character, an over-long code. The transaction is rolled back.
         assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+        cause = getattr(exc.orig, "__cause__", None)
+        if exc.connection_invalidated or isinstance(
+            cause,
+            asyncpg.exceptions.PostgresConnectionError
+            | asyncpg.exceptions.CannotConnectNowError
+            | asyncpg.exceptions.AdminShutdownError
+            | asyncpg.exceptions.InterfaceError
+            | ConnectionError,
+        ):
+            return await on_database_unreachable(request, exc)
         if not isinstance(exc, sqlalchemy.exc.DataError) and not isinstance(
             getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError
         ):
@@ -260,4 +283,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, on_database_error)
+    # Connecting to PostgreSQL failed (refused, reset): asyncpg raises the socket's error.
+    app.add_exception_handler(ConnectionError, on_database_unreachable)
     app.add_exception_handler(Exception, on_unexpected)

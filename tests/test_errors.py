@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 import httpx
 import pytest
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from services.reform_tasks.app import create_app as create_tasks_app
 from shared.app import create_service_app
 from shared.db import Session
 from shared.models import Role, Unit, UnitKind
@@ -121,3 +125,58 @@ async def test_every_service_exposes_health_and_metrics(
     for client in (tasks_client, evaluation_client, hotline_client):
         response = await client.get(path)
         assert response.status_code == 200, (path, response.text)
+
+
+DATABASE_READS = [
+    ("services.reform_tasks.app", "/api/tasks/v1/units"),
+    ("services.evaluation.app", "/api/evaluation/v1/scores?period=2026"),
+    ("services.hotline_ingest.app", "/api/hotline/v1/work-orders"),
+]
+
+
+def _assert_database_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert body["detail"] == "数据库暂不可用，请稍后重试"
+
+
+@pytest.mark.parametrize(("module", "path"), DATABASE_READS)
+async def test_unreachable_database_is_503_problem_on_every_service(
+    settings: Settings, factory: Factory, module: str, path: str
+) -> None:
+    """PostgreSQL down (connection refused): a 503 the caller can retry, not a 500."""
+    app = importlib.import_module(module).create_app(settings)
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get(
+            path, headers=factory.headers("office", Role.office_admin, None)
+        )
+    await engine.dispose()
+    _assert_database_unavailable(response)
+
+
+async def test_connection_dropped_by_postgres_is_503_problem(
+    settings: Settings, factory: Factory
+) -> None:
+    """PostgreSQL restarted under a pooled connection: the next request on it is a 503."""
+    engine = create_async_engine(settings.effective_database_url, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    killer = create_async_engine(settings.effective_database_url)
+    async with killer.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    await killer.dispose()
+    app = create_tasks_app(settings)
+    app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get(
+            "/api/tasks/v1/units", headers=factory.headers("office", Role.office_admin, None)
+        )
+    await engine.dispose()
+    _assert_database_unavailable(response)
