@@ -25,11 +25,13 @@ class Broadcaster:
         self._subscribers.discard(queue)
 
     def publish(self, message: dict[str, Any]) -> None:
-        for queue in list(self._subscribers):
-            try:
-                queue.put_nowait(message)
-            except asyncio.QueueFull:  # a stalled client loses updates, not the server
-                self._subscribers.discard(queue)
+        """A client that falls behind (a burst of changes, a slow network) misses the oldest
+        updates, never the latest: each message carries a score's new total, and memory stays
+        bounded. It stays subscribed until it disconnects."""
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(message)
 
     @property
     def subscribers(self) -> int:
