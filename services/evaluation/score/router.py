@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -15,10 +14,9 @@ from services.evaluation.score.stream import Broadcaster
 from services.evaluation.scoring import service as scoring
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
+from shared.downloads import XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 router = APIRouter(prefix="/api/evaluation/v1", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -90,7 +88,7 @@ async def export_rankings(
     return Response(
         content,
         media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        headers={"Content-Disposition": attachment(filename)},
     )
 
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -18,13 +17,13 @@ from services.hotline_ingest.work_order.schemas import (
 from shared.auth import Authenticated, OfficeAdmin
 from shared.clock import now_utc
 from shared.db import Session
+from shared.downloads import XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page, Pagination
 
 router = APIRouter(
     prefix="/api/hotline/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(
@@ -96,7 +95,7 @@ async def export(
     return Response(
         content,
         media_type=XLSX,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+        headers={"Content-Disposition": attachment(filename)},
     )
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
@@ -10,13 +9,13 @@ from services.reform_tasks.import_export.schemas import ImportPreview
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from shared.auth import OfficeWrite, Principal, require_roles
 from shared.db import Session
+from shared.downloads import XLSX, attachment
 from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, PayloadTooLarge, Problem
 from shared.models import OFFICE_ROLES, UNIT_ROLES, Role
 
 router = APIRouter(
     prefix="/api/tasks/v1/tasks", tags=["task list import/export"], responses=PROBLEM_RESPONSES
 )
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
@@ -31,9 +30,7 @@ TaskReader = Annotated[Principal, require_roles(*OFFICE_ROLES, Role.viewer, *UNI
 
 
 def _download(download: service.Download) -> Response:
-    disposition = (
-        f"attachment; filename=\"task-list.xlsx\"; filename*=UTF-8''{quote(download.filename)}"
-    )
+    disposition = attachment(download.filename, "task-list.xlsx")
     return Response(
         download.content,
         media_type=XLSX,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
@@ -12,6 +11,7 @@ from services.reform_tasks.progress import service
 from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, ReviewIn
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
+from shared.downloads import attachment
 from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
 from shared.pagination import Page, Pagination
 
@@ -158,9 +158,7 @@ async def download_evidence(
         path,
         media_type=file.content_type,
         headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file.filename)}"
-            ),
+            "Content-Disposition": attachment(file.filename, fallback),
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from shared.downloads import DOCX, XLSX
+
 COPY_CHUNK = 1024 * 1024
 HEAD_BYTES = 16
 
@@ -34,16 +36,8 @@ class FileType:
 # Extension → what its bytes must look like. The settings choose which of these are accepted.
 FILE_TYPES: dict[str, FileType] = {
     "pdf": FileType("application/pdf", (b"%PDF-",)),
-    "docx": FileType(
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ZIP_MAGIC[:1],
-        "word/document.xml",
-    ),
-    "xlsx": FileType(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ZIP_MAGIC[:1],
-        "xl/workbook.xml",
-    ),
+    "docx": FileType(DOCX, ZIP_MAGIC[:1], "word/document.xml"),
+    "xlsx": FileType(XLSX, ZIP_MAGIC[:1], "xl/workbook.xml"),
     "doc": FileType("application/msword", OLE2_MAGIC),
     "xls": FileType("application/vnd.ms-excel", OLE2_MAGIC),
     "zip": FileType("application/zip", ZIP_MAGIC),

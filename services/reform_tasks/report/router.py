@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
@@ -22,14 +21,13 @@ from services.reform_tasks.report.sources import Sources, sources_of
 from services.reform_tasks.report.xlsx import render_xlsx
 from shared.auth import Authenticated, OfficeOrService, OfficeWrite
 from shared.db import Session
+from shared.downloads import DOCX, XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.models import ReportKind, ReportStatus
 from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/tasks/v1/reports", tags=["reports"], responses=PROBLEM_RESPONSES)
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ReportSources = Annotated[Sources, Depends(sources_of)]
 
 
@@ -39,10 +37,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content,
         media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="report.{fallback}"; '
-            f"filename*=UTF-8''{quote(filename)}"
-        },
+        headers={"Content-Disposition": attachment(filename, f"report.{fallback}")},
     )
 
 
