@@ -42,7 +42,9 @@ class Delivery(Base):
     # webhook | open311 | office | import: where the event came from (only webhooks are signed)
     source: Mapped[str] = mapped_column(String(16), server_default="webhook")
     headers: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    body: Mapped[str] = mapped_column(Text)
+    # The raw body as received, encrypted (PII_ENCRYPTION_KEY): it carries the contact's name
+    # and phone (shared.crypto.decrypt reads it back).
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
     verified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     event_type: Mapped[str | None] = mapped_column(String(64))
     # applied | duplicate_event | ignored_type | rejected_schema

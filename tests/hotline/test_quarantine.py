@@ -142,3 +142,28 @@ async def test_only_the_office_works_the_queue(
         f"{QUEUE}/NOPE/resolve", json={"unit_code": "zhengwu"}, headers=office
     )
     assert missing.status_code == 404
+
+
+async def test_an_order_told_then_held_by_a_reassignment_is_not_told_twice_on_release(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    session: AsyncSession,
+    units: None,
+    office: dict[str, str],
+) -> None:
+    await platform.send("work_order.created", created("GD20"))
+    await platform.send("work_order.accepted", at("GD20", 0.5))
+    told = sorted(await _told(session))
+    assert told == [("work_order.created", "GD20"), ("work_order.responded", "GD20")]
+    # The platform passes the order to a unit code nobody has mapped yet: held again.
+    due = at("GD20", 6)["occurred_at"]
+    assigned = at("GD20", 1) | {"handling_unit_code": "SJ-NEW", "due_at": due}
+    await platform.send("work_order.assigned", assigned)
+    assert (await _order(session, "GD20")).quarantine_reason == "未知承办单位“SJ-NEW”"
+    resolved = await hotline_client.post(
+        f"{QUEUE}/GD20/resolve", json={"unit_code": "zhengwu"}, headers=office
+    )
+    assert resolved.status_code == 200, resolved.text
+    # Released: its events are told again, but an event already told keeps its outbox id, so
+    # evaluation (which keys facts by event id) counts each once.
+    assert sorted(await _told(session)) == told

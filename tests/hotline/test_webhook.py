@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.hotline_ingest.webhook.schemas import contract_schema
+from shared.crypto import decrypt
 from shared.models import Delivery, OutboxEvent, WorkOrder, WorkOrderEvent
 from shared.settings import Settings
 from tests.hotline.conftest import OLD_SECRET, Platform, at, created
@@ -60,6 +61,20 @@ async def test_delivery_is_applied_once_by_id_and_once_by_event(
     assert event is not None
     assert "contact_phone" not in event.data
     assert "contact_name" not in event.data
+
+
+async def test_the_raw_body_is_kept_encrypted_because_it_carries_the_contact(
+    platform: Platform, units: None, session: AsyncSession, settings: Settings
+) -> None:
+    response = await platform.send("work_order.created", created("GD003"), webhook_id="msg_3")
+    assert response.status_code == 200, response.text
+    delivery = await session.scalar(select(Delivery).where(Delivery.webhook_id == "msg_3"))
+    assert delivery is not None
+    assert b"13812345678" not in delivery.body_enc
+    assert "张三明".encode() not in delivery.body_enc
+    raw = decrypt(settings.pii_encryption_key, delivery.body_enc)
+    assert raw is not None
+    assert json.loads(raw)["data"]["contact_phone"] == "13812345678"  # the bytes as received
 
 
 async def test_each_event_tells_evaluation_its_rate_inputs(

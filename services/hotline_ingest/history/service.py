@@ -23,7 +23,7 @@ from shared.settings import Settings
 
 _BATCH = text(
     "SELECT outcome, told FROM hotline.receive_batch(CAST(:ids AS text[]),"
-    " CAST(:sources AS text[]), CAST(:headers AS text[]), CAST(:bodies AS text[]),"
+    " CAST(:sources AS text[]), CAST(:headers AS text[]), CAST(:bodies AS bytea[]),"
     " CAST(:types AS text[]), CAST(:outcomes AS text[]), CAST(:errors AS text[]),"
     " CAST(:orders AS text[]), CAST(:moments AS timestamptz[]), CAST(:datas AS text[]),"
     " CAST(:names AS bytea[]), CAST(:phones AS bytea[]), CAST(:limits AS jsonb))"
@@ -70,7 +70,7 @@ def receipts(settings: Settings, row: Row) -> list[Receipt]:
 async def store(session: AsyncSession, settings: Settings, batch: list[Receipt]) -> list[str]:
     """One chunk in the caller's transaction; returns each event's outcome."""
     batch = sorted(batch, key=lambda r: (r.order_no or "", r.webhook_id))
-    columns = list(zip(*(r.args(limits_json(settings))[:12] for r in batch), strict=True))
+    columns = list(zip(*(r.args(settings) for r in batch), strict=True))
     names = (
         "ids",
         "sources",

@@ -22,6 +22,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.crypto import encrypt
 from shared.settings import Settings
 
 _RECEIVE_TEXT = text(
@@ -36,7 +37,8 @@ _REFRESH_TEXT = text(
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """One delivery ready to store. `data` is the event's JSON without personal fields."""
+    """One delivery ready to store. `body` is the raw body (stored encrypted, see `args`);
+    `data` is the event's JSON without personal fields."""
 
     webhook_id: str
     source: str
@@ -51,12 +53,13 @@ class Receipt:
     contact_name: bytes | None = None
     contact_phone: bytes | None = None
 
-    def args(self, limits: str) -> tuple[Any, ...]:
+    def args(self, settings: Settings) -> tuple[Any, ...]:
+        """The twelve per-delivery arguments of `hotline.receive` / `receive_batch`."""
         return (
             self.webhook_id,
             self.source,
             self.headers,
-            self.body,
+            encrypt(settings.pii_encryption_key, self.body),
             self.event_type,
             self.outcome,
             self.errors,
@@ -65,7 +68,6 @@ class Receipt:
             self.data,
             self.contact_name,
             self.contact_phone,
-            limits,
         )
 
 
@@ -92,7 +94,7 @@ async def receive_in_session(
         "contact_phone",
         "limits",
     )
-    params = dict(zip(names, receipt.args(limits_json(settings)), strict=True))
+    params = dict(zip(names, (*receipt.args(settings), limits_json(settings)), strict=True))
     row = (await session.execute(_RECEIVE_TEXT, params)).one()
     if row.told:
         session.info["outbox_enqueued"] = True
@@ -117,7 +119,7 @@ Store = Callable[[Receipt], Awaitable[tuple[str, int]]]
 
 BATCH_SQL = (
     "SELECT outcome, told FROM hotline.receive_batch($1::text[], $2::text[], $3::text[],"
-    " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
+    " $4::bytea[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
     " $10::text[], $11::bytea[], $12::bytea[], $13::jsonb)"
 )
 
@@ -134,6 +136,7 @@ class BatchStore:
         self, pool: asyncpg.Pool, settings: Settings, *, concurrency: int = 1, max_batch: int = 64
     ) -> None:
         self.pool = pool
+        self.settings = settings
         self.limits = limits_json(settings)
         self.concurrency = concurrency
         self.max_batch = max_batch
@@ -177,7 +180,7 @@ class BatchStore:
                 future.set_result((str(row[0]), int(row[1])))
 
     async def _run(self, receipts: list[Receipt]) -> list[Any]:
-        columns = list(zip(*(r.args(self.limits)[:12] for r in receipts), strict=True))
+        columns = list(zip(*(r.args(self.settings) for r in receipts), strict=True))
         async with self.pool.acquire() as conn:
             rows: list[Any] = await conn.fetch(BATCH_SQL, *(list(c) for c in columns), self.limits)
         return rows
