@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import sqlalchemy as sa
 import typer
 from cryptography.fernet import Fernet
 from honcho.manager import Manager
@@ -28,6 +29,7 @@ from rich.table import Table
 from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import HOTLINE_USER, OFFICE_USERS, load, read_json
 from shared.embedded_pg import EmbeddedPostgres
+from shared.models import OutboxEvent
 from shared.settings import (
     DEV_ENV_FILE,
     EMBEDDED_PG_PORT,
@@ -168,6 +170,28 @@ def send_demo_hotline(settings: Settings) -> None:
         return
     ok, failed = asyncio.run(send(settings.hotline_url, count=300, seed=2026))
     console.print(f"12345 演示工单：已推送 {ok} 条事件（失败 {failed} 条）")
+    if not asyncio.run(outbox_drained(settings, "hotline_ingest")):
+        console.print("[yellow]12345 事件尚未全部送达考评服务，报告将稍后补齐[/yellow]")
+
+
+async def outbox_drained(settings: Settings, producer: str, seconds: float = 90) -> bool:
+    """Wait until the producer's outbox relay has delivered every event it holds."""
+    engine = create_engine(settings, pool_size=1)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            async with engine.connect() as conn:
+                pending = await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(OutboxEvent)
+                    .where(OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None))
+                )
+            if not pending:
+                return True
+            await asyncio.sleep(0.5)
+        return False
+    finally:
+        await engine.dispose()
 
 
 def wait_healthy(settings: Settings, timeout: float = 60) -> bool:
@@ -215,8 +239,15 @@ def up(
                 env=env,
                 cwd=str(REPO_ROOT),
             )
+        # The scheduler's first round catches up the year's reports: held until the demo 12345
+        # orders are in (announce below), so the reports include them.
+        hold = VAR_DIR / "scheduler.hold"
+        hold.write_text("make up: demo 12345 orders still arriving\n")
         manager.add_process(
-            "scheduler", f"{sys.executable} -m services.scheduler", env=env, cwd=str(REPO_ROOT)
+            "scheduler",
+            f"{sys.executable} -m services.scheduler",
+            env={**env, "SCHEDULER_HOLD_FILE": str(hold)},
+            cwd=str(REPO_ROOT),
         )
         serve_web = web and (REPO_ROOT / "web" / "dist" / "index.html").exists()
         if web and not serve_web:
@@ -226,10 +257,13 @@ def up(
             manager.add_process("web", f"{npm} run preview", env=env, cwd=str(REPO_ROOT / "web"))
 
         def announce() -> None:
-            if not wait_healthy(settings):
-                console.print("[red]部分服务未就绪，请查看上方日志[/red]")
-                return
-            send_demo_hotline(settings)
+            try:
+                if not wait_healthy(settings):
+                    console.print("[red]部分服务未就绪，请查看上方日志[/red]")
+                    return
+                send_demo_hotline(settings)
+            finally:
+                hold.unlink(missing_ok=True)
             print_banner(settings, serve_web)
 
         threading.Thread(target=announce, daemon=True).start()

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     scheduler_reminders_cron: str = "0 8 * * *"
     # A run still `running` after this long (its replica died) is treated as failed and retried.
     scheduler_stuck_run_minutes: int = Field(default=30, ge=1)
+    # While this file exists the scheduler runs no round: `make up` holds it on a first start
+    # until the demo 12345 orders are in and told to evaluation, so the caught-up reports
+    # include them.
+    scheduler_hold_file: str | None = None
     # Monthly dispatch reports the scheduler generates go straight to every unit's inbox;
     # quarterly notices stay drafts for the office to edit and publish.
     monthly_dispatch_auto_publish: bool = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from pathlib import Path
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,7 +46,15 @@ async def main() -> None:
         async with round_lock:
             await _due_jobs()
 
+    async def held() -> bool:
+        """`SCHEDULER_HOLD_FILE` exists (make up's first start, until the demo orders are in)."""
+        path = settings.scheduler_hold_file
+        return path is not None and await asyncio.to_thread(Path(path).exists)
+
     async def _due_jobs() -> None:
+        if await held():
+            log.info("round_held", hold_file=settings.scheduler_hold_file)
+            return
         # At start-up the services come up with the scheduler: a run claimed before they answer
         # would fail and wait for its backoff, so the round waits for them (polled again soon).
         if not await tasks.ready():
