@@ -7,6 +7,7 @@ errors, Starlette's HTTP errors and anything unexpected) as `application/problem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -180,12 +181,25 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _message(err: Any, kind: str) -> str:
+    """Our validators raise ValueError with the user's message in Chinese: show it. Anything
+    else (pydantic's own English messages) gets the fixed Chinese text for its type."""
+    if kind in ("value_error", "assertion_error"):
+        reason = str((err.get("ctx") or {}).get("error", ""))
+        if _CJK.search(reason):
+            return reason
+    return _PYDANTIC_MESSAGES.get(kind, "取值无效")
+
+
 def field_errors_from_pydantic(raw: Sequence[Any]) -> list[FieldError]:
     errors = []
     for err in raw:
         kind = str(err.get("type", "invalid"))
         loc = [part if isinstance(part, int) else str(part) for part in err.get("loc", ())]
-        errors.append(FieldError(loc=loc, msg=_PYDANTIC_MESSAGES.get(kind, "取值无效"), type=kind))
+        errors.append(FieldError(loc=loc, msg=_message(err, kind), type=kind))
     return errors
 
 

@@ -51,6 +51,9 @@ async def test_weights_must_add_up_to_the_total(
     )
     assert response.status_code == 422
     assert "district" in response.json()["detail"]
+    # The rule's own message reaches the office, in Chinese (not a generic 取值无效).
+    messages = [e["msg"] for e in response.json()["errors"]]
+    assert any("权重之和" in m and "应等于满分" in m for m in messages), messages
 
 
 async def test_published_rule_set_cannot_change_and_mid_period_needs_confirmation(
