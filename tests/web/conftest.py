@@ -16,8 +16,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import psutil
@@ -31,6 +34,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from standardwebhooks import Webhook
 
 from shared.settings import REPO_ROOT, VAR_DIR
 from tests import pg
@@ -271,3 +275,23 @@ def screenshot(page: Page, name: str) -> None:
     if os.environ.get("SCREENSHOTS"):
         page.wait_for_timeout(800)  # dialogs, drawers and charts finish their animations
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def deliver(stack: Stack, event_type: str, data: dict[str, Any]) -> httpx.Response:
+    """POST one delivery exactly as the 12345 platform signs it (Standard Webhooks)."""
+    body = json.dumps(
+        {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
+        ensure_ascii=False,
+    )
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    sent = datetime.now(UTC)
+    return httpx.post(
+        f"{stack.hotline}/api/hotline/v1/webhooks/12345",
+        content=body.encode(),
+        headers={
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(sent.timestamp())),
+            "webhook-signature": Webhook(WEBHOOK_SECRET).sign(webhook_id, sent, body),
+            "content-type": "application/json",
+        },
+    )

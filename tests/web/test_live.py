@@ -3,44 +3,19 @@ hotline's work orders keep contacts masked until an office admin gives a reason.
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from standardwebhooks import Webhook
 
 from tests import pg
-from tests.web.conftest import WEBHOOK_SECRET, Stack, login, screenshot
+from tests.web.conftest import Stack, deliver, login, screenshot
 
 pytestmark = pytest.mark.browser
 
 DISTRICT = "baihexian"
 DEMO_ORDERS = 300  # what devstack's first start plays through the webhook
-
-
-def _deliver(stack: Stack, event_type: str, data: dict[str, Any]) -> httpx.Response:
-    """POST one delivery exactly as the 12345 platform signs it (Standard Webhooks)."""
-    body = json.dumps(
-        {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
-        ensure_ascii=False,
-    )
-    webhook_id = f"msg_{uuid.uuid4().hex}"
-    sent = datetime.now(UTC)
-    return httpx.post(
-        f"{stack.hotline}/api/hotline/v1/webhooks/12345",
-        content=body.encode(),
-        headers={
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent.timestamp())),
-            "webhook-signature": Webhook(WEBHOOK_SECRET).sign(webhook_id, sent, body),
-            "content-type": "application/json",
-        },
-    )
 
 
 def _wait_for_the_demo_year(stack: Stack) -> None:
@@ -83,7 +58,7 @@ def test_a_webhook_delivery_moves_the_score_on_the_open_page_within_a_second(
 
     now = datetime.now(UTC)
     order_no = f"YLT{now:%Y%m%d%H%M%S}"
-    created = _deliver(
+    created = deliver(
         stack,
         "work_order.created",
         {
@@ -110,7 +85,7 @@ def test_a_webhook_delivery_moves_the_score_on_the_open_page_within_a_second(
     # The follow-up visit: not satisfied, not resolved. The page must show the new score
     # within a second of the platform's delivery, without a reload.
     started = time.monotonic()
-    visited = _deliver(
+    visited = deliver(
         stack,
         "work_order.visited",
         {

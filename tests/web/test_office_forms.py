@@ -5,17 +5,13 @@ then the window saved and shown as not yet open)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from standardwebhooks import Webhook
 
-from tests.web.conftest import WEBHOOK_SECRET, Stack, login
+from tests.web.conftest import Stack, deliver, login
 
 pytestmark = pytest.mark.browser
 
@@ -23,30 +19,10 @@ DISTRICT = "songlinxian"  # not the district the live-score test watches
 MAPPED_UNIT = "renshe"
 
 
-def _deliver(stack: Stack, event_type: str, data: dict[str, Any]) -> httpx.Response:
-    """POST one delivery exactly as the 12345 platform signs it (Standard Webhooks)."""
-    body = json.dumps(
-        {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
-        ensure_ascii=False,
-    )
-    webhook_id = f"msg_{uuid.uuid4().hex}"
-    sent = datetime.now(UTC)
-    return httpx.post(
-        f"{stack.hotline}/api/hotline/v1/webhooks/12345",
-        content=body.encode(),
-        headers={
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent.timestamp())),
-            "webhook-signature": Webhook(WEBHOOK_SECRET).sign(webhook_id, sent, body),
-            "content-type": "application/json",
-        },
-    )
-
-
 def _new_order(stack: Stack, *, title: str, unit_code: str, category_code: str) -> str:
     now = datetime.now(UTC)
     order_no = f"YLQ{now:%Y%m%d}{uuid.uuid4().hex[:8].upper()}"
-    created = _deliver(
+    created = deliver(
         stack,
         "work_order.created",
         {
