@@ -24,6 +24,10 @@ EVENT_CONSUMERS: dict[str, str] = {
     "work_order.closed": "evaluation",
 }
 
+# Reminders (`reminder.<kind>`) for the city's OA system: delivered by the producer's relay to
+# OA_WEBHOOK_URL, signed with Standard Webhooks, instead of to a service of ours.
+OA_CONSUMER = "oa"
+
 INTERNAL_EVENTS_PATH = "/internal/events"
 INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
 MAX_BATCH = 100

@@ -1,8 +1,9 @@
 """Transactional outbox and inbox.
 
 A producer calls `enqueue` inside the transaction that makes the change; `OutboxRelay` (a task in
-the producing service) later POSTs each pending row to its consumer's `/internal/events`, retrying
-with exponential backoff persisted in the row. A consumer calls `claim` in the transaction that
+the producing service) later POSTs each pending row to its consumer's `/internal/events` (or, for
+the OA system's reminders, to OA_WEBHOOK_URL, signed), retrying with exponential backoff persisted
+in the row. A consumer calls `claim` in the transaction that
 applies the effect; a second delivery of the same id claims nothing, so effects happen once.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import uuid
 from collections.abc import Sequence
@@ -21,6 +23,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
 
 from shared.audit import jsonable
 from shared.context import current_service
@@ -28,6 +31,7 @@ from shared.events import (
     EVENT_CONSUMERS,
     INTERNAL_EVENTS_BATCH_PATH,
     INTERNAL_EVENTS_PATH,
+    OA_CONSUMER,
     EventBatch,
     EventEnvelope,
 )
@@ -49,8 +53,11 @@ async def enqueue(
     unit_code: str | None = None,
     occurred_at: datetime | None = None,
     event_id: uuid.UUID | None = None,
+    consumer: str | None = None,
 ) -> OutboxEvent:
-    consumer = EVENT_CONSUMERS.get(event_type)
+    """`consumer` defaults to the catalogue's for `event_type` (`OA_CONSUMER` for the OA
+    system's reminders, which are not in it)."""
+    consumer = consumer or EVENT_CONSUMERS.get(event_type)
     if consumer is None:
         raise ValueError(f"event type {event_type!r} is not in the catalogue")
     row = OutboxEvent(
@@ -165,11 +172,11 @@ class OutboxRelay:
 
         async def send(chunk: list[OutboxEvent]) -> list[str | None]:
             async with limit:
-                if len(chunk) == 1:
-                    return [await self._post(chunk[0])]
+                if len(chunk) == 1 or any(row.consumer == OA_CONSUMER for row in chunk):
+                    return [await self._post_one(row) for row in chunk]
                 if await self._post_batch(chunk) is None:
                     return [None] * len(chunk)
-                return [await self._post(row) for row in chunk]
+                return [await self._post_one(row) for row in chunk]
 
         results = await asyncio.gather(*(send(chunk) for chunk in chunks))
         return [error for chunk in results for error in chunk]
@@ -196,6 +203,9 @@ class OutboxRelay:
             return f"{type(exc).__name__}: {exc}"
         return None if response.is_success else f"HTTP {response.status_code}"
 
+    async def _post_one(self, row: OutboxEvent) -> str | None:
+        return await (self._post_oa(row) if row.consumer == OA_CONSUMER else self._post(row))
+
     async def _post(self, row: OutboxEvent) -> str | None:
         try:
             response = await self._client.post(
@@ -208,6 +218,27 @@ class OutboxRelay:
         if response.is_success:
             return None
         return f"HTTP {response.status_code}: {response.text[:500]}"
+
+    async def _post_oa(self, row: OutboxEvent) -> str | None:
+        """A reminder to the OA system: `{"type", "data"}` signed with Standard Webhooks; the
+        `webhook-id` names the inbox message, so the OA system can drop a repeat."""
+        url, secret = self._settings.oa_webhook_url, self._settings.oa_webhook_secret
+        if not url or not secret:
+            return "OA_WEBHOOK_URL / OA_WEBHOOK_SECRET not set"
+        message_id = f"msg_reminder_{row.data.get('id', row.id)}"
+        body = json.dumps({"type": row.type, "data": row.data}, ensure_ascii=False)
+        moment = datetime.now(UTC)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(moment.timestamp())),
+            "webhook-signature": Webhook(secret).sign(message_id, moment, body),
+        }
+        try:
+            response = await self._client.post(url, content=body.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None if response.is_success else f"HTTP {response.status_code}"
 
     async def run(self) -> None:
         """Poll until cancelled; a failure in one round never stops the relay."""

@@ -5,17 +5,15 @@ missed periods caught up in order, reminders once each, a stuck run taken over."
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from standardwebhooks.webhooks import Webhook
 
 from services.scheduler.jobs import run_once
 from services.scheduler.leader import Leadership
@@ -24,7 +22,6 @@ from services.scheduler.reports import (
     ReformTasks,
     catch_up,
     due_periods,
-    send_to_oa,
 )
 from shared import clock
 from shared.http import ServiceTokens
@@ -284,49 +281,6 @@ def test_a_period_is_due_at_the_first_cron_fire_after_it_ends() -> None:
     assert due_periods(cron, "month", programme, _at(date(2026, 11, 1), hour=2))[-1] == "2026-10"
     quarters = due_periods("0 3 1 1,4,7,10 *", "quarter", programme, _at(date(2026, 12, 1)))
     assert quarters == ["2026-Q1", "2026-Q2", "2026-Q3"]
-
-
-async def test_reminders_to_the_oa_system_are_signed_and_retried(settings: Settings) -> None:
-    secret = "whsec_" + "c2VjcmV0LWZvci1vYS13ZWJob29rLXRlc3Q="
-    received: list[dict[str, object]] = []
-    failures = {"left": 1}
-    oa = FastAPI()
-
-    @oa.post("/hooks")
-    async def hook(request: Request) -> Response:
-        body = (await request.body()).decode()
-        payload = Webhook(secret).verify(body, dict(request.headers))
-        if failures["left"]:
-            failures["left"] -= 1
-            return Response(status_code=503)
-        received.append(payload)
-        return Response(status_code=204)
-
-    pauses: list[float] = []
-
-    async def pause(seconds: float) -> None:
-        pauses.append(seconds)
-
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=oa), base_url="http://oa")
-    configured = settings.model_copy(
-        update={"oa_webhook_url": "http://oa/hooks", "oa_webhook_secret": secret}
-    )
-    reminder = {
-        "id": 7,
-        "unit_code": "shichang",
-        "kind": "milestone_due_today",
-        "title": "【今日到期】任务1第1个时间节点“方案”",
-        "body": "请及时报送进展。",
-        "link": "/tasks/1",
-    }
-    try:
-        undelivered = await send_to_oa(client, configured, [reminder], pause=pause)
-    finally:
-        await client.aclose()
-    assert undelivered == 0
-    assert pauses == [1.0]
-    assert received == [{"type": "reminder.milestone_due_today", "data": reminder}]
-    assert json.dumps(received[0], ensure_ascii=False).count("今日到期") == 1
 
 
 async def test_on_the_demo_data_the_first_round_catches_up_every_past_period(

@@ -72,7 +72,7 @@ async def main() -> None:
         )
         # Reports, notices and reminders due by now, missed periods first (the first round
         # after a start or an outage catches up).
-        await catch_up(sessionmaker, tasks, settings, oa_client=client)
+        await catch_up(sessionmaker, tasks, settings)
 
     tasks = ReformTasks(client, settings, tokens)
     scheduler.add_job(due_jobs, "cron", hour=1, minute=5, id="daily")

@@ -13,9 +13,6 @@ reform_tasks should a run die between generating and recording success).
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -26,7 +23,6 @@ import structlog
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from standardwebhooks.webhooks import Webhook
 
 from services.scheduler.jobs import run_once
 from shared.clock import SHANGHAI, now_utc
@@ -36,7 +32,6 @@ from shared.periods import Period, period_containing
 from shared.settings import Settings
 
 log = structlog.get_logger("scheduler.reports")
-OA_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,46 +142,6 @@ class ReformTasks:
         return list(response.json()["sent"])
 
 
-async def send_to_oa(
-    client: httpx.AsyncClient,
-    settings: Settings,
-    reminders: list[dict[str, Any]],
-    *,
-    pause: Callable[[float], Awaitable[None]],
-) -> int:
-    """POST each reminder to the OA system, signed with Standard Webhooks (`webhook-id` is the
-    inbox message's, so the OA system can drop a repeat); each tried `OA_ATTEMPTS` times with
-    backoff. Returns how many were not delivered (logged; the inbox remains the record)."""
-    if not settings.oa_webhook_url or not reminders:
-        return 0
-    signer = Webhook(settings.oa_webhook_secret)
-    undelivered = 0
-    for reminder in reminders:
-        message_id = f"msg_reminder_{reminder['id']}"
-        body = json.dumps({"type": f"reminder.{reminder['kind']}", "data": reminder})
-        for attempt in range(1, OA_ATTEMPTS + 1):
-            moment = now_utc()
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": message_id,
-                "webhook-timestamp": str(int(moment.timestamp())),
-                "webhook-signature": signer.sign(message_id, moment, body),
-            }
-            try:
-                response = await client.post(settings.oa_webhook_url, content=body, headers=headers)
-                if response.is_success:
-                    break
-                error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            if attempt == OA_ATTEMPTS:
-                undelivered += 1
-                log.warning("oa_webhook_undelivered", message=message_id, error=error)
-            else:
-                await pause(2.0 ** (attempt - 1))
-    return undelivered
-
-
 async def _succeeded(
     sessionmaker: async_sessionmaker[AsyncSession], job_kinds: tuple[str, ...]
 ) -> set[tuple[str, str]]:
@@ -204,9 +159,6 @@ async def catch_up(
     sessionmaker: async_sessionmaker[AsyncSession],
     tasks: ReformTasks,
     settings: Settings,
-    *,
-    oa_client: httpx.AsyncClient | None = None,
-    pause: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
     """One scheduler round for reports, notices and reminders, as of `now_utc()` (skipped while
     a service it needs is not ready)."""
@@ -232,21 +184,6 @@ async def catch_up(
                     break  # later periods wait for this one
         day = reminders_due_today(settings.scheduler_reminders_cron, programme, now)
         if day is not None:
-            remind = partial(
-                _remind, tasks, programme.code, day, settings, oa_client, pause or asyncio.sleep
-            )
+            remind = partial(tasks.reminders, programme.code, day)
             key = ledger_key(programme, day.isoformat())
             await run_once(sessionmaker, "reminders", key, remind, stuck_after)
-
-
-async def _remind(
-    tasks: ReformTasks,
-    programme: str,
-    day: date,
-    settings: Settings,
-    oa_client: httpx.AsyncClient | None,
-    pause: Callable[[float], Awaitable[None]],
-) -> None:
-    sent = await tasks.reminders(programme, day)
-    if oa_client is not None:
-        await send_to_oa(oa_client, settings, sent, pause=pause)

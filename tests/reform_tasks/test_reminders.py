@@ -1,24 +1,35 @@
 """Reminders: each kind lands in the right units' inboxes once; an extension reminds again for
-the new date; a unit cannot trigger a run."""
+the new date; a unit cannot trigger a run; with an OA system configured, each also reaches it,
+signed, through the outbox."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
 
+from services.reform_tasks.app import create_app
+from shared.events import OA_CONSUMER
+from shared.http import ServiceTokens
 from shared.models import (
     AuditLog,
     Milestone,
+    OutboxEvent,
     RatingWindow,
     Role,
     Supervision,
     SupervisionLevel,
     UnitMessage,
 )
+from shared.outbox import OutboxRelay
+from shared.settings import Settings
+from tests.conftest import AppFactory
 from tests.reform_tasks.conftest import Scene
 
 RUN = "/api/tasks/v1/reminders/run"
@@ -167,3 +178,77 @@ async def test_no_overdue_reminder_once_seriously_lagging(
     task 1's first milestone (03-31) is 35 days late and not reminded; task 2's (04-30) is."""
     counts = await _run(tasks_client, scene, date(2026, 5, 5), "milestone")
     assert counts == {"milestone_overdue": 2}  # shuiwu and hexiqu, not task 1's three units
+
+
+OA_SECRET = "whsec_" + "c2VjcmV0LWZvci1vYS13ZWJob29rLXRlc3Q="
+
+
+async def test_reminders_reach_the_oa_system_signed_and_survive_its_outage(
+    make_client: Callable[[AppFactory], httpx.AsyncClient],
+    scene: Scene,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    configured = settings.model_copy(
+        update={"oa_webhook_url": "http://oa/hooks", "oa_webhook_secret": OA_SECRET}
+    )
+    tasks_client = make_client(lambda _: create_app(configured))
+    counts = await _run(tasks_client, scene, date(2026, 3, 31), "milestone")
+    assert counts == {"milestone_due_today": 3}
+    # Queued in the transaction that put them in the inboxes: nothing is lost while OA is down.
+    queued = (
+        await session.scalars(select(OutboxEvent).where(OutboxEvent.consumer == OA_CONSUMER))
+    ).all()
+    assert sorted(e.unit_code or "" for e in queued) == ["shichang", "yunzhongqu", "zhengwu"]
+
+    received: list[tuple[str, dict[str, object]]] = []
+    up = {"ok": False}
+    oa = FastAPI()
+
+    @oa.post("/hooks")
+    async def hook(request: Request) -> Response:
+        body = (await request.body()).decode()
+        payload = Webhook(OA_SECRET).verify(body, dict(request.headers))  # raises if unsigned
+        if not up["ok"]:
+            return Response(status_code=503)
+        received.append((request.headers["webhook-id"], payload))
+        return Response(status_code=204)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=oa)) as client:
+        relay = OutboxRelay(
+            sessionmaker, client, configured, "reform_tasks", ServiceTokens(configured)
+        )
+        assert await relay.deliver_batch() == 0  # the OA system is down
+        for event in queued:
+            await session.refresh(event)
+            assert (event.delivered_at, event.attempts) == (None, 1)
+            assert event.last_error == "HTTP 503"
+        await session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.consumer == OA_CONSUMER)
+            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        up["ok"] = True
+        assert await relay.deliver_batch() == 3
+        assert await relay.deliver_batch() == 0  # delivered once
+
+    messages = {
+        m.id: m
+        for m in await session.scalars(
+            select(UnitMessage).where(UnitMessage.kind == "milestone_due_today")
+        )
+    }
+    assert sorted(webhook_id for webhook_id, _ in received) == sorted(
+        f"msg_reminder_{i}" for i in messages
+    )
+    for _, payload in received:
+        assert payload["type"] == "reminder.milestone_due_today"
+        data = payload["data"]
+        assert isinstance(data, dict)
+        assert (
+            data["title"]
+            == messages[data["id"]].title
+            == "【今日到期】任务1第1个时间节点“制定工作方案”"
+        )
+        assert data["link"] == "/tasks/1"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.reminder import service
@@ -24,6 +24,7 @@ router = APIRouter(
     summary="Send the reminders due as of a day to unit inboxes, each once (office or scheduler)",
 )
 async def run(
+    request: Request,
     principal: OfficeOrService,
     session: Session,
     programme: CurrentProgramme,
@@ -35,4 +36,6 @@ async def run(
         ),
     ] = None,
 ) -> ReminderRunResult:
-    return await service.run(session, principal, programme, as_of or today_shanghai())
+    return await service.run(
+        session, request.app.state.settings, principal, programme, as_of or today_shanghai()
+    )

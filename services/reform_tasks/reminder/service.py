@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reform_tasks.battle_map.status import Thresholds
 from services.reform_tasks.reminder.repository import Reminder, ReminderRepository
 from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
-from shared import audit
+from shared import audit, outbox
 from shared.auth import Principal
+from shared.events import OA_CONSUMER
 from shared.models import Programme
+from shared.settings import Settings
 
 DUE_SOON_DAYS = 7
 QUARTERLY_REPORT_DAY = 25
@@ -143,8 +145,15 @@ async def _supervisions(
 
 
 async def run(
-    session: AsyncSession, principal: Principal, programme: Programme, as_of: date
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    programme: Programme,
+    as_of: date,
 ) -> ReminderRunResult:
+    """Send the reminders due as of `as_of`, each once; with OA_WEBHOOK_URL set, each is also
+    queued for the city's OA system in the same transaction (the relay delivers it, signed,
+    retrying until the OA system takes it)."""
     repository = ReminderRepository(session)
     reminders = [
         *await _milestones(repository, programme, as_of),
@@ -153,6 +162,22 @@ async def run(
         *await _supervisions(repository, programme, as_of),
     ]
     sent = await repository.deliver(reminders)
+    answer = [
+        SentReminder(
+            id=s.id, unit_code=s.unit_code, kind=s.kind, title=s.title, body=s.body, link=s.link
+        )
+        for s in sent
+    ]
+    if settings.oa_webhook_url:
+        for reminder in answer:
+            await outbox.enqueue(
+                session,
+                f"reminder.{reminder.kind}",
+                reminder.model_dump(),
+                programme=programme.code,
+                unit_code=reminder.unit_code,
+                consumer=OA_CONSUMER,
+            )
     counts = Counter(s.kind for s in sent)
     if sent:
         await audit.record(
@@ -166,10 +191,5 @@ async def run(
     return ReminderRunResult(
         as_of=as_of,
         counts={kind: counts[kind] for kind in KINDS if counts[kind]},
-        sent=[
-            SentReminder(
-                id=s.id, unit_code=s.unit_code, kind=s.kind, title=s.title, body=s.body, link=s.link
-            )
-            for s in sent
-        ],
+        sent=answer,
     )
