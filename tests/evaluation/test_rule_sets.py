@@ -3,13 +3,16 @@ publication is explicit and recorded."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
 from typing import Any
 
 import httpx
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.models import AuditLog, Role
+from services.evaluation.scoring.service import ensure_default_rule_set
+from shared.models import AuditLog, Role, RuleSet
 from tests.conftest import Factory
 
 ADMIN = ("office", Role.office_admin, "gaigeban")
@@ -122,3 +125,47 @@ async def test_only_office_admin_edits_rule_sets(
             headers=factory.headers("x", role, unit),
         )
         assert response.status_code == 403
+
+
+async def _until_a_backend_waits_on_a_lock(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        for _ in range(200):
+            waiting = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE '%rule_sets%'"
+                )
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the second request never waited for the first")
+
+
+async def test_two_first_requests_at_once_store_the_default_rule_set_once(
+    engine: AsyncEngine,
+) -> None:
+    """Two offices open the rules of a new programme together: both get the default set, one
+    row is stored (the second insert waited for the first and found it)."""
+    programme = "2099-race"
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with maker() as first, maker() as second:
+            mine = await ensure_default_rule_set(first, programme, date(2099, 1, 1), "a")
+            other = asyncio.create_task(
+                ensure_default_rule_set(second, programme, date(2099, 1, 1), "b")
+            )
+            await _until_a_backend_waits_on_a_lock(engine)  # the second, on the first's row
+            assert not other.done()
+            await first.commit()
+            theirs = await asyncio.wait_for(other, 10)
+            await second.commit()
+        assert (mine.version, theirs.version, theirs.id) == (1, 1, mine.id)
+        async with maker() as check:
+            count = await check.scalar(
+                select(func.count()).select_from(RuleSet).where(RuleSet.programme == programme)
+            )
+        assert count == 1
+    finally:
+        async with maker() as cleanup, cleanup.begin():
+            await cleanup.execute(delete(RuleSet).where(RuleSet.programme == programme))

@@ -461,31 +461,36 @@ def envelope_of(fact: Fact) -> EventEnvelope:
 async def ensure_default_rule_set(
     session: AsyncSession, programme: str, starts_on: date, actor: str
 ) -> RuleSet:
-    """A programme without rules gets the default set, published from its first day."""
-    existing = (
-        (
-            await session.execute(
-                select(RuleSet)
-                .where(RuleSet.programme == programme)
-                .order_by(RuleSet.version.desc())
-            )
+    """A programme without rules gets the default set, published from its first day. Two
+    first requests at once store it once (the other finds it)."""
+
+    async def latest() -> RuleSet | None:
+        stmt = (
+            select(RuleSet)
+            .where(RuleSet.programme == programme)
+            .order_by(RuleSet.version.desc())
+            .limit(1)
         )
-        .scalars()
-        .first()
-    )
+        return (await session.execute(stmt)).scalars().first()
+
+    existing = await latest()
     if existing is not None:
         return existing
-    rule_set = RuleSet(
-        programme=programme,
-        version=1,
-        status=RuleSetStatus.published,
-        body=default_rule_set().model_dump(mode="json"),
-        note="默认评分规则（种子文件001：区县80分）",
-        effective_from=starts_on,
-        created_by=actor,
-        published_by=actor,
-        published_at=datetime.now().astimezone(),
+    await session.execute(
+        insert(RuleSet)
+        .values(
+            programme=programme,
+            version=1,
+            status=RuleSetStatus.published,
+            body=default_rule_set().model_dump(mode="json"),
+            note="默认评分规则（种子文件001：区县80分）",
+            effective_from=starts_on,
+            created_by=actor,
+            published_by=actor,
+            published_at=datetime.now().astimezone(),
+        )
+        .on_conflict_do_nothing(index_elements=[RuleSet.programme, RuleSet.version])
     )
-    session.add(rule_set)
-    await session.flush()
-    return rule_set
+    stored = await latest()
+    assert stored is not None  # inserted now, or by the concurrent request
+    return stored
