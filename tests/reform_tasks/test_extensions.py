@@ -235,6 +235,10 @@ async def test_list_is_scoped_to_the_units_tasks_and_filtered_by_status(
     assert await listed("office", status="pending") == ([on_two.json()["id"]], 1)
     assert await listed("office", status="approved", limit="1") == ([on_one.json()["id"]], 1)
     assert await listed("office", limit="1", offset="1") == ([on_two.json()["id"]], 2)
+    # One task's requests (its detail page), whatever else the programme holds.
+    assert await listed("office", task="1") == ([on_one.json()["id"]], 1)
+    assert await listed("shuiwu", task="2") == ([on_two.json()["id"]], 1)
+    assert await listed("shuiwu", task="1") == ([], 0)
 
 
 async def test_no_extension_for_a_closed_out_milestone(

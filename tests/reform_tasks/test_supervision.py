@@ -334,6 +334,25 @@ async def test_units_see_only_their_own_supervisions_and_cannot_issue(
         headers=scene.headers("office"),
     )
     assert [s["id"] for s in office.json()["items"]] == [theirs["id"]]
+    # One task's supervisions (its detail page).
+    other_task = (
+        await _issue(
+            tasks_client, scene, "hexiqu", subject={"task_number": 2, "milestone_ordinal": 1}
+        )
+    ).json()
+    office_headers = scene.headers("office")
+    by_task = {
+        n: [
+            s["id"]
+            for s in (
+                await tasks_client.get(
+                    f"{API}/supervisions", params={"task": n}, headers=office_headers
+                )
+            ).json()["items"]
+        ]
+        for n in (1, 2, 3)
+    }
+    assert by_task == {1: [theirs["id"], mine["id"]], 2: [other_task["id"]], 3: []}
 
 
 async def test_units_and_viewers_cannot_run_the_escalation(

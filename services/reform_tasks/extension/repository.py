@@ -36,10 +36,14 @@ class ExtensionRepository(MilestoneQueries):
         programme_id: int,
         status: ExtensionStatus | None,
         page: PageParams,
+        *,
+        task: int | None = None,
     ) -> tuple[list[tuple[ExtensionRequest, int]], int]:
         statement = self.readable_statement(principal, programme_id)
         if status is not None:
             statement = statement.where(ExtensionRequest.status == status)
+        if task is not None:
+            statement = statement.where(Task.number == task)
         total = await self.session.scalar(
             select(func.count()).select_from(
                 statement.with_only_columns(ExtensionRequest.id).order_by(None).subquery()

@@ -47,8 +47,9 @@ async def list_extensions(
         ExtensionStatus | None,
         Query(description="pending 待审批 / approved 已批准 / rejected 已驳回"),
     ] = None,
+    task: Annotated[int | None, Query(ge=1, description="任务序号")] = None,
 ) -> Page[ExtensionOut]:
-    return await service.list_extensions(session, principal, programme, status, page)
+    return await service.list_extensions(session, principal, programme, status, page, task=task)
 
 
 @router.post(

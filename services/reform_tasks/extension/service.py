@@ -124,9 +124,14 @@ async def list_extensions(
     programme: Programme,
     status: ExtensionStatus | None,
     page: PageParams,
+    *,
+    task: int | None = None,
 ) -> Page[ExtensionOut]:
-    """Newest first. The office and viewers see all; a unit sees those on its own tasks."""
-    rows, total = await ExtensionRepository(session).page(principal, programme.id, status, page)
+    """Newest first, optionally of one task. The office and viewers see all; a unit sees those
+    on its own tasks."""
+    rows, total = await ExtensionRepository(session).page(
+        principal, programme.id, status, page, task=task
+    )
     return Page[ExtensionOut](items=[to_out(ext, n) for ext, n in rows], total=total)
 
 

@@ -77,8 +77,17 @@ class SupervisionRepository(RepositoryBase[Supervision]):
         status: SupervisionStatus | None,
         level: SupervisionLevel | None,
         unit: str | None,
+        task: int | None = None,
     ) -> tuple[Sequence[Supervision], int]:
         statement = self.readable_statement(principal, programme_id)
+        if task is not None:  # the supervisions of the task's milestones
+            statement = statement.where(
+                Supervision.milestone_id.in_(
+                    select(Milestone.id)
+                    .join(Task, Task.id == Milestone.task_id)
+                    .where(Task.programme_id == programme_id, Task.number == task)
+                )
+            )
         if status:
             statement = statement.where(Supervision.status == status)
         if level:

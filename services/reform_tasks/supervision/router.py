@@ -50,9 +50,10 @@ async def list_supervisions(
         SupervisionLevel | None, Query(description="first / second / accountability")
     ] = None,
     unit: Annotated[str | None, Query(description="被督办单位代码")] = None,
+    task: Annotated[int | None, Query(ge=1, description="任务序号（督办其时间节点的）")] = None,
 ) -> Page[SupervisionOut]:
     return await service.list_supervisions(
-        session, principal, programme, page, status=status, level=level, unit=unit
+        session, principal, programme, page, status=status, level=level, unit=unit, task=task
     )
 
 

@@ -248,10 +248,11 @@ async def list_supervisions(
     status: SupervisionStatus | None,
     level: SupervisionLevel | None,
     unit: str | None,
+    task: int | None = None,
 ) -> Page[SupervisionOut]:
     repository = SupervisionRepository(session)
     rows, total = await repository.readable_page(
-        principal, programme.id, page, status=status, level=level, unit=unit
+        principal, programme.id, page, status=status, level=level, unit=unit, task=task
     )
     subjects = await repository.subjects(s.id for s in rows)
     return Page[SupervisionOut](items=[to_out(s, subjects[s.id]) for s in rows], total=total)
