@@ -355,6 +355,8 @@ def test_progress_report_evidence_is_downloadable_and_a_return_reaches_the_unit(
     report = reports_of_milestone()
     expect(report).to_have_count(1)
     expect(report).to_contain_text("待审核")
+    expect(report).to_contain_text(unit["short_name"])  # who reported, by name
+    expect(report).not_to_contain_text(f"{code} ·")
     expect(report).not_to_contain_text("报送完成")
     links = report.get_by_test_id("evidence-link")
     expect(links).to_have_count(2)
