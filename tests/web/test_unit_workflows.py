@@ -1,9 +1,9 @@
 """A unit's side of the office's follow-up, in the browser.
 
-督办: the office supervises a unit on a lagging milestone; the unit finds the notice in its inbox
-and on the task, sees it escalate to a second supervision when the due date passes, and sees it
-closed. The SPA shows supervisions but has no form to issue, escalate or resolve one (the office
-does that through the API and the scheduler's sweep), so those steps go through the API here.
+督办: the office supervises a unit on a lagging milestone from the task page; the unit finds the
+notice in its inbox and on the task, sees it escalate to a second supervision when the due date
+passes (the scheduler's sweep, called here through the API), and sees it closed by the office
+from the task page.
 
 延期: a unit asks to move one of its milestones from the task page; the office rejects the first
 request and approves the second from the same page; the unit sees each outcome in its inbox and
@@ -88,19 +88,30 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
     due = _today() + timedelta(days=10)
     subject = f"任务{number}第{ordinal}个时间节点"
 
-    with stack.client("office") as api:
-        issued = api.post(
-            "/api/tasks/v1/supervisions",
-            json={
-                "unit_code": code,
-                "subject": {"task_number": number, "milestone_ordinal": ordinal},
-                "reason": reason,
-                "due_on": due.isoformat(),
-            },
-        )
-        assert issued.status_code == 201, issued.text
     unit_name = unit["name"]
-    supervision_id = issued.json()["id"]
+
+    # 0. The office issues it from the task page: the milestone's 督办 button.
+    login(page, "office")
+    page.goto(f"/tasks/{number}")
+    _row(page, ordinal).get_by_test_id("supervise-open").click()
+    dialog = page.get_by_role("dialog", name="发起督办")
+    expect(dialog).to_contain_text(f"第{ordinal}个：{milestone['title']}")
+    expect(dialog.get_by_test_id("supervise-submit")).to_be_disabled()  # unit and due date first
+    dialog.get_by_test_id("supervise-unit").click()
+    page.get_by_role("option", name=unit_name, exact=True).click()
+    picker = dialog.locator(".el-date-editor input")
+    picker.fill(due.isoformat())
+    picker.press("Enter")
+    dialog.get_by_role("textbox").last.fill(reason)
+    dialog.get_by_test_id("supervise-submit").click()
+    expect(page.locator(".el-message").filter(has_text="已下发督办")).to_be_visible()
+    expect(dialog).to_be_hidden()
+    issued = page.get_by_role("row").filter(has_text=reason)
+    expect(issued).to_contain_text("办理中")
+    page.get_by_test_id("logout").click()
+    with stack.client("office") as api:
+        mine = api.get("/api/tasks/v1/supervisions", params={"task": number, "unit": code})
+    supervision_id = next(s["id"] for s in mine.json()["items"] if s["reason"] == reason)
 
     # 1. The unit finds the notice unread in its inbox and opens it.
     login(page, code)
@@ -181,11 +192,20 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
 
     # 3. The office closes the second supervision: the unit is told, and the notice says so.
     resolution = f"已整改到位，节点按新方案推进（{marker}）"
-    with stack.client("office") as api:
-        resolved = api.post(
-            f"/api/tasks/v1/supervisions/{second['id']}/resolve", json={"resolution": resolution}
-        )
-        assert resolved.status_code == 200, resolved.text
+    login(page, "office")
+    page.goto(f"/tasks/{number}")
+    page.get_by_role("tab", name="督办记录").click()
+    records = page.get_by_role("row").filter(has_text=reason)
+    expect(
+        records.filter(has_not_text="二次督办").get_by_test_id("supervision-resolve")
+    ).to_have_count(0)  # only an open one can be resolved
+    records.filter(has_text="二次督办").get_by_test_id("supervision-resolve").click()
+    prompt = page.get_by_role("dialog", name="办结督办")
+    prompt.get_by_role("textbox").fill(resolution)
+    prompt.get_by_role("button", name="办结").click()
+    expect(page.locator(".el-message").filter(has_text="已办结")).to_be_visible()
+    expect(records.filter(has_text="二次督办")).to_contain_text("已办结")
+    page.get_by_test_id("logout").click()
 
     login(page, code)
     page.get_by_test_id("menu-inbox").click()
