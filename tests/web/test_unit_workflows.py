@@ -80,6 +80,12 @@ def _row(page: Page, ordinal: int) -> Any:
     return page.get_by_test_id("milestones").locator("tbody tr").nth(ordinal - 1)
 
 
+def _inbox_message(page: Page, text: str) -> Any:
+    """The signed-in unit's inbox row whose text contains `text`."""
+    page.get_by_test_id("menu-inbox").click()
+    return page.get_by_test_id("messages").locator("tbody tr").filter(has_text=text)
+
+
 def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack: Stack) -> None:
     task, milestone, unit = _candidates(stack)[0]
     number, ordinal, code = task["number"], milestone["ordinal"], unit["code"]
@@ -116,10 +122,7 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
     # 1. The unit finds the notice unread in its inbox and opens it.
     login(page, code)
     expect(page.get_by_test_id("unread-count")).to_be_visible()
-    page.get_by_test_id("menu-inbox").click()
-    message = (
-        page.get_by_test_id("messages").locator("tbody tr").filter(has_text=f"【督办】{subject}")
-    )
+    message = _inbox_message(page, f"【督办】{subject}")
     expect(message).to_have_count(1)
     expect(message).to_contain_text(f"{reason}，限 {due} 前整改到位")
     expect(message.get_by_label("未读")).to_be_visible()
@@ -133,10 +136,7 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
     expect(notice).to_contain_text(f"事由{reason}")
 
     # Opening it was reading it.
-    page.get_by_test_id("menu-inbox").click()
-    message = (
-        page.get_by_test_id("messages").locator("tbody tr").filter(has_text=f"【督办】{subject}")
-    )
+    message = _inbox_message(page, f"【督办】{subject}")
     expect(message).to_contain_text("已读")
     expect(message.get_by_label("未读")).to_have_count(0)
 
@@ -164,12 +164,7 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
     second = next(s for s in mine.json()["items"] if s["parent_id"] == supervision_id)
 
     login(page, code)
-    page.get_by_test_id("menu-inbox").click()
-    message = (
-        page.get_by_test_id("messages")
-        .locator("tbody tr")
-        .filter(has_text=f"【二次督办】{subject}")
-    )
+    message = _inbox_message(page, f"【二次督办】{subject}")
     expect(message).to_have_count(1)
     expect(message).to_contain_text(f"督办逾期未整改：{reason}")
     message.get_by_role("button", name="查看").click()
@@ -208,12 +203,7 @@ def test_supervision_reaches_the_unit_escalates_and_is_closed(page: Page, stack:
     page.get_by_test_id("logout").click()
 
     login(page, code)
-    page.get_by_test_id("menu-inbox").click()
-    message = (
-        page.get_by_test_id("messages")
-        .locator("tbody tr")
-        .filter(has_text=f"【二次督办办结】{subject}")
-    )
+    message = _inbox_message(page, f"【二次督办办结】{subject}")
     expect(message).to_have_count(1)
     expect(message).to_contain_text(resolution)
     message.get_by_role("button", name="查看").click()
@@ -290,9 +280,8 @@ def test_extension_rejected_then_approved_moves_the_planned_date(page: Page, sta
 
     # 3. The unit is told, and asks again for less.
     login(page, code)
-    page.get_by_test_id("menu-inbox").click()
     verdict = f"任务{number}第{ordinal}个时间节点的延期申请已驳回"
-    message = page.get_by_test_id("messages").locator("tbody tr").filter(has_text=verdict)
+    message = _inbox_message(page, verdict)
     expect(message).to_have_count(1)
     expect(message).to_contain_text("计划日期不变。理由不充分，请压缩工期")
     message.get_by_role("button", name="查看").click()
@@ -319,9 +308,8 @@ def test_extension_rejected_then_approved_moves_the_planned_date(page: Page, sta
 
     # 5. The unit sees the approval and the new date; the baseline is where it was.
     login(page, code)
-    page.get_by_test_id("menu-inbox").click()
     verdict = f"任务{number}第{ordinal}个时间节点的延期申请已批准"
-    message = page.get_by_test_id("messages").locator("tbody tr").filter(has_text=verdict)
+    message = _inbox_message(page, verdict)
     expect(message).to_have_count(1)
     expect(message).to_contain_text(f"计划日期调整为{second_ask}。")
     message.get_by_role("button", name="查看").click()
