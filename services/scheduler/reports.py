@@ -19,7 +19,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-import structlog
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,8 +29,6 @@ from shared.http import ServiceTokens
 from shared.models import JobRun, JobRunStatus
 from shared.periods import Period, period_containing
 from shared.settings import Settings
-
-log = structlog.get_logger("scheduler.reports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +157,8 @@ async def catch_up(
     tasks: ReformTasks,
     settings: Settings,
 ) -> None:
-    """One scheduler round for reports, notices and reminders, as of `now_utc()` (skipped while
-    a service it needs is not ready)."""
-    if not await tasks.ready():
-        log.info("catch_up_waiting_for_services")
-        return
+    """One scheduler round for reports, notices and reminders, as of `now_utc()`. The caller's
+    round has checked that the services it needs are ready (`ReformTasks.ready`)."""
     now = now_utc()
     jobs = (
         ("monthly_dispatch", "month", settings.scheduler_monthly_dispatch_cron),
