@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 
 import httpx
-import sqlalchemy as sa
 import typer
 from cryptography.fernet import Fernet
 from honcho.manager import Manager
@@ -29,7 +28,7 @@ from rich.table import Table
 from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import HOTLINE_USER, OFFICE_USERS, load, read_json
 from shared.embedded_pg import EmbeddedPostgres
-from shared.models import OutboxEvent
+from shared.outbox import pending_count
 from shared.settings import (
     DEV_ENV_FILE,
     EMBEDDED_PG_PORT,
@@ -180,14 +179,9 @@ async def outbox_drained(settings: Settings, producer: str, seconds: float = 90)
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
-            async with engine.connect() as conn:
-                pending = await conn.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(OutboxEvent)
-                    .where(OutboxEvent.producer == producer, OutboxEvent.delivered_at.is_(None))
-                )
-            if not pending:
-                return True
+            async with create_sessionmaker(engine)() as session:
+                if not await pending_count(session, producer):
+                    return True
             await asyncio.sleep(0.5)
         return False
     finally:
