@@ -271,7 +271,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ):
             return await on_database_unreachable(request, exc)
         if not isinstance(exc, sqlalchemy.exc.DataError) and not isinstance(
-            getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError
+            cause, asyncpg.exceptions.DataError
         ):
             return await on_unexpected(request, exc)
         log.warning("database_refused_value", path=request.url.path, error=str(exc)[:300])
