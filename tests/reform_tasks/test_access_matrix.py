@@ -219,6 +219,12 @@ def _cases(o: dict[str, Any]) -> list[Case]:
     ]
 
 
+async def _send(client: httpx.AsyncClient, case: Case, headers: dict[str, str]) -> httpx.Response:
+    return await client.request(
+        case.method, case.path, json=case.json, data=case.data, files=case.files, headers=headers
+    )
+
+
 def _check(case: Case, who: str, expected: set[int] | str, response: httpx.Response) -> None:
     where = f"{who} {case.method} {case.path}: {response.status_code} {response.text[:200]}"
     if isinstance(expected, set):
@@ -282,12 +288,5 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
             ("keji", scene.headers("keji", Role.unit), case.intruder),
             ("viewer", scene.headers("viewer"), case.viewer),
         ):
-            response = await tasks_client.request(
-                case.method,
-                case.path,
-                json=case.json,
-                data=case.data,
-                files=case.files,
-                headers=headers,
-            )
+            response = await _send(tasks_client, case, headers)
             _check(case, who, expected, response)

@@ -16,7 +16,7 @@ from shared import clock
 from shared.models import Role
 from shared.settings import Settings
 from tests.reform_tasks.conftest import Scene
-from tests.reform_tasks.test_access_matrix import _cases, _check, _objects
+from tests.reform_tasks.test_access_matrix import _cases, _check, _objects, _send
 
 
 @pytest.fixture
@@ -38,14 +38,7 @@ async def test_a_lead_unit_role_or_the_hotline_account_reach_no_other_units_obje
     }
     for case in _cases(objects):
         for who, headers in callers.items():
-            response = await tasks_client.request(
-                case.method,
-                case.path,
-                json=case.json,
-                data=case.data,
-                files=case.files,
-                headers=headers,
-            )
+            response = await _send(tasks_client, case, headers)
             if response.status_code in (403, 404):
                 assert case.intruder != "ok" or who == "12345 platform", (who, case.path)
                 continue  # refused: at least as firm as for the uninvolved unit
