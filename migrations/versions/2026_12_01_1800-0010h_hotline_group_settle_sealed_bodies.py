@@ -20,8 +20,9 @@ Create Date: 2026-12-01 18:00:00+00:00
 """
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -326,7 +327,7 @@ def _run(statements: str) -> None:
             op.execute(statement)
 
 
-def _reseal(source: str, target: str, convert: object) -> None:
+def _reseal(source: str, target: str, convert: Callable[[Any], Any]) -> None:
     """Copy `source` into `target` through `convert`, a chunk of rows at a time."""
     bind = op.get_bind()
     last = 0
@@ -342,7 +343,7 @@ def _reseal(source: str, target: str, convert: object) -> None:
             return
         bind.execute(
             sa.text(f"UPDATE hotline.deliveries SET {target} = :value WHERE id = :id"),  # noqa: S608
-            [{"id": row[0], "value": convert(row[1])} for row in rows],  # type: ignore[operator]
+            [{"id": row[0], "value": convert(row[1])} for row in rows],
         )
         last = rows[-1][0]
 
