@@ -1,11 +1,13 @@
-"""One shared httpx.AsyncClient per process, and the tokens our services present to each other."""
+"""One shared httpx.AsyncClient per process, the tokens our services present to each other, and
+the headers of a Standard Webhooks-signed POST we send (the OA system, the demo 12345 platform)."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from standardwebhooks import Webhook
 
 from shared.auth import issue_token
 from shared.models.platform import Role
@@ -45,3 +47,14 @@ class ServiceTokens:
         )
         self._cache[service] = (token, now + SERVICE_TOKEN_TTL.total_seconds() - 60)
         return token
+
+
+def signed_headers(signer: Webhook, message_id: str, body: str) -> dict[str, str]:
+    """`webhook-id`, `webhook-timestamp` (now) and `webhook-signature` for a JSON body."""
+    moment = datetime.now(UTC)
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(moment.timestamp())),
+        "webhook-signature": signer.sign(message_id, moment, body),
+    }

@@ -35,7 +35,7 @@ from shared.events import (
     EventBatch,
     EventEnvelope,
 )
-from shared.http import ServiceTokens
+from shared.http import ServiceTokens, signed_headers
 from shared.models.platform import InboxEvent, OutboxEvent
 from shared.settings import Settings
 
@@ -227,13 +227,7 @@ class OutboxRelay:
             return "OA_WEBHOOK_URL / OA_WEBHOOK_SECRET not set"
         message_id = f"msg_reminder_{row.data.get('id', row.id)}"
         body = json.dumps({"type": row.type, "data": row.data}, ensure_ascii=False)
-        moment = datetime.now(UTC)
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": message_id,
-            "webhook-timestamp": str(int(moment.timestamp())),
-            "webhook-signature": Webhook(secret).sign(message_id, moment, body),
-        }
+        headers = signed_headers(Webhook(secret), message_id, body)
         try:
             response = await self._client.post(url, content=body.encode(), headers=headers)
         except httpx.HTTPError as exc:

@@ -26,6 +26,7 @@ from standardwebhooks import Webhook
 
 from shared.auth import issue_token
 from shared.demo.loader import read_json
+from shared.http import signed_headers
 from shared.models.platform import Role
 from shared.settings import Settings, get_settings
 
@@ -247,16 +248,8 @@ async def send(
             nonlocal ok, failed
             while not queue.empty():
                 webhook_id, body = queue.get_nowait()
-                sent_at = datetime.now(UTC)
                 response = await client.post(
-                    WEBHOOK,
-                    content=body.encode(),
-                    headers={
-                        "webhook-id": webhook_id,
-                        "webhook-timestamp": str(int(sent_at.timestamp())),
-                        "webhook-signature": signer.sign(webhook_id, sent_at, body),
-                        "content-type": "application/json",
-                    },
+                    WEBHOOK, content=body.encode(), headers=signed_headers(signer, webhook_id, body)
                 )
                 if response.is_success:
                     ok += 1

@@ -36,6 +36,7 @@ from playwright.sync_api import (
 )
 from standardwebhooks import Webhook
 
+from shared.http import signed_headers
 from shared.settings import REPO_ROOT, VAR_DIR
 from tests import pg
 
@@ -283,15 +284,8 @@ def deliver(stack: Stack, event_type: str, data: dict[str, Any]) -> httpx.Respon
         {"type": event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data},
         ensure_ascii=False,
     )
-    webhook_id = f"msg_{uuid.uuid4().hex}"
-    sent = datetime.now(UTC)
     return httpx.post(
         f"{stack.hotline}/api/hotline/v1/webhooks/12345",
         content=body.encode(),
-        headers={
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(sent.timestamp())),
-            "webhook-signature": Webhook(WEBHOOK_SECRET).sign(webhook_id, sent, body),
-            "content-type": "application/json",
-        },
+        headers=signed_headers(Webhook(WEBHOOK_SECRET), f"msg_{uuid.uuid4().hex}", body),
     )
