@@ -136,6 +136,8 @@ async def _until_a_backend_waits_on_a_lock(engine: AsyncEngine) -> None:
                     " AND query LIKE '%rule_sets%'"
                 )
             )
+            # pg_stat_activity is read once per transaction: a new one for the next look.
+            await conn.rollback()
             if waiting:
                 return
             await asyncio.sleep(0.05)
