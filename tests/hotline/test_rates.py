@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar.service import load
@@ -32,6 +32,31 @@ async def test_working_days_skip_holidays_and_count_make_up_days(session: AsyncS
     assert calendar.deadline(datetime(2026, 9, 30, 9, tzinfo=SH), 1) == datetime(
         2026, 10, 9, tzinfo=SH
     )
+
+
+async def test_sql_deadline_agrees_with_the_python_calendar(session: AsyncSession) -> None:
+    """`hotline.working_deadline` (the response limit the webhook tells evaluation) and
+    `WorkingCalendar.deadline` (what the office's views show) agree on every day of 2026 —
+    Spring Festival, National Day, their 调休 days — for limits of 0–7 working days, and for 30
+    (past the month of calendar the SQL function reads at once)."""
+    calendar = await load(session)
+    starts = [datetime(2026, 1, 1, 9, tzinfo=SH) + timedelta(days=i) for i in range(365)]
+    rows = (
+        await session.execute(
+            text(
+                "SELECT s.at, n.days, hotline.working_deadline(s.at, n.days)"
+                " FROM unnest(CAST(:starts AS timestamptz[])) AS s(at),"
+                " unnest(CAST(:limits AS int[])) AS n(days)"
+            ),
+            {"starts": starts, "limits": [0, 1, 2, 3, 4, 5, 6, 7, 30]},
+        )
+    ).all()
+    assert len(rows) == 365 * 9
+    wrong = [(at, days) for at, days, due in rows if due != calendar.deadline(at, days)]
+    assert wrong == []
+    await session.execute(text("SET LOCAL statement_timeout = '5s'"))
+    unknown = await session.scalar(text("SELECT hotline.working_deadline(NULL, 5)"))
+    assert unknown is None
 
 
 async def test_three_rates_match_the_hand_computed_fixture(
