@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from logging.config import fileConfig
+from pathlib import Path
 
 from alembic import context
 from sqlalchemy import pool, text
@@ -12,6 +14,11 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from shared.models import SCHEMAS, Base
 from shared.settings import get_settings
+
+# Revisions import `migrations.history` whatever the working directory.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -19,14 +19,13 @@ Revises: 0009r
 Create Date: 2026-12-01 18:00:00+00:00
 """
 
-import importlib.util
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.history import function_statements
 from shared.crypto import decrypt, encrypt
 from shared.settings import get_settings
 
@@ -358,16 +357,6 @@ def upgrade() -> None:
     _run(FUNCTIONS)
 
 
-def _functions_0008h() -> str:
-    path = next(Path(__file__).parent.glob("*-0008h_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0008h", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.FUNCTIONS)
-
-
 def downgrade() -> None:
     key = get_settings().pii_encryption_key
     _run(DROP_0010H)
@@ -377,7 +366,7 @@ def downgrade() -> None:
         "hotline.receive(",
         "hotline.receive_batch(",
     )
-    for statement in _functions_0008h().split("-- statement"):
+    for statement in function_statements("0008h"):
         if any(f"CREATE FUNCTION {name}" in statement for name in wanted):
             op.execute(statement)
     op.add_column("deliveries", sa.Column("body", sa.Text()), schema="hotline")

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from migrations.history import create_function
+
 revision: str = "0011h"
 down_revision: str | None = "0010h"
 branch_labels: str | Sequence[str] | None = None
@@ -59,29 +61,10 @@ END
 $$;
 """
 
-DAY_BY_DAY = r"""
-CREATE OR REPLACE FUNCTION hotline.working_deadline(start_at timestamptz, days int)
-RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    d date := (start_at AT TIME ZONE 'Asia/Shanghai')::date;
-    remaining int := greatest(days, 0);
-BEGIN
-    WHILE remaining > 0 LOOP
-        d := d + 1;
-        IF hotline.is_workday(d) THEN
-            remaining := remaining - 1;
-        END IF;
-    END LOOP;
-    RETURN (d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai';
-END
-$$;
-"""
-
 
 def upgrade() -> None:
     op.execute(ONE_QUERY)
 
 
 def downgrade() -> None:
-    op.execute(DAY_BY_DAY)
+    op.execute(create_function("0008h", "hotline.working_deadline", replace=True))

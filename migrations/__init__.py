@@ -1,0 +1,1 @@
+"""Alembic migrations (one history: versions/) and what revisions share."""
