@@ -4,6 +4,7 @@ run where those tools are installed, and skip (saying why) where they are not.""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ API_ROUTES = {
     "/api/hotline/": "hotline_ingest",
 }
 STREAM_PATH = "/api/evaluation/v1/stream"
+EVIDENCE_PREFIX = "/api/tasks/v1/tasks"
 SERVICE_URL_VARS = {
     "REFORM_TASKS_URL": "reform_tasks",
     "EVALUATION_URL": "evaluation",
@@ -231,7 +233,7 @@ def _nginx_upstreams() -> dict[str, tuple[str, int]]:
 
 def _nginx_locations() -> dict[str, str]:
     """`location [=] path { … }` blocks (none nests) by path; `=` kept in the key."""
-    pattern = r"location\s+(?:(=|\^~)\s*)?(\S+)\s*\{([^{}]*)\}"
+    pattern = r"location\s+(?:(=|\^~|~)\s*)?(\S+)\s*\{([^{}]*)\}"
     return {
         f"{modifier}{path}": body for modifier, path, body in re.findall(pattern, _nginx_text())
     }
@@ -284,7 +286,6 @@ def test_nginx_streams_server_sent_events_unbuffered() -> None:
 def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
     server = _server_block()
     assert _directive(server, "listen") == ["80"]
-    assert _directive(server, "client_max_body_size") == ["20m"]
     fallback = _directive(_nginx_locations()["/"], "try_files")
     assert fallback
     assert fallback[0].split()[-1] == "/index.html"
@@ -293,6 +294,51 @@ def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
     # Every proxied location inherits these only while none sets a proxy_set_header of its own.
     for path, body in _nginx_locations().items():
         assert not _directive(body, "proxy_set_header"), path
+
+
+def _bytes(size: str) -> int:
+    match = re.fullmatch(r"(\d+)([kmg])?", size.lower())
+    assert match is not None, size
+    return int(match.group(1)) * {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
+
+
+def test_nginx_body_limits_fit_imports_and_a_full_progress_report() -> None:
+    """6m for every body (the 5 MB xlsx imports fit); 201m for a progress report, which may
+    carry EVIDENCE_MAX_FILES files of EVIDENCE_MAX_BYTES each; 413 as problem+json."""
+    from services.evaluation.inputs.router import MAX_UPLOAD
+    from services.reform_tasks.import_export.xlsx import MAX_BYTES
+    from services.reform_tasks.progress.router import router
+    from shared.settings import Settings
+
+    server = _server_block()
+    general = _bytes(_directive(server, "client_max_body_size")[0])
+    assert max(MAX_UPLOAD, MAX_BYTES) + 64 * 1024 < general
+
+    evidence = [(path, body) for path, body in _nginx_locations().items() if path[0] == "~"]
+    assert len(evidence) == 1
+    pattern, body = evidence[0][0][1:], evidence[0][1]
+    (route,) = [
+        r.path for r in router.routes if r.path.endswith("/reports") and "POST" in r.methods
+    ]
+    assert re.fullmatch(pattern, route.format(number=12, ordinal=3))
+    assert not re.fullmatch(pattern, route.format(number=12, ordinal=3) + "/x")
+    assert _proxied_port(body) == HTTP_SERVICES["reform_tasks"][1]
+    defaults = Settings()
+    largest = defaults.evidence_max_files * defaults.evidence_max_bytes
+    assert largest < _bytes(_directive(body, "client_max_body_size")[0]) <= largest + 2 * 1024**2
+
+    assert _directive(server, "error_page") == ["413 @too_large"]
+    answer = re.search(r"location\s+@too_large\s*\{(.*?)\n\s*\}", _nginx_text(), re.S)
+    assert answer is not None
+    assert _directive(answer.group(1), "default_type") == ["application/problem+json"]
+    returned = re.search(r"return\s+413\s+'(.*)';", answer.group(1))
+    assert returned is not None
+    problem = json.loads(returned.group(1))
+    assert (problem["status"], problem["code"], problem["title"]) == (
+        413,
+        "payload_too_large",
+        "请求内容过大",
+    )
 
 
 def test_nginx_upstream_hosts_resolve_in_compose_and_kubernetes() -> None:
@@ -612,6 +658,19 @@ def test_ingress_routes_the_same_paths_as_nginx() -> None:
     _, port, k8s_name = HTTP_SERVICES["evaluation"]
     assert routes.pop(STREAM_PATH)[:2] == (k8s_name, port)
     assert annotations[STREAM_PATH]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    # nginx.conf's evidence location, as a prefix (see ingress.yaml), with the same two limits.
+    _, port, k8s_name = HTTP_SERVICES["reform_tasks"]
+    assert routes.pop(EVIDENCE_PREFIX) == (k8s_name, port, "Prefix")
+    body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
+    evidence = next(p for p in _nginx_locations() if p.startswith("~"))[1:]
+    report = "/api/tasks/v1/tasks/12/milestones/3/reports"
+    assert re.fullmatch(evidence, report)
+    assert report.startswith(EVIDENCE_PREFIX + "/")
+    assert annotations[EVIDENCE_PREFIX][body_size] == "201m"
+    assert (
+        annotations["/api/tasks"][body_size]
+        == _directive(_server_block(), "client_max_body_size")[0]
+    )
     assert not routes, f"paths nginx.conf does not route: {sorted(routes)}"
 
 
