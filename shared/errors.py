@@ -203,6 +203,18 @@ def field_errors_from_pydantic(raw: Sequence[Any]) -> list[FieldError]:
     return errors
 
 
+# How asyncpg says PostgreSQL is not there, or took a connection down mid-call: refused, reset or
+# timed out (OSError), shutting down or starting up (SQLSTATE class 57), a connection closed or
+# left half-way through an operation by the restart. Answered 503 with Retry-After, never 500.
+DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -261,14 +273,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # column's range, a NUL character, an over-long code. The transaction is rolled back.
         assert isinstance(exc, sqlalchemy.exc.DBAPIError)
         cause = getattr(exc.orig, "__cause__", None)
-        if exc.connection_invalidated or isinstance(
-            cause,
-            asyncpg.exceptions.PostgresConnectionError
-            | asyncpg.exceptions.CannotConnectNowError
-            | asyncpg.exceptions.AdminShutdownError
-            | asyncpg.exceptions.InterfaceError
-            | ConnectionError,
-        ):
+        if exc.connection_invalidated or isinstance(cause, DATABASE_UNAVAILABLE):
             return await on_database_unreachable(request, exc)
         if not isinstance(exc, sqlalchemy.exc.DataError) and not isinstance(
             cause, asyncpg.exceptions.DataError

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg  # type: ignore[import-untyped]
 import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,7 +27,13 @@ from services.hotline_ingest.webhook.repository import (
     create_pool,
     receive_in_session,
 )
-from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX, Problem, ServiceUnavailable
+from shared.errors import (
+    DATABASE_UNAVAILABLE,
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_PREFIX,
+    Problem,
+    ServiceUnavailable,
+)
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -142,13 +147,7 @@ class WebhookFastPath:
             body = await _read_capped(receive)
         try:
             answer, told = await service.receive(_store(app), settings, body, headers)
-        except (
-            OSError,
-            asyncpg.PostgresConnectionError,
-            asyncpg.InterfaceError,
-            # Shutting down, restarting, not yet accepting connections (SQLSTATE class 57).
-            asyncpg.exceptions.OperatorInterventionError,
-        ) as exc:
+        except DATABASE_UNAVAILABLE as exc:
             log.warning("hotline_webhook_database_unavailable", error=str(exc))
             answer, told = (
                 service.Answer(503, error=ServiceUnavailable("数据库暂不可用，请重试")),

@@ -186,7 +186,15 @@ class BatchStore:
     async def _run(self, receipts: list[Receipt]) -> list[Any]:
         columns = list(zip(*(r.args(self.settings) for r in receipts), strict=True))
         async with self.pool.acquire() as conn:
-            rows: list[Any] = await conn.fetch(BATCH_SQL, *(list(c) for c in columns), self.limits)
+            try:
+                rows: list[Any] = await conn.fetch(
+                    BATCH_SQL, *(list(c) for c in columns), self.limits
+                )
+            except asyncpg.InternalClientError:
+                # Left half-way through an operation (PostgreSQL went away under it): never hand
+                # it out again; the pool opens a new one.
+                conn.terminate()
+                raise
         return rows
 
 
