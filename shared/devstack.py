@@ -176,10 +176,11 @@ def send_demo_hotline(settings: Settings) -> None:
 async def outbox_drained(settings: Settings, producer: str, seconds: float = 90) -> bool:
     """Wait until the producer's outbox relay has delivered every event it holds."""
     engine = create_engine(settings, pool_size=1)
+    sessions = create_sessionmaker(engine)
     deadline = time.monotonic() + seconds
     try:
         while time.monotonic() < deadline:
-            async with create_sessionmaker(engine)() as session:
+            async with sessions() as session:
                 if not await pending_count(session, producer):
                     return True
             await asyncio.sleep(0.5)

@@ -49,9 +49,12 @@ class ServiceTokens:
         return token
 
 
-def signed_headers(signer: Webhook, message_id: str, body: str) -> dict[str, str]:
-    """`webhook-id`, `webhook-timestamp` (now) and `webhook-signature` for a JSON body."""
-    moment = datetime.now(UTC)
+def signed_headers(
+    signer: Webhook, message_id: str, body: str, *, at: datetime | None = None
+) -> dict[str, str]:
+    """`webhook-id`, `webhook-timestamp` (`at`, default now) and `webhook-signature` for a JSON
+    body."""
+    moment = at or datetime.now(UTC)
     return {
         "content-type": "application/json",
         "webhook-id": message_id,

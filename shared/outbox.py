@@ -191,33 +191,23 @@ class OutboxRelay:
         consumer = rows[0].consumer
         if any(row.consumer != consumer for row in rows):
             return "mixed consumers"
-        body = EventBatch(events=[envelope_of(row) for row in rows]).model_dump_json()
-        try:
-            response = await self._client.post(
-                self.consumer_url(consumer).removesuffix(INTERNAL_EVENTS_PATH)
-                + INTERNAL_EVENTS_BATCH_PATH,
-                content=body,
-                headers=self._headers(),
-            )
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None if response.is_success else f"HTTP {response.status_code}"
+        return await self._post_body(
+            self.consumer_url(consumer).removesuffix(INTERNAL_EVENTS_PATH)
+            + INTERNAL_EVENTS_BATCH_PATH,
+            EventBatch(events=[envelope_of(row) for row in rows]).model_dump_json().encode(),
+            self._headers(),
+        )
 
     async def _post_one(self, row: OutboxEvent) -> str | None:
         return await (self._post_oa(row) if row.consumer == OA_CONSUMER else self._post(row))
 
     async def _post(self, row: OutboxEvent) -> str | None:
-        try:
-            response = await self._client.post(
-                self.consumer_url(row.consumer),
-                content=envelope_of(row).model_dump_json(),
-                headers=self._headers(),
-            )
-        except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"
-        if response.is_success:
-            return None
-        return f"HTTP {response.status_code}: {response.text[:500]}"
+        return await self._post_body(
+            self.consumer_url(row.consumer),
+            envelope_of(row).model_dump_json().encode(),
+            self._headers(),
+            with_answer=True,
+        )
 
     async def _post_oa(self, row: OutboxEvent) -> str | None:
         """A reminder to the OA system: `{"type", "data"}` signed with Standard Webhooks; the
@@ -227,12 +217,23 @@ class OutboxRelay:
             return "OA_WEBHOOK_URL / OA_WEBHOOK_SECRET not set"
         message_id = f"msg_reminder_{row.data.get('id', row.id)}"
         body = json.dumps({"type": row.type, "data": row.data}, ensure_ascii=False)
-        headers = signed_headers(Webhook(secret), message_id, body)
+        return await self._post_body(
+            url, body.encode(), signed_headers(Webhook(secret), message_id, body)
+        )
+
+    async def _post_body(
+        self, url: str, body: bytes, headers: dict[str, str], *, with_answer: bool = False
+    ) -> str | None:
+        """POST one body: None once the receiver took it, else the error kept on the row (the
+        start of the receiver's answer too, if `with_answer`)."""
         try:
-            response = await self._client.post(url, content=body.encode(), headers=headers)
+            response = await self._client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
-        return None if response.is_success else f"HTTP {response.status_code}"
+        if response.is_success:
+            return None
+        error = f"HTTP {response.status_code}"
+        return f"{error}: {response.text[:500]}" if with_answer else error
 
     async def run(self) -> None:
         """Poll until cancelled; a failure in one round never stops the relay."""

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from shared.http import signed_headers
 from shared.settings import Settings
 
 SECRET = "whsec_" + base64.b64encode(b"hotline-test-secret-0123456789ab").decode()
@@ -42,14 +43,7 @@ class Platform:
     def headers(
         self, body: str, *, webhook_id: str | None = None, at: datetime | None = None
     ) -> dict[str, str]:
-        webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-        when = at or datetime.now(UTC)
-        return {
-            "webhook-id": webhook_id,
-            "webhook-timestamp": str(int(when.timestamp())),
-            "webhook-signature": self.signer.sign(webhook_id, when, body),
-            "content-type": "application/json",
-        }
+        return signed_headers(self.signer, webhook_id or f"msg_{uuid.uuid4().hex}", body, at=at)
 
     async def send(
         self,
