@@ -4,8 +4,9 @@ Measured in one run on the same PostgreSQL:
 
 1. **Baseline**: a raw asyncpg loop of single-row `INSERT … ON CONFLICT DO NOTHING`, one commit
    per row, over 16 connections, for `--seconds` (rows/s).
-2. **Throughput**: hotline_ingest under uvicorn (`--workers`, uvloop + httptools, outbox relay
-   off so only the request path is measured), fed pre-signed Standard Webhooks deliveries over
+2. **Throughput**: hotline_ingest under uvicorn (one worker by default, as deployed: one per
+   container, deploy/; `--workers` for more; uvloop + httptools, outbox relay off so only the
+   request path is measured), fed pre-signed Standard Webhooks deliveries over
    16 keep-alive connections by a raw-socket client (closed loop). Every delivery does its full
    durable work: raw delivery, event, derived work order, outbox row, one committed transaction.
    Reported as deliveries/s and as a ratio to the baseline (target ≥ 0.35×).
@@ -16,7 +17,7 @@ Measured in one run on the same PostgreSQL:
 (for scale). Deliveries are realistic lifecycles (created → accepted → replied → closed →
 visited) for the demo units, 20 % of orders out of order, 3 % duplicate deliveries.
 
-Run: .venv/bin/python bench/bench_webhook.py [--seconds 10] [--workers 2] [--rate 200]
+Run: .venv/bin/python bench/bench_webhook.py [--seconds 10] [--workers 1] [--rate 200]
 """
 
 from __future__ import annotations
@@ -535,7 +536,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--latency-seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=200)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers (1: as deployed, one per container)",
+    )
     parser.add_argument(
         "--receiver",
         choices=["service", "noop", "checks-only"],
