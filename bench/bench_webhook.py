@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
 from shared.embedded_pg import EmbeddedPostgres  # noqa: E402
+from shared.http import signed_headers  # noqa: E402
 from shared.settings import VAR_DIR, embedded_database_url  # noqa: E402
 from tests import pg  # noqa: E402
 
@@ -159,7 +160,6 @@ def build_requests(count: int, run: str, seed: int = 7, window: int = 400) -> li
     rng = random.Random(seed)
     signer = Webhook(SECRET)
     now = datetime.now(UTC)
-    stamp = str(int(now.timestamp()))
     requests: list[bytes] = []
     number = 0
 
@@ -169,11 +169,11 @@ def build_requests(count: int, run: str, seed: int = 7, window: int = 400) -> li
         )
         webhook_id = f"msg_{run}_{order}_{event_type}"
         raw = body.encode()
+        headers = signed_headers(signer, webhook_id, body, at=now)
         head = (
-            f"POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            f"webhook-id: {webhook_id}\r\nwebhook-timestamp: {stamp}\r\n"
-            f"webhook-signature: {signer.sign(webhook_id, now, body)}\r\n"
-            f"content-length: {len(raw)}\r\n\r\n"
+            f"POST {PATH} HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            + f"content-length: {len(raw)}\r\n\r\n"
         ).encode()
         return head + raw
 

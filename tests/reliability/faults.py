@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks import Webhook
 
+from shared import http
 from shared.settings import Environment, Settings
 
 SECRET = "whsec_" + base64.b64encode(b"reliability-webhook-secret-01234").decode()
@@ -101,13 +102,7 @@ def lifecycles(count: int, seed: int, prefix: str = "F") -> list[Delivery]:
 
 def signed_headers(signer: Webhook, delivery: Delivery) -> dict[str, str]:
     """Signed now: a retry carries the same webhook-id with a fresh timestamp and signature."""
-    now = datetime.now(UTC)
-    return {
-        "webhook-id": delivery.webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer.sign(delivery.webhook_id, now, delivery.body),
-        "content-type": "application/json",
-    }
+    return http.signed_headers(signer, delivery.webhook_id, delivery.body)
 
 
 @dataclass
