@@ -3,15 +3,18 @@
 Measured in one run on the same PostgreSQL:
 
 1. **Baseline**: a raw asyncpg loop of single-row `INSERT … ON CONFLICT DO NOTHING`, one commit
-   per row, over 16 connections, for `--seconds` (rows/s).
+   per row, over 16 connections (rows/s). Baseline and webhook take turns in `--slices` slices
+   of `--seconds` (5 × 2 s by default), so both see the same drift of the machine's speed.
 2. **Throughput**: hotline_ingest under uvicorn (one worker by default, as deployed: one per
    container, deploy/; `--workers` for more; uvloop + httptools, outbox relay off so only the
    request path is measured), fed pre-signed Standard Webhooks deliveries over
-   16 keep-alive connections by a raw-socket client (closed loop). Every delivery does its full
+   16 keep-alive connections (closed loop) by wrk (Debian package `wrk`, used when installed)
+   or by the raw-socket Python client (`--client python`). Every delivery does its full
    durable work: raw delivery, event, derived work order, outbox row, one committed transaction.
    Reported as deliveries/s and as a ratio to the baseline (target ≥ 0.35×).
-3. **Latency**: an open loop at `--rate` (200/s) for `--seconds`; latency runs from the moment
-   a request was *due* (so queueing behind a slow response counts), target p99 < 50 ms.
+3. **Latency**: an open loop at `--rate` (200/s) for `--latency-seconds` (Python client);
+   latency runs from the moment a request was *due* (so queueing behind a slow response
+   counts), target p99 < 50 ms.
 
 `--receiver noop` runs the same client against an ASGI app that answers 200 and stores nothing
 (for scale). Deliveries are realistic lifecycles (created → accepted → replied → closed →
@@ -30,6 +33,9 @@ import gc
 import json
 import os
 import random
+import re
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -245,6 +251,68 @@ async def closed_loop(requests: list[bytes], seconds: float) -> tuple[float, dic
     return done / elapsed, statuses
 
 
+WRK_SCRIPT = """
+-- The pre-built requests, sent as they are, each once, in order (bench_webhook.py).
+local requests, position = {}, 0
+init = function(args)
+  local file = assert(io.open(args[1], "rb"))
+  local data = file:read("*a")
+  file:close()
+  local at = 1
+  while at <= #data do
+    local size = tonumber(data:sub(at, at + 9))
+    requests[#requests + 1] = data:sub(at + 10, at + 9 + size)
+    at = at + 10 + size
+  end
+end
+request = function()
+  position = position + 1
+  return requests[position] or requests[#requests]
+end
+"""
+
+
+def wrk_closed_loop(requests: list[bytes], seconds: float) -> tuple[float, dict[int, int], float]:
+    """The same closed loop by wrk (C, one thread, 16 connections): the client then takes
+    ~5× less of the two cores than the Python one. Returns deliveries/s, statuses (200 and
+    `non_2xx`) and wrk's own CPU seconds."""
+    work = VAR_DIR / "bench-wrk"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "requests.bin").write_bytes(b"".join(b"%010d" % len(r) + r for r in requests))
+    (work / "closed_loop.lua").write_text(WRK_SCRIPT)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{max(1, round(seconds))}s",
+            "-s",
+            str(work / "closed_loop.lua"),
+            f"http://127.0.0.1:{PORT}{PATH}",
+            "--",
+            str(work / "requests.bin"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    output = result.stdout
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    elapsed = float(re.search(r"requests in ([\d.]+)s", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    if errors:
+        print(f"wrk socket errors: {errors.group(1)}")
+    non_2xx = int(bad.group(1)) if bad else 0
+    statuses = {200: total - non_2xx, **({"non_2xx": non_2xx} if non_2xx else {})}
+    if len(requests) < total:
+        raise RuntimeError(f"wrk sent {total} requests but only {len(requests)} were built")
+    return total / elapsed, statuses, cpu  # type: ignore[return-value]
+
+
 async def open_loop(
     requests: list[bytes], rate: float, seconds: float
 ) -> tuple[list[float], dict[int, int]]:
@@ -280,14 +348,18 @@ async def open_loop(
 # --- baseline -------------------------------------------------------------------------------------
 
 
-async def baseline(dsn: str, seconds: float) -> float:
-    """Raw asyncpg: single-row INSERT … ON CONFLICT DO NOTHING, commit per row, 16 connections."""
+async def create_baseline_table(dsn: str) -> None:
     setup = await asyncpg.connect(dsn)
     await setup.execute(
         "DROP TABLE IF EXISTS public.bench_baseline;"
         "CREATE TABLE public.bench_baseline (id text PRIMARY KEY, body text NOT NULL)"
     )
     await setup.close()
+
+
+async def baseline(dsn: str, seconds: float, tag: str) -> float:
+    """Raw asyncpg: single-row INSERT … ON CONFLICT DO NOTHING, commit per row, 16 connections
+    (`tag` keeps each slice's keys new, so every row is really inserted)."""
     body = json.dumps({"type": "work_order.accepted", "data": {"order_no": "X"}})
     connections = [await asyncpg.connect(dsn) for _ in range(CONNECTIONS)]
     statement = (
@@ -300,7 +372,7 @@ async def baseline(dsn: str, seconds: float) -> float:
         nonlocal count
         n = 0
         while time.perf_counter() < deadline:
-            await conn.execute(statement, f"{index}-{n}", body)
+            await conn.execute(statement, f"{tag}-{index}-{n}", body)
             n += 1
             count += 1
 
@@ -478,25 +550,52 @@ async def run(args: argparse.Namespace, url: str) -> None:
         "OUTBOX_RELAY_ENABLED": "false",
         "DB_POOL_SIZE": str(CONNECTIONS),
     }
-    with no_client_gc():
-        base_before = await baseline(dsn, args.seconds)
+    await create_baseline_table(dsn)
+    slices = max(1, args.slices)
+    slice_seconds = args.seconds / slices
+    if args.client == "wrk":
+        slice_seconds = max(1, round(slice_seconds))  # wrk takes whole seconds
     server = _start(target, args.workers, env)
+    base_rates: list[float] = []
+    hook_rates: list[float] = []
+    statuses: dict[int, int] = {}
+    elapsed = 0.0
+    used = [0.0, 0.0, 0.0]  # receiver, postgres, client CPU seconds in the webhook slices
     try:
         await _wait_ready()
         warm = build_requests(2000, "w")
         await closed_loop(warm, 2)
-        requests = build_requests(int(args.seconds * 9000), "t")
+        requests = build_requests(int(slices * slice_seconds * 9000), "t")
         postgres = postmaster_pid(int(url.rsplit(":", 1)[1].split("/")[0]))
-        cpu_before = (cpu_seconds(server.pid), cpu_seconds(postgres) if postgres else 0.0)
-        client_before = time.process_time()
-        with no_client_gc():
-            throughput, statuses = await closed_loop(requests, args.seconds)
+        position = 0
+        for number in range(slices):
+            # Baseline and webhook take turns, slice by slice: the machine's own speed drifts
+            # within a run (docs/PERFORMANCE.md), and both sides should see the same drift.
+            with no_client_gc():
+                base_rates.append(await baseline(dsn, slice_seconds, f"s{number}"))
+            cpu_before = (cpu_seconds(server.pid), cpu_seconds(postgres) if postgres else 0.0)
+            client_before = time.process_time()
+            if args.client == "wrk":
+                share = requests[position : position + int(slice_seconds * 9000)]
+                rate, got, client_cpu = await asyncio.to_thread(
+                    wrk_closed_loop, share, slice_seconds
+                )
+            else:
+                with no_client_gc():
+                    rate, got = await closed_loop(requests[position:], slice_seconds)
+                client_cpu = time.process_time() - client_before
+            sent = sum(got.values())
+            position += sent
+            hook_rates.append(rate)
+            elapsed += sent / rate
+            for status, count in got.items():
+                statuses[status] = statuses.get(status, 0) + count
+            used[0] += cpu_seconds(server.pid) - cpu_before[0]
+            used[1] += (cpu_seconds(postgres) if postgres else 0.0) - cpu_before[1]
+            used[2] += client_cpu
         done = sum(statuses.values())
-        cpu = (
-            (cpu_seconds(server.pid) - cpu_before[0]) / done * 1e6,
-            ((cpu_seconds(postgres) if postgres else 0.0) - cpu_before[1]) / done * 1e6,
-            (time.process_time() - client_before) / done * 1e6,
-        )
+        throughput = done / elapsed
+        cpu = tuple(part / done * 1e6 for part in used)
         before_latency = await counts(dsn)
         latency_requests = build_requests(int(args.rate * args.latency_seconds) + 10, "l")
         with no_client_gc():
@@ -506,13 +605,19 @@ async def run(args: argparse.Namespace, url: str) -> None:
     finally:
         server.terminate()
         server.wait(15)
-    with no_client_gc():
-        base_after = await baseline(dsn, args.seconds)
-    base = statistics.mean([base_before, base_after])
-    print(f"receiver: {args.receiver}, uvicorn --workers {args.workers} (uvloop, httptools)")
+    base = statistics.mean(base_rates)
+    print(
+        f"receiver: {args.receiver}, uvicorn --workers {args.workers} (uvloop, httptools); "
+        f"closed-loop client: {args.client}"
+    )
     print(
         f"baseline asyncpg INSERT … ON CONFLICT, commit per row, 16 conns: "
-        f"{base_before:,.0f} / {base_after:,.0f} rows/s (mean {base:,.0f})"
+        f"{' / '.join(f'{r:,.0f}' for r in base_rates)} rows/s (mean {base:,.0f})"
+    )
+    per_slice = " ".join(f"{h / b:.2f}" for h, b in zip(hook_rates, base_rates, strict=True))
+    print(
+        f"{len(base_rates)} slices of {slice_seconds:g} s each, baseline then webhook; "
+        f"webhook ÷ baseline per slice: {per_slice}"
     )
     print(
         f"webhook closed loop, 16 keep-alive conns: {throughput:,.0f} deliveries/s "
@@ -537,6 +642,12 @@ if __name__ == "__main__":
     parser.add_argument("--latency-seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="baseline and webhook take turns in this many slices of --seconds",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -554,8 +665,16 @@ if __name__ == "__main__":
         default=True,
         help="own cluster with fsync/synchronous_commit on (default); --no-durable: test cluster",
     )
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="closed-loop client: wrk (Debian package; auto when installed) or the Python one",
+    )
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", 54399)))
     arguments = parser.parse_args()
+    if arguments.client == "auto":
+        arguments.client = "wrk" if shutil.which("wrk") else "python"
     cluster = None
     if os.environ.get("DATABASE_URL") or not arguments.durable:
         database = fresh_database("bench_webhook")

@@ -84,6 +84,7 @@ def create_service_app(
     produces_events: bool = False,
     on_startup: Sequence[LifespanHook] = (),
     on_shutdown: Sequence[LifespanHook] = (),
+    app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -123,7 +124,7 @@ def create_service_app(
                 await engine.dispose()
             current_service.reset(token)
 
-    app = FastAPI(
+    app = app_class(
         title=title,
         description=description,
         version="0.1.0",

@@ -1,12 +1,27 @@
-"""Personal data at rest: Fernet encryption with PII_ENCRYPTION_KEY, and the masks every list
-and export shows (张*, 138****5678)."""
+"""Personal data at rest, sealed with PII_ENCRYPTION_KEY, and the masks every list and export
+shows (张*, 138****5678).
+
+A sealed value is version byte 0x01, a random 96-bit nonce and AES-256-GCM ciphertext with its
+tag, under a key derived from PII_ENCRYPTION_KEY by HKDF-SHA256. The webhook seals every raw body
+and each order's contact, and Fernet cost ~15–19 µs per value against ~2 µs (docs/PERFORMANCE.md).
+Values sealed earlier with Fernet itself (base64 text, never starting with 0x01) still open.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
 import re
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_GCM = b"\x01"
+_NONCE = 12
 
 
 @lru_cache(maxsize=4)
@@ -14,16 +29,31 @@ def _fernet(key: str) -> Fernet:
     return Fernet(key.encode())
 
 
+@lru_cache(maxsize=4)
+def _aead(key: str) -> AESGCM:
+    material = base64.urlsafe_b64decode(key.encode())
+    derived = HKDF(hashes.SHA256(), 32, salt=None, info=b"reform-platform pii aes-256-gcm v1")
+    return AESGCM(derived.derive(material))
+
+
 def encrypt(key: str, value: str | None) -> bytes | None:
-    return None if value is None else _fernet(key).encrypt(value.encode())
+    if value is None:
+        return None
+    nonce = os.urandom(_NONCE)
+    return _GCM + nonce + _aead(key).encrypt(nonce, value.encode(), None)
 
 
 def decrypt(key: str, token: bytes | None) -> str | None:
+    """The value, or None when it is missing or was sealed under another key."""
     if token is None:
         return None
+    token = bytes(token)
     try:
+        if token[:1] == _GCM:
+            nonce = token[1 : 1 + _NONCE]
+            return _aead(key).decrypt(nonce, token[1 + _NONCE :], None).decode()
         return _fernet(key).decrypt(token).decode()
-    except InvalidToken:
+    except (InvalidTag, InvalidToken, ValueError):
         return None
 
 

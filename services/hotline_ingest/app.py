@@ -13,7 +13,7 @@ from services.hotline_ingest.quarantine.router import router as quarantine_route
 from services.hotline_ingest.rates.router import router as rates_router
 from services.hotline_ingest.review.router import router as review_router
 from services.hotline_ingest.sweep.router import router as sweep_router
-from services.hotline_ingest.webhook.fastpath import WebhookFastPath, close_pool, open_pool
+from services.hotline_ingest.webhook.fastpath import HotlineApp, close_pool, open_pool
 from services.hotline_ingest.webhook.router import router as webhook_router
 from services.hotline_ingest.webhook.schemas import contract_schema, event_components
 from services.hotline_ingest.work_order.router import router as work_order_router
@@ -47,11 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         produces_events=True,
         on_startup=[open_pool],
         on_shutdown=[close_pool],
+        app_class=HotlineApp,  # the webhook answered before FastAPI's own stack (fastpath.py)
     )
     app.state.webhook_pool = None
     app.state.webhook_store = None
-    # Outermost of our middleware: the webhook path skips the generic stack (fastpath.py).
-    app.add_middleware(WebhookFastPath)
     _document_webhook_body(app)
     return app
 

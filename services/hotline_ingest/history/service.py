@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.history.reader import Row, to_row
-from services.hotline_ingest.webhook.repository import Receipt, limits_json
+from services.hotline_ingest.webhook.repository import PLANNED_TRANSACTION, Receipt, limits_json
 from services.hotline_ingest.webhook.service import event_receipt
 from shared.settings import Settings
 
@@ -87,6 +87,7 @@ async def store(session: AsyncSession, settings: Settings, batch: list[Receipt])
     )
     params: dict[str, object] = {n: list(c) for n, c in zip(names, columns, strict=True)}
     params["limits"] = limits_json(settings)
+    await session.execute(PLANNED_TRANSACTION)  # for this chunk's transaction only
     rows = (await session.execute(_BATCH, params)).all()
     if any(r.told for r in rows):
         session.info["outbox_enqueued"] = True

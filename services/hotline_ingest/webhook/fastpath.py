@@ -1,9 +1,9 @@
 """The webhook's lean transport. The 12345 platform pushes every work-order event and the
 service must keep up with it (docs/PERFORMANCE.md "hotline_ingest"), so `POST
-/api/hotline/v1/webhooks/12345` is answered here, in front of the generic middleware stack
-(request-id, metrics, routing, dependency injection), with the same rules as the documented
-FastAPI route (`router.py`, used when `HOTLINE_WEBHOOK_FAST_PATH=false`): this class only moves
-bytes; `service.receive` decides.
+/api/hotline/v1/webhooks/12345` is answered by `HotlineApp.__call__`, before FastAPI's and
+Starlette's own stack (error middleware, request-id, metrics, routing, dependency injection),
+with the same rules as the documented FastAPI route (`router.py`, used when
+`HOTLINE_WEBHOOK_FAST_PATH=false`): this module only moves bytes; `service.receive` decides.
 
 The delivery is stored by `repository.BatchStore` (group commit on a raw asyncpg pool, one
 transaction per group); without a pool (tests drive the app without its lifespan) it runs in a
@@ -12,12 +12,12 @@ session from `app.state.sessionmaker`, committed before the answer just the same
 
 from __future__ import annotations
 
-import uuid
+import secrets
 
 import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from services.hotline_ingest.webhook import service
 from services.hotline_ingest.webhook.repository import (
@@ -124,40 +124,45 @@ async def _read_capped(receive: Receive) -> bytes | None:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-class WebhookFastPath:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+async def answer(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
+    """One webhook delivery, from the raw ASGI scope to the two response messages."""
+    settings: Settings = app.state.settings
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    request_id = headers.get("x-request-id", "")
+    if not (0 < len(request_id) <= 64 and request_id.isascii() and request_id.isprintable()):
+        request_id = secrets.token_hex(16)
+    length = headers.get("content-length", "")
+    body: bytes | None = None
+    if not (length.isdigit() and int(length) > service.MAX_BODY):
+        body = await _read_capped(receive)
+    try:
+        result, told = await service.receive(_store(app), settings, body, headers)
+    except DATABASE_UNAVAILABLE as exc:
+        log.warning("hotline_webhook_database_unavailable", error=str(exc))
+        result, told = service.Answer(503, error=ServiceUnavailable("数据库暂不可用，请重试")), 0
+    except Exception:
+        log.exception("hotline_webhook_failed", request_id=request_id)
+        result, told = service.Answer(500, error=service.InternalError()), 0
+    if told and app.state.relay is not None:
+        app.state.relay.notify()
+    status, response_headers, payload = render(result, request_id)
+    await send({"type": "http.response.start", "status": status, "headers": response_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class HotlineApp(FastAPI):
+    """hotline_ingest's FastAPI application: the webhook's POSTs go straight to `answer`
+    (unless `HOTLINE_WEBHOOK_FAST_PATH=false`); everything else, the lifespan included, is
+    plain FastAPI."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
+        if (
+            scope["type"] == "http"
+            and scope["path"] == PATH
+            and scope["method"] == "POST"
+            and self.state.settings.hotline_webhook_fast_path
+        ):
+            scope["app"] = self
+            await answer(self, scope, receive, send)
             return
-        app: FastAPI = scope["app"]
-        settings: Settings = app.state.settings
-        if not settings.hotline_webhook_fast_path:
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id", "")
-        if not (0 < len(request_id) <= 64 and request_id.isascii() and request_id.isprintable()):
-            request_id = uuid.uuid4().hex
-        length = headers.get("content-length", "")
-        body: bytes | None = None
-        if not (length.isdigit() and int(length) > service.MAX_BODY):
-            body = await _read_capped(receive)
-        try:
-            answer, told = await service.receive(_store(app), settings, body, headers)
-        except DATABASE_UNAVAILABLE as exc:
-            log.warning("hotline_webhook_database_unavailable", error=str(exc))
-            answer, told = (
-                service.Answer(503, error=ServiceUnavailable("数据库暂不可用，请重试")),
-                0,
-            )
-        except Exception:
-            log.exception("hotline_webhook_failed", request_id=request_id)
-            answer, told = service.Answer(500, error=service.InternalError()), 0
-        if told and app.state.relay is not None:
-            app.state.relay.notify()
-        status, response_headers, payload = render(answer, request_id)
-        await send({"type": "http.response.start", "status": status, "headers": response_headers})
-        await send({"type": "http.response.body", "body": payload})
+        await super().__call__(scope, receive, send)

@@ -30,6 +30,12 @@ _RECEIVE_TEXT = text(
     " :body, :event_type, :outcome, CAST(:errors AS jsonb), :order_no, :occurred_at,"
     " CAST(:data AS jsonb), :contact_name, :contact_phone, CAST(:limits AS jsonb))"
 )
+# How the webhook's functions are planned (migration 0012h): once per connection, and by index
+# even if the plan was made while the tables were small. Set by the caller, not the functions.
+PLANNER_SETTINGS = {"plan_cache_mode": "force_generic_plan", "enable_seqscan": "off"}
+PLANNED_TRANSACTION = text(
+    "SELECT " + ", ".join(f"set_config('{k}', '{v}', true)" for k, v in PLANNER_SETTINGS.items())
+)
 _REFRESH_TEXT = text(
     "SELECT hotline.refresh_work_order(:order_no, NULL, NULL, CAST(:limits AS jsonb), NULL, NULL)"
 )
@@ -210,6 +216,6 @@ async def create_pool(settings: Settings) -> asyncpg.Pool:
         min_size=1,
         max_size=settings.db_pool_size,
         reset=_keep_session_state,
-        server_settings={"application_name": "reform-platform:hotline-webhook"},
+        server_settings={"application_name": "reform-platform:hotline-webhook", **PLANNER_SETTINGS},
     )
     return pool

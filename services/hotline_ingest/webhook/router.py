@@ -1,5 +1,5 @@
 """The webhook as the OpenAPI documents it. Requests normally never reach this route: the same
-rules are served in front of the middleware stack by `fastpath.WebhookFastPath` (see there why);
+rules are served in front of the middleware stack by `fastpath.HotlineApp` (see there why);
 with `HOTLINE_WEBHOOK_FAST_PATH=false` this route serves them, in the request's transaction."""
 
 from __future__ import annotations
