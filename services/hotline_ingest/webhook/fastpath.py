@@ -162,7 +162,6 @@ class HotlineApp(FastAPI):
             and scope["method"] == "POST"
             and self.state.settings.hotline_webhook_fast_path
         ):
-            scope["app"] = self
             await answer(self, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
