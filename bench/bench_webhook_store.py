@@ -1,12 +1,13 @@
 """The webhook's store alone, by group size (issue: hotline_ingest performance).
 
 `bench_webhook.py` measures the whole path; this one isolates what a group commit costs
-PostgreSQL: deliveries are parsed and signed up front (not timed), then stored by
-`BatchStore._run` — one `hotline.receive_batch` call and commit per group — over 2 connections,
-for each group size. Printed per size: deliveries/s, the ratio to the same run's baseline (the raw
-asyncpg commit-per-row loop of `bench_webhook.py`), and CPU per delivery of PostgreSQL and of the
-Python side (encoding, encryption of the raw body). Shows the fixed cost of a group against the
-cost per delivery, i.e. how large the groups must be for a given throughput.
+PostgreSQL: deliveries are parsed and signed up front (not timed), then sealed and stored by
+`BatchStore._run` — one `hotline.receive_batch` call and commit per group — over 2 connections
+with the webhook pool's planner settings, for each group size. Printed per size: deliveries/s,
+the ratio to the same run's baseline (the raw asyncpg commit-per-row loop of
+`bench_webhook.py`), and CPU per delivery of PostgreSQL and of the Python side (encoding,
+encryption of the raw body). Shows the fixed cost of a group against the cost per delivery,
+i.e. how large the groups must be for a given throughput.
 
 Run: .venv/bin/python bench/bench_webhook_store.py [--deliveries 8000] [--sizes 1,4,16,32]
 """
@@ -33,7 +34,11 @@ os.environ.setdefault("ENVIRONMENT", "dev")
 os.environ["HOTLINE_WEBHOOK_SECRETS"] = whole.SECRET
 
 from services.hotline_ingest.webhook import service  # noqa: E402
-from services.hotline_ingest.webhook.repository import BatchStore, Receipt  # noqa: E402
+from services.hotline_ingest.webhook.repository import (  # noqa: E402
+    PLANNER_SETTINGS,
+    BatchStore,
+    Receipt,
+)
 from shared.settings import Settings  # noqa: E402
 
 CONNECTIONS = 2
@@ -61,15 +66,24 @@ async def one_size(
     await whole.prepare(dsn)
     batch = receipts(settings, f"s{size}", count + 20 * size)
     pool = await asyncpg.create_pool(
-        dsn, min_size=CONNECTIONS, max_size=CONNECTIONS, reset=_no_reset
+        dsn,
+        min_size=CONNECTIONS,
+        max_size=CONNECTIONS,
+        reset=_no_reset,
+        server_settings=PLANNER_SETTINGS,  # as the webhook's own pool (`create_pool`)
     )
     store = BatchStore(pool, settings)
     groups = [
         sorted(batch[i : i + size], key=lambda r: (r.order_no or "", r.webhook_id))
         for i in range(0, len(batch), size)
     ]
-    for group in groups[:20]:  # warm-up: connections, plans
-        await store._run(group)
+
+    async def store_group(conn: asyncpg.Connection, group: list[Receipt]) -> None:
+        await store._run(conn, [receipt.args(settings) for receipt in group])
+
+    async with pool.acquire() as conn:
+        for group in groups[:20]:  # warm-up: connections, plans
+            await store_group(conn, group)
     timed = iter(groups[20:])
     done = sum(len(g) for g in groups[20:])
     postgres = whole.postmaster_pid(int(dsn.rsplit(":", 1)[1].split("/")[0]))
@@ -78,8 +92,9 @@ async def one_size(
     started = time.perf_counter()
 
     async def worker() -> None:
-        for group in timed:
-            await store._run(group)
+        async with pool.acquire() as conn:
+            for group in timed:
+                await store_group(conn, group)
 
     await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
     elapsed = time.perf_counter() - started
@@ -92,12 +107,13 @@ async def one_size(
 async def run(args: argparse.Namespace, url: str) -> None:
     dsn = asyncpg_dsn(url)
     settings = Settings()
-    base_before = await whole.baseline(dsn, args.baseline_seconds)
+    await whole.create_baseline_table(dsn)
+    base_before = await whole.baseline(dsn, args.baseline_seconds, "before")
     results = {
         size: await one_size(dsn, settings, size, args.deliveries)
         for size in (int(s) for s in args.sizes.split(","))
     }
-    base_after = await whole.baseline(dsn, args.baseline_seconds)
+    base_after = await whole.baseline(dsn, args.baseline_seconds, "after")
     base = (base_before + base_after) / 2
     print(f"baseline (asyncpg commit per row, 16 conns): {base_before:,.0f} / {base_after:,.0f}")
     print("group | deliveries/s | ratio | PostgreSQL CPU µs/delivery | Python CPU µs/delivery")

@@ -71,3 +71,23 @@ async def test_a_group_is_stored_together_and_a_bad_delivery_fails_alone(
     finally:
         await _clean(pool)
         await pool.close()
+
+
+async def test_without_a_connection_every_waiting_delivery_gets_the_error(
+    settings: Settings,
+) -> None:
+    """PostgreSQL unreachable: each request of the group is answered with the error (the
+    webhook's 503), none is left waiting."""
+    pool = await asyncpg.create_pool("postgresql://nobody@127.0.0.1:9/none", min_size=0)
+    try:
+        store = BatchStore(pool, settings, concurrency=1, max_batch=2)
+        results = await asyncio.wait_for(
+            asyncio.gather(*(store(_receipt(n)) for n in range(5)), return_exceptions=True),
+            timeout=30,
+        )
+        assert len(results) == 5
+        assert all(isinstance(result, OSError) for result in results), results
+        assert store.running == 0
+        assert store.pending == []
+    finally:
+        await pool.close()

@@ -19,11 +19,14 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto import encrypt
 from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 _RECEIVE_TEXT = text(
     "SELECT outcome, told FROM hotline.receive(:webhook_id, :source, CAST(:headers AS jsonb),"
@@ -130,6 +133,20 @@ BATCH_SQL = (
 )
 
 
+@dataclass(slots=True)
+class _Waiting:
+    """A delivery waiting for its group: its sort key (order number, webhook id), its sealed
+    arguments and the request's future."""
+
+    key: tuple[str, str]
+    args: tuple[Any, ...]
+    future: asyncio.Future[tuple[str, int]]
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
 class BatchStore:
     """Group commit for the webhook. Each request waits for the group it joined to commit;
     a group is whatever arrived while `concurrency` groups were already in flight (at most
@@ -146,13 +163,16 @@ class BatchStore:
         self.limits = limits_json(settings)
         self.concurrency = concurrency
         self.max_batch = max_batch
-        self.pending: list[tuple[Receipt, asyncio.Future[tuple[str, int]]]] = []
+        self.pending: list[_Waiting] = []
         self.running = 0
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, receipt: Receipt) -> tuple[str, int]:
         future: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
-        self.pending.append((receipt, future))
+        # Sealed here, in the request's own turn, not between two groups (PostgreSQL would
+        # wait for it).
+        key = (receipt.order_no or "", receipt.webhook_id)
+        self.pending.append(_Waiting(key, receipt.args(self.settings), future))
         if self.running < self.concurrency:
             self.running += 1
             task = asyncio.create_task(self._drain())
@@ -160,48 +180,69 @@ class BatchStore:
             task.add_done_callback(self.tasks.discard)
         return await future
 
+    def _next_group(self) -> list[_Waiting]:
+        group = self.pending[: self.max_batch]
+        del self.pending[: self.max_batch]
+        return group
+
     async def _drain(self) -> None:
+        # A drain task starts a turn of the event loop after the request that made it, so the
+        # requests read in that turn join the first group. After a commit the next group leaves
+        # at once, on the same connection, before the committed group's answers are written:
+        # waiting a turn there (the pool's release takes one) kept PostgreSQL idle behind them
+        # (docs/PERFORMANCE.md "hotline_ingest").
         try:
-            # A drain task starts a turn of the event loop after the request that made it, so
-            # the requests read in that turn join the first group. After a commit the next
-            # group leaves at once, before the committed group's answers are written: waiting a
-            # turn there kept PostgreSQL idle behind them (one worker per container: 0.24–0.30×
-            # against 0.23–0.25×, docs/PERFORMANCE.md "2026-12-02").
             while self.pending:
-                group = self.pending[: self.max_batch]
-                del self.pending[: self.max_batch]
-                await self._store(group)
+                try:
+                    conn = await self.pool.acquire()
+                except Exception as exc:  # no connection to be had: this group fails (503)
+                    for waiting in self._next_group():
+                        waiting.fail(exc)
+                    continue
+                try:
+                    while self.pending and not conn.is_closed():
+                        await self._store(conn, self._next_group())
+                finally:
+                    try:
+                        await self.pool.release(conn)
+                    except Exception as exc:  # a broken connection; the pool replaces it
+                        log.warning("hotline_webhook_release_failed", error=str(exc))
         finally:
             self.running -= 1
 
-    async def _store(self, group: list[tuple[Receipt, asyncio.Future[tuple[str, int]]]]) -> None:
-        group.sort(key=lambda item: (item[0].order_no or "", item[0].webhook_id))
+    async def _store(self, conn: asyncpg.Connection, group: list[_Waiting]) -> None:
+        """Store a group on `conn`; never raises (every delivery gets its result or error)."""
+        group.sort(key=lambda waiting: waiting.key)
         try:
-            rows = await self._run([receipt for receipt, _ in group])
+            rows = await self._run(conn, [waiting.args for waiting in group])
         except Exception as exc:
             if len(group) == 1:
-                if not group[0][1].done():
-                    group[0][1].set_exception(exc)
+                group[0].fail(exc)
                 return
-            for item in group:
-                await self._store([item])
+            for waiting in group:
+                await self._store_alone(waiting)
             return
-        for (_, future), row in zip(group, rows, strict=True):
-            if not future.done():
-                future.set_result((str(row[0]), int(row[1])))
+        for waiting, row in zip(group, rows, strict=True):
+            if not waiting.future.done():
+                waiting.future.set_result((str(row[0]), int(row[1])))
 
-    async def _run(self, receipts: list[Receipt]) -> list[Any]:
-        columns = list(zip(*(r.args(self.settings) for r in receipts), strict=True))
-        async with self.pool.acquire() as conn:
-            try:
-                rows: list[Any] = await conn.fetch(
-                    BATCH_SQL, *(list(c) for c in columns), self.limits
-                )
-            except asyncpg.InternalClientError:
-                # Left half-way through an operation (PostgreSQL went away under it): never hand
-                # it out again; the pool opens a new one.
-                conn.terminate()
-                raise
+    async def _store_alone(self, waiting: _Waiting) -> None:
+        try:
+            async with self.pool.acquire() as conn:
+                await self._store(conn, [waiting])
+        except Exception as exc:
+            waiting.fail(exc)
+
+    async def _run(self, conn: asyncpg.Connection, group: list[tuple[Any, ...]]) -> list[Any]:
+        """One `receive_batch` call (its own transaction) for the deliveries' arguments."""
+        columns = [list(column) for column in zip(*group, strict=True)]
+        try:
+            rows: list[Any] = await conn.fetch(BATCH_SQL, *columns, self.limits)
+        except asyncpg.InternalClientError:
+            # Left half-way through an operation (PostgreSQL went away under it): never hand
+            # it out again; the pool opens a new one.
+            conn.terminate()
+            raise
         return rows
 
 
