@@ -21,7 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent

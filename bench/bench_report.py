@@ -20,7 +20,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -110,7 +110,7 @@ async def main(rounds: int) -> None:
         outbox_relay_enabled=False,
         log_json=False,
         log_level="WARNING",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
     engine = create_engine(settings, pool_size=5)
     sessionmaker = create_sessionmaker(engine)

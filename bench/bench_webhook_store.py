@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
