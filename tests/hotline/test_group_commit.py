@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import UTC, datetime
 
 import asyncpg
@@ -78,7 +79,10 @@ async def test_without_a_connection_every_waiting_delivery_gets_the_error(
 ) -> None:
     """PostgreSQL unreachable: each request of the group is answered with the error (the
     webhook's 503), none is left waiting."""
-    pool = await asyncpg.create_pool("postgresql://nobody@127.0.0.1:9/none", min_size=0)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pool = await asyncpg.create_pool(f"postgresql://nobody@127.0.0.1:{port}/none", min_size=0)
     try:
         store = BatchStore(pool, settings, concurrency=1, max_batch=2)
         results = await asyncio.wait_for(
