@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.hotline_ingest.webhook.repository import BatchStore, Receipt, create_pool
+from shared.errors import DATABASE_UNAVAILABLE
 from shared.settings import Settings
 
 PREFIX = "GROUPTEST"
@@ -95,3 +96,56 @@ async def test_without_a_connection_every_waiting_delivery_gets_the_error(
         assert store.pending == []
     finally:
         await pool.close()
+
+
+async def test_a_failed_group_is_retried_on_a_pool_of_one(settings: Settings) -> None:
+    """`DB_POOL_SIZE=1`: the one-by-one retry runs on the group's own connection (a second
+    one from the pool would never come)."""
+    cleaner = await create_pool(settings)
+    pool = await create_pool(settings.model_copy(update={"db_pool_size": 1}))
+    try:
+        await _clean(cleaner)
+        store = BatchStore(pool, settings, concurrency=1, max_batch=16)
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                store(_receipt(11)),
+                store(_receipt(12, data="not json")),
+                store(_receipt(13)),
+                return_exceptions=True,
+            ),
+            timeout=30,
+        )
+        assert results[0] == ("applied", 0)
+        assert isinstance(results[1], asyncpg.PostgresError)
+        assert results[2] == ("applied", 0)
+    finally:
+        pool.terminate()  # a stuck drain may still hold its connection
+        await _clean(cleaner)
+        await cleaner.close()
+
+
+async def test_a_connection_postgresql_closed_fails_its_group_as_unavailable(
+    settings: Settings,
+) -> None:
+    """The pool's connection was terminated under it (PostgreSQL restarted, say): that group
+    and its one-by-one retry fail as "database unavailable" (503, delivered again), and the
+    group queued behind it is stored on a new connection — nothing hangs."""
+    cleaner = await create_pool(settings)
+    pool = await create_pool(settings.model_copy(update={"db_pool_size": 1}))
+    try:
+        await _clean(cleaner)
+        async with pool.acquire() as conn:
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+        async with cleaner.acquire() as conn:
+            assert await conn.fetchval("SELECT pg_terminate_backend($1)", backend)
+        store = BatchStore(pool, settings, concurrency=1, max_batch=3)
+        results = await asyncio.wait_for(
+            asyncio.gather(*(store(_receipt(n)) for n in range(21, 27)), return_exceptions=True),
+            timeout=30,
+        )
+        assert all(isinstance(result, DATABASE_UNAVAILABLE) for result in results[:3]), results
+        assert results[3:] == [("applied", 0)] * 3
+    finally:
+        pool.terminate()
+        await _clean(cleaner)
+        await cleaner.close()

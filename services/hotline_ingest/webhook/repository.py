@@ -147,6 +147,15 @@ class _Waiting:
             self.future.set_exception(exc)
 
 
+def _is_open(conn: asyncpg.Connection) -> bool:
+    """Whether a pooled connection can still be used: one that PostgreSQL closed under it has
+    been taken back by the pool already, and asking it anything raises."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
 class BatchStore:
     """Group commit for the webhook. Each request waits for the group it joined to commit;
     a group is whatever arrived while `concurrency` groups were already in flight (at most
@@ -200,7 +209,7 @@ class BatchStore:
                         waiting.fail(exc)
                     continue
                 try:
-                    while self.pending and not conn.is_closed():
+                    while self.pending and _is_open(conn):
                         await self._store(conn, self._next_group())
                 finally:
                     try:
@@ -219,19 +228,18 @@ class BatchStore:
             if len(group) == 1:
                 group[0].fail(exc)
                 return
+            # One by one on the same connection: a second one from the pool could wait for
+            # ever with DB_POOL_SIZE=1. Once the connection is closed the rest fail as
+            # "database unavailable" (503: the platform delivers them again).
             for waiting in group:
-                await self._store_alone(waiting)
+                if not _is_open(conn):
+                    waiting.fail(asyncpg.ConnectionDoesNotExistError(f"connection closed: {exc}"))
+                else:
+                    await self._store(conn, [waiting])
             return
         for waiting, row in zip(group, rows, strict=True):
             if not waiting.future.done():
                 waiting.future.set_result((str(row[0]), int(row[1])))
-
-    async def _store_alone(self, waiting: _Waiting) -> None:
-        try:
-            async with self.pool.acquire() as conn:
-                await self._store(conn, [waiting])
-        except Exception as exc:
-            waiting.fail(exc)
 
     async def _run(self, conn: asyncpg.Connection, group: list[tuple[Any, ...]]) -> list[Any]:
         """One `receive_batch` call (its own transaction) for the deliveries' arguments."""
