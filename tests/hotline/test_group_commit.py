@@ -127,22 +127,37 @@ async def test_a_failed_group_is_retried_on_a_pool_of_one(settings: Settings) ->
 async def test_a_connection_postgresql_closed_fails_its_group_as_unavailable(
     settings: Settings,
 ) -> None:
-    """The pool's connection was terminated under it (PostgreSQL restarted, say): that group
+    """PostgreSQL ends the connection in the middle of a group (a restart, say): that group
     and its one-by-one retry fail as "database unavailable" (503, delivered again), and the
     group queued behind it is stored on a new connection — nothing hangs."""
     cleaner = await create_pool(settings)
     pool = await create_pool(settings.model_copy(update={"db_pool_size": 1}))
     try:
         await _clean(cleaner)
-        async with pool.acquire() as conn:
-            backend = await conn.fetchval("SELECT pg_backend_pid()")
-        async with cleaner.acquire() as conn:
-            assert await conn.fetchval("SELECT pg_terminate_backend($1)", backend)
         store = BatchStore(pool, settings, concurrency=1, max_batch=3)
-        results = await asyncio.wait_for(
-            asyncio.gather(*(store(_receipt(n)) for n in range(21, 27)), return_exceptions=True),
-            timeout=30,
-        )
+        async with cleaner.acquire() as holder, cleaner.acquire() as watcher:
+            # Hold the first order's lock, so the first group waits inside PostgreSQL.
+            lock = f"hashtextextended('hotline.work_order:{PREFIX}21', 0)"
+            transaction = holder.transaction()
+            await transaction.start()
+            await holder.execute(f"SELECT pg_advisory_xact_lock({lock})")
+            stored = asyncio.gather(
+                *(store(_receipt(n)) for n in range(21, 27)), return_exceptions=True
+            )
+            waiting = None
+            for _ in range(300):
+                waiting = await watcher.fetchval(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    "                 WHERE datname = current_database())"
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting, "the first group never reached its lock"
+            assert await watcher.fetchval("SELECT pg_terminate_backend($1)", waiting)
+            await transaction.rollback()
+            results = await asyncio.wait_for(stored, timeout=30)
         assert all(isinstance(result, DATABASE_UNAVAILABLE) for result in results[:3]), results
         assert results[3:] == [("applied", 0)] * 3
     finally:
