@@ -74,8 +74,7 @@ async def one_size(
     )
     store = BatchStore(pool, settings)
     groups = [
-        sorted(batch[i : i + size], key=lambda r: (r.order_no or "", r.webhook_id))
-        for i in range(0, len(batch), size)
+        sorted(batch[i : i + size], key=lambda r: r.lock_order) for i in range(0, len(batch), size)
     ]
 
     async def store_group(conn: asyncpg.Connection, group: list[Receipt]) -> None:

@@ -69,7 +69,7 @@ def receipts(settings: Settings, row: Row) -> list[Receipt]:
 
 async def store(session: AsyncSession, settings: Settings, batch: list[Receipt]) -> list[str]:
     """One chunk in the caller's transaction; returns each event's outcome."""
-    batch = sorted(batch, key=lambda r: (r.order_no or "", r.webhook_id))
+    batch = sorted(batch, key=lambda r: r.lock_order)
     columns = list(zip(*(r.args(settings) for r in batch), strict=True))
     names = (
         "ids",

@@ -62,6 +62,12 @@ class Receipt:
     contact_name: bytes | None = None
     contact_phone: bytes | None = None
 
+    @property
+    def lock_order(self) -> tuple[str, str]:
+        """Where the delivery goes in its group: by order number (the group takes the per-order
+        locks in this order, so two groups never deadlock), then webhook id."""
+        return (self.order_no or "", self.webhook_id)
+
     def args(self, settings: Settings) -> tuple[Any, ...]:
         """The twelve per-delivery arguments of `hotline.receive` / `receive_batch`."""
         return (
@@ -135,8 +141,8 @@ BATCH_SQL = (
 
 @dataclass(slots=True)
 class _Waiting:
-    """A delivery waiting for its group: its sort key (order number, webhook id), its sealed
-    arguments and the request's future."""
+    """A delivery waiting for its group: its place in the group (`Receipt.lock_order`), its
+    sealed arguments and the request's future."""
 
     key: tuple[str, str]
     args: tuple[Any, ...]
@@ -180,8 +186,7 @@ class BatchStore:
         future: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
         # Sealed here, in the request's own turn, not between two groups (PostgreSQL would
         # wait for it).
-        key = (receipt.order_no or "", receipt.webhook_id)
-        self.pending.append(_Waiting(key, receipt.args(self.settings), future))
+        self.pending.append(_Waiting(receipt.lock_order, receipt.args(self.settings), future))
         if self.running < self.concurrency:
             self.running += 1
             task = asyncio.create_task(self._drain())
