@@ -1,5 +1,5 @@
-import type { ServerResponse } from "node:http";
-import { defineConfig, type ProxyOptions } from "vite";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { defineConfig, type Connect, type Plugin, type ProxyOptions } from "vite";
 import vue from "@vitejs/plugin-vue";
 
 // The SPA and every API on one origin: Vite's own proxy (dev and preview, the same table) forwards
@@ -43,8 +43,31 @@ const proxy: Record<string, ProxyOptions> = {
   "/api/hotline": route(hotline, "12345热线"),
 };
 
+// Any other /api path is an API 404 (problem+json, as the services and nginx answer it), not the
+// SPA's index.html: runs before the proxy and the history fallback, and lets the proxied prefixes by.
+const apiNotFound = (req: IncomingMessage, res: ServerResponse, next: Connect.NextFunction) => {
+  const path = (req.url ?? "/").split("?")[0];
+  if (!path.startsWith("/api/") || Object.keys(proxy).some((prefix) => path.startsWith(prefix))) {
+    next();
+    return;
+  }
+  res.writeHead(404, { "Content-Type": "application/problem+json; charset=utf-8" }).end(JSON.stringify({
+    type: "urn:reform:problem:not_found",
+    title: "资源不存在",
+    status: 404,
+    detail: "没有这个接口，请检查地址",
+    code: "not_found",
+    instance: path,
+  }));
+};
+const apiRoutesOnly: Plugin = {
+  name: "reform-api-not-found",
+  configureServer: (server) => void server.middlewares.use(apiNotFound),
+  configurePreviewServer: (server) => void server.middlewares.use(apiNotFound),
+};
+
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), apiRoutesOnly],
   server: { host: "127.0.0.1", port, strictPort: true, proxy },
   preview: { host: "127.0.0.1", port, strictPort: true, proxy },
   build: { chunkSizeWarningLimit: 2000 },

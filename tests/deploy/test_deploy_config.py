@@ -296,6 +296,21 @@ def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
         assert not _directive(body, "proxy_set_header"), path
 
 
+def test_nginx_answers_any_other_api_path_with_a_problem_not_the_spa() -> None:
+    """The same 404 as the services' own and as Vite's proxy in `make up` (web/vite.config.ts)."""
+    # Its JSON body has braces, which `_nginx_locations` does not read through.
+    match = re.search(r"location\s+/api/\s*\{(.*?)\n\s*\}\n", _nginx_text(), re.DOTALL)
+    assert match is not None, "no `location /api/`"
+    body = match.group(1)
+    assert _directive(body, "default_type") == ["application/problem+json"]
+    (answer,) = _directive(body, "return")
+    status, _, payload = answer.partition(" ")
+    assert status == "404"
+    problem = json.loads(payload.strip("'"))
+    assert problem["status"] == 404
+    assert (problem["code"], problem["title"]) == ("not_found", "资源不存在")
+
+
 def _bytes(size: str) -> int:
     match = re.fullmatch(r"(\d+)([kmg])?", size.lower())
     assert match is not None, size
