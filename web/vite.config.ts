@@ -12,6 +12,9 @@ const hotline = target("HOTLINE_URL", "http://127.0.0.1:8003");
 // The SPA's own port: 8000, or WEB_PORT (shared/devstack.py passes it on; the browser tests move it).
 const port = Number(process.env.WEB_PORT || 8000);
 
+const problem = (res: ServerResponse, body: { status: number } & Record<string, unknown>) =>
+  res.writeHead(body.status, { "Content-Type": "application/problem+json; charset=utf-8" }).end(JSON.stringify(body));
+
 // A service that is down answers like every other API error: problem+json (RFC 9457), in Chinese.
 // This listener runs before Vite's own (which then sees the response sent and only logs).
 const route = (url: string, service: string): ProxyOptions => ({
@@ -25,13 +28,13 @@ const route = (url: string, service: string): ProxyOptions => ({
       if (!("req" in res)) return; // a WebSocket: Vite closes it
       const response = res as ServerResponse;
       if (response.headersSent || response.writableEnded) return;
-      response.writeHead(502, { "Content-Type": "application/problem+json; charset=utf-8" }).end(JSON.stringify({
+      problem(response, {
         type: "about:blank",
         title: "服务暂不可用",
         status: 502,
         detail: `${service}服务未启动或无法连接，请稍后再试`,
         code: "upstream_unavailable",
-      }));
+      });
     });
   },
 });
@@ -51,14 +54,14 @@ const apiNotFound = (req: IncomingMessage, res: ServerResponse, next: Connect.Ne
     next();
     return;
   }
-  res.writeHead(404, { "Content-Type": "application/problem+json; charset=utf-8" }).end(JSON.stringify({
+  problem(res, {
     type: "urn:reform:problem:not_found",
     title: "资源不存在",
     status: 404,
     detail: "没有这个接口，请检查地址",
     code: "not_found",
     instance: path,
-  }));
+  });
 };
 const apiRoutesOnly: Plugin = {
   name: "reform-api-not-found",

@@ -231,9 +231,13 @@ def _nginx_upstreams() -> dict[str, tuple[str, int]]:
     return upstreams
 
 
+# A location's body: no nested block; braces only inside '…' strings (a `return` of JSON).
+_LOCATION_BODY = r"\{((?:'[^']*'|[^{}'])*)\}"
+
+
 def _nginx_locations() -> dict[str, str]:
-    """`location [=] path { … }` blocks (none nests) by path; `=` kept in the key."""
-    pattern = r"location\s+(?:(=|\^~|~)\s*)?(\S+)\s*\{([^{}]*)\}"
+    """`location [=] path { … }` blocks by path; `=` kept in the key."""
+    pattern = r"location\s+(?:(=|\^~|~)\s*)?(\S+)\s*" + _LOCATION_BODY
     return {
         f"{modifier}{path}": body for modifier, path, body in re.findall(pattern, _nginx_text())
     }
@@ -246,7 +250,7 @@ def _directive(body: str, name: str) -> list[str]:
 def _server_block() -> str:
     text = _nginx_text()
     start = text.index("server {")
-    return re.sub(r"location\s+[^{]*\{[^{}]*\}", "", text[start:])
+    return re.sub(r"location\s+[^{]*" + _LOCATION_BODY, "", text[start:])
 
 
 def _seconds(value: str) -> float:
@@ -298,10 +302,7 @@ def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
 
 def test_nginx_answers_any_other_api_path_with_a_problem_not_the_spa() -> None:
     """The same 404 as the services' own and as Vite's proxy in `make up` (web/vite.config.ts)."""
-    # Its JSON body has braces, which `_nginx_locations` does not read through.
-    match = re.search(r"location\s+/api/\s*\{(.*?)\n\s*\}\n", _nginx_text(), re.DOTALL)
-    assert match is not None, "no `location /api/`"
-    body = match.group(1)
+    body = _nginx_locations()["/api/"]
     assert _directive(body, "default_type") == ["application/problem+json"]
     (answer,) = _directive(body, "return")
     status, _, payload = answer.partition(" ")
