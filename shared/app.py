@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Request
+from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel
 from sqlalchemy import text
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import current_service
 from shared.db import create_engine, create_sessionmaker
-from shared.errors import ServiceUnavailable, install_error_handlers
+from shared.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_PREFIX,
+    PayloadTooLarge,
+    Problem,
+    ServiceUnavailable,
+    install_error_handlers,
+)
 from shared.http import ServiceTokens, create_http_client
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay
@@ -53,6 +62,62 @@ class ServiceNameMiddleware:
             await self.app(scope, receive, send)
         finally:
             current_service.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Caps a request's body before anything parses it (and before the token is checked): a
+    declared Content-Length over the cap is answered 413 at once; a body without one is counted
+    as it streams and refused when it passes the cap. Upload routes (multipart evidence and
+    imports) name their own larger caps; every other body gets `request_body_max_bytes`."""
+
+    def __init__(
+        self, app: ASGIApp, default_limit: int, route_limits: Mapping[str, int] | None = None
+    ) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.route_limits = [(re.compile(p), n) for p, n in (route_limits or {}).items()]
+
+    def limit_for(self, path: str) -> int:
+        return next((n for p, n in self.route_limits if p.fullmatch(path)), self.default_limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, detail=_too_large_detail(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large_detail(limit: int) -> str:
+    return f"请求内容超过 {limit / 1024 / 1024:g} MB 上限"
+
+
+def _too_large(limit: int) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_PREFIX + PayloadTooLarge.code,
+        title=PayloadTooLarge.title,
+        status=413,
+        detail=_too_large_detail(limit),
+        code=PayloadTooLarge.code,
+        request_id=correlation_id.get(),
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=413, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 def health_router(service: str) -> APIRouter:
@@ -85,7 +150,10 @@ def create_service_app(
     on_startup: Sequence[LifespanHook] = (),
     on_shutdown: Sequence[LifespanHook] = (),
     app_class: type[FastAPI] = FastAPI,
+    upload_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """`upload_limits`: path regex → body cap for the routes that take files (the rest get
+    `settings.request_body_max_bytes`)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
 
@@ -143,5 +211,10 @@ def create_service_app(
         excluded_handlers=["/healthz", "/readyz", "/metrics"], registry=CollectorRegistry()
     ).instrument(app).expose(app, endpoint="/metrics", include_in_schema=False)
     app.add_middleware(ServiceNameMiddleware, service=service)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.request_body_max_bytes,
+        route_limits=upload_limits,
+    )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app

@@ -6,7 +6,12 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator
+
+from shared.validation import MAX_YEAR, MIN_YEAR
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PATTERN = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$")
@@ -41,6 +46,8 @@ def parse_period(text: str) -> Period:
     if not match:
         raise ValueError(f"无法识别的考核期“{text}”，应为 2026、2026-H1、2026-Q3 或 2026-10")
     year, part = int(match.group(1)), match.group(2)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"考核期“{text}”的年份应在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间")
     if part is None:
         return Period(str(year), date(year, 1, 1), date(year, 12, 31))
     if part.startswith("H"):
@@ -55,6 +62,15 @@ def parse_period(text: str) -> Period:
     if not 1 <= month <= 12:
         raise ValueError(f"月份无效：{text}")
     return Period(f"{year}-{month:02d}", date(year, month, 1), _month_end(year, month))
+
+
+def _check_period(text: str) -> str:
+    parse_period(text)  # its ValueError (in Chinese) becomes the field's 422
+    return text
+
+
+# A period id in a request body: its form and its year range checked (a 422 on the field).
+PeriodId = Annotated[str, AfterValidator(_check_period)]
 
 
 def period_containing(day: date, kind: str) -> Period:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     evaluation_url: str = "http://127.0.0.1:8002"
     hotline_url: str = "http://127.0.0.1:8003"
 
+    # Office default: the largest request body any route but the upload routes accepts, refused
+    # (413) before it is parsed or the token is checked.
+    request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     files_dir: Path = VAR_DIR / "files"
     evidence_max_bytes: int = 20 * 1024 * 1024
     evidence_max_files: int = 10

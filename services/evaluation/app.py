@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.evaluation.event.router import router as event_router
+from services.evaluation.inputs.router import MAX_UPLOAD
 from services.evaluation.inputs.router import router as inputs_router
 from services.evaluation.rule_set.router import router as rule_set_router
 from services.evaluation.score.router import router as score_router
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Scoring rule sets, live scores, rankings and explanations.",
         routers=[event_router, rule_set_router, score_router, inputs_router],
         settings=settings,
+        upload_limits={r"/api/evaluation/v1/surveys/import": MAX_UPLOAD + 1024 * 1024},
     )
     app.state.broadcaster = Broadcaster()
     return app

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.reform_tasks.auth.router import router as auth_router
 from services.reform_tasks.battle_map.router import router as battle_map_router
 from services.reform_tasks.extension.router import router as extension_router
+from services.reform_tasks.import_export import xlsx
 from services.reform_tasks.import_export.router import router as import_export_router
 from services.reform_tasks.message.router import router as message_router
 from services.reform_tasks.problem.router import router as problem_router
@@ -23,7 +24,7 @@ from services.reform_tasks.timeline.router import router as timeline_router
 from services.reform_tasks.unit.router import router as unit_router
 from services.reform_tasks.user.router import router as user_router
 from shared.app import create_service_app
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 SERVICE = "reform_tasks"
 
@@ -58,7 +59,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=ROUTERS,
         settings=settings,
         produces_events=True,
+        upload_limits=upload_limits(settings or get_settings()),
     )
+
+
+def upload_limits(settings: Settings) -> dict[str, int]:
+    """The routes that take files, and their body caps (files plus 1 MiB of form fields)."""
+    form = 1024 * 1024
+    return {
+        r"/api/tasks/v1/tasks/\d+/milestones/\d+/reports": (
+            settings.evidence_max_bytes * settings.evidence_max_files + form
+        ),
+        r"/api/tasks/v1/tasks/import": xlsx.MAX_BYTES + form,
+    }
 
 
 app = create_app()

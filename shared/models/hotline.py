@@ -22,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import HOTLINE, Base
@@ -152,8 +152,9 @@ class UnitCodeMapping(Base):
 
 
 class Open311Key(Base):
-    """An api_key another city system uses to POST Open311 service requests; only its SHA-256 is
-    kept (the office admin sees the key once, when it is created)."""
+    """An api_key another city system uses to POST Open311 service requests (scope `create`) or
+    to read their text (scope `read`); only its SHA-256 is kept (the office admin sees the key
+    once, when it is created)."""
 
     __tablename__ = "open311_keys"
     __table_args__ = {"schema": HOTLINE}
@@ -161,6 +162,10 @@ class Open311Key(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # `create`: POST service requests; `read`: see the requests' text (the public sees none).
+    scopes: Mapped[list[str]] = mapped_column(
+        ARRAY(String(16)), server_default=text("'{create}'::varchar[]")
+    )
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 for other city systems: the spec's shapes and errors, the 90-day and
-1000-row limits, api keys (hashed, issued and revoked by the office), personal data masked."""
+1000-row limits, api keys (hashed, scoped, issued and revoked by the office), no citizen's text
+in public reads."""
 
 from __future__ import annotations
 
@@ -67,21 +68,85 @@ async def test_requests_have_the_spec_shape_and_filters(
             f"{BASE}/requests.json", params={"service_code": "shuifei"}
         )
         old = await hotline_client.get(f"{BASE}/requests.json", params={"end_date": "2026-01-01"})
+        one = await hotline_client.get(f"{BASE}/requests/OP2.json")
     finally:
         clock.freeze(None)
     items = {r["service_request_id"]: r for r in everything.json()}
     assert set(items) == {"OP1", "OP2"}  # a quarantined order is not published
     assert set(items["OP1"]) == REQUEST_FIELDS
     assert items["OP1"]["status"] == "open"
-    assert items["OP1"]["agency_responsible"] == "云岭市政务服务管理局"
-    assert "13812345678" not in everything.text
-    assert "138****5678" in items["OP1"]["description"]
     assert items["OP2"]["status"] == "closed"
     assert [r["service_request_id"] for r in open_.json()] == ["OP1"]
     assert [r["service_request_id"] for r in by_code.json()] == ["OP2"]
     assert old.json() == []
-    one = await hotline_client.get(f"{BASE}/requests/OP2.json")
     assert [r["service_request_id"] for r in one.json()] == ["OP2"]
+
+
+async def test_public_reads_carry_no_citizen_text_and_a_read_key_sees_it_masked(
+    hotline_client: httpx.AsyncClient, platform: Platform, units: None, office: dict[str, str]
+) -> None:
+    """Issue #23: anonymous reads show category, status, dates and the district only."""
+    content = "张三，电话13812345678，住云中区幸福路88号，反映云岭某某科技有限公司开办被卡。"
+    await platform.send(
+        "work_order.created",
+        created("PUB1", content=content, enterprise_name="云岭某某科技有限公司"),
+    )
+    await platform.send("work_order.replied", {**at("PUB1", 1), "reply": "已联系张三处理"})
+    issued = await hotline_client.post(
+        "/api/hotline/v1/open311-keys",
+        json={"name": "城市运行管理平台", "scopes": ["read"]},
+        headers=office,
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["scopes"] == ["read"]
+    reader = issued.json()["api_key"]
+    clock.freeze(datetime(2026, 6, 10, tzinfo=UTC))
+    try:
+        public_list = await hotline_client.get(f"{BASE}/requests.json")
+        public_one = await hotline_client.get(f"{BASE}/requests/PUB1.json")
+        full = await hotline_client.get(f"{BASE}/requests/PUB1.json", params={"api_key": reader})
+        forged = await hotline_client.get(f"{BASE}/requests.json", params={"api_key": "o311_x"})
+    finally:
+        clock.freeze(None)
+    for response in (public_list, public_one):
+        assert response.status_code == 200, response.text
+        [item] = [r for r in response.json() if r["service_request_id"] == "PUB1"]
+        assert item["description"] is None
+        assert item["status_notes"] is None
+        assert item["agency_responsible"] is None
+        assert item["address_id"] == "yunzhongqu"
+        for secret in ("张三", "13812345678", "138****5678", "幸福路", "某某科技", "已联系"):
+            assert secret not in response.text, secret
+    [item] = full.json()
+    assert "138****5678" in item["description"]
+    assert "13812345678" not in full.text
+    assert item["agency_responsible"] == "云岭市政务服务管理局"
+    assert forged.status_code == 403
+
+
+async def test_id_lookups_obey_quarantine_and_the_90_day_window(
+    hotline_client: httpx.AsyncClient, platform: Platform, units: None
+) -> None:
+    await platform.send("work_order.created", created("W1"))
+    await platform.send("work_order.created", created("W2", handling_unit_code="SJ-X"))
+    clock.freeze(datetime(2026, 6, 10, tzinfo=UTC))
+    try:
+        recent = await hotline_client.get(f"{BASE}/requests/W1.json")
+        quarantined = await hotline_client.get(f"{BASE}/requests/W2.json")
+        listed = await hotline_client.get(
+            f"{BASE}/requests.json", params={"service_request_id": "W1,W2"}
+        )
+    finally:
+        clock.freeze(None)
+    clock.freeze(datetime(2026, 10, 1, tzinfo=UTC))  # four months later
+    try:
+        aged = await hotline_client.get(f"{BASE}/requests/W1.json")
+    finally:
+        clock.freeze(None)
+    assert recent.status_code == 200
+    assert quarantined.status_code == 404
+    assert [r["service_request_id"] for r in listed.json()] == ["W1"]
+    assert aged.status_code == 404
 
 
 async def test_errors_are_open311_arrays(hotline_client: httpx.AsyncClient) -> None:
@@ -174,7 +239,15 @@ async def test_posting_a_request_needs_a_key_the_office_issued(
     assert dispatched.json()["order"]["handling_unit_code"] == "zhengwu"
     assert (await session.scalar(select(OutboxEvent.type))) == "work_order.created"
     one = await hotline_client.get(f"{BASE}/requests/{order.order_no}.json")
-    assert one.json()[0]["agency_responsible"] == "云岭市政务服务管理局"
+    assert one.json()[0]["status"] == "open"  # dispatched: public now, without its text
+    assert one.json()[0]["description"] is None
+    reader = await hotline_client.post(
+        "/api/hotline/v1/open311-keys", json={"name": "只读", "scopes": ["read"]}, headers=office
+    )
+    refused = await hotline_client.post(
+        f"{BASE}/requests.json", data={**form, "api_key": reader.json()["api_key"]}
+    )
+    assert refused.status_code == 403  # a read key cannot create
     assert "13912345678" not in one.text
 
     key_id = issued.json()["id"]

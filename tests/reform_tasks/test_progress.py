@@ -543,6 +543,17 @@ async def test_too_large_file_is_refused_and_nothing_is_kept(
     assert await milestone_states(tasks_client, scene, 1) == ["open", "open"]
 
 
+async def test_evidence_over_the_json_body_cap_is_still_accepted(
+    tasks_client: httpx.AsyncClient, scene: Scene, settings: Settings, files_dir: Path
+) -> None:
+    """Every body but the upload routes' is capped at REQUEST_BODY_MAX_BYTES (1 MiB) before it
+    is parsed; the evidence route keeps its own cap (files × size + the form)."""
+    big = PDF + b"0" * (3 * settings.request_body_max_bytes)
+    response = await report(tasks_client, scene, "zhengwu", 1, 1, files=[("台账扫描件.pdf", big)])
+    assert response.status_code == 201, response.text
+    assert len(stored_files(files_dir)) == 1
+
+
 async def test_too_many_files_are_refused(
     tasks_client: httpx.AsyncClient,
     scene: Scene,

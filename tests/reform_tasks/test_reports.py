@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
-from shared.models import AuditLog, Milestone, Role, Task, UnitKind, UnitMessage
+from shared.models import AuditLog, Milestone, Role, Task, Unit, UnitKind, UnitMessage
 from shared.settings import Settings
 from tests.reform_tasks.conftest import Scene
 from tests.report_apps import tasks_app_with_sources
@@ -257,6 +257,45 @@ async def test_xlsx_round_trips_the_numbers(
     assert isinstance(data, dict)
     expected = {(r["unit_name"], r["total"]) for r in data["district_ranking"]}
     assert expected <= {(r[1], r[2]) for r in scores if r and isinstance(r[0], int)}
+
+
+async def test_exports_hold_text_with_control_characters_and_formulas_as_text(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """Rows written before names were checked (or by the importer) may hold characters XML
+    cannot: the xlsx and docx still render (both were 500), and a formula stays text."""
+    await session.execute(
+        update(Task)
+        .where(Task.id == scene.tasks[2].id)
+        .values(title='=HYPERLINK("http://x","点我")\x01')
+    )
+    await session.execute(
+        update(Unit).where(Unit.id == scene.units["hexiqu"].id).values(name="+河西区\x1b人民政府")
+    )
+    await session.flush()
+    office = scene.headers("office")
+    report = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
+    await reports.patch(
+        f"{BASE}/{report['id']}",
+        json={"editable": {"foreword": "@SUM(1+1)\n第二行"}},
+        headers=office,
+    )
+    xlsx = await reports.get(f"{BASE}/{report['id']}/xlsx", headers=office)
+    assert xlsx.status_code == 200, xlsx.text
+    cells = [
+        cell
+        for sheet in load_workbook(io.BytesIO(xlsx.content)).worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value[:1] in "=+-@"
+    ]
+    assert "+河西区人民政府" in {c.value for c in cells}
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    docx = await reports.get(f"{BASE}/{report['id']}/docx", headers=office)
+    assert docx.status_code == 200, docx.text
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    assert "@SUM(1+1)" in text
+    assert "\x01" not in text
 
 
 async def test_html_preview_is_complete_and_escapes_what_the_office_typed(

@@ -6,13 +6,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import InspectionMode
+from shared.periods import PeriodId
+from shared.validation import BusinessDate, Name, Text
 
 
 class InspectionIn(BaseModel):
     unit_code: str
-    inspected_on: date
+    inspected_on: BusinessDate
     mode: InspectionMode = Field(description="scheduled 计划督查 / unannounced 四不两直")
-    finding: str = Field(min_length=2, max_length=2000)
+    finding: Text = Field(min_length=2, max_length=2000)
     deduction: float = Field(ge=0, le=20, description="扣分")
 
 
@@ -29,7 +31,7 @@ class InspectionOut(BaseModel):
 
 
 class SurveyIn(BaseModel):
-    period: str = Field(pattern=r"^\d{4}-H[12]$", description="半年度，如 2026-H1")
+    period: PeriodId = Field(pattern=r"^\d{4}-H[12]$", description="半年度，如 2026-H1")
     unit_code: str
     score: float = Field(ge=0, le=100)
     respondents: int = Field(ge=0)
@@ -51,7 +53,7 @@ class SurveyImportResult(BaseModel):
 
 class ExternalRankIn(BaseModel):
     year: int = Field(ge=2015, le=2100)
-    indicator: str = Field(min_length=2, max_length=64)
+    indicator: Name = Field(min_length=2, max_length=64)
     lead_unit: str
     national_rank: int | None = Field(default=None, ge=1)
     provincial_rank: int | None = Field(default=None, ge=1)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.models import RuleSetStatus
+from shared.validation import BusinessDate, Text
 
 
 class Weight(BaseModel):
@@ -210,11 +211,11 @@ class RuleSetOut(BaseModel):
 
 class RuleSetDraft(BaseModel):
     body: RuleSetBody
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class PublishRequest(BaseModel):
-    effective_from: date = Field(description="生效日期（业务日期）")
+    effective_from: BusinessDate = Field(description="生效日期（业务日期）")
     confirm_mid_period: bool = Field(
         default=False, description="生效日期不在考核期起点时必须显式确认"
     )

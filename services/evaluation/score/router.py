@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +16,7 @@ from shared.db import Session
 from shared.downloads import XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
+from shared.validation import BusinessDate
 
 router = APIRouter(prefix="/api/evaluation/v1", tags=["scores"], responses=PROBLEM_RESPONSES)
 
@@ -31,7 +31,7 @@ async def list_scores(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    as_of: Annotated[date | None, Query(description="截至日期；不填为实时得分")] = None,
+    as_of: Annotated[BusinessDate | None, Query(description="截至日期；不填为实时得分")] = None,
     kind: Kind = None,
 ) -> Page[ScoreOut]:
     items = await service.list_scores(
@@ -51,7 +51,7 @@ async def explain(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    as_of: date | None = None,
+    as_of: BusinessDate | None = None,
 ) -> Explanation:
     return await service.explain(
         session, principal, programme, code, service.period_or_422(period), as_of

@@ -36,6 +36,7 @@ from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.models import SurveyResult
+from shared.office_files import append_row
 from shared.periods import Period, business_day, parse_period, today
 
 
@@ -319,7 +320,6 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
     from io import BytesIO
 
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
@@ -328,7 +328,7 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
     sheet.title = "排名"
     kind = "区县" if ranking.kind == "district" else "市直单位"
     title = f"{ranking.programme}年营商环境评价{kind}排名（{ranking.period}）"
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", title)])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=9)
     header = [
@@ -354,18 +354,19 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
             notes.append("通报批评")
         if item.survey_accountability:
             notes.append("万企评机关连续末位，启动问责")
-        sheet.append(
+        append_row(
+            sheet,
             [
                 item.rank,
                 item.unit_code,
-                ILLEGAL_CHARACTERS_RE.sub("", item.unit_name),  # control characters: not in xlsx
+                item.unit_name,
                 round(item.total, 2),
                 item.max_total,
                 item.grade,
                 item.previous_rank,
                 item.rank_change,
                 "；".join(notes),
-            ]
+            ],
         )
     for column, width in zip("ABCDEFGHI", (6, 14, 34, 8, 8, 8, 10, 10, 30), strict=True):
         sheet.column_dimensions[column].width = width

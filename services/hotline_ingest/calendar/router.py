@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
 
 from services.hotline_ingest.calendar import service
@@ -10,6 +8,7 @@ from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
+from shared.validation import BusinessDate
 
 router = APIRouter(
     prefix="/api/hotline/v1/calendar", tags=["calendar"], responses=PROBLEM_RESPONSES
@@ -34,7 +33,7 @@ async def list_days(principal: Authenticated, session: Session, year: int) -> Pa
     summary="Set a day (office admin; e.g. when the State Council publishes the year)",
 )
 async def set_day(
-    day: date, body: CalendarDayIn, principal: OfficeAdmin, session: Session
+    day: BusinessDate, body: CalendarDayIn, principal: OfficeAdmin, session: Session
 ) -> CalendarDayOut:
     row = await service.set_day(session, principal, day, body.is_workday, body.note)
     return CalendarDayOut.model_validate(row)

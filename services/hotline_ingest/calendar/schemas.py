@@ -4,6 +4,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.validation import Text
+
 
 class CalendarDayOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -16,4 +18,4 @@ class CalendarDayOut(BaseModel):
 
 class CalendarDayIn(BaseModel):
     is_workday: bool
-    note: str = Field(min_length=1, max_length=64, description="如 春节、国庆节调休上班")
+    note: Text = Field(min_length=1, max_length=64, description="如 春节、国庆节调休上班")

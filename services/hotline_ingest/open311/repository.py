@@ -6,18 +6,22 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from shared.models import Category, Open311Key, Unit, WorkOrder
 
 CLOSED = ("closed", "visited")
-Row = tuple[WorkOrder, str | None, str | None]
+Row = tuple[WorkOrder, str | None, str | None, str | None]
+District = aliased(Unit)
 
 
-def requests_statement() -> Select[WorkOrder, str | None, str | None]:
+def requests_statement() -> Select[WorkOrder, str | None, str | None, str | None]:
+    """Each order with its category's, handling unit's and district's names."""
     return (
-        select(WorkOrder, Category.name, Unit.name)
+        select(WorkOrder, Category.name, Unit.name, District.name)
         .outerjoin(Category, Category.code == WorkOrder.category_code)
         .outerjoin(Unit, Unit.code == WorkOrder.handling_unit_code)
+        .outerjoin(District, District.code == WorkOrder.district_code)
     )
 
 
@@ -26,26 +30,25 @@ async def requests(
     *,
     ids: list[str] | None,
     codes: list[str] | None,
-    start: datetime | None,
-    end: datetime | None,
+    start: datetime,
+    end: datetime,
     statuses: set[str],
     limit: int,
 ) -> list[Row]:
-    statement = requests_statement()
+    """Out of quarantine and received within start..end, always; by id, category, status."""
+    statement = requests_statement().where(
+        WorkOrder.quarantine_reason.is_(None), WorkOrder.received_at.between(start, end)
+    )
     if ids is not None:
         statement = statement.where(WorkOrder.order_no.in_(ids))
-    else:
-        statement = statement.where(
-            WorkOrder.quarantine_reason.is_(None), WorkOrder.received_at.between(start, end)
-        )
-        if codes:
-            statement = statement.where(WorkOrder.category_code.in_(codes))
-        if statuses == {"open"}:
-            statement = statement.where(WorkOrder.status.not_in(CLOSED))
-        elif statuses == {"closed"}:
-            statement = statement.where(WorkOrder.status.in_(CLOSED))
+    if codes:
+        statement = statement.where(WorkOrder.category_code.in_(codes))
+    if statuses == {"open"}:
+        statement = statement.where(WorkOrder.status.not_in(CLOSED))
+    elif statuses == {"closed"}:
+        statement = statement.where(WorkOrder.status.in_(CLOSED))
     statement = statement.order_by(WorkOrder.received_at.desc(), WorkOrder.order_no).limit(limit)
-    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+    return [(row[0], row[1], row[2], row[3]) for row in await session.execute(statement)]
 
 
 async def services(session: AsyncSession) -> list[Category]:

@@ -55,7 +55,7 @@ async def services(session: Session) -> JSONResponse:
     "/requests.json",
     response_model=list[Open311Request],
     responses=ERRORS,
-    summary="Open311 service requests (≤ 90 days, ≤ 1000 rows, personal data masked)",
+    summary="Open311 service requests (≤ 90 days, ≤ 1000 rows; text only with a read api_key)",
 )
 async def requests(
     request: Request,
@@ -70,6 +70,9 @@ async def requests(
     ] = None,
     status: Annotated[str | None, Query(description="open, closed (comma-delimited)")] = None,
     jurisdiction_id: Annotated[str | None, Query(description="ignored: one jurisdiction")] = None,
+    api_key: Annotated[
+        str | None, Query(description="with the `read` scope: the text and the handling unit too")
+    ] = None,
 ) -> JSONResponse:
     try:
         return _json(await service.requests(session, dict(request.query_params), now_utc()))
@@ -83,9 +86,15 @@ async def requests(
     responses=ERRORS,
     summary="One Open311 service request",
 )
-async def one_request(service_request_id: str, session: Session) -> JSONResponse:
+async def one_request(
+    service_request_id: str,
+    session: Session,
+    api_key: Annotated[
+        str | None, Query(description="with the `read` scope: the text and the handling unit too")
+    ] = None,
+) -> JSONResponse:
     try:
-        return _json(await service.one_request(session, service_request_id, now_utc()))
+        return _json(await service.one_request(session, service_request_id, api_key, now_utc()))
     except service.Open311Error as exc:
         return _error(exc)
 
@@ -159,7 +168,7 @@ async def list_keys(principal: OfficeAdmin, session: Session) -> Page[KeyOut]:
     summary="Issue an api key for another city system (shown once; audited)",
 )
 async def create_key(body: KeyIn, principal: OfficeAdmin, session: Session) -> KeyCreated:
-    return await service.create_key(session, principal, body.name)
+    return await service.create_key(session, principal, body.name, body.scopes)
 
 
 @keys_router.delete("/{key_id}", response_model=KeyOut, summary="Revoke an api key (audited)")

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.validation import Name
+
 
 class Open311Service(BaseModel):
     service_code: str
@@ -24,7 +26,9 @@ class Open311Request(BaseModel):
     status_notes: str | None
     service_name: str | None
     service_code: str | None
-    description: str | None = Field(description="诉求内容（手机号、身份证号已脱敏）")
+    description: str | None = Field(
+        description="诉求内容（手机号、身份证号已脱敏）；仅 read 权限的 api_key 可见"
+    )
     agency_responsible: str | None
     service_notice: str | None
     requested_datetime: datetime | None
@@ -50,8 +54,14 @@ class Open311Error(BaseModel):
 
 
 class KeyIn(BaseModel):
-    name: str = Field(
+    name: Name = Field(
         min_length=1, max_length=64, description="使用该密钥的系统，如 城市运行管理平台"
+    )
+    scopes: list[Literal["create", "read"]] = Field(
+        default=["create"],
+        min_length=1,
+        max_length=2,
+        description="create：提交诉求；read：查询时可见诉求内容和承办单位（公开查询不含）",
     )
 
 
@@ -60,6 +70,7 @@ class KeyOut(BaseModel):
 
     id: int
     name: str
+    scopes: list[str]
     created_by: str
     created_at: datetime
     revoked_at: datetime | None

@@ -1,8 +1,10 @@
 """Open311 GeoReport v2 for other city systems (seed 004_1871f105e1d7927d.txt: 12345 is the
 single service line; other systems hand their citizens' appeals to it and read its progress).
-Services are the hotline categories; requests are work orders out of quarantine, personal data
-never shown (phone and ID numbers in the text masked). Creating a request needs an `api_key`
-(the office issues keys; only their SHA-256 is stored). Errors are the spec's
+Services are the hotline categories; requests are work orders out of quarantine from the last 90
+days. The public sees category, status, dates and district only; a caller whose `api_key` has
+the `read` scope also sees the text (phone and ID numbers masked) and the handling unit.
+Creating a request needs a key with the `create` scope (the office issues keys; only their
+SHA-256 is stored). Errors are the spec's
 `[{"code", "description"}]` with the same HTTP status."""
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from shared import audit
 from shared.auth import Principal
 from shared.crypto import encrypt, mask_text
 from shared.errors import Conflict, NotFound
-from shared.models import Category, Open311Key, WorkOrder
+from shared.models import Category, Open311Key
 from shared.settings import Settings
 
 MAX_ROWS = 1000
+CREATE, READ = "create", "read"  # api-key scopes
 MAX_RANGE = timedelta(days=90)
 STATUSES = {"open", "closed"}
 
@@ -58,27 +61,25 @@ def service_of(category: Category) -> Open311Service:
     )
 
 
-def request_of(order: WorkOrder, service_name: str | None, unit_name: str | None) -> Open311Request:
+def request_of(row: repository.Row, *, full: bool) -> Open311Request:
+    """Public (`full=False`): category, status, dates and the district only — no citizen's
+    text, name, address or enterprise. With a `read`-scoped api_key: the text too (phone and
+    ID numbers masked) and the handling unit."""
+    order, service_name, unit_name, district_name = row
     closed = order.status in repository.CLOSED
-    if order.quarantine_reason is not None:
-        notice = "已受理，待派单"
-    elif closed:
-        notice = "已办结"
-    else:
-        notice = "办理中"
     return Open311Request(
         service_request_id=order.order_no,
         status="closed" if closed else "open",
-        status_notes=mask_text(order.reply),
+        status_notes=mask_text(order.reply) if full else None,
         service_name=service_name,
         service_code=order.category_code,
-        description=mask_text(order.content or order.title),
-        agency_responsible=unit_name if order.quarantine_reason is None else None,
-        service_notice=notice,
+        description=mask_text(order.content or order.title) if full else None,
+        agency_responsible=unit_name if full else None,
+        service_notice="已办结" if closed else "办理中",
         requested_datetime=order.received_at,
         updated_datetime=order.updated_at,
         expected_datetime=order.due_at,
-        address=order.district_code,
+        address=district_name,
         address_id=order.district_code,
     )
 
@@ -104,59 +105,76 @@ def _list(value: str | None) -> list[str] | None:
     return items or None
 
 
+def _window(params: dict[str, str], now: datetime) -> tuple[datetime, datetime]:
+    """At most 90 days: by default the 90 days before `end_date`, or after `start_date`, or
+    before now. Lookups by id are held to the 90 days before now, like the list."""
+    start = _instant(params["start_date"], "start_date") if params.get("start_date") else None
+    end = _instant(params["end_date"], "end_date") if params.get("end_date") else None
+    if start is None:
+        end = end or now
+        start = end - MAX_RANGE
+    end = end or start + MAX_RANGE
+    if end < start:
+        raise Open311Error(400, "end_date must not be before start_date")
+    if end - start > MAX_RANGE:
+        raise Open311Error(400, "start_date..end_date must span at most 90 days")
+    return start, end
+
+
+def _statuses(params: dict[str, str]) -> set[str]:
+    wanted = _list(params.get("status"))
+    if wanted is None:
+        return set(STATUSES)
+    if not set(wanted) <= STATUSES:
+        raise Open311Error(400, "status must be open or closed")
+    return set(wanted)
+
+
 async def requests(
     session: AsyncSession, params: dict[str, str], now: datetime
 ) -> list[Open311Request]:
-    """`service_request_id` overrides every other argument; otherwise the range is at most 90
-    days (default: the 90 days before `end_date`, or after `start_date`, or before now)."""
+    """`service_request_id` overrides the other filters but not the rules every read obeys:
+    orders waiting in quarantine and orders older than 90 days are not shown."""
     if any("\x00" in value for value in params.values()):  # PostgreSQL text cannot hold NUL
         raise Open311Error(400, "parameters must not contain NUL characters")
+    full = await _may_read_text(session, params.get("api_key"))
     ids = _list(params.get("service_request_id"))
-    if ids is not None and len(ids) > MAX_ROWS:
-        raise Open311Error(400, f"at most {MAX_ROWS} service_request_id values")
-    start = end = None
-    statuses = set(STATUSES)
-    if ids is None:
-        start = _instant(params["start_date"], "start_date") if params.get("start_date") else None
-        end = _instant(params["end_date"], "end_date") if params.get("end_date") else None
-        if start is None and end is None:
-            end = now
-        if start is None:
-            assert end is not None
-            start = end - MAX_RANGE
-        if end is None:
-            end = start + MAX_RANGE
-        if end < start:
-            raise Open311Error(400, "end_date must not be before start_date")
-        if end - start > MAX_RANGE:
-            raise Open311Error(400, "start_date..end_date must span at most 90 days")
-        wanted = _list(params.get("status"))
-        if wanted is not None:
-            if not set(wanted) <= STATUSES:
-                raise Open311Error(400, "status must be open or closed")
-            statuses = set(wanted)
+    if ids is not None:
+        if len(ids) > MAX_ROWS:
+            raise Open311Error(400, f"at most {MAX_ROWS} service_request_id values")
+        start, end, statuses, codes = now - MAX_RANGE, now, set(STATUSES), None
+    else:
+        start, end = _window(params, now)
+        statuses, codes = _statuses(params), _list(params.get("service_code"))
     rows = await repository.requests(
-        session,
-        ids=ids,
-        codes=_list(params.get("service_code")),
-        start=start,
-        end=end,
-        statuses=statuses,
-        limit=MAX_ROWS,
+        session, ids=ids, codes=codes, start=start, end=end, statuses=statuses, limit=MAX_ROWS
     )
-    return [request_of(o, c, u) for o, c, u in rows]
+    return [request_of(row, full=full) for row in rows]
 
 
-async def one_request(session: AsyncSession, order_no: str, now: datetime) -> list[Open311Request]:
-    found = await requests(session, {"service_request_id": order_no}, now)
+async def one_request(
+    session: AsyncSession, order_no: str, api_key: str | None, now: datetime
+) -> list[Open311Request]:
+    params = {"service_request_id": order_no} | ({"api_key": api_key} if api_key else {})
+    found = await requests(session, params, now)
     if not found:
         raise Open311Error(404, f"service_request_id {order_no} not found")
     return found
 
 
-async def check_key(session: AsyncSession, api_key: str | None) -> None:
-    if not api_key or await repository.active_key(session, hash_key(api_key)) is None:
+async def _may_read_text(session: AsyncSession, api_key: str | None) -> bool:
+    """Anonymous reads are public; a key that is not valid is refused, not read as public."""
+    if api_key is None:
+        return False
+    return READ in await check_key(session, api_key)
+
+
+async def check_key(session: AsyncSession, api_key: str | None) -> list[str]:
+    """The key's scopes, or 403."""
+    row = await repository.active_key(session, hash_key(api_key)) if api_key else None
+    if row is None:
         raise Open311Error(403, "api_key is missing or not valid")
+    return list(row.scopes)
 
 
 def _field(form: dict[str, str], name: str, limit: int) -> str | None:
@@ -176,7 +194,8 @@ async def create_request(
 ) -> list[Open311Created]:
     """A request from another city system becomes a 12345 work order with no handling unit
     yet: it waits in the quarantine queue until the office dispatches it (派单)."""
-    await check_key(session, form.get("api_key"))
+    if CREATE not in await check_key(session, form.get("api_key")):
+        raise Open311Error(403, "this api_key may not create service requests")
     code = _field(form, "service_code", 64)
     if code is None or not await repository.category_exists(session, code):
         raise Open311Error(400, f"service_code {code!r} is not a known service")
@@ -234,9 +253,13 @@ async def create_request(
     return [Open311Created(service_request_id=order_no, service_notice="已受理，待派单")]
 
 
-async def create_key(session: AsyncSession, principal: Principal, name: str) -> KeyCreated:
+async def create_key(
+    session: AsyncSession, principal: Principal, name: str, scopes: list[str]
+) -> KeyCreated:
     api_key = "o311_" + secrets.token_urlsafe(32)
-    row = Open311Key(name=name, key_hash=hash_key(api_key), created_by=principal.username)
+    row = Open311Key(
+        name=name, key_hash=hash_key(api_key), scopes=scopes, created_by=principal.username
+    )
     session.add(row)
     await session.flush()
     await session.refresh(row)
@@ -246,7 +269,7 @@ async def create_key(session: AsyncSession, principal: Principal, name: str) -> 
         action="open311.key_created",
         entity_type="open311_key",
         entity_id=str(row.id),
-        after={"name": name},
+        after={"name": name, "scopes": scopes},
     )
     return KeyCreated(**KeyOut.model_validate(row).model_dump(), api_key=api_key)
 

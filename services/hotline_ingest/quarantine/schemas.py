@@ -5,10 +5,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.hotline_ingest.work_order.schemas import WorkOrderOut
+from shared.validation import Name
 
 
 class CategoryIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="分类名称，如 企业开办")
+    name: Name = Field(min_length=1, max_length=64, description="分类名称，如 企业开办")
     domain_code: str | None = Field(default=None, max_length=32, description="任务清单领域代码")
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,6 +19,7 @@ from shared.db import Session
 from shared.downloads import XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page, Pagination
+from shared.validation import BusinessDate
 
 router = APIRouter(
     prefix="/api/hotline/v1/work-orders", tags=["work orders"], responses=PROBLEM_RESPONSES
@@ -41,8 +41,8 @@ def _filters(
     domain: Annotated[str | None, Query(max_length=32, description="任务清单领域代码")] = None,
     quarantined: Annotated[bool | None, Query(description="true：只看待处理队列")] = None,
     overdue: Annotated[bool | None, Query(description="true：只看超期工单")] = None,
-    received_from: Annotated[date | None, Query(description="受理日期起（含）")] = None,
-    received_to: Annotated[date | None, Query(description="受理日期止（含）")] = None,
+    received_from: Annotated[BusinessDate | None, Query(description="受理日期起（含）")] = None,
+    received_to: Annotated[BusinessDate | None, Query(description="受理日期止（含）")] = None,
     q: Annotated[str | None, Query(max_length=100, description="工单号、标题或企业名称")] = None,
     sort: Annotated[WorkOrderSort, Query(description="排序")] = WorkOrderSort.received_desc,
 ) -> WorkOrderFilters:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from shared.validation import BusinessDate
 
 
 class WorkOrderSort(StrEnum):
@@ -27,8 +29,8 @@ class WorkOrderFilters(BaseModel):
     domain: str | None = None
     quarantined: bool | None = None
     overdue: bool | None = None
-    received_from: date | None = None
-    received_to: date | None = None
+    received_from: BusinessDate | None = None
+    received_to: BusinessDate | None = None
     q: str | None = None
     sort: WorkOrderSort = WorkOrderSort.received_desc
 

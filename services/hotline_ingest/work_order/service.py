@@ -11,7 +11,6 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +27,7 @@ from shared.auth import Principal
 from shared.crypto import decrypt, mask_name, mask_phone, mask_text
 from shared.errors import NotFound
 from shared.models import WorkOrder
+from shared.office_files import append_row
 from shared.pagination import Page, PageParams
 from shared.periods import SHANGHAI
 from shared.settings import Settings
@@ -235,8 +235,7 @@ def _workbook(rows: list[list[Any]]) -> bytes:
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = width
     sheet.freeze_panes = "A2"
     for row in rows:
-        # The platform's texts may hold control characters, which xlsx cannot.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+        append_row(sheet, row)  # the platform's texts: cleaned, never a formula
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()

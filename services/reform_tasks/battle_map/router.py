@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,6 +12,7 @@ from shared.clock import today_shanghai
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
 from shared.models import TaskClass
+from shared.validation import BusinessDate
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["battle map"], responses=PROBLEM_RESPONSES)
 
@@ -26,7 +26,9 @@ async def battle_map(
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
-    as_of: Annotated[date | None, Query(description="截至日期（默认今天，北京时间）")] = None,
+    as_of: Annotated[
+        BusinessDate | None, Query(description="截至日期（默认今天，北京时间）")
+    ] = None,
     domain: Annotated[str | None, Query(description="领域代码")] = None,
     unit: Annotated[str | None, Query(description="牵头或责任单位代码")] = None,
     task_class: Annotated[TaskClass | None, Query(description="类别 A/B/C")] = None,

@@ -5,15 +5,18 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from shared.models import ExtensionStatus
+from shared.validation import BusinessDate, Text
 
 
 class ExtensionIn(BaseModel):
-    requested_date: date = Field(description="申请延期至（晚于当前计划日期，不晚于改革工程结束日）")
-    reason: str = Field(min_length=2, max_length=2000, description="延期理由")
+    requested_date: BusinessDate = Field(
+        description="申请延期至（晚于当前计划日期，不晚于改革工程结束日）"
+    )
+    reason: Text = Field(min_length=2, max_length=2000, description="延期理由")
 
 
 class DecisionIn(BaseModel):
-    comment: str = Field(default="", max_length=2000, description="审批意见")
+    comment: Text = Field(default="", max_length=2000, description="审批意见")
 
 
 class ExtensionOut(BaseModel):

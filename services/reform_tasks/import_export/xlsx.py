@@ -18,8 +18,9 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from shared.office_files import append_row
 
 # The canonical columns, in the order export writes them.
 COLUMNS = [
@@ -448,13 +449,6 @@ _WIDTHS = [6, 14, 30, 6, 30, 40, 40, 16, 28, 16, 44]
 _THIN = Side(style="thin", color="999999")
 
 
-def _safe(value: Any) -> Any:
-    """Strings as text cells: no characters XML forbids."""
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value
-
-
 def write_task_list(
     title: str, tasks: list[dict[str, Any]], *, instructions: list[tuple[str, str]] | None = None
 ) -> bytes:
@@ -464,7 +458,7 @@ def write_task_list(
     sheet = book.active
     assert sheet is not None
     sheet.title = "任务清单"
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center", vertical="center")
@@ -480,10 +474,8 @@ def write_task_list(
     sheet.freeze_panes = "A3"
     start = 3
     for offset, task in enumerate(tasks):
-        sheet.append([_safe(task.get(c)) for c in COLUMNS])
+        append_row(sheet, [task.get(c) for c in COLUMNS])
         for cell in sheet[start + offset]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text that looks like a formula stays text
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cell.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
     row = start
@@ -503,7 +495,7 @@ def write_task_list(
         for cell in notes[1]:
             cell.font = Font(bold=True)
         for line in instructions:
-            notes.append(list(line))
+            append_row(notes, line)
         for cells in notes.iter_rows(min_row=2):
             for cell in cells:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")

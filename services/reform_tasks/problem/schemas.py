@@ -5,28 +5,29 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from shared.models import ProblemSource, ProblemStatus
+from shared.validation import BusinessDate, PatchModel, Text
 
 
 class ProblemIn(BaseModel):
     source: ProblemSource
-    problem: str = Field(min_length=4, max_length=2000, description="问题")
-    cause: str = Field(default="", max_length=2000, description="原因")
-    measure: str = Field(default="", max_length=2000, description="整改措施")
+    problem: Text = Field(min_length=4, max_length=2000, description="问题")
+    cause: Text = Field(default="", max_length=2000, description="原因")
+    measure: Text = Field(default="", max_length=2000, description="整改措施")
     responsible_unit: str
-    found_on: date
-    due_on: date
+    found_on: BusinessDate
+    due_on: BusinessDate
 
 
-class ProblemUpdate(BaseModel):
-    problem: str | None = Field(default=None, min_length=4, max_length=2000)
-    cause: str | None = Field(default=None, max_length=2000)
-    measure: str | None = Field(default=None, max_length=2000)
+class ProblemUpdate(PatchModel):
+    problem: Text | None = Field(default=None, min_length=4, max_length=2000)
+    cause: Text | None = Field(default=None, max_length=2000)
+    measure: Text | None = Field(default=None, max_length=2000)
     responsible_unit: str | None = None
-    due_on: date | None = None
+    due_on: BusinessDate | None = None
 
 
 class NoteIn(BaseModel):
-    note: str = Field(min_length=2, max_length=2000)
+    note: Text = Field(min_length=2, max_length=2000)
 
 
 class ProblemOut(BaseModel):

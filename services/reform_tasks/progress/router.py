@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
@@ -14,6 +13,7 @@ from shared.db import Session
 from shared.downloads import attachment
 from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
 from shared.pagination import Page, Pagination
+from shared.validation import BusinessDate, Text
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_RESPONSES)
 
@@ -40,10 +40,10 @@ async def submit_report(
     principal: UnitWrite,
     session: Session,
     programme: CurrentProgramme,
-    content: Annotated[str, Form(min_length=1, max_length=5000, description="进展情况")],
+    content: Annotated[Text, Form(min_length=1, max_length=5000, description="进展情况")],
     claims_completion: Annotated[bool, Form(description="是否报送完成")] = False,
     completion_date: Annotated[
-        date | None, Form(description="完成日期（报送完成时必填，不晚于今天）")
+        BusinessDate | None, Form(description="完成日期（报送完成时必填，不晚于今天）")
     ] = None,
     files: Annotated[
         list[UploadFile] | None,

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from shared.models import EvidenceScanStatus, ReviewStatus
+from shared.validation import Text
 
 
 class EvidenceOut(BaseModel):
@@ -35,7 +36,7 @@ class ReportOut(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["accept", "return"] = Field(description="accept 通过 / return 退回")
-    comment: str = Field(default="", max_length=2000, description="退回时必须说明理由")
+    comment: Text = Field(default="", max_length=2000, description="退回时必须说明理由")
 
 
 class CloseOutResult(BaseModel):

@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
 
+from shared.validation import BusinessDate, Name, Text
+
 
 class WindowIn(BaseModel):
     code: str = Field(pattern=r"^\d{4}-(Q[1-4]|H[12]|\d{2}|Y)$", description="如 2026-Q3")
-    name: str = Field(min_length=2, max_length=64, description="如 2026年第三季度")
-    opens_on: date
-    closes_on: date
+    name: Name = Field(min_length=2, max_length=64, description="如 2026年第三季度")
+    opens_on: BusinessDate
+    closes_on: BusinessDate
     scale_max: int = Field(default=100, ge=5, le=1000, description="满分（默认 100）")
 
     @model_validator(mode="after")
@@ -34,7 +36,7 @@ class RatingIn(BaseModel):
     score: Decimal = Field(
         ge=0, le=1000, decimal_places=1, description="评分（0 到满分，最多一位小数）"
     )
-    comment: str = Field(default="", max_length=2000, description="低于满分 60% 时必须说明理由")
+    comment: Text = Field(default="", max_length=2000, description="低于满分 60% 时必须说明理由")
 
 
 class RatingOut(BaseModel):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +11,7 @@ from shared.auth import OfficeOrService
 from shared.clock import today_shanghai
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.validation import BusinessDate
 
 router = APIRouter(
     prefix="/api/tasks/v1/reminders", tags=["reminders"], responses=PROBLEM_RESPONSES
@@ -28,12 +28,9 @@ async def run(
     principal: OfficeOrService,
     session: Session,
     programme: CurrentProgramme,
+    # Bounded (shared.validation): the rules count days back from it (a date near year 1 overflows).
     as_of: Annotated[
-        date | None,
-        # Bounded: the rules count days back from it (a date near year 1 overflows).
-        Query(
-            ge=date(2000, 1, 1), le=date(2100, 12, 31), description="截至日期（默认今天，上海时间）"
-        ),
+        BusinessDate | None, Query(description="截至日期（默认今天，上海时间）")
     ] = None,
 ) -> ReminderRunResult:
     return await service.run(

@@ -24,6 +24,7 @@ from services.reform_tasks.report.layout import (
     sections,
     text,
 )
+from shared.office_files import xml_clean_tree
 
 TEMPLATE = Path(__file__).parent / "templates" / "official_document.docx"
 BODY = "{{body}}"
@@ -68,6 +69,7 @@ def _table(document: DocumentObject, anchor: Paragraph, table: Table) -> None:
 
 
 def render_docx(report: dict[str, Any]) -> bytes:
+    report = xml_clean_tree(report)  # python-docx refuses what XML 1.0 cannot hold
     document = Document(str(TEMPLATE))
     data, editable = report["data"], report["editable"]
     values = {

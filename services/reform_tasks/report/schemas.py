@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from shared.models import ReportKind, ReportStatus
+from shared.validation import Text
 
 # Free-text parts of a quarterly notice the office writes before publishing.
 NOTICE_EDITABLE_FIELDS = ("foreword", "typical_cases", "requirements")
@@ -23,7 +24,7 @@ class ReportIn(BaseModel):
 
 
 class ReportEdit(BaseModel):
-    editable: dict[str, str] = Field(description="可编辑的文字部分：foreword / typical_cases / …")
+    editable: dict[str, Text] = Field(description="可编辑的文字部分：foreword / typical_cases / …")
 
 
 class ReportOut(BaseModel):

@@ -11,11 +11,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from services.reform_tasks.report.layout import sections
+from shared.office_files import append_row, xml_clean_tree
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def render_xlsx(report: dict[str, Any]) -> bytes:
+    report = xml_clean_tree(report)
     workbook = Workbook()
     cover = workbook.active
     assert cover is not None
@@ -31,25 +33,25 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
         ["评价规则版本", data["rule_set_version"]],
         ["发文单位", data["issuer"]],
     ):
-        cover.append(row)
+        append_row(cover, row)
     cover["A1"].font = Font(bold=True, size=14)
     cover.column_dimensions["A"].width = 16
     cover.column_dimensions["B"].width = 40
     for section in sections(report):
         sheet = workbook.create_sheet(section.sheet[:31])
         for line in section.paragraphs:
-            sheet.append([line])
+            append_row(sheet, [line])
         widths: dict[int, int] = {}
         for table in section.tables:
             if sheet.max_row > 1 or sheet["A1"].value is not None:
                 sheet.append([])
-            sheet.append([table.caption])
+            append_row(sheet, [table.caption])
             sheet.cell(sheet.max_row, 1).font = Font(bold=True)
-            sheet.append(table.columns)
+            append_row(sheet, table.columns)
             for cell in sheet[sheet.max_row]:
                 cell.font, cell.fill = Font(bold=True), HEADER_FILL
             for values in table.rows:
-                sheet.append(values)
+                append_row(sheet, values)
                 for index in table.percent_columns:
                     sheet.cell(sheet.max_row, index + 1).number_format = "0.0%"
             for index, heading in enumerate(table.columns):

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field, model_validator
 
 from shared.models import SupervisionLevel, SupervisionStatus
+from shared.validation import BusinessDate, Text
 
 
 class Subject(BaseModel):
@@ -23,12 +24,12 @@ class Subject(BaseModel):
 class SupervisionIn(BaseModel):
     unit_code: str
     subject: Subject
-    reason: str = Field(min_length=4, max_length=2000)
-    due_on: date
+    reason: Text = Field(min_length=4, max_length=2000)
+    due_on: BusinessDate
 
 
 class ResolveIn(BaseModel):
-    resolution: str = Field(min_length=2, max_length=2000)
+    resolution: Text = Field(min_length=2, max_length=2000)
 
 
 class SupervisionOut(BaseModel):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -14,9 +13,10 @@ from shared.auth import OfficeOrService
 from shared.clock import today_shanghai
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.validation import BusinessDate
 
 router = APIRouter(prefix="/api/tasks/v1/sweeps", tags=["sweeps"], responses=PROBLEM_RESPONSES)
-AsOf = Annotated[date | None, Query(description="截至日期（默认今天，上海时间）")]
+AsOf = Annotated[BusinessDate | None, Query(description="截至日期（默认今天，上海时间）")]
 
 
 @router.post(

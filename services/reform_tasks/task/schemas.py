@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from shared.models import MilestoneState, TaskClass, TaskStatus
+from shared.validation import BusinessDate, Name, PatchModel, Text
 
 
 class UnitRef(BaseModel):
@@ -62,35 +63,35 @@ class MilestoneIn(BaseModel):
     ordinal: int | None = Field(
         default=None, ge=1, description="序次（可省略；给出时须为 1、2、3… 连续）"
     )
-    planned_date: date
-    title: str = Field(min_length=2, max_length=200)
+    planned_date: BusinessDate
+    title: Name = Field(min_length=2, max_length=200)
 
 
 class TaskCreate(BaseModel):
     number: int = Field(ge=1, le=100000, description="序号（改革工程内唯一）")
     domain: str = Field(description="领域代码")
     task_class: TaskClass
-    title: str = Field(min_length=2, max_length=200)
-    benchmark: str = Field(default="", max_length=2000)
-    goal: str = Field(min_length=2, max_length=4000)
-    measures: str = Field(default="", max_length=8000)
+    title: Name = Field(min_length=2, max_length=200)
+    benchmark: Text = Field(default="", max_length=2000)
+    goal: Text = Field(min_length=2, max_length=4000)
+    measures: Text = Field(default="", max_length=8000)
     lead_unit: str = Field(description="牵头单位代码")
     responsible_units: list[str] = Field(min_length=1, max_length=20, description="责任单位代码")
-    deadline: date
-    deadline_text: str = Field(default="", max_length=64, description="完成时限原文")
+    deadline: BusinessDate
+    deadline_text: Name = Field(default="", max_length=64, description="完成时限原文")
     milestones: list[MilestoneIn] = Field(min_length=1, max_length=12)
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(PatchModel):
     """Only the fields sent are changed. Milestones change through extensions or the import."""
 
     domain: str | None = None
     task_class: TaskClass | None = None
-    title: str | None = Field(default=None, min_length=2, max_length=200)
-    benchmark: str | None = Field(default=None, max_length=2000)
-    goal: str | None = Field(default=None, min_length=2, max_length=4000)
-    measures: str | None = Field(default=None, max_length=8000)
+    title: Name | None = Field(default=None, min_length=2, max_length=200)
+    benchmark: Text | None = Field(default=None, max_length=2000)
+    goal: Text | None = Field(default=None, min_length=2, max_length=4000)
+    measures: Text | None = Field(default=None, max_length=8000)
     lead_unit: str | None = None
     responsible_units: list[str] | None = Field(default=None, min_length=1, max_length=20)
-    deadline: date | None = None
-    deadline_text: str | None = Field(default=None, max_length=64)
+    deadline: BusinessDate | None = None
+    deadline_text: Name | None = Field(default=None, max_length=64)

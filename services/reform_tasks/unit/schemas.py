@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models.platform import UnitKind
+from shared.validation import Name, PatchModel
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 
@@ -21,19 +24,21 @@ class UnitOut(BaseModel):
 
 class UnitCreate(BaseModel):
     code: str = Field(pattern=CODE_PATTERN, description="拼音代码，小写字母开头")
-    name: str = Field(min_length=2, max_length=128, description="全称")
-    short_name: str = Field(min_length=1, max_length=64, description="简称")
-    aliases: list[str] = Field(
+    name: Name = Field(min_length=2, max_length=128, description="全称")
+    short_name: Name = Field(min_length=1, max_length=64, description="简称")
+    aliases: list[Name] = Field(
         default_factory=list, max_length=20, description="别名（导入时识别）"
     )
     kind: UnitKind
     parent_code: str | None = None
 
 
-class UnitUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=2, max_length=128)
-    short_name: str | None = Field(default=None, min_length=1, max_length=64)
-    aliases: list[str] | None = Field(default=None, max_length=20)
+class UnitUpdate(PatchModel):
+    nullable: ClassVar[frozenset[str]] = frozenset({"parent_code"})
+
+    name: Name | None = Field(default=None, min_length=2, max_length=128)
+    short_name: Name | None = Field(default=None, min_length=1, max_length=64)
+    aliases: list[Name] | None = Field(default=None, max_length=20)
     kind: UnitKind | None = None
     parent_code: str | None = None
     is_active: bool | None = None

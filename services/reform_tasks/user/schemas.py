@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from shared.models.platform import Role
+from shared.validation import Name, PatchModel
 
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]{1,63}$"
 
@@ -18,14 +21,16 @@ class UserOut(BaseModel):
 
 class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN, description="登录名（小写字母开头）")
-    display_name: str = Field(min_length=1, max_length=64)
+    display_name: Name = Field(min_length=1, max_length=64)
     role: Role
     unit_code: str | None = Field(default=None, description="单位账号必须指定所属单位")
     password: str = Field(min_length=8, max_length=128, description="至少 8 位")
 
 
-class UserUpdate(BaseModel):
-    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+class UserUpdate(PatchModel):
+    nullable: ClassVar[frozenset[str]] = frozenset({"unit_code"})
+
+    display_name: Name | None = Field(default=None, min_length=1, max_length=64)
     role: Role | None = None
     unit_code: str | None = None
     is_active: bool | None = None

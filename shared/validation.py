@@ -1,0 +1,88 @@
+"""Input rules every service's schemas share: text a person typed, dates within reach, and PATCH
+bodies where `null` means something only for nullable fields.
+
+- `Name` (one line: names, titles, codes' labels) refuses control characters, private-use and
+  unpaired-surrogate code points; `Text` (free text) allows line breaks and tabs but nothing else
+  below U+0020. Both keep the text otherwise as typed.
+- `BusinessDate` is a date between `MIN_YEAR` and `MAX_YEAR` (office default: nothing the platform
+  records lies outside them; a programme narrows it further where one is known).
+- `PatchModel`: an absent field is unchanged; an explicit `null` is accepted only for the fields
+  named in `nullable` (it clears them), otherwise 422 — and the OpenAPI says so.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
+
+# Office default: the range any business date may take before a programme narrows it.
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+_LINE_BREAKS = frozenset("\n\r\t")
+
+
+def _refused(char: str, *, multiline: bool) -> bool:
+    if multiline and char in _LINE_BREAKS:
+        return False
+    # Cc control, Cs surrogate, Co private use; U+FFFE/U+FFFF are noncharacters XML refuses.
+    return unicodedata.category(char) in ("Cc", "Cs", "Co") or char in "\ufffe\uffff"
+
+
+def _check_name(value: str) -> str:
+    if any(_refused(c, multiline=False) for c in value):
+        raise ValueError("不能包含控制字符、私用区字符或换行")
+    return value
+
+
+def _check_text(value: str) -> str:
+    if any(_refused(c, multiline=True) for c in value):
+        raise ValueError("不能包含控制字符或私用区字符（换行和制表符除外）")
+    return value
+
+
+def _check_date(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"日期应在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+Text = Annotated[str, AfterValidator(_check_text)]
+BusinessDate = Annotated[date, AfterValidator(_check_date)]
+
+
+def _drop_null_from_schema(schema: dict[str, Any], cls: type[PatchModel]) -> None:
+    """The OpenAPI of a PATCH body: non-nullable fields may be absent, never null."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in cls.nullable:
+            continue
+        options = prop.get("anyOf")
+        if isinstance(options, list):
+            kept = [o for o in options if o.get("type") != "null"]
+            if len(kept) == 1:
+                prop.pop("anyOf")
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+
+
+class PatchModel(BaseModel):
+    """Base of every PATCH body: only the fields sent change; `null` only where `nullable`."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    model_config = ConfigDict(json_schema_extra=_drop_null_from_schema)  # type: ignore[typeddict-item]
+
+    @field_validator("*")
+    @classmethod
+    def _null_only_where_nullable(cls, value: Any, info: ValidationInfo) -> Any:
+        # Runs for the fields sent only (defaults are not validated): an absent field stays None.
+        if value is None and info.field_name not in cls.nullable:
+            raise ValueError("不能为 null（不修改时请省略该字段）")
+        return value
