@@ -42,13 +42,28 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+_hash_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+
+def _slots() -> asyncio.Semaphore:
+    """At most AUTH_HASH_CONCURRENCY argon2 computations at once in this process (each takes
+    64 MiB): a flood of logins waits for a slot instead of filling memory."""
+    global _hash_slots
+    loop = asyncio.get_running_loop()
+    if _hash_slots is None or _hash_slots[0] is not loop:
+        _hash_slots = (loop, asyncio.Semaphore(get_settings().auth_hash_concurrency))
+    return _hash_slots[1]
+
+
 async def hash_password_async(password: str) -> str:
-    """argon2 is deliberately slow (tens of ms of CPU): keep it off the event loop."""
-    return await asyncio.to_thread(hash_password, password)
+    """argon2 is deliberately slow (tens of ms of CPU): off the event loop, a few at a time."""
+    async with _slots():
+        return await asyncio.to_thread(hash_password, password)
 
 
 async def verify_password_async(password_hash: str | None, password: str) -> bool:
-    return await asyncio.to_thread(verify_password, password_hash, password)
+    async with _slots():
+        return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,13 @@ class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload_too_large", "请求内容过大"
 
 
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too_many_requests", "请求过于频繁"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ValidationFailed(DomainError):
     status, code, title = 422, "validation_failed", "数据校验未通过"
 
@@ -120,10 +127,14 @@ _HTTP_TITLES = {
     503: ("service_unavailable", "服务暂不可用"),
 }
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
-    for status in (400, 401, 403, 404, 409, 422)
-}
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problem+json answers a route may give."""
+    return {code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}} for code in codes}
+
+
+# Every route may answer these (413: the body cap of shared.app, before any parsing).
+PROBLEM_RESPONSES = problems(400, 401, 403, 404, 409, 413, 422)
 
 
 def problem_response(

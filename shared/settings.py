@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     jwt_audience: str = "reform-platform"
     jwt_ttl_seconds: int = 8 * 3600
 
+    # Logins (office defaults). argon2 takes 64 MiB and tens of ms of CPU per check: at most
+    # this many run at once per process (the rest wait), so a flood cannot exhaust memory.
+    auth_hash_concurrency: int = Field(default=2, ge=1, le=16)
+    # Failed logins counted per username and per client within the window; past the limit the
+    # name (or client) is locked out for the base time, doubling with each further failure.
+    login_failure_window_seconds: int = Field(default=900, ge=60)
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_lockout_base_seconds: int = Field(default=60, ge=1)
+    login_lockout_max_seconds: int = Field(default=900, ge=1)
+
     pii_encryption_key: str = DEV_PII_KEY
     hotline_webhook_secrets: str = ""
     # Serve the 12345 webhook in front of the middleware stack on a raw asyncpg pool (same rules;

@@ -7,8 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from jose import jwt
 
+from shared import clock
 from shared.auth import hash_password, issue_token
 from shared.models import Role, UnitKind
 from shared.settings import Settings
@@ -154,3 +156,68 @@ async def test_user_token_cannot_post_internal_events(
         headers=factory.headers("office", Role.office_admin, "gaigeban"),
     )
     assert response.status_code == 403
+
+
+async def test_repeated_failures_lock_the_name_out_with_429_and_retry_after(
+    tasks_client: httpx.AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    """Issue #23 (login flood): five failures in the window lock the name out, before any
+    password is checked; the lockout ends after Retry-After; a success clears the count."""
+    unit = await factory.unit("shuili", name="云岭市水利局")
+    await factory.user("shuili", Role.unit, unit, hash_password("right-password-1"))
+    for _ in range(settings.login_max_failures_per_user):
+        assert (await _login(tasks_client, "shuili", "wrong")).status_code == 401
+    locked = await _login(tasks_client, "Shuili", "right-password-1")  # case folded
+    assert locked.status_code == 429, locked.text
+    assert locked.headers["content-type"] == "application/problem+json"
+    assert locked.json()["code"] == "too_many_requests"
+    assert "登录失败次数过多" in locked.json()["detail"]
+    wait = int(locked.headers["retry-after"])
+    assert 0 < wait <= settings.login_lockout_base_seconds
+    clock.freeze(datetime.now(UTC) + timedelta(seconds=wait + 1))
+    try:
+        assert (await _login(tasks_client, "shuili", "right-password-1")).status_code == 200
+        # The success cleared the name's count: one more failure does not lock it again.
+        assert (await _login(tasks_client, "shuili", "wrong")).status_code == 401
+        assert (await _login(tasks_client, "shuili", "right-password-1")).status_code == 200
+    finally:
+        clock.freeze(None)
+
+
+async def test_a_locked_out_name_doubles_its_lockout_with_each_further_failure(
+    tasks_client: httpx.AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    start = datetime.now(UTC)
+    waits = []
+    try:
+        for attempt in range(3):
+            for _ in range(settings.login_max_failures_per_user if attempt == 0 else 1):
+                assert (await _login(tasks_client, "nobody", "x")).status_code in (401, 429)
+            locked = await _login(tasks_client, "nobody", "x")
+            waits.append(int(locked.headers["retry-after"]))
+            start += timedelta(seconds=waits[-1] + 1)
+            clock.freeze(start)
+    finally:
+        clock.freeze(None)
+    assert waits[0] == settings.login_lockout_base_seconds
+    assert waits[1] == 2 * waits[0]
+    assert waits[2] == 4 * waits[0]
+
+
+async def test_one_client_failing_on_many_names_is_locked_out(
+    tasks_client: httpx.AsyncClient, settings: Settings
+) -> None:
+    for n in range(settings.login_max_failures_per_client):
+        assert (await _login(tasks_client, f"guess{n}", "x")).status_code == 401
+    response = await _login(tasks_client, "another-name", "x")
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def test_failed_logins_are_logged_with_name_and_client(
+    tasks_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _login(tasks_client, "mallory", "x")
+    line = next(r.getMessage() for r in caplog.records if "login_failed" in r.getMessage())
+    assert "mallory" in line
+    assert "127.0.0.1" in line

@@ -81,6 +81,20 @@ class User(TimestampMixin, Base):
     unit: Mapped[Unit | None] = relationship(lazy="raise")
 
 
+class LoginThrottle(Base):
+    """Failed logins per username and per client (`user:…`, `client:…`), shared by every
+    replica: counted in a window, locked out with a doubling backoff (services/reform_tasks/auth).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = {"schema": PLATFORM}
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class AuditLog(Base):
     """Append-only: who did what to which entity, with before/after, in the change's transaction."""
 

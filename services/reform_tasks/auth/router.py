@@ -9,18 +9,29 @@ from services.reform_tasks.auth import service
 from services.reform_tasks.auth.schemas import Me, TokenResponse
 from shared.auth import Authenticated
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_RESPONSES, problems
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("/token", response_model=TokenResponse, summary="Log in (OAuth2 password form)")
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses=problems(429),
+    summary="Log in (OAuth2 password form); repeated failures lock the name or client out (429)",
+)
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: Session,
 ) -> TokenResponse:
-    return await service.login(session, request.app.state.settings, form.username, form.password)
+    client = request.client.host if request.client else "unknown"
+    return await service.login(
+        session,
+        request.app.state.settings,
+        (form.username, form.password),
+        client,
+    )
 
 
 @router.get("/me", response_model=Me, summary="The logged-in user and unit")

@@ -11,7 +11,7 @@ from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, Re
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.downloads import attachment
-from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
+from shared.errors import PROBLEM_RESPONSES, problems
 from shared.pagination import Page, Pagination
 from shared.validation import BusinessDate, Text
 
@@ -20,10 +20,6 @@ router = APIRouter(prefix="/api/tasks/v1", tags=["progress"], responses=PROBLEM_
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="可选：上次读取到的版本号（ETag）")
 ]
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, object]]:
-    return {code: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}} for code in codes}
 
 
 @router.post(
