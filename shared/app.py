@@ -203,6 +203,7 @@ def create_service_app(
     app.state.service = service
     app.state.sessionmaker = None
     app.state.relay = None
+    app.state.token_versions = {}  # user id → (checked at, version): shared.auth
     install_error_handlers(app)
     app.include_router(health_router(service))
     for router in routers:

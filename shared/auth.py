@@ -8,6 +8,7 @@ Every service verifies tokens through `current_principal` and scopes queries by 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from jose import JWTError, jwt
 from shared.errors import Forbidden, Unauthorized
 from shared.models.platform import OFFICE_ROLES, UNIT_ROLES, Role
 from shared.settings import Settings, get_settings
+from shared.token_state import current_token_version
 
 JWT_ALGORITHM = "HS256"
 TOKEN_URL = "/api/auth/token"  # noqa: S105
@@ -74,6 +76,8 @@ class Principal:
     role: Role
     unit_code: str | None
     user_id: int | None = None
+    token_version: int | None = None
+    expires_at: datetime | None = None
 
     @property
     def is_office(self) -> bool:
@@ -97,15 +101,19 @@ def issue_token(
     role: Role,
     unit_code: str | None,
     user_id: int | None = None,
+    token_version: int | None = None,
     ttl: timedelta | None = None,
     now: datetime | None = None,
 ) -> str:
+    """`user_id` and `token_version` (a person's login): the token stands while the user's
+    version is still this one (see `token_still_stands`)."""
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": username,
         "role": role.value,
         "unit": unit_code,
         "uid": user_id,
+        "ver": token_version,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": int(issued.timestamp()),
@@ -139,13 +147,14 @@ def decode_token(settings: Settings, token: str) -> Principal:
         raise
     except (JWTError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise Unauthorized("登录令牌无效或已过期，请重新登录") from exc
-    unit = claims.get("unit")
-    uid = claims.get("uid")
+    unit, uid, version = claims.get("unit"), claims.get("uid"), claims.get("ver")
     return Principal(
         username=str(claims["sub"]),
         role=role,
         unit_code=str(unit) if unit is not None else None,
         user_id=int(uid) if isinstance(uid, int) else None,
+        token_version=int(version) if isinstance(version, int) else None,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
     )
 
 
@@ -160,8 +169,36 @@ async def current_principal(
     # The app's own settings (tests and tools build apps with settings of their own).
     settings: Settings = getattr(request.app.state, "settings", None) or get_settings()
     principal = decode_token(settings, token)
+    if not await token_still_stands(request.app, principal):
+        raise Unauthorized("登录已失效（账号或单位已停用，或角色、密码已变更），请重新登录")
     request.state.principal = principal
     return principal
+
+
+MACHINE_ROLES = frozenset({Role.service, Role.hotline_platform})
+_CACHE_LIMIT = 10_000
+
+
+async def token_still_stands(app: Any, principal: Principal) -> bool:
+    """A person's token stands while its user, and the user's unit, are active and the user's
+    token version is the token's: disabling either, or changing the user's role or password,
+    raises the version and voids every token issued before. Checked per request, each user's
+    version cached for TOKEN_CHECK_SECONDS (office default 5 s) in each process. Machine tokens
+    carry no user; a person's token without one is accepted only in dev and test (tests mint
+    them)."""
+    settings: Settings = app.state.settings
+    if principal.user_id is None:
+        return principal.role in MACHINE_ROLES or settings.is_dev_like
+    cache: dict[int, tuple[float, int | None]] = app.state.token_versions
+    now = time.monotonic()
+    cached = cache.get(principal.user_id)
+    if cached is None or now - cached[0] >= settings.token_check_seconds:
+        async with app.state.sessionmaker() as session:
+            version = await current_token_version(session, principal.user_id)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cached = cache[principal.user_id] = (now, version)
+    return cached[1] is not None and cached[1] == (principal.token_version or 0)
 
 
 def require_roles(*roles: Role) -> Any:

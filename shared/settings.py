@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     login_lockout_base_seconds: int = Field(default=60, ge=1)
     login_lockout_max_seconds: int = Field(default=900, ge=1)
 
+    # Office default: how long a process trusts a user's token version before asking the
+    # database again (revocation reaches the other processes within this time).
+    token_check_seconds: float = Field(default=5, ge=0)
+
     pii_encryption_key: str = DEV_PII_KEY
     hotline_webhook_secrets: str = ""
     # Serve the 12345 webhook in front of the middleware stack on a raw asyncpg pool (same rules;

@@ -221,3 +221,115 @@ async def test_failed_logins_are_logged_with_name_and_client(
     line = next(r.getMessage() for r in caplog.records if "login_failed" in r.getMessage())
     assert "mallory" in line
     assert "127.0.0.1" in line
+
+
+async def _token(client: httpx.AsyncClient, username: str, password: str) -> dict[str, str]:
+    response = await _login(client, username, password)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"role": "viewer", "unit_code": None},
+        {"is_active": False},
+        {"password": "a-brand-new-passphrase-2026"},
+        "unit disabled",
+    ],
+)
+async def test_a_change_to_the_account_voids_its_tokens_in_every_service(
+    tasks_client: httpx.AsyncClient,
+    evaluation_client: httpx.AsyncClient,
+    factory: Factory,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    change: dict[str, object] | str,
+) -> None:
+    """Issue #23 (revocation): disabling a user or unit, changing a role or password voids the
+    tokens issued before (here with no cache: TOKEN_CHECK_SECONDS=0)."""
+    monkeypatch.setattr(settings, "token_check_seconds", 0)
+    unit = await factory.unit("jiaoyu", name="云岭市教育局")
+    await factory.user("jiaoyu", Role.unit, unit, hash_password("jiaoyu-old-password-1"))
+    token = await _token(tasks_client, "jiaoyu", "jiaoyu-old-password-1")
+    assert (await tasks_client.get("/api/auth/me", headers=token)).status_code == 200
+    rankings = "/api/evaluation/v1/rankings?period=2026"
+    assert (await evaluation_client.get(rankings, headers=token)).status_code == 200
+    admin = factory.headers("office", Role.office_admin, None)
+    if change == "unit disabled":
+        response = await tasks_client.patch(
+            "/api/tasks/v1/units/jiaoyu", json={"is_active": False}, headers=admin
+        )
+    else:
+        response = await tasks_client.patch(
+            "/api/tasks/v1/users/jiaoyu", json=change, headers=admin
+        )
+    assert response.status_code == 200, response.text
+    me = await tasks_client.get("/api/auth/me", headers=token)
+    assert me.status_code == 401
+    assert "重新登录" in me.json()["detail"]
+    assert (await evaluation_client.get(rankings, headers=token)).status_code == 401
+
+
+async def test_a_display_name_change_keeps_the_tokens(
+    tasks_client: httpx.AsyncClient,
+    factory: Factory,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "token_check_seconds", 0)
+    unit = await factory.unit("tongji", name="云岭市统计局")
+    await factory.user("tongji", Role.unit, unit, hash_password("tongji-password-1"))
+    token = await _token(tasks_client, "tongji", "tongji-password-1")
+    admin = factory.headers("office", Role.office_admin, None)
+    renamed = await tasks_client.patch(
+        "/api/tasks/v1/users/tongji", json={"display_name": "统计局联络员"}, headers=admin
+    )
+    assert renamed.status_code == 200
+    assert (await tasks_client.get("/api/auth/me", headers=token)).status_code == 200
+
+
+async def test_a_person_changes_their_own_password(
+    tasks_client: httpx.AsyncClient,
+    factory: Factory,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(settings, "token_check_seconds", 0)
+    unit = await factory.unit("wenlv", name="云岭市文化和旅游局")
+    await factory.user("wenlv", Role.unit, unit, hash_password("wenlv-first-password"))
+    old = await _token(tasks_client, "wenlv", "wenlv-first-password")
+    url = "/api/auth/password"
+    wrong = await tasks_client.post(
+        url,
+        json={"current_password": "nope", "new_password": "lantern-river-harbour-77"},
+        headers=old,
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["loc"] == ["body", "current_password"]
+    for weak, message in [
+        ("short-pw1", "至少 12 位"),
+        ("1qaz2wsx3edc", "常见密码"),
+        ("aaaaaaaaaaaa", "容易猜到"),
+    ]:
+        refused = await tasks_client.post(
+            url,
+            json={"current_password": "wenlv-first-password", "new_password": weak},
+            headers=old,
+        )
+        assert refused.status_code == 422, weak
+        assert message in refused.json()["errors"][0]["msg"], refused.json()
+    changed = await tasks_client.post(
+        url,
+        json={
+            "current_password": "wenlv-first-password",
+            "new_password": "lantern-river-harbour-77",
+        },
+        headers=old,
+    )
+    assert changed.status_code == 200, changed.text
+    new = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert (await tasks_client.get("/api/auth/me", headers=new)).status_code == 200
+    assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 401
+    assert (await _login(tasks_client, "wenlv", "wenlv-first-password")).status_code == 401
+    assert (await _login(tasks_client, "wenlv", "lantern-river-harbour-77")).status_code == 200

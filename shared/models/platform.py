@@ -77,6 +77,8 @@ class User(TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"), default=True)
+    # In every token issued to the user; raised to revoke them all (shared/auth.py).
+    token_version: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
 
     unit: Mapped[Unit | None] = relationship(lazy="raise")
 

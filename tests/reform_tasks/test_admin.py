@@ -136,7 +136,7 @@ async def test_unit_user_needs_a_unit_and_machine_user_has_none(
             "username": "loner",
             "display_name": "无单位",
             "role": "lead_unit",
-            "password": "long-enough",
+            "password": "long-enough-passphrase",
         },
         headers=admin,
     )

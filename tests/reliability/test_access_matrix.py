@@ -105,7 +105,7 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             OFFICE_WRITE,
             json={"period": "2026-H1", "unit_code": "zhengwu", "score": 1, "respondents": 1},
         ),
-        Op("GET", f"{EV}/surveys", EVERYONE),  # published like the rankings they feed
+        Op("GET", f"{EV}/surveys", EVERYONE, items("unit_code")),  # a unit: its own only
         Op("POST", f"{EV}/surveys/import", OFFICE_WRITE, files=[("file", xlsx)]),
         Op(
             "POST",

@@ -74,11 +74,15 @@ async def import_surveys(
     return SurveyImportResult(rows=rows, dry_run=dry_run)
 
 
-@router.get("/surveys", response_model=Page[SurveyOut], summary="Enterprise survey results")
+@router.get(
+    "/surveys",
+    response_model=Page[SurveyOut],
+    summary="Enterprise survey results (a unit account: its own only)",
+)
 async def list_surveys(
     principal: Authenticated, session: Session, programme: str = "2026"
 ) -> Page[SurveyOut]:
-    rows = await service.list_surveys(session, programme)
+    rows = await service.list_surveys(session, principal, programme)
     return Page[SurveyOut](items=[SurveyOut.model_validate(r) for r in rows], total=len(rows))
 
 

@@ -109,8 +109,13 @@ async def record_survey(session: AsyncSession, principal: Principal, body: Surve
     )
 
 
-async def list_surveys(session: AsyncSession, programme: str) -> Sequence[SurveyResult]:
+async def list_surveys(
+    session: AsyncSession, principal: Principal, programme: str
+) -> Sequence[SurveyResult]:
+    """The office and viewers read every unit's survey result; a unit only its own."""
     stmt = select(SurveyResult).where(SurveyResult.programme == programme)
+    if not principal.can_read_unit(None):
+        stmt = stmt.where(SurveyResult.unit_code == (principal.unit_code or ""))
     return (
         (await session.execute(stmt.order_by(SurveyResult.period, SurveyResult.score.desc())))
         .scalars()

@@ -9,7 +9,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.evaluation.score import service
 from services.evaluation.score.schemas import Explanation, Ranking, RecomputeResult, ScoreOut
-from services.evaluation.score.stream import Broadcaster
+from services.evaluation.score.stream import (
+    Broadcaster,
+    recheck_after,
+    session_end,
+    visible_to,
+)
 from services.evaluation.scoring import service as scoring
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
@@ -110,13 +115,22 @@ async def recompute(
     summary="Server-Sent Events: `score.changed` whenever a score moves",
 )
 async def stream(request: Request, principal: Authenticated) -> AsyncIterator[ServerSentEvent]:
+    """Every change to everyone's total; a unit account sees another unit's total and grade
+    only, its own changes whole. The stream ends (`session.ended`) when the token expires or
+    is revoked, checked at least every TOKEN_CHECK_SECONDS."""
     broadcaster: Broadcaster = request.app.state.broadcaster
     queue = broadcaster.subscribe()
     try:
         yield ServerSentEvent(event="ready", data={"subscribers": broadcaster.subscribers})
-        while True:
-            message = await queue.get()
-            yield ServerSentEvent(event="score.changed", data=message)
+        while (ended := await session_end(request.app, principal)) is None:
+            try:
+                message = await asyncio.wait_for(
+                    queue.get(), timeout=recheck_after(request.app.state.settings, principal)
+                )
+            except TimeoutError:
+                continue
+            yield ServerSentEvent(event="score.changed", data=visible_to(principal, message))
+        yield ServerSentEvent(event="session.ended", data={"reason": ended})
     except asyncio.CancelledError:
         raise
     finally:

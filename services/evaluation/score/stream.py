@@ -2,12 +2,45 @@
 
 One evaluation process sees every change it commits; with several replicas, each would publish
 only its own (Postgres LISTEN/NOTIFY would be the next step; docs/ARCHITECTURE.md).
+What each subscriber sees, and when its stream ends, is decided here too.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
+
+from shared.auth import Principal, token_still_stands
+from shared.settings import Settings
+
+# What a unit account sees of another unit's change: the published total, not what moved it.
+PUBLIC_FIELDS = ("programme", "period", "unit_code", "total", "grade")
+
+
+def visible_to(principal: Principal, message: dict[str, Any]) -> dict[str, Any]:
+    if principal.is_unit and message.get("unit_code") != principal.unit_code:
+        return {key: message[key] for key in PUBLIC_FIELDS if key in message}
+    return message
+
+
+async def session_end(app: Any, principal: Principal) -> str | None:
+    """Why the subscriber's stream must end now ("expired", "revoked"), or None."""
+    if principal.expires_at is not None and datetime.now(UTC) >= principal.expires_at:
+        return "expired"
+    if not await token_still_stands(app, principal):
+        return "revoked"
+    return None
+
+
+def recheck_after(settings: Settings, principal: Principal) -> float:
+    """Seconds to wait for a change before checking the token again (at least 1 s)."""
+    wait = max(1.0, settings.token_check_seconds)
+    if principal.expires_at is not None:
+        left = (principal.expires_at - datetime.now(UTC)).total_seconds()
+        wait = min(wait, max(left, 0.05))
+    return wait
+
 
 QUEUE_SIZE = 1000
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -254,11 +255,11 @@ async def create_request(
 
 
 async def create_key(
-    session: AsyncSession, principal: Principal, name: str, scopes: list[str]
+    session: AsyncSession, principal: Principal, name: str, scopes: Sequence[str]
 ) -> KeyCreated:
     api_key = "o311_" + secrets.token_urlsafe(32)
     row = Open311Key(
-        name=name, key_hash=hash_key(api_key), scopes=scopes, created_by=principal.username
+        name=name, key_hash=hash_key(api_key), scopes=list(scopes), created_by=principal.username
     )
     session.add(row)
     await session.flush()
@@ -269,7 +270,7 @@ async def create_key(
         action="open311.key_created",
         entity_type="open311_key",
         entity_id=str(row.id),
-        after={"name": name, "scopes": scopes},
+        after={"name": name, "scopes": list(scopes)},
     )
     return KeyCreated(**KeyOut.model_validate(row).model_dump(), api_key=api_key)
 

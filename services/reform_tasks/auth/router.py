@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from services.reform_tasks.auth import service
-from services.reform_tasks.auth.schemas import Me, TokenResponse
+from services.reform_tasks.auth.schemas import Me, PasswordChange, TokenResponse
 from shared.auth import Authenticated
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES, problems
@@ -32,6 +32,17 @@ async def token(
         (form.username, form.password),
         client,
     )
+
+
+@router.post(
+    "/password",
+    response_model=TokenResponse,
+    summary="Change one's own password (min 12, not common); other sessions are logged out",
+)
+async def change_password(
+    request: Request, body: PasswordChange, principal: Authenticated, session: Session
+) -> TokenResponse:
+    return await service.change_password(session, request.app.state.settings, principal, body)
 
 
 @router.get("/me", response_model=Me, summary="The logged-in user and unit")

@@ -21,10 +21,12 @@ from services.reform_tasks.auth.repository import (
     ThrottleRule,
     UserRepository,
 )
-from services.reform_tasks.auth.schemas import Me, TokenResponse
-from shared.auth import Principal, issue_token, verify_password_async
+from services.reform_tasks.auth.schemas import Me, PasswordChange, TokenResponse
+from shared import audit
+from shared.auth import Principal, hash_password_async, issue_token, verify_password_async
 from shared.clock import now_utc
-from shared.errors import NotFound, TooManyRequests, Unauthorized
+from shared.errors import FieldError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from shared.models.platform import User
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -79,14 +81,53 @@ async def login(
     await LoginThrottleRepository(session).clear(keys[0])
     if user.unit is not None and not user.unit.is_active:
         raise Unauthorized("所属单位已停用，请联系改革办")
+    return _token(settings, user)
+
+
+def _token(settings: Settings, user: User) -> TokenResponse:
     token = issue_token(
         settings,
         username=user.username,
         role=user.role,
         unit_code=user.unit.code if user.unit else None,
         user_id=user.id,
+        token_version=user.token_version,
     )
     return TokenResponse(access_token=token, expires_in=settings.jwt_ttl_seconds)
+
+
+async def change_password(
+    session: AsyncSession, settings: Settings, principal: Principal, body: PasswordChange
+) -> TokenResponse:
+    """A person changes their own password: every other token of theirs stops working; the
+    answer is a new token for this session."""
+    repo = UserRepository(session)
+    user = await repo.get_by_username(principal.username)
+    if user is None or not user.is_active:
+        raise NotFound("当前账号不存在或已停用")
+    if not await verify_password_async(user.password_hash, body.current_password):
+        raise ValidationFailed(
+            "当前密码不正确",
+            errors=[
+                FieldError(loc=["body", "current_password"], msg="当前密码不正确", type="wrong")
+            ],
+        )
+    await repo.update(
+        user,
+        {
+            "password_hash": await hash_password_async(body.new_password),
+            "token_version": user.token_version + 1,
+        },
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action="user.password_changed",
+        entity_type="user",
+        entity_id=user.username,
+        after={"tokens_revoked": True},
+    )
+    return _token(settings, user)
 
 
 async def me(session: AsyncSession, principal: Principal) -> Me:

@@ -114,6 +114,8 @@ async def update_unit(
         changes["parent_id"] = parent_id
     if "aliases" in changes:
         changes["aliases"] = _clean_aliases(changes["aliases"] or [])
+    if changes.get("is_active") is False and unit.is_active:
+        await repo.revoke_tokens_of_users(unit.id)
     await repo.update(unit, changes)
     await audit.record(
         session,

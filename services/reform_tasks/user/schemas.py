@@ -5,7 +5,7 @@ from typing import ClassVar
 from pydantic import BaseModel, Field
 
 from shared.models.platform import Role
-from shared.validation import Name, PatchModel
+from shared.validation import Name, NewPassword, PatchModel
 
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]{1,63}$"
 
@@ -24,7 +24,7 @@ class UserCreate(BaseModel):
     display_name: Name = Field(min_length=1, max_length=64)
     role: Role
     unit_code: str | None = Field(default=None, description="单位账号必须指定所属单位")
-    password: str = Field(min_length=8, max_length=128, description="至少 8 位")
+    password: NewPassword = Field(description="至少 12 位，不能是常见或容易猜到的密码")
 
 
 class UserUpdate(PatchModel):
@@ -34,4 +34,6 @@ class UserUpdate(PatchModel):
     role: Role | None = None
     unit_code: str | None = None
     is_active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=128)
+    password: NewPassword | None = Field(
+        default=None, description="重置密码：至少 12 位，不能是常见或容易猜到的密码"
+    )

@@ -102,6 +102,15 @@ async def create_user(session: AsyncSession, principal: Principal, body: UserCre
     return to_out(created)
 
 
+def _revokes_tokens(user: User, changes: dict[str, Any]) -> bool:
+    """A new password, role or unit, or disabling the account, voids the user's tokens."""
+    moved = any(
+        key in changes and changes[key] != getattr(user, key) for key in ("role", "unit_id")
+    )
+    disabled = changes.get("is_active") is False and user.is_active
+    return moved or disabled or "password_hash" in changes
+
+
 async def update_user(
     session: AsyncSession, principal: Principal, username: str, body: UserUpdate
 ) -> UserOut:
@@ -121,10 +130,15 @@ async def update_user(
     password = changes.pop("password", None)
     if password is not None:
         changes["password_hash"] = await hash_password_async(password)
+    revoked = _revokes_tokens(user, changes)
+    if revoked:
+        changes["token_version"] = user.token_version + 1
     await repo.update(user, changes)
     after = _snapshot(user)
     if password is not None:
         after["password_reset"] = True
+    if revoked:
+        after["tokens_revoked"] = True
     await audit.record(
         session,
         actor=principal,
