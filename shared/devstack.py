@@ -76,6 +76,7 @@ def ensure_dev_secrets() -> None:
                 key, value = line.split("=", 1)
                 existing[key] = value
     wanted: dict[str, Callable[[], str]] = {
+        "ENVIRONMENT": lambda: "dev",  # explicit: without it the platform fails closed
         "JWT_SECRET": lambda: secrets.token_urlsafe(48),
         "PII_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
         "HOTLINE_WEBHOOK_SECRETS": lambda: (

@@ -42,7 +42,10 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: Environment = Environment.dev
+    # No default: a process that is not told (ENVIRONMENT=dev, test or production) is held to
+    # production's rules, so it never runs on the public dev secrets by accident (fail closed).
+    # `make up` writes ENVIRONMENT=dev into var/dev.env; the test suite sets test.
+    environment: Environment | None = None
     # Empty means: the embedded PostgreSQL under ./var/pg (dev) started by `make up`.
     database_url: str = ""
     db_pool_size: int = 10
@@ -100,8 +103,9 @@ class Settings(BaseSettings):
     evidence_allowed_types: list[str] = Field(
         default_factory=lambda: ["pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "zip"]
     )
-    # Virus-scan hook: "none" marks files clean; "command" runs EVIDENCE_SCAN_COMMAND with the
-    # file's path appended (exit 0 clean, 1 infected, anything else: scanner unavailable).
+    # Virus-scan hook: "none" records files as unscanned (dev only: production refuses it);
+    # "command" runs EVIDENCE_SCAN_COMMAND with the file's path appended (exit 0 clean,
+    # 1 infected, anything else: scanner unavailable).
     evidence_scanner: Literal["none", "command"] = "none"
     evidence_scan_command: str = "clamdscan --no-summary"
     evidence_scan_timeout_seconds: float = Field(default=120, gt=0)
@@ -148,6 +152,11 @@ class Settings(BaseSettings):
         if self.is_dev_like:
             return self
         problems: list[str] = []
+        if self.environment is None:
+            problems.append(
+                "ENVIRONMENT is not set (ENVIRONMENT=dev for development, test, or production);"
+                " without it production's rules apply"
+            )
         for name in ("jwt_secret", "pii_encryption_key"):
             value: str = getattr(self, name)
             if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
@@ -158,8 +167,10 @@ class Settings(BaseSettings):
             problems.append("PII_ENCRYPTION_KEY must not be the dev key")
         if not self.database_url:
             problems.append("DATABASE_URL must be set outside dev")
+        if self.evidence_scanner != "command":
+            problems.append("EVIDENCE_SCANNER must be command (with EVIDENCE_SCAN_COMMAND)")
         if problems:
-            raise ValueError("refusing to start in production: " + "; ".join(problems))
+            raise ValueError("refusing to start: " + "; ".join(problems))
         return self
 
 

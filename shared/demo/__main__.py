@@ -10,7 +10,7 @@ from rich.console import Console
 
 from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import load
-from shared.settings import get_settings
+from shared.settings import Environment, get_settings
 
 app = typer.Typer(help="云岭市演示数据", no_args_is_help=True)
 console = Console()
@@ -29,6 +29,13 @@ def load_command(
 ) -> None:
     """Load units, users, the 2026 programme, 210 tasks and simulated progress."""
     settings = get_settings()
+    if settings.environment is Environment.production:
+        # Demo accounts share one published password: never in production (issue #23).
+        console.print(
+            "[red]ENVIRONMENT=production：拒绝加载演示数据（演示账号共用公开密码）。"
+            "首个管理员请用 python -m services.reform_tasks create-admin 创建。[/red]"
+        )
+        raise typer.Exit(2)
 
     async def run() -> None:
         engine = create_engine(settings, pool_size=2)

@@ -251,6 +251,7 @@ class EvidenceScanStatus(StrEnum):
     pending = "pending"
     clean = "clean"
     infected = "infected"
+    unscanned = "unscanned"  # no scanner configured (dev): shown as 未扫描, never as clean
 
 
 class EvidenceFile(Base):

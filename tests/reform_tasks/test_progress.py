@@ -543,6 +543,19 @@ async def test_too_large_file_is_refused_and_nothing_is_kept(
     assert await milestone_states(tasks_client, scene, 1) == ["open", "open"]
 
 
+async def test_without_a_scanner_evidence_is_recorded_unscanned_not_clean(
+    tasks_client: httpx.AsyncClient, scene: Scene, settings: Settings
+) -> None:
+    """Issue #23 (finding 11): EVIDENCE_SCANNER=none (dev) says so; it never claims clean."""
+    assert settings.evidence_scanner == "none"
+    response = await report(tasks_client, scene, "zhengwu", 1, 1, files=[("办法.pdf", PDF)])
+    assert response.status_code == 201, response.text
+    [file] = response.json()["evidence"]
+    assert file["scan_status"] == "unscanned"
+    download = await tasks_client.get(file["download_url"], headers=scene.headers("office"))
+    assert download.status_code == 200
+
+
 async def test_evidence_over_the_json_body_cap_is_still_accepted(
     tasks_client: httpx.AsyncClient, scene: Scene, settings: Settings, files_dir: Path
 ) -> None:

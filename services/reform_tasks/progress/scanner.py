@@ -1,6 +1,7 @@
 """The virus-scan hook for evidence files, chosen by EVIDENCE_SCANNER.
 
-"none" marks every file clean (the default, for machines without a scanner); "command" runs
+"none" records every file as unscanned (the default, for dev machines; production refuses it);
+"command" runs
 EVIDENCE_SCAN_COMMAND (e.g. `clamdscan --no-summary`) with the file's path appended, off the event
 loop: exit 0 clean, 1 infected, anything else (or no answer in time) means the scanner is
 unavailable, and the upload is refused rather than kept unscanned.
@@ -24,6 +25,7 @@ log = structlog.get_logger(__name__)
 class ScanResult(StrEnum):
     clean = "clean"
     infected = "infected"
+    unscanned = "unscanned"
 
 
 class ScannerUnavailable(Exception):
@@ -34,7 +36,7 @@ Scanner = Callable[[Path], Awaitable[ScanResult]]
 
 
 async def no_scan(path: Path) -> ScanResult:
-    return ScanResult.clean
+    return ScanResult.unscanned
 
 
 def command_scanner(command: str, timeout: float) -> Scanner:

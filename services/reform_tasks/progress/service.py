@@ -228,7 +228,7 @@ async def store_evidence(
                     size_bytes=stored.size,
                     sha256=stored.sha256,
                     storage_key=stored.key,
-                    scan_status=EvidenceScanStatus.clean,
+                    scan_status=EvidenceScanStatus(result.value),
                 )
             )
     except BaseException:
@@ -567,7 +567,7 @@ async def evidence_file(
         raise NotFound("佐证材料不存在")
     file, number, programme = found
     await readable_task(session, principal, programme, number)
-    if file.scan_status is not EvidenceScanStatus.clean:
+    if file.scan_status not in (EvidenceScanStatus.clean, EvidenceScanStatus.unscanned):
         raise NotFound("佐证材料不存在")
     path = file_store(settings).local_path(file.storage_key)
     if not await asyncio.to_thread(path.is_file):

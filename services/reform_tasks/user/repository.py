@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import joinedload
 
 from shared.models.platform import Role, Unit, User
@@ -35,3 +35,6 @@ class UserRepository(RepositoryBase[User]):
         return (
             await self.session.execute(select(Unit).where(Unit.code == code))
         ).scalar_one_or_none()
+
+    async def any_with_role(self, role: Role) -> bool:
+        return bool(await self.session.scalar(select(exists().where(User.role == role))))

@@ -151,3 +151,12 @@ async def update_user(
     updated = await repo.get_by_username(username)
     assert updated is not None
     return to_out(updated)
+
+
+async def create_first_admin(session: AsyncSession, body: UserCreate) -> UserOut:
+    """`python -m services.reform_tasks create-admin`: the first office admin of a new
+    installation (production has no demo accounts). Refused once an office admin exists."""
+    if await UserRepository(session).any_with_role(Role.office_admin):
+        raise Conflict("已存在改革办管理员账号：请由管理员在系统中创建其他账号")
+    installer = Principal(username="cli:create-admin", role=Role.office_admin, unit_code=None)
+    return await create_user(session, installer, body)
