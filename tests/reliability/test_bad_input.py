@@ -262,3 +262,26 @@ def test_any_text_makes_a_workbook_that_opens_and_runs_no_formula(text: str) -> 
     if cleaned:
         assert values[0][0] == cleaned
         assert values[0][1] == "s"
+
+
+async def test_the_service_role_cannot_be_given_to_a_password_account(
+    tasks_client: httpx.AsyncClient, factory: Factory, office: dict[str, str]
+) -> None:
+    """Issue #23 (machine roles): `service` is for services' own signed tokens only."""
+    created = await tasks_client.post(
+        f"{TASKS}/users",
+        json={
+            "username": "robot",
+            "display_name": "机器人",
+            "role": "service",
+            "password": "harbour-lantern-river-2026",
+        },
+        headers=office,
+    )
+    assert created.status_code == 422, created.text
+    assert created.json()["errors"][0]["loc"] == ["body", "role"]
+    await factory.user("viewer2", Role.viewer, None)
+    promoted = await tasks_client.patch(
+        f"{TASKS}/users/viewer2", json={"role": "service"}, headers=office
+    )
+    assert promoted.status_code == 422

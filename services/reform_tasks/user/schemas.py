@@ -1,13 +1,23 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from shared.models.platform import Role
 from shared.validation import Name, NewPassword, PatchModel
 
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]{1,63}$"
+
+
+def _person_role(role: Role) -> Role:
+    if role is Role.service:
+        raise ValueError("service 角色只用于服务之间的调用（由服务各自签名），不能授予登录账号")
+    return role
+
+
+# A role a password account may have: never `service` (issue #23, machine roles).
+AccountRole = Annotated[Role, AfterValidator(_person_role)]
 
 
 class UserOut(BaseModel):
@@ -22,7 +32,7 @@ class UserOut(BaseModel):
 class UserCreate(BaseModel):
     username: str = Field(pattern=USERNAME_PATTERN, description="登录名（小写字母开头）")
     display_name: Name = Field(min_length=1, max_length=64)
-    role: Role
+    role: AccountRole
     unit_code: str | None = Field(default=None, description="单位账号必须指定所属单位")
     password: NewPassword = Field(description="至少 12 位，不能是常见或容易猜到的密码")
 
@@ -31,7 +41,7 @@ class UserUpdate(PatchModel):
     nullable: ClassVar[frozenset[str]] = frozenset({"unit_code"})
 
     display_name: Name | None = Field(default=None, min_length=1, max_length=64)
-    role: Role | None = None
+    role: AccountRole | None = None
     unit_code: str | None = None
     is_active: bool | None = None
     password: NewPassword | None = Field(
