@@ -1,11 +1,13 @@
-"""Schemathesis over each service's OpenAPI, with an office token, against the services running
-as real processes on the demo city: no 5xx, and every response conforms to the documented
-status codes, content types, headers and schemas. Bounded (examples per operation) so it stays
-in `make test`; `bench/reliability_fuzz.py` runs the same with many more examples."""
+"""Schemathesis over each service's OpenAPI, with an office token and with a unit's token,
+against the services running as real processes on the demo city: no 5xx, and every response
+conforms to the documented status codes, content types, headers and schemas. Bounded (examples
+per operation, and a time budget for the whole run) so it stays in `make test`;
+`bench/reliability_fuzz.py` runs the same with many more examples."""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -21,6 +23,9 @@ from tests.reliability.conftest import drain_to_evaluation, load_demo
 from tests.reliability.processes import JWT_SECRET, Services
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "10"))
+# The whole run (both roles, three services) stays within this; past it the test fails.
+BUDGET_SECONDS = float(os.environ.get("FUZZ_BUDGET_SECONDS", "300"))
 # Never-ending (the SSE stream), whole-year work per call (recompute), or signed by the platform
 # and fuzzed with its own rules (the webhook: tests/hotline, test_webhook_attacks.py).
 SKIPPED = r"^/api/evaluation/v1/(stream|recompute)$|^/api/hotline/v1/webhooks/"
@@ -51,14 +56,22 @@ async def fuzz_services(
     cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _office_headers() -> dict[str, str]:
+def _headers(username: str, role: Role, unit_code: str | None) -> dict[str, str]:
     token_settings = Settings(
         environment=Environment.test,
         jwt_secret=JWT_SECRET,
         _env_file=None,  # type: ignore[call-arg]
     )
-    token = issue_token(token_settings, username="office", role=Role.office_admin, unit_code=None)
+    token = issue_token(token_settings, username=username, role=role, unit_code=unit_code)
     return {"Authorization": f"Bearer {token}"}
+
+
+# The office admin sees and may do everything; a lead unit's 联络员 is refused most writes and
+# sees its own rows: both must get documented answers, never a 5xx.
+ROLES = {
+    "office": _headers("office", Role.office_admin, None),
+    "unit": _headers("shichang", Role.lead_unit, "shichang"),
+}
 
 
 def _schema(services: Services, name: str) -> schemathesis.BaseSchema:
@@ -66,11 +79,13 @@ def _schema(services: Services, name: str) -> schemathesis.BaseSchema:
     return loaded.exclude(path_regex=SKIPPED)
 
 
-def _fuzz(services: Services, name: str) -> list[str]:
+def _fuzz(services: Services, name: str, role: str, deadline: float) -> list[str]:
     """Every operation, EXAMPLES generated cases each; the failures, one line each."""
     failures: list[str] = []
-    headers = _office_headers()
+    headers = ROLES[role]
     for result in _schema(services, name).get_all_operations():
+        if time.monotonic() > deadline:
+            return [*failures, f"{role} {name}: over the {BUDGET_SECONDS:g} s budget"]
         operation = result.ok()
 
         @given(case=operation.as_strategy())
@@ -81,8 +96,37 @@ def _fuzz(services: Services, name: str) -> list[str]:
         try:
             check()
         except (Exception, BaseExceptionGroup) as exc:  # collected: one run lists them all
-            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+            failures.append(f"{role} {operation.label}: {str(exc)[:1500]}")
     return failures
+
+
+def _stateful(services: Services, name: str, role: str) -> list[str]:
+    """Sequences of calls along the links schemathesis infers from the schema (an id a create
+    answers, used by the reads and writes that take it): the same checks at each step."""
+    machine_class = _schema(services, name).as_state_machine()
+    headers = ROLES[role]
+
+    class Machine(machine_class):  # type: ignore[valid-type,misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"headers": headers}
+
+        def validate_response(
+            self, response: object, case: schemathesis.Case, **kwargs: object
+        ) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    try:
+        Machine.run(
+            settings=settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=5,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )
+        )
+    except (Exception, BaseExceptionGroup) as exc:
+        return [f"{role} {name} (stateful): {str(exc)[:1500]}"]
+    return []
 
 
 def test_fuzzed_requests_never_5xx_and_responses_match_the_schema(
@@ -90,9 +134,13 @@ def test_fuzzed_requests_never_5xx_and_responses_match_the_schema(
 ) -> None:
     """One test for the three services: they share one started stack (xdist would start it
     once per worker for separate tests)."""
+    deadline = time.monotonic() + BUDGET_SECONDS
     failures = [
         failure
+        for role in ROLES
         for name in ("reform_tasks", "evaluation", "hotline_ingest")
-        for failure in _fuzz(fuzz_services, name)
+        for failure in _fuzz(fuzz_services, name, role, deadline)
+        + _stateful(fuzz_services, name, role)
     ]
+    assert time.monotonic() <= deadline, f"over the {BUDGET_SECONDS:g} s budget"
     assert not failures, "\n\n".join(failures)
