@@ -143,7 +143,8 @@ async def run(rate: int, seconds: int) -> None:
         deadline = time.perf_counter() + 15
         while len(seen) < len(sent) and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
-        listener.cancel()
+        listener.cancel()  # and wait until its connection is closed: an open stream would hold
+        await asyncio.gather(listener, return_exceptions=True)  # uvicorn's shutdown
         latencies = Timer()
         for event_id, at in sent.items():
             if event_id in seen:

@@ -36,6 +36,12 @@ MAX_YEAR = 2100
 _LINE_BREAKS = frozenset("\n\r\t")
 
 
+def ascii_number(text: str) -> bool:
+    """Digits 0-9 only. `str.isdigit` also accepts ¹²³ and other digits `int()` refuses (a
+    header byte 0xB9 read as latin-1 is "¹"): every check before an `int()` uses this."""
+    return text.isascii() and text.isdigit()
+
+
 def _refused(char: str, *, multiline: bool) -> bool:
     if multiline and char in _LINE_BREAKS:
         return False

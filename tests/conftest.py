@@ -4,10 +4,6 @@ transaction per test, and the services driven over HTTP through ASGITransport.""
 from __future__ import annotations
 
 import os
-
-# Before anything reads settings: the suite runs as ENVIRONMENT=test (without it the platform
-# applies production's rules, shared/settings.py).
-os.environ.setdefault("ENVIRONMENT", "test")
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
 from typing import Any

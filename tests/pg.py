@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +14,10 @@ from filelock import FileLock
 
 from shared.embedded_pg import EmbeddedPostgres
 from shared.settings import REPO_ROOT, VAR_DIR, embedded_database_url
+
+# Whatever uses the test cluster (the suite, the benchmarks) runs as ENVIRONMENT=test unless told
+# otherwise: without it the platform applies production's rules (shared/settings.py).
+os.environ.setdefault("ENVIRONMENT", "test")
 
 TEST_PG_PORT = int(os.environ.get("TEST_PG_PORT", "54330"))
 TEMPLATE_DB = "reform_template"
@@ -60,7 +65,21 @@ def prepare_template(pg: EmbeddedPostgres) -> None:
         return
     pg.psql(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
     pg.psql(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    command.upgrade(alembic_config(database_url(TEMPLATE_DB)), "heads")
+    # In a thread of its own: migrations/env.py runs asyncio.run(), which cannot be called from
+    # a running event loop (the benchmarks prepare the cluster from inside theirs).
+    failure: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            command.upgrade(alembic_config(database_url(TEMPLATE_DB)), "heads")
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=upgrade, name="migrate-template")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
     pg.psql(f"COMMENT ON DATABASE \"{TEMPLATE_DB}\" IS '{fingerprint}'")
 
 

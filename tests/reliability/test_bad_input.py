@@ -285,3 +285,20 @@ async def test_the_service_role_cannot_be_given_to_a_password_account(
         f"{TASKS}/users/viewer2", json={"role": "service"}, headers=office
     )
     assert promoted.status_code == 422
+
+
+async def test_digits_int_refuses_are_not_numbers(
+    evaluation_client: httpx.AsyncClient,
+    tasks_client: httpx.AsyncClient,
+    factory: Factory,
+    office: dict[str, str],
+) -> None:
+    """`"¹".isdigit()` is true but `int("¹")` fails: found by the stateful fuzzer with a unit
+    token (GET /rule-sets?programme=¹ was a 500). Every check before an int() is ASCII now."""
+    rule_sets = await evaluation_client.get(
+        "/api/evaluation/v1/rule-sets", params={"programme": "¹²³⁴"}, headers=office
+    )
+    assert rule_sets.status_code == 422, rule_sets.text
+    await factory.programme()
+    tasks = await tasks_client.get(f"{TASKS}/tasks", params={"q": "¹"}, headers=office)
+    assert tasks.status_code == 200, tasks.text

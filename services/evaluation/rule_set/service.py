@@ -24,6 +24,7 @@ from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.models import RuleSet, RuleSetStatus
+from shared.validation import ascii_number
 
 
 def to_out(rule_set: RuleSet) -> RuleSetOut:
@@ -62,7 +63,7 @@ def year_start(programme: str) -> date:
     """A programme code is its year, or starts with it (2026, 2026-pilot); anything else is a
     422 before it reaches the ledger."""
     year = programme[:4]
-    if len(programme) > 32 or not (year.isdigit() and 2000 <= int(year) <= 2100):
+    if len(programme) > 32 or not (ascii_number(year) and 2000 <= int(year) <= 2100):
         raise ValidationFailed(f"改革工程代码“{programme[:32]}”无效，应以年份开头，如 2026")
     return date(int(year), 1, 1)
 

@@ -24,6 +24,7 @@ from shared.models import (
     UnitCounter,
 )
 from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
+from shared.validation import ascii_number
 
 
 class ScoringRepository:
@@ -211,7 +212,7 @@ class ScoringRepository:
     async def bulk_hotline_counters(self, programme: str) -> None:
         """Rebuild hotline counters from facts in one pass (mirrors engine.hotline_counters;
         the property test holds the two to the same result)."""
-        year = int(programme[:4]) if programme[:4].isdigit() else 0
+        year = int(programme[:4]) if ascii_number(programme[:4]) else 0
         # A batch job over a year of facts: let the aggregation hash in memory, not spill.
         await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
         result = await self.session.execute(

@@ -34,6 +34,7 @@ from shared.periods import (
     period_containing,
     periods_containing,
 )
+from shared.validation import ascii_number
 
 
 @dataclass
@@ -425,7 +426,7 @@ async def recompute(
         if progress and index % 200 == 0:
             progress("facts", index, len(facts))
     kinds = await repo.unit_kinds()
-    year = int(programme[:4]) if programme[:4].isdigit() else date.today().year
+    year = int(programme[:4]) if ascii_number(programme[:4]) else date.today().year
     periods = [parse_period(f"{year}")] + [
         period_containing(date(year, month, 1), kind)
         for kind in ("half", "quarter", "month")

@@ -35,6 +35,7 @@ from shared.errors import (
     ServiceUnavailable,
 )
 from shared.settings import Settings
+from shared.validation import ascii_number
 
 log = structlog.get_logger(__name__)
 
@@ -133,7 +134,7 @@ async def answer(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> No
         request_id = secrets.token_hex(16)
     length = headers.get("content-length", "")
     body: bytes | None = None
-    if not (length.isdigit() and int(length) > service.MAX_BODY):
+    if not (ascii_number(length) and int(length) > service.MAX_BODY):
         body = await _read_capped(receive)
     try:
         result, told = await service.receive(_store(app), settings, body, headers)

@@ -15,6 +15,7 @@ from services.hotline_ingest.webhook.repository import Receipt, receive_in_sessi
 from services.hotline_ingest.webhook.schemas import EVENT_MODELS, WebhookAck, contract_schema
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.validation import ascii_number
 
 router = APIRouter(tags=["webhook"])
 
@@ -28,7 +29,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def _read_capped(request: Request) -> bytes | None:
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > service.MAX_BODY:
+    if ascii_number(length) and int(length) > service.MAX_BODY:
         return None
     chunks, size = [], 0
     async for chunk in request.stream():

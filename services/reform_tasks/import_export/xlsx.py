@@ -21,6 +21,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from shared.office_files import append_row
+from shared.validation import ascii_number
 
 # The canonical columns, in the order export writes them.
 COLUMNS = [
@@ -284,7 +285,7 @@ def parse_number(value: Any) -> int | None:
     if isinstance(value, float):
         return int(value) if value.is_integer() and value > 0 else None
     text = compact(value).rstrip(".、")
-    return int(text) if text.isdigit() and 0 < int(text) <= 1_000_000 else None
+    return int(text) if ascii_number(text) and 0 < int(text) <= 1_000_000 else None
 
 
 def split_units(value: Any) -> list[str]:

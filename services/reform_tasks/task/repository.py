@@ -39,6 +39,7 @@ from shared.models import (
     task_responsible_units,
 )
 from shared.repository import RepositoryBase
+from shared.validation import ascii_number
 
 # What a task view needs, loaded in a few queries (relations are lazy="raise").
 TASK_DETAIL: tuple[LoaderOption, ...] = (
@@ -91,7 +92,7 @@ def search_condition(q: str) -> ColumnElement[bool] | None:
         return None
     condition: ColumnElement[bool] = and_(*(SEARCH_TEXT.ilike(_like_pattern(t)) for t in terms))
     text = "".join(terms)
-    if text.isdigit() and len(text) <= 9:
+    if ascii_number(text) and len(text) <= 9:
         condition = or_(condition, Task.number == int(text))
     return condition
 

@@ -1,0 +1,57 @@
+"""Every benchmark under bench/ runs, at a smoke size (seconds), as a reader would run it: a
+broken benchmark, or one that no longer finishes, fails `make test` (issue #23, keep it fixed).
+
+Each runs as its own process from the repository root with `.venv/bin/python bench/X.py`, on
+the suite's test cluster (its own databases) — except reliability_fuzz.py, which runs pytest
+itself and so gets a cluster of its own (a pytest run stops its cluster when it ends)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.settings import REPO_ROOT
+from tests import pg
+
+SMOKE = {
+    "bench_battle_map.py": ["--requests", "5"],
+    "bench_event_latency.py": ["--rate", "20", "--seconds", "2"],
+    "bench_recompute.py": ["--orders", "500", "--scale", "2"],
+    "bench_report.py": ["--rounds", "1"],
+    "bench_webhook.py": ["--seconds", "1", "--latency-seconds", "1", "--rate", "50"],
+    "bench_webhook_store.py": ["--deliveries", "200", "--sizes", "1,4", "--baseline-seconds", "1"],
+    "reliability_fuzz.py": ["--examples", "1"],
+    "reliability_outage.py": ["--outage", "1", "--orders", "200"],
+    "reliability_webhook.py": ["--orders", "20", "--pg-down", "0.5", "--concurrency", "4"],
+}
+LIMIT_SECONDS = 240
+
+
+def test_every_benchmark_has_a_smoke_size() -> None:
+    scripts = {p.name for p in (REPO_ROOT / "bench").glob("*.py")}
+    assert scripts - {"__init__.py", "common.py"} == set(SMOKE)
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_benchmark_runs_at_smoke_size(script: str, tmp_path: Path) -> None:
+    env = {**os.environ, "TEST_PG_PORT": str(pg.TEST_PG_PORT)}
+    if script == "reliability_fuzz.py":
+        env["TEST_PG_PORT"] = str(pg.TEST_PG_PORT + 40)
+    # The two webhook benchmarks start a PostgreSQL each: one port per script, as they may run
+    # at the same time (pytest -n 2).
+    env["BENCH_PG_PORT"] = str(pg.TEST_PG_PORT + 60 + sorted(SMOKE).index(script))
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}", *SMOKE[script]],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_SECONDS,
+        check=False,
+    )
+    tail = (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0, tail
