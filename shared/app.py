@@ -64,6 +64,39 @@ class ServiceNameMiddleware:
             current_service.reset(token)
 
 
+# On every answer of the services (JSON, problem+json, the report's HTML preview, files): nothing
+# may load or frame it; the SPA's own policy is deploy/nginx.conf's (make up: web/vite.config.ts).
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    ),
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class BodyLimitMiddleware:
     """Caps a request's body before anything parses it (and before the token is checked): a
     declared Content-Length over the cap is answered 413 at once; a body without one is counted
@@ -218,4 +251,5 @@ def create_service_app(
         route_limits=upload_limits,
     )
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

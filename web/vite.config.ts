@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { defineConfig, type Connect, type Plugin, type ProxyOptions } from "vite";
 import vue from "@vitejs/plugin-vue";
@@ -69,9 +70,17 @@ const apiRoutesOnly: Plugin = {
   configurePreviewServer: (server) => void server.middlewares.use(apiNotFound),
 };
 
+// The security headers deploy/nginx.conf sends on every response (CSP, HSTS, …), read from that
+// file: make up serves the SPA under the same policy it is deployed with.
+const securityHeaders = Object.fromEntries(
+  [...readFileSync(new URL("../deploy/nginx.conf", import.meta.url), "utf8").matchAll(
+    /^\s*add_header\s+([\w-]+)\s+"([^"]*)"\s+always;/gm,
+  )].map((m) => [m[1], m[2]]),
+);
+
 export default defineConfig({
   plugins: [vue(), apiRoutesOnly],
   server: { host: "127.0.0.1", port, strictPort: true, proxy },
-  preview: { host: "127.0.0.1", port, strictPort: true, proxy },
+  preview: { host: "127.0.0.1", port, strictPort: true, proxy, headers: securityHeaders },
   build: { chunkSizeWarningLimit: 2000 },
 });

@@ -37,7 +37,6 @@ API_ROUTES = {
     "/api/hotline/": "hotline_ingest",
 }
 STREAM_PATH = "/api/evaluation/v1/stream"
-EVIDENCE_PREFIX = "/api/tasks/v1/tasks"
 SERVICE_URL_VARS = {
     "REFORM_TASKS_URL": "reform_tasks",
     "EVALUATION_URL": "evaluation",
@@ -48,6 +47,7 @@ API_VERSIONS = {
     "Namespace": "v1",
     "ConfigMap": "v1",
     "Secret": "v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
     "Service": "v1",
     "PersistentVolumeClaim": "v1",
     "Deployment": "apps/v1",
@@ -101,7 +101,7 @@ def test_compose_has_exactly_the_platform_services() -> None:
 
 def test_postgres_is_18_with_a_named_volume_and_pg_isready() -> None:
     postgres = _service("postgres")
-    assert postgres["image"] == "postgres:18"
+    assert postgres["image"].startswith("postgres:18-bookworm@sha256:")
     assert any(v.split(":")[0] == "pgdata" for v in postgres["volumes"])
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert {"pgdata", "files"} <= set(_compose()["volumes"])
@@ -147,7 +147,7 @@ def test_scheduler_web_and_demo() -> None:
 
     web = _service("web")
     assert web["build"]["dockerfile"] == "deploy/Dockerfile.web"
-    assert [str(p) for p in web["ports"]] == ["8000:80"]
+    assert [str(p) for p in web["ports"]] == ["8000:8080"]
     assert set(HTTP_SERVICES) <= set(web["depends_on"])
 
     demo = _service("demo")
@@ -289,7 +289,7 @@ def test_nginx_streams_server_sent_events_unbuffered() -> None:
 
 def test_nginx_serves_the_spa_and_passes_the_request_headers() -> None:
     server = _server_block()
-    assert _directive(server, "listen") == ["80"]
+    assert _directive(server, "listen") == ["8080"]  # nginx-unprivileged: no port below 1024
     fallback = _directive(_nginx_locations()["/"], "try_files")
     assert fallback
     assert fallback[0].split()[-1] == "/index.html"
@@ -453,10 +453,14 @@ def test_python_image_is_multi_stage_slim_from_the_lockfile_without_secrets() ->
     instructions = _instructions(DEPLOY / "Dockerfile")
     bases = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
     assert len(bases) >= 2
-    assert set(bases) == {"python:3.11-slim"}
+    assert len(set(bases)) == 1
+    assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", bases[0])
     runs = " && ".join(args for keyword, args in instructions if keyword == "RUN")
     installs = re.findall(r"pip install ([^&;]+)", runs)
-    assert [i.strip() for i in installs] == ["-r requirements.lock", "--no-deps ."]
+    assert [i.strip() for i in installs] == [
+        "--require-hashes -r requirements.lock",
+        "--no-deps .",
+    ]
     sources = _copy_sources(DEPLOY / "Dockerfile")
     assert {"requirements.lock", "pyproject.toml", "alembic.ini", "migrations"} <= set(sources)
 
@@ -472,11 +476,11 @@ def test_python_image_is_multi_stage_slim_from_the_lockfile_without_secrets() ->
             assert not names & SECRETS, f"{keyword} {args}: no secret in the image"
 
 
-def test_web_image_builds_the_spa_with_node_20_into_nginx() -> None:
+def test_web_image_builds_the_spa_with_node_22_into_unprivileged_nginx() -> None:
     instructions = _instructions(DEPLOY / "Dockerfile.web")
     bases = [args.split()[0] for keyword, args in instructions if keyword == "FROM"]
-    assert bases[0].startswith("node:20")
-    assert bases[-1] == "nginx:1.27-alpine"
+    assert re.fullmatch(r"node:22-bookworm-slim@sha256:[0-9a-f]{64}", bases[0])
+    assert re.fullmatch(r"nginxinc/nginx-unprivileged:1\.28-alpine@sha256:[0-9a-f]{64}", bases[-1])
     runs = [args for keyword, args in instructions if keyword == "RUN"]
     assert any(run.startswith("npm ci") for run in runs)
     assert "npm run build" in runs
@@ -631,8 +635,16 @@ def test_scheduler_migrate_and_web_workloads() -> None:
     assert job["spec"]["template"]["spec"]["restartPolicy"] in {"OnFailure", "Never"}
 
     web = _k8s("Deployment", "web")
-    assert [p["containerPort"] for p in _container(web)["ports"]] == [80]
-    assert [p["port"] for p in _k8s("Service", "web")["spec"]["ports"]] == [80]
+    assert [p["containerPort"] for p in _container(web)["ports"]] == [8080]
+    assert [p["targetPort"] for p in _k8s("Service", "web")["spec"]["ports"]] == [8080]
+    # Issue #23: no root, no writable root filesystem, no capabilities; /tmp bounded.
+    pod = web["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    container = _container(web)["securityContext"]
+    assert container["readOnlyRootFilesystem"] is True
+    assert container["capabilities"] == {"drop": ["ALL"]}
+    assert [v["emptyDir"]["sizeLimit"] for v in pod["volumes"]] == ["64Mi"]
 
 
 def test_configmap_and_secret_template() -> None:
@@ -670,19 +682,26 @@ def test_ingress_routes_the_same_paths_as_nginx() -> None:
     for prefix, target in API_ROUTES.items():
         _, port, k8s_name = HTTP_SERVICES[target]
         assert routes.pop(prefix.rstrip("/")) == (k8s_name, port, "Prefix"), prefix
-    assert routes.pop("/") == ("web", 80, "Prefix")
+    assert routes.pop("/") == ("web", 80, "Prefix")  # the Service's port (the pod's 8080)
     _, port, k8s_name = HTTP_SERVICES["evaluation"]
     assert routes.pop(STREAM_PATH)[:2] == (k8s_name, port)
     assert annotations[STREAM_PATH]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
-    # nginx.conf's evidence location, as a prefix (see ingress.yaml), with the same two limits.
+    # nginx.conf's evidence location, the only route with the large limit (issue #23: the whole
+    # /api/tasks/v1/tasks prefix had it).
     _, port, k8s_name = HTTP_SERVICES["reform_tasks"]
-    assert routes.pop(EVIDENCE_PREFIX) == (k8s_name, port, "Prefix")
     body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
     evidence = next(p for p in _nginx_locations() if p.startswith("~"))[1:]
+    [evidence_path] = [p for p, a in annotations.items() if a.get(body_size) == "201m"]
+    assert routes.pop(evidence_path) == (k8s_name, port, "ImplementationSpecific")
+    assert annotations[evidence_path]["nginx.ingress.kubernetes.io/use-regex"] == "true"
     report = "/api/tasks/v1/tasks/12/milestones/3/reports"
-    assert re.fullmatch(evidence, report)
-    assert report.startswith(EVIDENCE_PREFIX + "/")
-    assert annotations[EVIDENCE_PREFIX][body_size] == "201m"
+    for path in (report, "/api/tasks/v1/tasks/12", "/api/tasks/v1/tasks/import"):
+        expected = path == report
+        assert bool(re.fullmatch(evidence, path)) is expected
+        assert bool(re.match(evidence_path, path)) is expected, path
+    # Logins rate-limited at the edge, as nginx.conf's limit_req.
+    assert routes.pop("/api/auth/token") == (k8s_name, port, "Exact")
+    assert annotations["/api/auth/token"]["nginx.ingress.kubernetes.io/limit-rpm"] == "10"
     assert (
         annotations["/api/tasks"][body_size]
         == _directive(_server_block(), "client_max_body_size")[0]
@@ -708,3 +727,93 @@ def test_kubectl_kustomize_builds_every_document() -> None:
     assert result.returncode == 0, result.stderr
     built = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}
     assert built == {(d["kind"], d["metadata"]["name"]) for _, d in _k8s_documents()}
+
+
+# --- issue #23: headers, TLS, rate limits, network policies, pinned images, hashed locks --------
+
+SPA_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _headers(block: str) -> dict[str, str]:
+    return dict(re.findall(r'^\s*add_header\s+([\w-]+)\s+"([^"]*)"\s+always;', block, re.M))
+
+
+def test_nginx_sends_the_security_headers_on_every_response() -> None:
+    server = _server_block()
+    headers = _headers(server)
+    assert headers["Content-Security-Policy"] == SPA_CSP
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    # A location with an add_header of its own would drop the server's from its answers.
+    for path, block in _nginx_locations().items():
+        assert "add_header" not in block, path
+
+
+def test_vite_preview_reads_its_headers_from_nginx_conf() -> None:
+    """make up serves the SPA under the policy it is deployed with: one source, nginx.conf."""
+    config = (ROOT / "web" / "vite.config.ts").read_text(encoding="utf-8")
+    assert '"../deploy/nginx.conf"' in config
+    assert "headers: securityHeaders" in config
+
+
+def test_nginx_and_the_ingress_rate_limit_logins() -> None:
+    conf = NGINX_CONF.read_text(encoding="utf-8")
+    assert re.search(r"limit_req_zone \$binary_remote_addr zone=login:\S+ rate=10r/m;", conf)
+    assert "limit_req zone=login" in _nginx_locations()["=/api/auth/token"]
+
+
+def test_every_ingress_is_https_only() -> None:
+    for _, document in _k8s_documents():
+        if document["kind"] != "Ingress":
+            continue
+        hosts = {rule.get("host") for rule in document["spec"]["rules"]}
+        tls = [h for entry in document["spec"]["tls"] for h in entry["hosts"]]
+        assert hosts == set(tls), document["metadata"]["name"]
+        assert None not in hosts, document["metadata"]["name"]
+
+
+def test_network_policies_deny_by_default_and_name_who_may_connect() -> None:
+    policies = {
+        d["metadata"]["name"]: d["spec"]
+        for _, d in _k8s_documents()
+        if d["kind"] == "NetworkPolicy"
+    }
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    sources = [
+        peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+        for spec in policies.values()
+        for rule in spec.get("ingress", [])
+        for peer in rule["from"]
+    ]
+    assert set(sources) == {None, "ingress-nginx", "monitoring"}
+
+
+def test_every_base_image_is_pinned_by_digest() -> None:
+    images = [
+        args.split()[0]
+        for dockerfile in ("Dockerfile", "Dockerfile.web")
+        for keyword, args in _instructions(DEPLOY / dockerfile)
+        if keyword == "FROM"
+    ]
+    compose = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    images += [
+        service["image"]
+        for service in compose["services"].values()
+        if "image" in service and "build" not in service
+    ]
+    assert images
+    for image in images:
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), image
+
+
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock"])
+def test_lock_files_pin_every_package_with_hashes(lock: str) -> None:
+    text = (ROOT / lock).read_text(encoding="utf-8")
+    packages = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)(.*?)(?=^\S|\Z)", text, re.M | re.S)
+    assert len(packages) > 40
+    for name, _, rest in packages:
+        assert "--hash=sha256:" in rest, name
