@@ -1,6 +1,6 @@
 """The one place tokens and passwords are handled.
 
-JWTs are HS256 (pinned; `alg: none` and any other algorithm are refused) signed with
+JWTs (PyJWT) are HS256 (pinned; `alg: none` and any other algorithm are refused) signed with
 `JWT_SECRET`, with issuer, audience, expiry and subject required. Passwords are argon2id hashes.
 Every service verifies tokens through `current_principal` and scopes queries by its role and unit.
 """
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from jose import JWTError, jwt
 
 from shared.errors import Forbidden, Unauthorized
 from shared.models.platform import OFFICE_ROLES, UNIT_ROLES, Role
@@ -134,18 +134,12 @@ def decode_token(settings: Settings, token: str) -> Principal:
             algorithms=[JWT_ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_aud": True,
-                "require_iss": True,
-            },
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
         role = Role(claims["role"])
     except Unauthorized:
         raise
-    except (JWTError, KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise Unauthorized("登录令牌无效或已过期，请重新登录") from exc
     unit, uid, version = claims.get("unit"), claims.get("uid"), claims.get("ver")
     return Principal(
@@ -189,16 +183,23 @@ async def token_still_stands(app: Any, principal: Principal) -> bool:
     settings: Settings = app.state.settings
     if principal.user_id is None:
         return principal.role in MACHINE_ROLES or settings.is_dev_like
+    claimed = principal.token_version or 0
     cache: dict[int, tuple[float, int | None]] = app.state.token_versions
     now = time.monotonic()
     cached = cache.get(principal.user_id)
-    if cached is None or now - cached[0] >= settings.token_check_seconds:
-        async with app.state.sessionmaker() as session:
-            version = await current_token_version(session, principal.user_id)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cached = cache[principal.user_id] = (now, version)
-    return cached[1] is not None and cached[1] == (principal.token_version or 0)
+    # The cache only vouches for a match: a token newer than the cached version (just issued
+    # after a password change) is checked against the database at once.
+    if cached is not None and now - cached[0] < settings.token_check_seconds:
+        if cached[1] == claimed:
+            return True
+        if cached[1] is None or cached[1] > claimed:
+            return False
+    async with app.state.sessionmaker() as session:
+        version = await current_token_version(session, principal.user_id)
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[principal.user_id] = (now, version)
+    return version is not None and version == claimed
 
 
 def require_roles(*roles: Role) -> Any:

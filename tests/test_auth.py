@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import jwt
 import pytest
-from jose import jwt
 
 from shared import clock
 from shared.auth import hash_password, issue_token
@@ -333,3 +333,26 @@ async def test_a_person_changes_their_own_password(
     assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 401
     assert (await _login(tasks_client, "wenlv", "wenlv-first-password")).status_code == 401
     assert (await _login(tasks_client, "wenlv", "lantern-river-harbour-77")).status_code == 200
+
+
+async def test_the_new_token_works_at_once_while_the_old_version_is_cached(
+    tasks_client: httpx.AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    """With the default cache (TOKEN_CHECK_SECONDS), the token a password change returns is
+    accepted at once: the cache vouches only for the version it saw (found in the SPA)."""
+    assert settings.token_check_seconds > 0
+    unit = await factory.unit("yingji", name="云岭市应急管理局")
+    await factory.user("yingji", Role.unit, unit, hash_password("yingji-first-password"))
+    old = await _token(tasks_client, "yingji", "yingji-first-password")
+    assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 200  # cached
+    changed = await tasks_client.post(
+        "/api/auth/password",
+        json={
+            "current_password": "yingji-first-password",
+            "new_password": "emergency-harbour-lantern-31",
+        },
+        headers=old,
+    )
+    new = {"Authorization": f"Bearer {changed.json()['access_token']}"}
+    assert (await tasks_client.get("/api/auth/me", headers=new)).status_code == 200
+    assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 401

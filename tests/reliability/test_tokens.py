@@ -11,10 +11,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
 
 from shared.auth import issue_token
 from shared.models import Role

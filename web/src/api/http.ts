@@ -26,7 +26,8 @@ export async function send(path: string, init: RequestInit = {}): Promise<Respon
   const session = useSession();
   const headers = new Headers(init.headers);
   if (!headers.has("Accept")) headers.set("Accept", "application/json, application/problem+json");
-  if (session.token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${session.token}`);
+  const token = session.token;
+  if (token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`);
   let response: Response;
   try {
     response = await fetch(path, { ...init, headers });
@@ -34,7 +35,9 @@ export async function send(path: string, init: RequestInit = {}): Promise<Respon
     if (exc instanceof DOMException && exc.name === "AbortError") throw exc;
     throw networkError();
   }
-  if (response.status === 401 && session.token) session.expire();
+  // Only a 401 for the token still in use ends the session (a request sent just before a password
+  // change carried the old one).
+  if (response.status === 401 && token && session.token === token) session.expire();
   return response;
 }
 

@@ -106,6 +106,13 @@ export const useSession = defineStore("session", {
       this.persist();
       this.watchExpiry();
     },
+    /** A new token for this session (after a password change, which voids every other one). */
+    replaceToken(token: Token): void {
+      this.token = token.access_token;
+      this.expiresAt = Date.now() + (token.expires_in || 0) * 1000;
+      this.persist();
+      this.watchExpiry();
+    },
     /** Re-read /api/auth/me (a role or unit may have changed); a 401 ends the session. */
     async refreshMe(): Promise<void> {
       if (!this.isActive()) return;
