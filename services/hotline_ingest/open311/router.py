@@ -28,6 +28,10 @@ from shared.errors import PROBLEM_RESPONSES
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/hotline/open311/v2", tags=["open311"])
+# An Open311 read's key: with the `read` scope the answer carries the text and the handling unit.
+ApiKey = Annotated[
+    str | None, Query(description="with the `read` scope: the text and the handling unit too")
+]
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": list[Open311Error], "description": "[{code, description}]"}
     for status in (400, 403, 404)
@@ -70,9 +74,7 @@ async def requests(
     ] = None,
     status: Annotated[str | None, Query(description="open, closed (comma-delimited)")] = None,
     jurisdiction_id: Annotated[str | None, Query(description="ignored: one jurisdiction")] = None,
-    api_key: Annotated[
-        str | None, Query(description="with the `read` scope: the text and the handling unit too")
-    ] = None,
+    api_key: ApiKey = None,
 ) -> JSONResponse:
     try:
         return _json(await service.requests(session, dict(request.query_params), now_utc()))
@@ -89,9 +91,7 @@ async def requests(
 async def one_request(
     service_request_id: str,
     session: Session,
-    api_key: Annotated[
-        str | None, Query(description="with the `read` scope: the text and the handling unit too")
-    ] = None,
+    api_key: ApiKey = None,
 ) -> JSONResponse:
     try:
         return _json(await service.one_request(session, service_request_id, api_key, now_utc()))
