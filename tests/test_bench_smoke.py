@@ -3,19 +3,22 @@ broken benchmark, or one that no longer finishes, fails `make test` (issue #23, 
 
 Each runs as its own process from the repository root with `.venv/bin/python bench/X.py`, on
 the suite's test cluster (its own databases) — except reliability_fuzz.py, which runs pytest
-itself and so gets a cluster of its own (a pytest run stops its cluster when it ends)."""
+itself and so gets a cluster of its own on a free port (a pytest run stops its cluster when it
+ends), removed afterwards."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from shared.settings import REPO_ROOT
+from shared.settings import REPO_ROOT, VAR_DIR
 from tests import pg
+from tests.reliability.processes import free_port
 
 SMOKE = {
     "bench_battle_map.py": ["--requests", "5"],
@@ -39,8 +42,11 @@ def test_every_benchmark_has_a_smoke_size() -> None:
 @pytest.mark.parametrize("script", sorted(SMOKE))
 def test_benchmark_runs_at_smoke_size(script: str, tmp_path: Path) -> None:
     env = {**os.environ, "TEST_PG_PORT": str(pg.TEST_PG_PORT)}
+    own_cluster = None
     if script == "reliability_fuzz.py":
-        env["TEST_PG_PORT"] = str(pg.TEST_PG_PORT + 40)
+        # A free port, not a fixed one: the suite's processes take free ports at random too.
+        env["TEST_PG_PORT"] = str(free_port())
+        own_cluster = VAR_DIR / f"test-pg-{env['TEST_PG_PORT']}"
     # The two webhook benchmarks start a PostgreSQL each: one port per script, as they may run
     # at the same time (pytest -n 2).
     env["BENCH_PG_PORT"] = str(pg.TEST_PG_PORT + 60 + sorted(SMOKE).index(script))
@@ -53,5 +59,9 @@ def test_benchmark_runs_at_smoke_size(script: str, tmp_path: Path) -> None:
         timeout=LIMIT_SECONDS,
         check=False,
     )
+    if own_cluster is not None:  # its data directory, lock and log
+        shutil.rmtree(own_cluster, ignore_errors=True)
+        for leftover in own_cluster.parent.glob(f"{own_cluster.name}.*"):
+            leftover.unlink()
     tail = (result.stdout + result.stderr)[-3000:]
     assert result.returncode == 0, tail
