@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.auth import issue_token
+from shared.auth import hash_password, issue_token
 from shared.models import (
     Domain,
     Milestone,
@@ -197,6 +197,11 @@ class Factory:
         self.session.add(user)
         await self.session.flush()
         return user
+
+    async def liaison(self, code: str, name: str, password: str) -> User:
+        """A unit and its 联络员 (login = the unit's code) who can log in with `password`."""
+        unit = await self.unit(code, name=name)
+        return await self.user(code, Role.unit, unit, hash_password(password))
 
     async def programme(self, code: str = "2026", **settings: int) -> Programme:
         programme = Programme(

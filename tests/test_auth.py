@@ -163,8 +163,7 @@ async def test_repeated_failures_lock_the_name_out_with_429_and_retry_after(
 ) -> None:
     """Issue #23 (login flood): five failures in the window lock the name out, before any
     password is checked; the lockout ends after Retry-After; a success clears the count."""
-    unit = await factory.unit("shuili", name="云岭市水利局")
-    await factory.user("shuili", Role.unit, unit, hash_password("right-password-1"))
+    await factory.liaison("shuili", "云岭市水利局", "right-password-1")
     for _ in range(settings.login_max_failures_per_user):
         assert (await _login(tasks_client, "shuili", "wrong")).status_code == 401
     locked = await _login(tasks_client, "Shuili", "right-password-1")  # case folded
@@ -249,8 +248,7 @@ async def test_a_change_to_the_account_voids_its_tokens_in_every_service(
     """Issue #23 (revocation): disabling a user or unit, changing a role or password voids the
     tokens issued before (here with no cache: TOKEN_CHECK_SECONDS=0)."""
     monkeypatch.setattr(settings, "token_check_seconds", 0)
-    unit = await factory.unit("jiaoyu", name="云岭市教育局")
-    await factory.user("jiaoyu", Role.unit, unit, hash_password("jiaoyu-old-password-1"))
+    await factory.liaison("jiaoyu", "云岭市教育局", "jiaoyu-old-password-1")
     token = await _token(tasks_client, "jiaoyu", "jiaoyu-old-password-1")
     assert (await tasks_client.get("/api/auth/me", headers=token)).status_code == 200
     rankings = "/api/evaluation/v1/rankings?period=2026"
@@ -278,8 +276,7 @@ async def test_a_display_name_change_keeps_the_tokens(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(settings, "token_check_seconds", 0)
-    unit = await factory.unit("tongji", name="云岭市统计局")
-    await factory.user("tongji", Role.unit, unit, hash_password("tongji-password-1"))
+    await factory.liaison("tongji", "云岭市统计局", "tongji-password-1")
     token = await _token(tasks_client, "tongji", "tongji-password-1")
     admin = factory.headers("office", Role.office_admin, None)
     renamed = await tasks_client.patch(
@@ -296,8 +293,7 @@ async def test_a_person_changes_their_own_password(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(settings, "token_check_seconds", 0)
-    unit = await factory.unit("wenlv", name="云岭市文化和旅游局")
-    await factory.user("wenlv", Role.unit, unit, hash_password("wenlv-first-password"))
+    await factory.liaison("wenlv", "云岭市文化和旅游局", "wenlv-first-password")
     old = await _token(tasks_client, "wenlv", "wenlv-first-password")
     url = "/api/auth/password"
     wrong = await tasks_client.post(
@@ -341,8 +337,7 @@ async def test_the_new_token_works_at_once_while_the_old_version_is_cached(
     """With the default cache (TOKEN_CHECK_SECONDS), the token a password change returns is
     accepted at once: the cache vouches only for the version it saw (found in the SPA)."""
     assert settings.token_check_seconds > 0
-    unit = await factory.unit("yingji", name="云岭市应急管理局")
-    await factory.user("yingji", Role.unit, unit, hash_password("yingji-first-password"))
+    await factory.liaison("yingji", "云岭市应急管理局", "yingji-first-password")
     old = await _token(tasks_client, "yingji", "yingji-first-password")
     assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 200  # cached
     changed = await tasks_client.post(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.evaluation.score.stream import QUEUE_SIZE, Broadcaster
-from shared.auth import hash_password, issue_token
+from shared.auth import issue_token
 from shared.models import Role
 from shared.settings import Settings
 from tests.conftest import Factory
@@ -78,8 +78,7 @@ async def test_the_stream_ends_when_the_token_is_revoked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(settings, "token_check_seconds", 0)
-    unit = await factory.unit("keji", name="云岭市科学技术局")
-    await factory.user("keji", Role.unit, unit, hash_password("keji-stream-password"))
+    await factory.liaison("keji", "云岭市科学技术局", "keji-stream-password")
     login = await tasks_client.post(
         "/api/auth/token", data={"username": "keji", "password": "keji-stream-password"}
     )
