@@ -285,5 +285,11 @@ class Factory:
 
 
 @pytest.fixture
+def uncached_tokens(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request checks its token's version in the database (TOKEN_CHECK_SECONDS=0)."""
+    monkeypatch.setattr(settings, "token_check_seconds", 0)
+
+
+@pytest.fixture
 def factory(session: AsyncSession, settings: Settings) -> Factory:
     return Factory(session, settings)

@@ -241,13 +241,11 @@ async def test_a_change_to_the_account_voids_its_tokens_in_every_service(
     tasks_client: httpx.AsyncClient,
     evaluation_client: httpx.AsyncClient,
     factory: Factory,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    uncached_tokens: None,
     change: dict[str, object] | str,
 ) -> None:
     """Issue #23 (revocation): disabling a user or unit, changing a role or password voids the
     tokens issued before (here with no cache: TOKEN_CHECK_SECONDS=0)."""
-    monkeypatch.setattr(settings, "token_check_seconds", 0)
     await factory.liaison("jiaoyu", "云岭市教育局", "jiaoyu-old-password-1")
     token = await _token(tasks_client, "jiaoyu", "jiaoyu-old-password-1")
     assert (await tasks_client.get("/api/auth/me", headers=token)).status_code == 200
@@ -272,10 +270,8 @@ async def test_a_change_to_the_account_voids_its_tokens_in_every_service(
 async def test_a_display_name_change_keeps_the_tokens(
     tasks_client: httpx.AsyncClient,
     factory: Factory,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    uncached_tokens: None,
 ) -> None:
-    monkeypatch.setattr(settings, "token_check_seconds", 0)
     await factory.liaison("tongji", "云岭市统计局", "tongji-password-1")
     token = await _token(tasks_client, "tongji", "tongji-password-1")
     admin = factory.headers("office", Role.office_admin, None)
@@ -289,10 +285,8 @@ async def test_a_display_name_change_keeps_the_tokens(
 async def test_a_person_changes_their_own_password(
     tasks_client: httpx.AsyncClient,
     factory: Factory,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    uncached_tokens: None,
 ) -> None:
-    monkeypatch.setattr(settings, "token_check_seconds", 0)
     await factory.liaison("wenlv", "云岭市文化和旅游局", "wenlv-first-password")
     old = await _token(tasks_client, "wenlv", "wenlv-first-password")
     url = "/api/auth/password"

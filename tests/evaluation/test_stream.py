@@ -8,7 +8,6 @@ import json
 from datetime import timedelta
 
 import httpx
-import pytest
 
 from services.evaluation.score.stream import QUEUE_SIZE, Broadcaster
 from shared.auth import issue_token
@@ -74,10 +73,8 @@ async def test_the_stream_ends_when_the_token_is_revoked(
     evaluation_client: httpx.AsyncClient,
     tasks_client: httpx.AsyncClient,
     factory: Factory,
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    uncached_tokens: None,
 ) -> None:
-    monkeypatch.setattr(settings, "token_check_seconds", 0)
     await factory.liaison("keji", "云岭市科学技术局", "keji-stream-password")
     login = await tasks_client.post(
         "/api/auth/token", data={"username": "keji", "password": "keji-stream-password"}
