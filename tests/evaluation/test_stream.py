@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from services.evaluation.score.stream import QUEUE_SIZE, Broadcaster
 from shared.auth import issue_token
@@ -73,15 +74,20 @@ async def test_the_stream_ends_when_the_token_is_revoked(
     evaluation_client: httpx.AsyncClient,
     tasks_client: httpx.AsyncClient,
     factory: Factory,
-    uncached_tokens: None,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The stream re-checks its token every TOKEN_CHECK_SECONDS (3 s here). Both apps share the
+    test's one database connection, which two requests must not use at once: the stream checks
+    at 0 s and 3 s, the revocation is sent at 1 s, away from either."""
+    monkeypatch.setattr(settings, "token_check_seconds", 3)
     await factory.liaison("keji", "云岭市科学技术局", "keji-stream-password")
     login = await tasks_client.post(
         "/api/auth/token", data={"username": "keji", "password": "keji-stream-password"}
     )
     token = {"Authorization": f"Bearer {login.json()['access_token']}"}
     request = asyncio.create_task(evaluation_client.get("/api/evaluation/v1/stream", headers=token))
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(1)
     disabled = await tasks_client.patch(
         "/api/tasks/v1/users/keji",
         json={"is_active": False},
