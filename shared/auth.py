@@ -1,7 +1,9 @@
 """The one place tokens and passwords are handled.
 
-JWTs (PyJWT) are HS256 (pinned; `alg: none` and any other algorithm are refused) signed with
-`JWT_SECRET`, with issuer, audience, expiry and subject required. Passwords are argon2id hashes.
+JWTs (PyJWT) are EdDSA over Ed25519 (pinned; `alg: none` and any other algorithm are refused),
+with a `kid` naming the signing key, and issuer, audience, expiry and subject required. Each
+process signs with its own key; only the person issuer's key (reform_tasks) may sign a person's
+token, any other key only `service` tokens (shared/signing_keys.py). Passwords are argon2id.
 Every service verifies tokens through `current_principal` and scopes queries by its role and unit.
 """
 
@@ -25,7 +27,7 @@ from shared.models.platform import OFFICE_ROLES, UNIT_ROLES, Role
 from shared.settings import Settings, get_settings
 from shared.token_state import current_token_version
 
-JWT_ALGORITHM = "HS256"
+JWT_ALGORITHM = "EdDSA"
 TOKEN_URL = "/api/auth/token"  # noqa: S105
 
 _hasher = PasswordHasher()
@@ -106,7 +108,13 @@ def issue_token(
     now: datetime | None = None,
 ) -> str:
     """`user_id` and `token_version` (a person's login): the token stands while the user's
-    version is still this one (see `token_still_stands`)."""
+    version is still this one (see `token_still_stands`). Signed with this process's key, which
+    may sign a person's token only if it is the person issuer's."""
+    ring = settings.key_ring
+    if ring.signing is None:
+        raise RuntimeError("this process has no JWT_SIGNING_KEY: it signs no tokens")
+    if role is not Role.service and ring.key_id != settings.jwt_person_issuer:
+        raise RuntimeError(f"key {ring.key_id} signs service tokens only, not {role.value}")
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": username,
@@ -120,7 +128,7 @@ def issue_token(
         "exp": int((issued + (ttl or timedelta(seconds=settings.jwt_ttl_seconds))).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    return str(jwt.encode(claims, settings.jwt_secret, algorithm=JWT_ALGORITHM))
+    return jwt.encode(claims, ring.signing, algorithm=JWT_ALGORITHM, headers={"kid": ring.key_id})
 
 
 def decode_token(settings: Settings, token: str) -> Principal:
@@ -128,15 +136,22 @@ def decode_token(settings: Settings, token: str) -> Principal:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != JWT_ALGORITHM:
             raise Unauthorized("令牌签名算法不受支持")
+        kid = header.get("kid")
+        key = settings.key_ring.verifying.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthorized("令牌的签名密钥不受信任")
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            key,
             algorithms=[JWT_ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
         role = Role(claims["role"])
+        if role is not Role.service and kid != settings.jwt_person_issuer:
+            # A service's key signs service tokens only: never a person's, never the office's.
+            raise Unauthorized("该密钥只能签发服务令牌")
     except Unauthorized:
         raise
     except (jwt.PyJWTError, KeyError, ValueError, TypeError, AttributeError) as exc:

@@ -38,6 +38,7 @@ from shared.settings import (
     embedded_database_url,
     get_settings,
 )
+from shared.signing_keys import SIGNERS, new_private_text, private_key, public_text
 
 console = Console(width=100)
 app = typer.Typer(help="开发环境：一条命令启动整个平台", no_args_is_help=True)
@@ -66,24 +67,43 @@ def embedded_cluster() -> EmbeddedPostgres:
     return EmbeddedPostgres(data_dir=VAR_DIR / "pg", port=EMBEDDED_PG_PORT)
 
 
-def ensure_dev_secrets() -> None:
-    """Write var/dev.env with random secrets the first time; later runs reuse it."""
-    VAR_DIR.mkdir(exist_ok=True)
+def _dev_key_variable(process: str) -> str:
+    return f"DEV_SIGNING_KEY_{process.upper()}"
+
+
+def read_dev_env() -> dict[str, str]:
     existing: dict[str, str] = {}
     if DEV_ENV_FILE.exists():
         for line in DEV_ENV_FILE.read_text().splitlines():
             if "=" in line and not line.startswith("#"):
                 key, value = line.split("=", 1)
                 existing[key] = value
+    return existing
+
+
+def ensure_dev_secrets() -> None:
+    """Write var/dev.env with random secrets the first time; later runs reuse it. Each signing
+    process gets a key of its own (as in production): JWT_SIGNING_KEY in the file is
+    reform_tasks' (the person issuer, also used by this command to call the APIs), the others'
+    are handed to their processes by `process_env`."""
+    VAR_DIR.mkdir(exist_ok=True)
+    existing = read_dev_env()
+    stale = existing.pop("JWT_SECRET", None) is not None  # the HS256 secret of before EdDSA
     wanted: dict[str, Callable[[], str]] = {
         "ENVIRONMENT": lambda: "dev",  # explicit: without it the platform fails closed
-        "JWT_SECRET": lambda: secrets.token_urlsafe(48),
+        **{_dev_key_variable(name): new_private_text for name in SIGNERS},
+        "JWT_KEY_ID": lambda: "reform_tasks",
+        "JWT_SIGNING_KEY": lambda: existing[_dev_key_variable("reform_tasks")],
+        "JWT_VERIFY_KEYS": lambda: ",".join(
+            f"{name}:{public_text(private_key(existing[_dev_key_variable(name)]))}"
+            for name in SIGNERS
+        ),
         "PII_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
         "HOTLINE_WEBHOOK_SECRETS": lambda: (
             "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
         ),
     }
-    changed = False
+    changed = stale
     for key, make in wanted.items():
         if key not in existing:
             existing[key] = make()
@@ -94,6 +114,12 @@ def ensure_dev_secrets() -> None:
         DEV_ENV_FILE.write_text(body)
         DEV_ENV_FILE.chmod(0o600)
     get_settings.cache_clear()
+
+
+def process_env(env: dict[str, str], process: str) -> dict[str, str]:
+    """The environment of one process: its own signing key from var/dev.env."""
+    dev = read_dev_env()
+    return {**env, "JWT_KEY_ID": process, "JWT_SIGNING_KEY": dev[_dev_key_variable(process)]}
 
 
 def migrate(env: dict[str, str]) -> None:
@@ -232,7 +258,7 @@ def up(
                 name,
                 f"{sys.executable} -m uvicorn {target} --host 127.0.0.1 --port {port} "
                 "--no-access-log",
-                env=env,
+                env=process_env(env, name),
                 cwd=str(REPO_ROOT),
             )
         # The scheduler's first round catches up the year's reports: held until the demo 12345
@@ -242,7 +268,7 @@ def up(
         manager.add_process(
             "scheduler",
             f"{sys.executable} -m services.scheduler",
-            env={**env, "SCHEDULER_HOLD_FILE": str(hold)},
+            env={**process_env(env, "scheduler"), "SCHEDULER_HOLD_FILE": str(hold)},
             cwd=str(REPO_ROOT),
         )
         serve_web = web and (REPO_ROOT / "web" / "dist" / "index.html").exists()

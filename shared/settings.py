@@ -7,6 +7,7 @@ Outside dev and test, placeholder or missing secrets stop the process at start-u
 
 from __future__ import annotations
 
+import base64
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -16,12 +17,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.signing_keys import KeyRing, key_ring, private_key, public_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = REPO_ROOT / "var"
 DEV_ENV_FILE = VAR_DIR / "dev.env"
 
 # Only ever used when ENVIRONMENT is dev or test; production refuses them.
-DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105
+# The dev signing key's seed is public (it is in this file): dev and test only.
+DEV_JWT_SIGNING_KEY = base64.urlsafe_b64encode(b"dev-only-jwt-signing-key-32bytes").decode()[:43]
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "dev-only", "example", "xxx")
 
@@ -51,7 +55,13 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
 
-    jwt_secret: str = DEV_JWT_SECRET
+    # Tokens are EdDSA (shared/signing_keys.py): this process signs with its own key (empty: it
+    # signs nothing, e.g. the migration job) and trusts JWT_VERIFY_KEYS (`name:key,...`) besides
+    # its own. Only JWT_PERSON_ISSUER's key may sign a person's token; others sign `service` ones.
+    jwt_signing_key: str = DEV_JWT_SIGNING_KEY
+    jwt_key_id: str = "reform_tasks"
+    jwt_verify_keys: str = ""
+    jwt_person_issuer: str = "reform_tasks"
     jwt_issuer: str = "reform-platform"
     jwt_audience: str = "reform-platform"
     jwt_ttl_seconds: int = 8 * 3600
@@ -147,22 +157,46 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         return self.database_url or embedded_database_url("reform")
 
+    @property
+    def key_ring(self) -> KeyRing:
+        return key_ring(self.jwt_signing_key, self.jwt_key_id, self.jwt_verify_keys)
+
+    def _key_problems(self) -> list[str]:
+        """A key that does not parse, or no key for the issuer of people's tokens (no login
+        would be accepted): refused in every environment."""
+        try:
+            ring = self.key_ring
+        except ValueError as exc:
+            return [f"JWT_SIGNING_KEY / JWT_VERIFY_KEYS: {exc}"]
+        if self.jwt_person_issuer not in ring.verifying:
+            return [
+                f"JWT_VERIFY_KEYS has no key for JWT_PERSON_ISSUER ({self.jwt_person_issuer}),"
+                " so no person's token could be verified"
+            ]
+        return []
+
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self) -> Settings:
+        problems = self._key_problems()
         if self.is_dev_like:
+            if problems:
+                raise ValueError("refusing to start: " + "; ".join(problems))
             return self
-        problems: list[str] = []
         if self.environment is None:
             problems.append(
                 "ENVIRONMENT is not set (ENVIRONMENT=dev for development, test, or production);"
                 " without it production's rules apply"
             )
-        for name in ("jwt_secret", "pii_encryption_key"):
-            value: str = getattr(self, name)
-            if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
-                problems.append(f"{name.upper()} is missing or a placeholder")
-        if self.jwt_secret in (DEV_JWT_SECRET,) or len(self.jwt_secret) < 32:
-            problems.append("JWT_SECRET must be a random value of at least 32 characters")
+        value = self.pii_encryption_key
+        if not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+            problems.append("PII_ENCRYPTION_KEY is missing or a placeholder")
+        if self.jwt_signing_key == DEV_JWT_SIGNING_KEY:
+            problems.append(
+                "JWT_SIGNING_KEY must be this process's own key, not the dev key"
+                " (python -m shared.signing_keys new NAME), or empty if it signs nothing"
+            )
+        if _dev_public_key() in self.jwt_verify_keys:
+            problems.append("JWT_VERIFY_KEYS must not trust the dev key")
         if self.pii_encryption_key == DEV_PII_KEY:
             problems.append("PII_ENCRYPTION_KEY must not be the dev key")
         if not self.database_url:
@@ -172,6 +206,11 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start: " + "; ".join(problems))
         return self
+
+
+@lru_cache(maxsize=1)
+def _dev_public_key() -> str:
+    return public_text(private_key(DEV_JWT_SIGNING_KEY))
 
 
 def embedded_database_url(database: str, port: int = EMBEDDED_PG_PORT) -> str:

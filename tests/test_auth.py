@@ -9,11 +9,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from shared import clock
-from shared.auth import hash_password, issue_token
+from shared.auth import decode_token, hash_password, issue_token
+from shared.errors import Unauthorized
 from shared.models import Role, UnitKind
-from shared.settings import Settings
+from shared.settings import DEV_JWT_SIGNING_KEY, Environment, Settings
+from shared.signing_keys import new_private_text, private_key, public_text
 from tests.conftest import Factory
 
 
@@ -87,6 +91,17 @@ def _claims(settings: Settings, **override: object) -> dict[str, object]:
     return claims
 
 
+def _forge(claims: dict[str, object], key: Ed25519PrivateKey | None = None) -> str:
+    """Signed with the test's person-issuer key (the dev key) unless another is given."""
+    signing = key or private_key(DEV_JWT_SIGNING_KEY)
+    return jwt.encode(claims, signing, algorithm="EdDSA", headers={"kid": "reform_tasks"})
+
+
+def _public_raw(settings: Settings) -> bytes:
+    public = settings.key_ring.verifying["reform_tasks"]
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 async def test_bad_tokens_are_all_401(
     tasks_client: httpx.AsyncClient, factory: Factory, settings: Settings
 ) -> None:
@@ -106,22 +121,17 @@ async def test_bad_tokens_are_all_401(
             ttl=timedelta(hours=1),
         ),
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims(settings))}.",
-        "other key": jwt.encode(_claims(settings), "another-secret-" * 4, algorithm="HS256"),
-        "HS512": jwt.encode(_claims(settings), settings.jwt_secret, algorithm="HS512"),
-        "wrong audience": jwt.encode(
-            _claims(settings, aud="someone-else"), settings.jwt_secret, algorithm="HS256"
-        ),
-        "wrong issuer": jwt.encode(
-            _claims(settings, iss="evil"), settings.jwt_secret, algorithm="HS256"
-        ),
-        "no expiry": jwt.encode(
-            {k: v for k, v in _claims(settings).items() if k != "exp"},
-            settings.jwt_secret,
+        "other key under our kid": _forge(_claims(settings), Ed25519PrivateKey.generate()),
+        "HS256 keyed with our public key": jwt.encode(
+            _claims(settings),
+            _public_raw(settings),
             algorithm="HS256",
+            headers={"kid": "reform_tasks"},
         ),
-        "unknown role": jwt.encode(
-            _claims(settings, role="superuser"), settings.jwt_secret, algorithm="HS256"
-        ),
+        "wrong audience": _forge(_claims(settings, aud="someone-else")),
+        "wrong issuer": _forge(_claims(settings, iss="evil")),
+        "no expiry": _forge({k: v for k, v in _claims(settings).items() if k != "exp"}),
+        "unknown role": _forge(_claims(settings, role="superuser")),
         "tampered payload": f"{header}.{tampered_payload}.{signature}",
         "garbage": "not-a-jwt",
     }
@@ -347,3 +357,52 @@ async def test_the_new_token_works_at_once_while_the_old_version_is_cached(
     new = {"Authorization": f"Bearer {changed.json()['access_token']}"}
     assert (await tasks_client.get("/api/auth/me", headers=new)).status_code == 200
     assert (await tasks_client.get("/api/auth/me", headers=old)).status_code == 401
+
+
+def _signer(key_id: str, key: str, verify: str) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        jwt_key_id=key_id,
+        jwt_signing_key=key,
+        jwt_verify_keys=verify,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def test_only_the_person_issuer_key_signs_a_persons_token() -> None:
+    """Issue #23, finding 9: each service signs with its own key; a key other than reform_tasks'
+    signs `service` tokens only, so a compromised service cannot mint an office token."""
+    issuer_key, service_key = new_private_text(), new_private_text()
+    verify = (
+        f"reform_tasks:{public_text(private_key(issuer_key))},"
+        f"evaluation:{public_text(private_key(service_key))}"
+    )
+    receiver = _signer("reform_tasks", issuer_key, verify)
+    evaluation = _signer("evaluation", service_key, verify)
+
+    office = issue_token(receiver, username="office", role=Role.office_admin, unit_code=None)
+    assert decode_token(receiver, office).role is Role.office_admin
+    service = issue_token(evaluation, username="service:x", role=Role.service, unit_code=None)
+    assert decode_token(receiver, service).role is Role.service
+    with pytest.raises(RuntimeError, match="service tokens only"):
+        issue_token(evaluation, username="office", role=Role.office_admin, unit_code=None)
+    # Forged by hand with the service's key: refused, whatever the role but `service`.
+    for role in (Role.office_admin, Role.lead_unit, Role.viewer, Role.hotline_platform):
+        forged = jwt.encode(
+            {**_claims(receiver), "role": role.value},
+            private_key(service_key),
+            algorithm="EdDSA",
+            headers={"kid": "evaluation"},
+        )
+        with pytest.raises(Unauthorized):
+            decode_token(receiver, forged)
+    # The same key under the issuer's name fails the issuer's signature check.
+    with pytest.raises(Unauthorized):
+        decode_token(receiver, _forge(_claims(receiver), private_key(service_key)))
+
+
+def test_a_process_without_a_signing_key_signs_nothing() -> None:
+    verify = f"reform_tasks:{public_text(private_key(new_private_text()))}"
+    migrate = _signer("migrate", "", verify)
+    with pytest.raises(RuntimeError, match="no JWT_SIGNING_KEY"):
+        issue_token(migrate, username="x", role=Role.service, unit_code=None)

@@ -8,14 +8,38 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from shared.settings import DEV_JWT_SECRET, DEV_PII_KEY, Environment, Settings
+from shared.settings import DEV_JWT_SIGNING_KEY, DEV_PII_KEY, Environment, Settings
+from shared.signing_keys import new_private_text, private_key, public_text
+
+DEV_PUBLIC = public_text(private_key(DEV_JWT_SIGNING_KEY))
 
 
-def test_production_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_placeholder_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@db/reform")
-    monkeypatch.setenv("JWT_SECRET", "change-me-please-change-me-please-change-me")
-    with pytest.raises(ValidationError, match="JWT_SECRET"):
+    monkeypatch.setenv("JWT_SIGNING_KEY", "change-me-jwt-signing-key")
+    with pytest.raises(ValidationError, match="JWT_SIGNING_KEY"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("JWT_SIGNING_KEY", new_private_text())
+    monkeypatch.setenv("JWT_VERIFY_KEYS", "change-me")
+    with pytest.raises(ValidationError, match="JWT_VERIFY_KEYS"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_keys_that_do_not_fit_together_are_refused_everywhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process that is not the person issuer must be given the issuer's public key (or no
+    login would verify), in dev as in production; a trusted dev key is refused in production."""
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    monkeypatch.setenv("JWT_KEY_ID", "evaluation")
+    monkeypatch.setenv("JWT_SIGNING_KEY", new_private_text())
+    with pytest.raises(ValidationError, match="no key for JWT_PERSON_ISSUER"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("JWT_VERIFY_KEYS", f"reform_tasks:{DEV_PUBLIC}")
+    assert "reform_tasks" in Settings(_env_file=None).key_ring.verifying  # type: ignore[call-arg]
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ValidationError, match="must not trust the dev key"):
         Settings(_env_file=None)  # type: ignore[call-arg]
 
 
@@ -29,12 +53,19 @@ def test_production_refuses_dev_defaults(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@db/reform")
-    monkeypatch.setenv("JWT_SECRET", "q8Jx1v0mN4r7TzW2pK9sL6dF3gH5jC0bV8nM1aQ4wE7")
+    monkeypatch.setenv("JWT_SIGNING_KEY", new_private_text())
     monkeypatch.setenv("PII_ENCRYPTION_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("EVIDENCE_SCANNER", "command")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.environment is Environment.production
-    assert settings.jwt_secret not in (DEV_JWT_SECRET,)
+    assert settings.jwt_signing_key != DEV_JWT_SIGNING_KEY
+    # The migration job signs nothing: no key at all, only the issuer's public one.
+    monkeypatch.setenv("JWT_SIGNING_KEY", "")
+    monkeypatch.setenv("JWT_KEY_ID", "migrate")
+    monkeypatch.setenv(
+        "JWT_VERIFY_KEYS", f"reform_tasks:{public_text(private_key(new_private_text()))}"
+    )
+    assert Settings(_env_file=None).key_ring.signing is None  # type: ignore[call-arg]
 
 
 def test_without_environment_the_dev_secrets_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,9 +74,9 @@ def test_without_environment_the_dev_secrets_are_refused(monkeypatch: pytest.Mon
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@db/reform")
     with pytest.raises(ValidationError, match="ENVIRONMENT is not set") as refused:
         Settings(_env_file=None)  # type: ignore[call-arg]
-    assert "JWT_SECRET" in str(refused.value)
+    assert "JWT_SIGNING_KEY" in str(refused.value)
     monkeypatch.setenv("ENVIRONMENT", "dev")  # dev mode said out loud: the dev secrets serve
-    assert Settings(_env_file=None).jwt_secret == DEV_JWT_SECRET  # type: ignore[call-arg]
+    assert Settings(_env_file=None).jwt_signing_key == DEV_JWT_SIGNING_KEY  # type: ignore[call-arg]
 
 
 def test_make_up_writes_dev_mode_explicitly(
@@ -55,17 +86,50 @@ def test_make_up_writes_dev_mode_explicitly(
 
     monkeypatch.setattr(devstack, "VAR_DIR", tmp_path)
     monkeypatch.setattr(devstack, "DEV_ENV_FILE", tmp_path / "dev.env")
-    (tmp_path / "dev.env").write_text("JWT_SECRET=kept-from-an-earlier-make-up-0123456789abc\n")
+    kept = Fernet.generate_key().decode()
+    (tmp_path / "dev.env").write_text(f"PII_ENCRYPTION_KEY={kept}\nJWT_SECRET=of-before-eddsa\n")
     devstack.ensure_dev_secrets()
     written = (tmp_path / "dev.env").read_text()
     assert "ENVIRONMENT=dev\n" in written
-    assert "JWT_SECRET=kept-from-an-earlier-make-up-0123456789abc\n" in written
+    assert f"PII_ENCRYPTION_KEY={kept}\n" in written  # kept: data sealed with it stays readable
+    assert "JWT_SECRET" not in written
+    assert devstack.read_dev_env() == dict(
+        line.split("=", 1) for line in written.splitlines() if not line.startswith("#")
+    )
+
+
+def test_make_up_gives_each_process_its_own_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import devstack
+
+    monkeypatch.setattr(devstack, "VAR_DIR", tmp_path)
+    monkeypatch.setattr(devstack, "DEV_ENV_FILE", tmp_path / "dev.env")
+    devstack.ensure_dev_secrets()
+    first = (tmp_path / "dev.env").read_text()
+    devstack.ensure_dev_secrets()
+    assert (tmp_path / "dev.env").read_text() == first  # generated once, then reused
+    base = {"ENVIRONMENT": "dev", **devstack.read_dev_env()}
+    processes = ("reform_tasks", "evaluation", "hotline_ingest", "scheduler")
+    made = {
+        name: Settings(_env_file=None, **_lower(devstack.process_env(base, name)))  # type: ignore[arg-type]
+        for name in processes
+    }
+    assert len({made[name].jwt_signing_key for name in processes}) == 4
+    for name, settings in made.items():
+        assert settings.key_ring.key_id == name
+        assert set(settings.key_ring.verifying) == set(processes)
+
+
+def _lower(env: dict[str, str]) -> dict[str, str]:
+    fields = Settings.model_fields
+    return {k.lower(): v for k, v in env.items() if k.lower() in fields}
 
 
 def test_production_requires_a_virus_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@db/reform")
-    monkeypatch.setenv("JWT_SECRET", "a-real-secret-for-this-test-only-0123456789abcdef")
+    monkeypatch.setenv("JWT_SIGNING_KEY", new_private_text())
     monkeypatch.setenv("PII_ENCRYPTION_KEY", Fernet.generate_key().decode())
     with pytest.raises(ValidationError, match="EVIDENCE_SCANNER must be command"):
         Settings(_env_file=None)  # type: ignore[call-arg]
@@ -79,9 +143,10 @@ def test_dev_defaults_are_usable() -> None:
 
 def test_environment_wins_over_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / "dev.env"
-    env_file.write_text("JWT_SECRET=from-generated-file\nHOTLINE_WEBHOOK_SECRETS=whsec_file\n")
+    env_file.write_text("JWT_KEY_ID=from-generated-file\nHOTLINE_WEBHOOK_SECRETS=whsec_file\n")
     monkeypatch.setenv("HOTLINE_WEBHOOK_SECRETS", "whsec_env")
-    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("JWT_VERIFY_KEYS", f"reform_tasks:{DEV_PUBLIC}")
+    monkeypatch.delenv("JWT_KEY_ID", raising=False)
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.hotline_webhook_secrets == "whsec_env"
-    assert settings.jwt_secret == "from-generated-file"
+    assert settings.jwt_key_id == "from-generated-file"

@@ -42,7 +42,15 @@ SERVICE_URL_VARS = {
     "EVALUATION_URL": "evaluation",
     "HOTLINE_URL": "hotline_ingest",
 }
-SECRETS = {"DATABASE_URL", "JWT_SECRET", "PII_ENCRYPTION_KEY", "HOTLINE_WEBHOOK_SECRETS"}
+SECRETS = {"DATABASE_URL", "PII_ENCRYPTION_KEY", "HOTLINE_WEBHOOK_SECRETS"}
+# The processes that sign tokens, each with a key only it holds (shared/signing_keys.py);
+# compose service -> Kubernetes Deployment.
+SIGNERS = {
+    "reform_tasks": "reform-tasks",
+    "evaluation": "evaluation",
+    "hotline_ingest": "hotline-ingest",
+    "scheduler": "scheduler",
+}
 API_VERSIONS = {
     "Namespace": "v1",
     "ConfigMap": "v1",
@@ -204,6 +212,9 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     (tmp_path / "deploy").mkdir()
     shutil.copy(COMPOSE_FILE, tmp_path / "docker-compose.yml")
     shutil.copy(DEPLOY / ".env.example", tmp_path / "deploy" / ".env")
+    for name in SIGNERS:  # what `python -m shared.signing_keys env-files deploy/keys` writes
+        (tmp_path / "deploy" / "keys").mkdir(exist_ok=True)
+        (tmp_path / "deploy" / "keys" / f"{name}.env").write_text(f"JWT_KEY_ID={name}\n")
     result = subprocess.run(
         [*compose, "--profile", "demo", "config", "--services"],
         cwd=tmp_path,
@@ -645,6 +656,33 @@ def test_scheduler_migrate_and_web_workloads() -> None:
     assert container["readOnlyRootFilesystem"] is True
     assert container["capabilities"] == {"drop": ["ALL"]}
     assert [v["emptyDir"]["sizeLimit"] for v in pod["volumes"]] == ["64Mi"]
+
+
+def test_each_signing_process_holds_only_its_own_key() -> None:
+    """Issue #23, finding 9: compose gives each signing container its own key file, Kubernetes
+    each signing Deployment its own key of reform-signing-keys; the migration job and the demo
+    loader get none. Everyone trusts the public keys in JWT_VERIFY_KEYS."""
+    for name in sorted(PYTHON_SERVICES):
+        key_files = [f for f in _env_files(_service(name)) if f.startswith("deploy/keys/")]
+        assert key_files == ([f"deploy/keys/{name}.env"] if name in SIGNERS else []), name
+    assert "deploy/keys/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert _env_example()["JWT_SIGNING_KEY"] == ""
+    assert "change-me" in _env_example()["JWT_VERIFY_KEYS"]
+
+    config = _k8s("ConfigMap", "reform-config")["data"]
+    assert config["JWT_SIGNING_KEY"] == ""
+    assert "change-me" in config["JWT_VERIFY_KEYS"]
+    keys = _k8s("Secret", "reform-signing-keys")["stringData"]
+    assert set(keys) == set(SIGNERS)
+    assert all("change-me" in value for value in keys.values())
+    for name, k8s_name in SIGNERS.items():
+        env = {e["name"]: e for e in _container(_k8s("Deployment", k8s_name))["env"]}
+        assert env["JWT_KEY_ID"]["value"] == name
+        ref = env["JWT_SIGNING_KEY"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "reform-signing-keys", "key": name}
+    for filename, document in _k8s_documents():
+        if document["kind"] in {"Deployment", "Job"} and "reform-signing-keys" in str(document):
+            assert document["metadata"]["name"] in SIGNERS.values(), filename
 
 
 def test_configmap_and_secret_template() -> None:

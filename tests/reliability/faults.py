@@ -377,14 +377,11 @@ SWEEP_DAYS = [f"2026-{month:02d}-{day:02d}" for month in range(3, 10) for day in
 def service_headers() -> dict[str, str]:
     from shared.auth import issue_token
     from shared.models import Role
-    from tests.reliability.processes import JWT_SECRET
+    from tests.reliability.processes import signer
 
-    settings = Settings(
-        environment=Environment.test,
-        jwt_secret=JWT_SECRET,
-        _env_file=None,  # type: ignore[call-arg]
+    token = issue_token(
+        signer("scheduler"), username="service:scheduler", role=Role.service, unit_code=None
     )
-    token = issue_token(settings, username="service:scheduler", role=Role.service, unit_code=None)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -15,14 +15,35 @@ from pathlib import Path
 
 import httpx
 
-from shared.settings import REPO_ROOT
+from shared.settings import REPO_ROOT, Environment, Settings
+from shared.signing_keys import SIGNERS, new_private_text, private_key, public_text
 
 TARGETS = {
     "reform_tasks": "services.reform_tasks.app:app",
     "evaluation": "services.evaluation.app:app",
     "hotline_ingest": "services.hotline_ingest.app:app",
 }
-JWT_SECRET = "reliability-suite-jwt-secret-0123456789abcdef"
+# Each process signs with a key of its own and trusts the others' public keys, as in production
+# (shared/signing_keys.py): only reform_tasks' key signs a person's token.
+SIGNING_KEYS = {name: new_private_text() for name in SIGNERS}
+VERIFY_KEYS = ",".join(
+    f"{name}:{public_text(private_key(key))}" for name, key in SIGNING_KEYS.items()
+)
+
+
+def signing_env(process: str) -> dict[str, str]:
+    return {"JWT_KEY_ID": process, "JWT_SIGNING_KEY": SIGNING_KEYS[process]}
+
+
+def signer(process: str = "reform_tasks") -> Settings:
+    """Settings that sign tokens as `process` does (the tests' way to mint its tokens)."""
+    return Settings(
+        environment=Environment.test,
+        jwt_key_id=process,
+        jwt_signing_key=SIGNING_KEYS[process],
+        jwt_verify_keys=VERIFY_KEYS,
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
 
 def free_port() -> int:
@@ -45,7 +66,7 @@ class Services:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "ENVIRONMENT": "test",
-            "JWT_SECRET": JWT_SECRET,
+            "JWT_VERIFY_KEYS": VERIFY_KEYS,
             "REFORM_TASKS_URL": self.url("reform_tasks"),
             "EVALUATION_URL": self.url("evaluation"),
             "HOTLINE_URL": self.url("hotline_ingest"),
@@ -75,7 +96,7 @@ class Services:
                     "--no-access-log",
                 ],
                 cwd=REPO_ROOT,
-                env=self.env,
+                env={**self.env, **signing_env(name)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from shared.settings import REPO_ROOT
 from tests.reliability.conftest import execute, fetch, load_demo
-from tests.reliability.processes import Services
+from tests.reliability.processes import Services, signing_env
 
 REPORT_PERIODS = 11 + 3  # by 2026-12-01: months 01–11 and quarters Q1–Q3
 
@@ -25,7 +25,7 @@ def scheduler(services: Services, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "services.scheduler"],
         cwd=REPO_ROOT,
-        env={**services.env, "SCHEDULER_STUCK_RUN_MINUTES": "1"},
+        env={**services.env, **signing_env("scheduler"), "SCHEDULER_STUCK_RUN_MINUTES": "1"},
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )

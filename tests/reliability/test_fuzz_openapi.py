@@ -17,10 +17,9 @@ from schemathesis import checks
 
 from shared.auth import issue_token
 from shared.models import Role
-from shared.settings import Environment, Settings
 from tests import pg
 from tests.reliability.conftest import drain_to_evaluation, load_demo
-from tests.reliability.processes import JWT_SECRET, Services
+from tests.reliability.processes import Services, signer
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "10"))
@@ -57,12 +56,7 @@ async def fuzz_services(
 
 
 def _headers(username: str, role: Role, unit_code: str | None) -> dict[str, str]:
-    token_settings = Settings(
-        environment=Environment.test,
-        jwt_secret=JWT_SECRET,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    token = issue_token(token_settings, username=username, role=role, unit_code=unit_code)
+    token = issue_token(signer(), username=username, role=role, unit_code=unit_code)
     return {"Authorization": f"Bearer {token}"}
 
 

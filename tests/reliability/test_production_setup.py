@@ -12,6 +12,7 @@ from collections.abc import Callable
 from cryptography.fernet import Fernet
 
 from shared.settings import REPO_ROOT
+from shared.signing_keys import new_private_text, private_key, public_text
 from tests.reliability.conftest import fetch
 
 
@@ -20,7 +21,10 @@ def _production(url: str) -> dict[str, str]:
         **os.environ,
         "ENVIRONMENT": "production",
         "DATABASE_URL": url,
-        "JWT_SECRET": "a-real-secret-for-this-test-only-0123456789abcdef",
+        # The migration job and create-admin sign no tokens: no key, the issuer's public one.
+        "JWT_SIGNING_KEY": "",
+        "JWT_KEY_ID": "migrate",
+        "JWT_VERIFY_KEYS": f"reform_tasks:{public_text(private_key(new_private_text()))}",
         "PII_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "LOG_JSON": "false",
         "EVIDENCE_SCANNER": "command",

@@ -1,6 +1,7 @@
 """Token attacks against every service (one signing module, so each must refuse the same way):
-`alg: none` in any spelling, HS/RS confusion, other keys, expired and not-yet-valid tokens, wrong
-audience or issuer, a tampered payload, a stripped signature — all 401 problem+json."""
+`alg: none` in any spelling, HS/EdDSA confusion, other keys and unknown or missing `kid`s,
+expired and not-yet-valid tokens, wrong audience or issuer, a tampered payload, a stripped
+signature — all 401 problem+json."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.auth import issue_token
 from shared.models import Role
@@ -57,16 +59,24 @@ def _hmac_token(header: dict[str, object], claims: dict[str, object], key: bytes
     return f"{signing_input}.{_b64(signature)}"
 
 
+def _signed(claims: dict[str, object], key: Ed25519PrivateKey, kid: str | None) -> str:
+    headers = {"kid": kid} if kid is not None else {}
+    return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
+
+
 def bad_tokens(settings: Settings) -> dict[str, str]:
-    secret = settings.jwt_secret.encode()
     claims = _claims(settings)
+    kid = settings.jwt_person_issuer
+    attacker = Ed25519PrivateKey.generate()
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    public_pem = private.public_key().public_bytes(
+    our_public = settings.key_ring.verifying[kid]
+    public_raw = our_public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    public_pem = our_public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     good = issue_token(settings, username="office", role=Role.office_admin, unit_code=None)
@@ -76,22 +86,29 @@ def bad_tokens(settings: Settings) -> dict[str, str]:
     now = datetime.now(UTC)
     return {
         **{
-            f"alg {alg}": f"{_part({'alg': alg, 'typ': 'JWT'})}.{_part(claims)}."
+            f"alg {alg}": f"{_part({'alg': alg, 'typ': 'JWT', 'kid': kid})}.{_part(claims)}."
             for alg in ("none", "None", "NONE", "nOnE")
         },
         "alg none with a signature": f"{_part({'alg': 'none'})}.{_part(claims)}.{signature}",
-        "RS256 from another key pair": jwt.encode(claims, private_pem.decode(), algorithm="RS256"),
-        # The classic confusion: the attacker HMACs with a public key the server might trust.
-        "HS256 keyed with an RSA public key": _hmac_token(
-            {"alg": "HS256", "typ": "JWT"}, claims, public_pem
+        "EdDSA from another key pair under our kid": _signed(claims, attacker, kid),
+        "EdDSA without a kid": _signed(claims, attacker, None),
+        "EdDSA under an unknown kid": _signed(claims, attacker, "attacker"),
+        "kid not a string": f"{_part({'alg': 'EdDSA', 'kid': 7})}.{payload}.{signature}",
+        "RS256 from another key pair": jwt.encode(
+            claims, private_pem.decode(), algorithm="RS256", headers={"kid": kid}
         ),
-        "RS256 header over our HMAC": _hmac_token({"alg": "RS256", "typ": "JWT"}, claims, secret),
-        "HS512": jwt.encode(claims, settings.jwt_secret, algorithm="HS512"),
-        "empty key": _hmac_token({"alg": "HS256", "typ": "JWT"}, claims, b""),
+        # The classic confusion: HMAC keyed with a public key the server trusts.
+        "HS256 keyed with our public key (raw)": _hmac_token(
+            {"alg": "HS256", "typ": "JWT", "kid": kid}, claims, public_raw
+        ),
+        "HS256 keyed with our public key (PEM)": _hmac_token(
+            {"alg": "HS256", "typ": "JWT", "kid": kid}, claims, public_pem
+        ),
+        "empty key": _hmac_token({"alg": "HS256", "typ": "JWT", "kid": kid}, claims, b""),
         "kid and jku pointing elsewhere": jwt.encode(
             claims,
-            "attacker-secret-" * 4,
-            algorithm="HS256",
+            attacker,
+            algorithm="EdDSA",
             headers={"kid": "../../dev/null", "jku": "http://127.0.0.1:1/jwks.json"},
         ),
         "expired": issue_token(
@@ -102,28 +119,32 @@ def bad_tokens(settings: Settings) -> dict[str, str]:
             now=now - timedelta(days=1),
             ttl=timedelta(hours=1),
         ),
-        "not yet valid": jwt.encode(
-            _claims(settings, nbf=int((now + timedelta(hours=1)).timestamp())),
-            settings.jwt_secret,
-            algorithm="HS256",
-        ),
-        "wrong audience": jwt.encode(
-            _claims(settings, aud="another-system"), settings.jwt_secret, algorithm="HS256"
-        ),
-        "audience list without ours": jwt.encode(
-            _claims(settings, aud=["a", "b"]), settings.jwt_secret, algorithm="HS256"
-        ),
-        "wrong issuer": jwt.encode(
-            _claims(settings, iss="https://evil.example"), settings.jwt_secret, algorithm="HS256"
-        ),
-        "no issuer": jwt.encode(_claims(settings, iss=...), settings.jwt_secret, "HS256"),
-        "no subject": jwt.encode(_claims(settings, sub=...), settings.jwt_secret, "HS256"),
+        **{
+            name: _our_key(settings, forged)
+            for name, forged in {
+                "not yet valid": _claims(settings, nbf=int((now + timedelta(hours=1)).timestamp())),
+                "wrong audience": _claims(settings, aud="another-system"),
+                "audience list without ours": _claims(settings, aud=["a", "b"]),
+                "wrong issuer": _claims(settings, iss="https://evil.example"),
+                "no issuer": _claims(settings, iss=...),
+                "no subject": _claims(settings, sub=...),
+                "no expiry": _claims(settings, exp=...),
+                "unknown role": _claims(settings, role="superuser"),
+            }.items()
+        },
         "tampered payload": f"{header}.{_part(escalated)}.{signature}",
         "signature stripped": f"{header}.{payload}.",
-        "signature of another token": f"{header}.{payload}.{_b64(b'x' * 32)}",
+        "signature of another token": f"{header}.{payload}.{_b64(b'x' * 64)}",
         "two dots only": "..",
         "header not json": f"{_b64(b'{not json')}.{payload}.{signature}",
     }
+
+
+def _our_key(settings: Settings, claims: dict[str, object]) -> str:
+    """Signed with the real person-issuer key: only the claims are wrong."""
+    signing = settings.key_ring.signing
+    assert signing is not None
+    return _signed(claims, signing, settings.jwt_person_issuer)
 
 
 @pytest.mark.parametrize("service", sorted(PROBES))
