@@ -153,7 +153,7 @@ async def main(rounds: int) -> None:
     data = report["data"]
     print(
         f"demo programme: {data['totals']['tasks']} tasks, {loaded.milestones or '—'} milestones "
-        f"loaded, {len(data['unit_ranking']) + len(data['district_ranking'])} ranked units, "
+        f"loaded, {sum(len(g['rows']) for g in data['rankings'])} ranked units, "
         f"{len(data['hotline'])} hotline rows from {orders} October orders; {rounds} rounds"
     )
     for name, samples in phases.items():

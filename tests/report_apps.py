@@ -88,13 +88,11 @@ async def draft_notice(session: AsyncSession, programme_id: int) -> int:
         "rule_set_version": None,
         "top_n": 5,
         "bottom_n": 5,
-        "unit_ranking": empty_ranking,
-        "district_ranking": empty_ranking,
+        "naming_margin": 1.0,
+        "rankings": [{"group": "district", "name": "区县", "rows": empty_ranking}],
         "hotline": [],
-        "praised_units": [],
-        "praised_districts": [],
-        "named_units": [],
-        "named_districts": [],
+        "praised": [{"group": "district", "name": "区县", "rows": []}],
+        "named": [{"group": "district", "name": "区县", "rows": []}],
         "accountability": [],
     }
     report = Report(

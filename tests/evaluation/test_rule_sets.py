@@ -98,13 +98,13 @@ async def test_published_rule_set_cannot_change_and_mid_period_needs_confirmatio
 
     ranking = await evaluation_client.get(
         "/api/evaluation/v1/rankings",
-        params={"period": "2026-Q3", "kind": "unit"},
+        params={"period": "2026-Q3", "group": "department"},
         headers=admin,
     )
     assert ranking.json()["top_n"] == 3
     earlier = await evaluation_client.get(
         "/api/evaluation/v1/rankings",
-        params={"period": "2026-Q1", "kind": "unit"},
+        params={"period": "2026-Q1", "group": "department"},
         headers=admin,
     )
     assert earlier.json()["top_n"] == 5

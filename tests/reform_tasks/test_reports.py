@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import clock
-from shared.models import AuditLog, Milestone, Role, Task, Unit, UnitKind, UnitMessage
+from shared.models import AuditLog, Milestone, Report, Role, Task, Unit, UnitKind, UnitMessage
 from shared.settings import Settings
 from tests.reform_tasks.conftest import Scene
 from tests.report_apps import tasks_app_with_sources
@@ -101,7 +101,9 @@ async def test_monthly_dispatch_counts_tasks_by_status_as_of_the_month_end(
     assert [r["number"] for r in data["close_outs"]] == [1]
     assert [r["number"] for r in data["behind"]] == [2]
     assert data["document_number"] == "云营改办调〔2026〕10号"
-    assert {r["unit_code"] for r in data["district_ranking"]} == {"yunzhongqu", "hexiqu"}
+    districts = next(g for g in data["rankings"] if g["group"] == "district")
+    assert {r["unit_code"] for r in districts["rows"]} == {"yunzhongqu", "hexiqu"}
+    assert [g["name"] for g in data["rankings"]] == ["市直部门", "区县", "中央驻市单位及公用企业"]
     assert report["status"] == "draft"
     audit = await session.scalar(
         select(AuditLog).where(
@@ -204,9 +206,12 @@ async def test_quarterly_notice_docx_names_the_bottom_n_and_has_the_tables(
     notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
     data = notice["data"]
     assert isinstance(data, dict)
-    bottom = [r["unit_code"] for r in data["named_districts"]]
+    named = {g["group"]: g["rows"] for g in data["named"]}
+    bottom = [r["unit_code"] for r in named["district"]]
     assert bottom == ["qu11", "qu10", "qu09", "qu08", "qu07"]  # bottom 5 (rule set), worst first
-    praised = [r["unit_code"] for r in data["praised_districts"]]
+    praised = [
+        r["unit_code"] for g in data["praised"] if g["group"] == "district" for r in g["rows"]
+    ]
     assert len(praised) == 5
     assert "qu00" in praised
     assert not set(praised) & set(bottom)
@@ -219,9 +224,7 @@ async def test_quarterly_notice_docx_names_the_bottom_n_and_has_the_tables(
     assert "云营改办通〔2026〕3号" in text
     assert "关于2026年第三季度营商环境改革工作情况的通报" in text
     assert "{{" not in text
-    named = next(
-        p.text for p in document.paragraphs if p.text.startswith("综合得分排名后5位的区县")
-    )
+    named = next(p.text for p in document.paragraphs if p.text.startswith("区县综合得分排名后5位"))
     for code in bottom:
         assert f"{code}区人民政府" in named
     assert "qu00区人民政府" not in named
@@ -235,6 +238,41 @@ async def test_quarterly_notice_docx_names_the_bottom_n_and_has_the_tables(
         and "qu00区人民政府" not in [r.cells[1].text for r in t.rows]
     )
     assert len(bottom_table.rows) == 1 + 5
+
+
+async def test_a_notice_snapshotted_before_ranking_groups_still_renders(
+    reports: httpx.AsyncClient, peers: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """Snapshots are kept as taken: one from before ranking groups (two lists, districts and
+    everyone else) must still open in every format."""
+    await _twelve_districts_ranked(scene, peers)
+    notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
+    data = dict(notice["data"])  # type: ignore[call-overload]
+    by_group = {g["group"]: g["rows"] for g in data.pop("rankings")}
+    praised = {g["group"]: g["rows"] for g in data.pop("praised")}
+    named = {g["group"]: g["rows"] for g in data.pop("named")}
+    data.pop("naming_margin")
+    legacy = {
+        **data,
+        "district_ranking": by_group["district"],
+        "unit_ranking": by_group["department"] + by_group["other"],
+        "praised_districts": praised["district"],
+        "praised_units": praised["department"] + praised["other"],
+        "named_districts": named["district"],
+        "named_units": named["department"] + named["other"],
+    }
+    await session.execute(update(Report).where(Report.id == notice["id"]).values(data=legacy))
+    await session.flush()
+    office = scene.headers("office")
+    for form in ("docx", "xlsx", "html"):
+        response = await reports.get(f"{BASE}/{notice['id']}/{form}", headers=office)
+        assert response.status_code == 200, (form, response.text)
+    document = Document(
+        io.BytesIO((await reports.get(f"{BASE}/{notice['id']}/docx", headers=office)).content)
+    )
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "区县综合得分排名后5位" in text
+    assert "qu11区人民政府" in text
 
 
 async def test_xlsx_round_trips_the_numbers(
@@ -255,7 +293,7 @@ async def test_xlsx_round_trips_the_numbers(
     scores = list(workbook["评分排名"].iter_rows(values_only=True))
     data = report["data"]
     assert isinstance(data, dict)
-    expected = {(r["unit_name"], r["total"]) for r in data["district_ranking"]}
+    expected = {(r["unit_name"], r["total"]) for g in data["rankings"] for r in g["rows"]}
     assert expected <= {(r[1], r[2]) for r in scores if r and isinstance(r[0], int)}
 
 

@@ -234,9 +234,12 @@ def test_ranking_export_writes_hostile_names_as_text() -> None:
         programme="2026",
         period="2026",
         previous_period="2025",
-        kind="unit",
+        group="department",
+        group_name="市直部门",
+        groups=[],
         top_n=3,
         bottom_n=3,
+        naming_margin=1.0,
         items=items,
     )
     _assert_text_only(ranking_xlsx(ranking), [name + "\x01\x1f" for name in HOSTILE])

@@ -121,3 +121,18 @@ def test_contacts_are_masked_until_an_admin_gives_a_reason(page: Page, stack: St
     page.get_by_role("button", name="查看", exact=True).click()
     expect(contact).not_to_contain_text("*")
     expect(page.get_by_test_id("reveal")).to_have_count(0)
+
+
+def test_the_scores_page_ranks_each_office_group_apart(page: Page, stack: Stack) -> None:
+    """Issue #19, fix 4: the groups come from the rule set; a court is ranked among the 中央驻市
+    单位及公用企业, never next to the districts or the city departments."""
+    login(page, "office")
+    page.get_by_test_id("menu-scores").click()
+    groups = page.get_by_role("radiogroup", name="排名分组")
+    expect(groups).to_contain_text("市直部门区县中央驻市单位及公用企业")
+    ranking = page.get_by_test_id("ranking")
+    expect(ranking).to_contain_text("白河县人民政府")
+    groups.get_by_text("中央驻市单位及公用企业").click()
+    expect(ranking).to_contain_text("云岭市中级人民法院")
+    expect(ranking).not_to_contain_text("白河县人民政府")
+    expect(ranking).not_to_contain_text("云岭市发展和改革委员会")

@@ -120,6 +120,25 @@ class Grades(BaseModel):
         return self
 
 
+class RankingGroup(BaseModel):
+    """Units ranked against each other (office default: 市直部门, 区县, 中央驻市单位及公用企业 —
+    never a court next to a district). A unit kind in no group is not ranked (the office)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern="^[a-z_]{1,32}$")
+    name: str = Field(min_length=1, max_length=32)
+    unit_kinds: list[Literal["department", "district", "other", "office"]] = Field(min_length=1)
+
+
+def default_ranking_groups() -> list[RankingGroup]:
+    return [
+        RankingGroup(key="department", name="市直部门", unit_kinds=["department"]),
+        RankingGroup(key="district", name="区县", unit_kinds=["district"]),
+        RankingGroup(key="other", name="中央驻市单位及公用企业", unit_kinds=["other"]),
+    ]
+
+
 class ExternalRankOverride(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -132,8 +151,17 @@ class RuleSetBody(BaseModel):
 
     unit_total: float = Field(default=100, gt=0, description="市直部门等单位满分")
     district_total: float = Field(default=80, gt=0, description="区县满分（种子文件001：80分）")
-    top_n: int = Field(default=5, ge=1, le=20, description="通报表扬名额")
-    bottom_n: int = Field(default=5, ge=1, le=20, description="通报批评名额")
+    top_n: int = Field(default=5, ge=1, le=20, description="通报表扬名额（并列者同享）")
+    bottom_n: int = Field(default=5, ge=1, le=20, description="通报批评名额（并列者同享）")
+    naming_margin: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="改革办默认：低于本组中位数超过该分值才点名批评",
+    )
+    ranking_groups: list[RankingGroup] = Field(
+        default_factory=default_ranking_groups, min_length=1, max_length=10
+    )
     grades: Grades = Field(default_factory=Grades)
     external_rank: ExternalRankOverride = Field(default_factory=ExternalRankOverride)
     survey_bottom_n: int = Field(default=5, ge=1, le=20, description="万企评机关末位名额")
@@ -144,6 +172,10 @@ class RuleSetBody(BaseModel):
         keys = [c.key for c in self.components]
         if len(keys) != len(set(keys)):
             raise ValueError("评分项不能重复")
+        groups = [g.key for g in self.ranking_groups]
+        kinds = [k for g in self.ranking_groups for k in g.unit_kinds]
+        if len(groups) != len(set(groups)) or len(kinds) != len(set(kinds)):
+            raise ValueError("排名分组的代码不能重复，一类单位只能属于一个分组")
         for side, total in (("unit", self.unit_total), ("district", self.district_total)):
             weights = sum(getattr(c.weight, side) for c in self.components)
             if abs(weights - total) > 1e-6:

@@ -28,6 +28,9 @@ router = APIRouter(prefix="/api/evaluation/v1", tags=["scores"], responses=PROBL
 Programme = Annotated[str, Query(description="改革工程代码（年份）")]
 PeriodQuery = Annotated[str, Query(description="考核期：2026、2026-H1、2026-Q3 或 2026-10")]
 Kind = Annotated[str | None, Query(pattern="^(unit|district)$", description="unit 或 district")]
+RankingGroupQuery = Annotated[
+    str, Query(pattern="^[a-z_]{1,32}$", description="排名分组（规则集 ranking_groups 的 key）")
+]
 
 
 @router.get("/scores", response_model=Page[ScoreOut], summary="Live scores (or as of a date)")
@@ -69,9 +72,9 @@ async def rankings(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    kind: Annotated[str, Query(pattern="^(unit|district)$")] = "district",
+    group: RankingGroupQuery = "district",
 ) -> Ranking:
-    return await service.rankings(session, programme, service.period_or_422(period), kind)
+    return await service.rankings(session, programme, service.period_or_422(period), group)
 
 
 @router.get(
@@ -85,11 +88,11 @@ async def export_rankings(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    kind: Annotated[str, Query(pattern="^(unit|district)$")] = "district",
+    group: RankingGroupQuery = "district",
 ) -> Response:
-    ranking = await service.rankings(session, programme, service.period_or_422(period), kind)
+    ranking = await service.rankings(session, programme, service.period_or_422(period), group)
     content = await asyncio.to_thread(service.ranking_xlsx, ranking)
-    filename = f"{programme}年{period}{'区县' if kind == 'district' else '单位'}排名.xlsx"
+    filename = f"{programme}年{period}{ranking.group_name}排名.xlsx"
     return Response(
         content,
         media_type=XLSX,

@@ -58,7 +58,7 @@ class Explanation(BaseModel):
 
 
 class RankingItem(BaseModel):
-    rank: int
+    rank: int = Field(description="并列者名次相同（1, 2, 2, 4）")
     unit_code: str
     unit_name: str
     unit_kind: str
@@ -75,13 +75,24 @@ class RankingItem(BaseModel):
     )
 
 
+class RankingGroupOut(BaseModel):
+    key: str
+    name: str
+    unit_kinds: list[str]
+
+
 class Ranking(BaseModel):
     programme: str
     period: str
     previous_period: str
-    kind: str
-    top_n: int
-    bottom_n: int
+    group: str = Field(description="排名分组（规则集定义）")
+    group_name: str
+    groups: list[RankingGroupOut] = Field(description="规则集中的全部排名分组")
+    top_n: int = Field(description="表扬名额：名次在前 N 位者（并列同享）")
+    bottom_n: int = Field(
+        description="点名名额：倒数 N 位内（并列同享）且低于中位数超过 naming_margin"
+    )
+    naming_margin: float
     items: list[RankingItem]
 
 

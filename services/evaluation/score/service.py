@@ -28,10 +28,12 @@ from services.evaluation.score.schemas import (
     ExplainEntry,
     Explanation,
     Ranking,
+    RankingGroupOut,
     RankingItem,
     ScoreOut,
 )
 from services.evaluation.scoring import service as scoring
+from services.evaluation.scoring.ranks import competition_ranks, placings
 from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
@@ -235,11 +237,19 @@ def _hotline_reason(event_type: str, data: dict[str, Any]) -> str:
     return f"工单{order}回访不满意"
 
 
-async def rankings(session: AsyncSession, programme: str, period: Period, kind: str) -> Ranking:
+async def rankings(session: AsyncSession, programme: str, period: Period, group: str) -> Ranking:
+    """One ranking group of the rule set in force at the period's end (office default groups:
+    市直部门, 区县, 中央驻市单位及公用企业): tied totals share a rank, praise and naming take
+    whole tie groups, naming only below the group's median by more than the margin
+    (`scoring.ranks`)."""
     book = await scoring.rule_book(session, programme)
     _, rules = book.at(period.end)
+    chosen = next((g for g in rules.ranking_groups if g.key == group), None)
+    if chosen is None:
+        known = "、".join(f"{g.key}（{g.name}）" for g in rules.ranking_groups)
+        raise ValidationFailed(f"排名分组 {group} 不存在，可选：{known}")
     kinds = await ScoringRepository(session).unit_kinds()
-    units = [c for c, k in kinds.items() if (k == "district") == (kind == "district")]
+    units = [code for code, kind in kinds.items() if kind in chosen.unit_kinds]
     current = await scoring.compute_scores(session, book, programme, units, period)
     previous_period = period.previous()
     previous = (
@@ -250,21 +260,22 @@ async def rankings(session: AsyncSession, programme: str, period: Period, kind: 
         else {}
     )
     names = await ScoreRepository(session).unit_names()
-    ordered = sorted(current.items(), key=lambda item: (-item[1][1].total, item[0]))
-    previous_rank = {
-        code: index
-        for index, (code, _) in enumerate(
-            sorted(previous.items(), key=lambda item: (-item[1][1].total, item[0])), start=1
-        )
-    }
+    placed = placings(
+        {code: score.total for code, (_k, score, _v) in current.items()},
+        rules.top_n,
+        rules.bottom_n,
+        rules.naming_margin,
+    )
+    previous_rank = competition_ranks(
+        {code: score.total for code, (_k, score, _v) in previous.items()}
+    )
     flagged = await survey_accountability(session, programme, period, rules)
-    count = len(ordered)
     items = []
-    for index, (code, (unit_kind, score, _v)) in enumerate(ordered, start=1):
-        before = previous_rank.get(code)
+    for code, (unit_kind, score, _v) in current.items():
+        place, before = placed[code], previous_rank.get(code)
         items.append(
             RankingItem(
-                rank=index,
+                rank=place.rank,
                 unit_code=code,
                 unit_name=names.get(code, code),
                 unit_kind=unit_kind,
@@ -273,19 +284,26 @@ async def rankings(session: AsyncSession, programme: str, period: Period, kind: 
                 grade=score.grade,
                 previous_rank=before,
                 previous_total=previous[code][1].total if code in previous else None,
-                rank_change=(before - index) if before else None,
-                top=index <= rules.top_n,
-                bottom=index > count - rules.bottom_n,
+                rank_change=(before - place.rank) if before else None,
+                top=place.top,
+                bottom=place.bottom,
                 survey_accountability=code in flagged,
             )
         )
+    items.sort(key=lambda item: (item.rank, item.unit_code))
     return Ranking(
         programme=programme,
         period=period.id,
         previous_period=previous_period.id,
-        kind=kind,
+        group=chosen.key,
+        group_name=chosen.name,
+        groups=[
+            RankingGroupOut(key=g.key, name=g.name, unit_kinds=list(g.unit_kinds))
+            for g in rules.ranking_groups
+        ],
         top_n=rules.top_n,
         bottom_n=rules.bottom_n,
+        naming_margin=rules.naming_margin,
         items=items,
     )
 
@@ -326,8 +344,7 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "排名"
-    kind = "区县" if ranking.kind == "district" else "市直单位"
-    title = f"{ranking.programme}年营商环境评价{kind}排名（{ranking.period}）"
+    title = f"{ranking.programme}年营商环境评价{ranking.group_name}排名（{ranking.period}）"
     append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=9)

@@ -199,11 +199,21 @@ def _scores(data: dict[str, Any]) -> Section:
         "评价得分与排名",
         "评分排名",
         [f"评价规则版本：{data['rule_set_version'] or '默认'}。"],
-        [
-            _ranking_table("区县得分排名", data["district_ranking"]),
-            _ranking_table("市直部门及单位得分排名", data["unit_ranking"]),
-        ],
+        [_ranking_table(f"{g['name']}得分排名", g["rows"]) for g in ranking_groups(data)],
     )
+
+
+def ranking_groups(data: dict[str, Any], part: str = "rankings") -> list[dict[str, Any]]:
+    """The snapshot's rankings by group (`part`: rankings, praised, named). Snapshots taken
+    before ranking groups (two lists, districts and everyone else) read as two groups."""
+    if part in data:
+        groups: list[dict[str, Any]] = data[part]
+        return groups
+    legacy = {"rankings": "{}_ranking", "praised": "praised_{}s", "named": "named_{}s"}[part]
+    return [
+        {"group": "district", "name": "区县", "rows": data[legacy.format("district")]},
+        {"group": "unit", "name": "市直部门及单位", "rows": data[legacy.format("unit")]},
+    ]
 
 
 def _hotline(data: dict[str, Any]) -> Section:
@@ -237,30 +247,27 @@ def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
     def names(rows: list[dict[str, Any]]) -> str:
         return "、".join(r["unit_name"] for r in rows) or "无"
 
+    praised, named = ranking_groups(data, "praised"), ranking_groups(data, "named")
+    margin = data.get("naming_margin")
+    below = f"且低于本组中位数{margin:g}分以上" if margin else ""
     return [
         Section(
             "通报表扬",
             "表扬",
             [
-                f"综合得分排名前{n_top}位的区县：{names(data['praised_districts'])}。",
-                f"综合得分排名前{n_top}位的市直单位：{names(data['praised_units'])}。",
+                f"{g['name']}综合得分排名前{n_top}位（并列同享）：{names(g['rows'])}。"
+                for g in praised
             ],
-            [
-                _ranking_table("表扬区县", data["praised_districts"]),
-                _ranking_table("表扬单位", data["praised_units"]),
-            ],
+            [_ranking_table(f"表扬{g['name']}", g["rows"]) for g in praised],
         ),
         Section(
             "通报批评",
             "通报批评",
             [
-                f"综合得分排名后{n_bottom}位的区县：{names(data['named_districts'])}。",
-                f"综合得分排名后{n_bottom}位的市直单位：{names(data['named_units'])}。",
+                f"{g['name']}综合得分排名后{n_bottom}位（并列同享）{below}的：{names(g['rows'])}。"
+                for g in named
             ],
-            [
-                _ranking_table("末位区县", data["named_districts"]),
-                _ranking_table("末位单位", data["named_units"]),
-            ],
+            [_ranking_table(f"末位{g['name']}", g["rows"]) for g in named],
         ),
         Section(
             "典型案例",

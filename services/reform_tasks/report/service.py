@@ -229,16 +229,26 @@ async def _remote(
 ) -> dict[str, Any]:
     """Scores and rankings (evaluation) and the three rates (hotline) for the period."""
     scores = await sources.scores(programme.code, period.id, as_of)
-    units = await sources.ranking(programme.code, period.id, "unit")
-    districts = await sources.ranking(programme.code, period.id, "district")
+    first = await sources.ranking(programme.code, period.id, "district")
+    rankings = [
+        first
+        if group["key"] == first["group"]
+        else await sources.ranking(programme.code, period.id, str(group["key"]))
+        for group in first["groups"]
+    ]
     rates = await sources.hotline_rates(period.id)
     versions = [int(s["rule_set_version"]) for s in scores if s.get("rule_set_version")]
     return {
         "rule_set_version": max(versions) if versions else None,
-        "top_n": int(districts["top_n"]),
-        "bottom_n": int(districts["bottom_n"]),
-        "unit_ranking": _ranking_rows(units),
-        "district_ranking": _ranking_rows(districts),
+        "top_n": int(first["top_n"]),
+        "bottom_n": int(first["bottom_n"]),
+        "naming_margin": float(first["naming_margin"]),
+        # One ranking per group of the rule set (office default: 市直部门, 区县,
+        # 中央驻市单位及公用企业), in the rule set's order.
+        "rankings": [
+            {"group": r["group"], "name": r["group_name"], "rows": _ranking_rows(r)}
+            for r in rankings
+        ],
         "hotline": [
             {
                 "unit_code": r["unit_code"],
@@ -255,18 +265,26 @@ async def _remote(
 
 
 def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
-    """Seed 001: praise the top N, name the bottom N (units and districts; N from the rule
-    set). Seed 002: supervisions escalated to accountability are named too."""
+    """Seed 001: praise the best, name the worst, in each ranking group (who is praised or
+    named is evaluation's call: whole tie groups, naming only well below the median). Seed 002:
+    supervisions escalated to accountability are named too."""
 
-    def pick(rows: list[dict[str, Any]], flag: str) -> list[dict[str, Any]]:
-        chosen = [r for r in rows if r[flag]]
-        return chosen if flag == "top" else sorted(chosen, key=lambda r: -r["rank"])
+    def pick(flag: str) -> list[dict[str, Any]]:
+        worst_first = flag == "bottom"
+        return [
+            {
+                **group,
+                "rows": sorted(
+                    (r for r in group["rows"] if r[flag]),
+                    key=lambda r: -r["rank"] if worst_first else r["rank"],
+                ),
+            }
+            for group in data["rankings"]
+        ]
 
     return {
-        "praised_units": pick(data["unit_ranking"], "top"),
-        "praised_districts": pick(data["district_ranking"], "top"),
-        "named_units": pick(data["unit_ranking"], "bottom"),
-        "named_districts": pick(data["district_ranking"], "bottom"),
+        "praised": pick("top"),
+        "named": pick("bottom"),
         "accountability": [s for s in data["supervisions"] if s["level"] == "accountability"],
     }
 

@@ -40,11 +40,11 @@ class Sources:
         )
         return list(body["items"])
 
-    async def ranking(self, programme: str, period: str, kind: str) -> dict[str, Any]:
+    async def ranking(self, programme: str, period: str, group: str) -> dict[str, Any]:
         body: dict[str, Any] = await self._get(
             self._settings.evaluation_url,
             "/api/evaluation/v1/rankings",
-            {"programme": programme, "period": period, "kind": kind},
+            {"programme": programme, "period": period, "group": group},
             "评价服务",
         )
         return body
