@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 EVENT_CONSUMERS: dict[str, str] = {
     "milestone.completed": "evaluation",
     "milestone.lagging": "evaluation",
+    "milestone.lag_reversed": "evaluation",
+    "milestone.reopened": "evaluation",
     "task.closed_out": "evaluation",
     "rating.submitted": "evaluation",
     "supervision.escalated": "evaluation",

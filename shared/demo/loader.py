@@ -298,7 +298,8 @@ async def _announce(
     as_of: date,
 ) -> None:
     """Tell evaluation what the simulated year did, through the outbox like reform_tasks would:
-    close-outs of milestones and tasks, and milestones lagging as of the demo date."""
+    completions the lead unit accepted (dated when done), task close-outs, and milestones
+    lagging as of the demo date."""
     lead, responsible = row["lead_unit"], row["responsible_units"]
     lagging_after = int(programme.settings.get("lagging_after_days", 0))
     serious_after = int(programme.settings.get("seriously_lagging_after_days", 30))
@@ -314,7 +315,7 @@ async def _announce(
                 "lead_unit": lead,
                 "responsible_units": responsible,
             }
-            if m.state is MilestoneState.closed_out and m.completed_on is not None:
+            if m.completed_on is not None:  # accepted by the lead unit: done (closed out or not)
                 late = max(0, (m.completed_on - m.planned_date).days)
                 await outbox.enqueue(
                     session,

@@ -25,6 +25,12 @@ event = st.one_of(
         st.sampled_from(["lagging", "seriously_lagging"]),
     ),
     st.builds(lambda ok: ("milestone.completed", {"on_time": ok}), st.booleans()),
+    st.builds(
+        lambda a, b: ("milestone.lag_reversed", {"from_severity": a, "to_severity": b}),
+        st.sampled_from(["lagging", "seriously_lagging"]),
+        st.sampled_from(["none", "lagging"]),
+    ),
+    st.builds(lambda ok: ("milestone.reopened", {"on_time": ok}), st.booleans()),
     st.builds(lambda ok: ("task.closed_out", {"on_time": ok}), st.booleans()),
     st.builds(
         lambda lv: ("supervision.escalated", {"level": lv}),

@@ -396,3 +396,63 @@ async def test_escalation_to_seriously_lagging_costs_the_same_as_a_direct_one(
     for unit in ("shichang", "shuiwu"):
         score = await _score(evaluation_client, factory, unit)
         assert _component(score, "task_delivery")["points"] == 39, unit
+
+
+async def test_a_reversed_lag_and_a_withdrawn_completion_give_the_points_back_visibly(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events
+) -> None:
+    """Issue #19, fix 1: a lagging penalty for a milestone found done on time is reversed by an
+    event of its own, for the lead and every responsible unit, and explain shows it; a late
+    completion the office refuses to close out no longer costs its lateness."""
+    await factory.unit("shichang")
+    await factory.unit("yunzhongqu")
+    units = {"lead_unit": "shichang", "responsible_units": ["yunzhongqu"], "task_number": 1}
+    await events.send(
+        "milestone.lagging",
+        "shichang",
+        datetime(2026, 4, 2, tzinfo=UTC),
+        {**units, "milestone": 1, "severity": "seriously_lagging"},
+    )
+    for unit in ("shichang", "yunzhongqu"):
+        assert (
+            _component(await _score(evaluation_client, factory, unit), "task_delivery")["points"]
+            == 39
+        )
+    await events.send(
+        "milestone.lag_reversed",
+        "shichang",
+        datetime(2026, 4, 10, tzinfo=UTC),
+        {**units, "milestone": 1, "from_severity": "seriously_lagging", "to_severity": "none"},
+    )
+    for unit in ("shichang", "yunzhongqu"):
+        assert (
+            _component(await _score(evaluation_client, factory, unit), "task_delivery")["points"]
+            == 40
+        )
+    explain = await evaluation_client.get(
+        "/api/evaluation/v1/units/yunzhongqu/explain",
+        params={"period": "2026"},
+        headers=factory.headers(*OFFICE),
+    )
+    entries = _component(explain.json(), "task_delivery")["entries"]
+    assert [(e["rule"], e["points"]) for e in entries] == [
+        ("milestone_seriously_lagging", -1),
+        ("milestone_lag_reversed", 1),
+    ]
+
+    await events.send(
+        "milestone.completed",
+        "shichang",
+        datetime(2026, 5, 8, tzinfo=UTC),
+        {**units, "milestone": 2, "on_time": False, "days_late": 8},
+    )
+    late = _component(await _score(evaluation_client, factory, "shichang"), "task_delivery")
+    assert late["points"] == 39.8
+    await events.send(
+        "milestone.reopened",
+        "shichang",
+        datetime(2026, 5, 20, tzinfo=UTC),
+        {**units, "milestone": 2, "on_time": False, "days_late": 8},
+    )
+    back = _component(await _score(evaluation_client, factory, "shichang"), "task_delivery")
+    assert back["points"] == 40

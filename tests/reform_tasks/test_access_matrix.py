@@ -152,6 +152,13 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("GET", f"{API}/tasks/2/milestones/1/reports", NF, OK),
         Case("POST", f"{API}/reports/{o['report']}/review", NF, F, json={"decision": "accept"}),
         Case("POST", f"{API}/tasks/2/milestones/1/close-out", F, F),
+        Case(
+            "POST",
+            f"{API}/tasks/2/milestones/1/close-out/refusal",
+            F,
+            F,
+            json={"reason": "越权不予销号"},
+        ),
         Case("POST", f"{API}/tasks/2/close-out", F, F),
         Case("GET", f"{API}/evidence/{o['evidence']}", NF, OK),
         Case(

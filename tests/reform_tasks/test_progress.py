@@ -213,6 +213,8 @@ async def test_import_report_review_close_out_lifecycle(
 
     events = (await session.scalars(select(OutboxEvent).order_by(OutboxEvent.occurred_at))).all()
     assert [e.type for e in events] == ["milestone.completed"] * 2 + ["task.closed_out"]
+    # Each completion is told when the lead unit accepts it, dated the day it was done.
+    assert [e.occurred_at.date().isoformat() for e in events[:2]] == ["2026-04-28", "2026-08-10"]
     assert all((e.unit_code, e.programme) == ("shichang", "2026") for e in events)
     assert events[0].data == {
         "task_number": 7,
@@ -715,3 +717,105 @@ async def test_upload_is_refused_while_the_scanner_is_unavailable(
         assert stored_files(files_dir) == []
     # A report without files needs no scanner.
     assert (await report(tasks_client, scene, "zhengwu", 1, 1)).status_code == 201
+
+
+# --- a milestone is done when the unit finished it (issue #19, fix 1) -------------------------
+
+
+async def _events(session: AsyncSession, kind: str) -> list[OutboxEvent]:
+    rows = await session.scalars(
+        select(OutboxEvent).where(OutboxEvent.type == kind).order_by(OutboxEvent.id)
+    )
+    return list(rows.all())
+
+
+async def _sweep(client: httpx.AsyncClient, scene: Scene, day: str) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/sweeps/lagging", params={"as_of": day}, headers=scene.headers("office")
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_an_accepted_completion_is_done_before_the_office_strikes_it_off(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """Done on time and accepted by the lead unit: not lagging the next day, whether or not the
+    office has closed it out yet; evaluation hears the completion at acceptance."""
+    sent = await report(tasks_client, scene, "zhengwu", 1, 1, done_on="2026-03-30")
+    assert (
+        await review(tasks_client, scene, "shichang", sent.json()["id"], "accept")
+    ).status_code == 200
+    task = (await tasks_client.get(f"{API}/tasks/1", headers=scene.headers("office"))).json()
+    assert (task["milestones"][0]["state"], task["milestones"][0]["completed_on"]) == (
+        "accepted",
+        "2026-03-30",
+    )
+    await _sweep(tasks_client, scene, "2026-04-15")
+    lagging = [e for e in await _events(session, "milestone.lagging") if e.data["task_number"] == 1]
+    assert [e.data["milestone"] for e in lagging] == []
+    (completed,) = await _events(session, "milestone.completed")
+    assert (completed.data["on_time"], completed.data["completed_on"]) == (True, "2026-03-30")
+    closed = await close_milestone(tasks_client, scene, 1, 1)
+    assert closed.status_code == 200
+    assert len(await _events(session, "milestone.completed")) == 1  # 销号 confirms, no new fact
+
+
+async def test_a_lagging_penalty_for_a_milestone_found_done_on_time_is_reversed(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """The sweep ran while the completion waited for review: the lagging it announced was
+    wrong and is taken back by an event of its own (shown in explain), never silently kept."""
+    sent = await report(tasks_client, scene, "zhengwu", 1, 1, done_on="2026-03-30")
+    await _sweep(tasks_client, scene, "2026-04-10")  # not yet reviewed: looks lagging
+    (lagging,) = [
+        e for e in await _events(session, "milestone.lagging") if e.data["task_number"] == 1
+    ]
+    assert lagging.data["severity"] == "lagging"
+    assert (
+        await review(tasks_client, scene, "shichang", sent.json()["id"], "accept")
+    ).status_code == 200
+    (reversal,) = await _events(session, "milestone.lag_reversed")
+    assert reversal.data["task_number"] == 1
+    assert (reversal.data["from_severity"], reversal.data["to_severity"]) == ("lagging", "none")
+    assert reversal.data["responsible_units"] == lagging.data["responsible_units"]
+    timeline = await tasks_client.get(f"{API}/tasks/1/timeline", headers=scene.headers("office"))
+    assert "milestone.lag_reversed" in [e["kind"] for e in timeline.json()["items"]]
+
+
+async def test_the_office_refusing_the_close_out_reopens_the_milestone(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    sent = await report(tasks_client, scene, "shuiwu", 2, 1, done_on="2026-05-08")  # 8 days late
+    await review(tasks_client, scene, "shuiwu", sent.json()["id"], "accept")
+    refusal = f"{API}/tasks/2/milestones/1/close-out/refusal"
+    blank = await tasks_client.post(refusal, json={"reason": "  "}, headers=scene.headers("office"))
+    assert blank.status_code == 422
+    unit = await tasks_client.post(
+        refusal, json={"reason": "佐证不足"}, headers=scene.headers("shuiwu", Role.lead_unit)
+    )
+    assert unit.status_code == 403
+    refused = await tasks_client.post(
+        refusal, json={"reason": "佐证材料未体现系统上线"}, headers=scene.headers("office")
+    )
+    assert refused.status_code == 200, refused.text
+    assert refused.json()["review_status"] == "returned"
+    assert refused.json()["review_comment"] == "改革办不予销号：佐证材料未体现系统上线"
+    task = (await tasks_client.get(f"{API}/tasks/2", headers=scene.headers("office"))).json()
+    assert (task["milestones"][0]["state"], task["milestones"][0]["completed_on"]) == ("open", None)
+    (reopened,) = await _events(session, "milestone.reopened")
+    assert (reopened.data["on_time"], reopened.data["days_late"]) == (False, 8)
+    assert (await close_milestone(tasks_client, scene, 2, 1)).status_code == 409
+    again = await tasks_client.post(
+        refusal, json={"reason": "再次"}, headers=scene.headers("office")
+    )
+    assert again.status_code == 409
+    # Not done any more: lateness runs from the planned date again.
+    await _sweep(tasks_client, scene, "2026-09-20")
+    lagging = [e for e in await _events(session, "milestone.lagging") if e.data["task_number"] == 2]
+    assert [e.data["milestone"] for e in lagging][:1] == [1]
+    inbox = await session.scalars(select(UnitMessage.title))
+    assert "任务2第1个时间节点不予销号" in set(inbox.all())
+    actions = (await session.scalars(select(AuditLog.action))).all()
+    assert "milestone.close_out_refused" in actions

@@ -21,6 +21,12 @@ def test_battle_map_shows_all_210_tasks_in_a_virtualised_grid(page: Page, stack:
     login(page, "office")
     page.get_by_test_id("menu-battle-map").click()
     expect(page.get_by_test_id("battle-map-count")).to_have_text("共 210 项任务")
+    # Issue #19, fix 8: the status counters count milestones, and say so.
+    with stack.client("office") as api:
+        totals = api.get("/api/tasks/v1/battle-map").json()["totals"]
+    expect(page.get_by_test_id("battle-map-milestones")).to_have_text(
+        f"时间节点 {sum(totals.values())} 个："
+    )
     rows = page.get_by_test_id("battle-map-row")
     expect(rows.first).to_be_visible()
     # Only the rows in view are rendered: the page stays light however long the list is.
@@ -151,3 +157,26 @@ def test_report_review_and_close_out(page: Page, stack: Stack) -> None:
         after = api.get(f"/api/tasks/v1/tasks/{number}").json()
     assert after["milestones"][ordinal - 1]["state"] == "closed_out"
     assert after["status"] == "closed_out"
+
+
+def test_the_office_refuses_a_close_out_and_the_milestone_reopens(page: Page, stack: Stack) -> None:
+    """Issue #19, fix 1: 不予销号 with a reason; the milestone is not done any more."""
+    with stack.client("office") as api:
+        tasks = api.get("/api/tasks/v1/tasks", params={"limit": 500}).json()["items"]
+        number, ordinal = next(
+            (t["number"], m["ordinal"])
+            for listed in tasks
+            for t in [api.get(f"/api/tasks/v1/tasks/{listed['number']}").json()]
+            for m in t["milestones"]
+            if m["state"] == "accepted" and m["completed_on"]
+        )
+    login(page, "office")
+    page.goto(f"/tasks/{number}")
+    row = page.get_by_test_id("milestones").locator("tbody tr").nth(ordinal - 1)
+    row.get_by_test_id("milestone-refuse").click()
+    page.locator(".el-message-box__input input").fill("佐证材料未体现全面推行")
+    page.locator(".el-message-box").get_by_role("button", name="不予销号").click()
+    expect(page.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("未报送")
+    with stack.client("office") as api:
+        after = api.get(f"/api/tasks/v1/tasks/{number}").json()["milestones"][ordinal - 1]
+    assert (after["state"], after["completed_on"]) == ("open", None)

@@ -60,3 +60,19 @@ export function localDate(day: Date = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
 }
+
+// Explain: what each ledger rule means (rule keys of the rule set and the scoring engine).
+export const RULE_LABELS: Record<string, string> = {
+  milestone_late: "时间节点逾期完成",
+  milestone_lagging: "时间节点滞后",
+  milestone_seriously_lagging: "时间节点严重滞后",
+  milestone_lag_reversed: "节点已按时完成，撤销滞后扣分",
+  milestone_completion_withdrawn: "改革办不予销号，撤销逾期完成扣分",
+  task_closed_late: "任务逾期销号",
+  first: "督办",
+  second: "二次督办",
+  accountability: "问责",
+  problem_overdue: "问题逾期未整改",
+  problem_closed_late: "问题逾期整改",
+  finding: "督查检查发现问题",
+};

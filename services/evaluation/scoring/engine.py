@@ -109,6 +109,24 @@ def effects(
                     LedgerEffect(unit, "task_delivery", rule, points)
                     for unit in task_units(unit_code, data)
                 ]
+        case "milestone.lag_reversed":
+            # A lagging severity announced for a milestone found done before it: taken back.
+            points = _severity_points(rules, data.get("to_severity")) - _severity_points(
+                rules, data.get("from_severity")
+            )
+            if points:
+                return [
+                    LedgerEffect(unit, "task_delivery", "milestone_lag_reversed", points)
+                    for unit in task_units(unit_code, data)
+                ]
+        case "milestone.reopened":
+            # The office refused the close-out: the completion (and its lateness) is undone.
+            late = _rule_points(rules, "task_delivery", "milestone_late")
+            if not _truthy(data.get("on_time", True)) and late:
+                return [
+                    LedgerEffect(unit, "task_delivery", "milestone_completion_withdrawn", -late)
+                    for unit in task_units(unit_code, data)
+                ]
         case "task.closed_out":
             if not _truthy(data.get("on_time", True)):
                 return _ledger(rules, unit_code, "task_delivery", "task_closed_late")
@@ -143,6 +161,16 @@ def effects(
                 for name in hotline_counters(event_type, data)
             ]
     return []
+
+
+def _severity_points(rules: RuleSetBody, severity: object) -> float:
+    """What a milestone's announced severity costs in all (a seriously lagging one costs the
+    seriously-lagging points however it got there); none costs nothing."""
+    rule = {
+        "lagging": "milestone_lagging",
+        "seriously_lagging": "milestone_seriously_lagging",
+    }.get(str(severity))
+    return (_rule_points(rules, "task_delivery", rule) or 0.0) if rule else 0.0
 
 
 def task_units(unit_code: str, data: dict[str, Any]) -> list[str]:

@@ -341,12 +341,17 @@ async def refresh_scores(
     return changes
 
 
+MILESTONE_EVENTS = frozenset(
+    {"milestone.completed", "milestone.lagging", "milestone.lag_reversed", "milestone.reopened"}
+)
+
+
 def _named_units(event: EventEnvelope) -> set[str]:
     named = {event.unit_code} if event.unit_code else set()
     district = event.data.get("district_code")
     if isinstance(district, str) and district:
         named.add(district)
-    if event.type in ("milestone.completed", "milestone.lagging"):
+    if event.type in MILESTONE_EVENTS:
         named |= set(engine.task_units(event.unit_code or "", event.data)) - {""}
     return named
 

@@ -7,7 +7,12 @@ from fastapi.responses import FileResponse
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.progress import service
-from services.reform_tasks.progress.schemas import CloseOutResult, ReportOut, ReviewIn
+from services.reform_tasks.progress.schemas import (
+    CloseOutRefusal,
+    CloseOutResult,
+    ReportOut,
+    ReviewIn,
+)
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.downloads import attachment
@@ -113,6 +118,29 @@ async def close_out_milestone(
     )
     response.headers["ETag"] = f'"{version}"'
     return result
+
+
+@router.post(
+    "/tasks/{number}/milestones/{ordinal}/close-out/refusal",
+    response_model=ReportOut,
+    responses=problems(412),
+    summary="The office refuses to close out (不予销号): the milestone reopens (ETag = version)",
+)
+async def refuse_close_out(
+    number: int,
+    ordinal: int,
+    body: CloseOutRefusal,
+    response: Response,
+    principal: OfficeWrite,
+    session: Session,
+    programme: CurrentProgramme,
+    if_match: IfMatch = None,
+) -> ReportOut:
+    report, version = await service.refuse_close_out(
+        session, principal, programme, number, ordinal, body.reason, if_match
+    )
+    response.headers["ETag"] = f'"{version}"'
+    return report
 
 
 @router.post(

@@ -39,6 +39,12 @@ class ReviewIn(BaseModel):
     comment: Text = Field(default="", max_length=2000, description="退回时必须说明理由")
 
 
+class CloseOutRefusal(BaseModel):
+    reason: Text = Field(
+        min_length=1, max_length=2000, description="不予销号的理由（告知牵头单位）"
+    )
+
+
 class CloseOutResult(BaseModel):
     task_number: int
     milestone_ordinal: int | None = Field(description="时间节点序号；任务销号时为空")

@@ -16,6 +16,13 @@ import structlog
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.battle_map.status import (
+    LAGGING_RANK,
+    STATUS_LABELS,
+    MilestoneStatus,
+    Thresholds,
+    milestone_status,
+)
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.progress.repository import ProgressRepository, ReportRow
 from services.reform_tasks.progress.scanner import ScannerUnavailable, ScanResult, scanner_for
@@ -33,7 +40,7 @@ from services.reform_tasks.task.access import readable_task, require_involved_un
 from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox
 from shared.auth import Principal
-from shared.clock import now_utc, today_shanghai
+from shared.clock import moment_of, now_utc, today_shanghai
 from shared.db import after_rollback
 from shared.errors import (
     Conflict,
@@ -341,8 +348,9 @@ async def review(
 ) -> ReportOut:
     """Seed 001: the lead unit is accountable for the task and judges the work reported on it.
     Only the lead unit reviews (403); a report is reviewed once, and not after the milestone
-    was closed out (409). Accepting a completion claim makes the milestone `accepted`; returning
-    tells the reporting unit why and reopens the milestone if nothing else is pending."""
+    was closed out (409). Accepting a completion claim makes the milestone `accepted` and done
+    on the report's completion date (`_record_completion`); returning tells the reporting unit
+    why and reopens the milestone if nothing else is pending."""
     repo = ProgressRepository(session)
     found = await repo.report_for_review(report_id, programme.id)
     if found is None:
@@ -367,6 +375,8 @@ async def review(
     report.review_comment = comment or None
     if report.review_status is ReviewStatus.accepted and report.claims_completion:
         milestone.state = MilestoneState.accepted
+        if milestone.completed_on is None:
+            await _record_completion(session, programme, task, milestone, report)
     elif report.review_status is ReviewStatus.returned:
         if milestone.state is MilestoneState.reported and not await repo.has_other_live_report(
             milestone.id, report.id
@@ -408,7 +418,7 @@ async def review(
     return await _report_out(session, report.id)
 
 
-# --- close-out by the office ------------------------------------------------------------------
+# --- completion: when the unit finished, confirmed by the lead unit ----------------------------
 
 
 def _units(task: Task) -> dict[str, Any]:
@@ -416,6 +426,81 @@ def _units(task: Task) -> dict[str, Any]:
         "lead_unit": task.lead_unit.code,
         "responsible_units": sorted(u.code for u in task.responsible_units),
     }
+
+
+def _milestone_facts(task: Task, milestone: Milestone) -> dict[str, Any]:
+    return {
+        "task_number": task.number,
+        "milestone": milestone.ordinal,
+        "title": milestone.title,
+        "planned_date": milestone.planned_date,
+        "baseline_date": milestone.baseline_date,
+        **_units(task),
+    }
+
+
+def lag_reached_by(programme: Programme, planned: date, done: date) -> str:
+    """The battle-map severity a milestone done on `done` had reached by then (the most a
+    sweep could rightly have announced): none if done on time."""
+    status = milestone_status(
+        planned=planned,
+        completed_on=None,
+        as_of=done,
+        reported=False,
+        thresholds=Thresholds.of(programme.settings),
+    )
+    return status.value if status.value in LAGGING_RANK else "none"
+
+
+async def _record_completion(
+    session: AsyncSession,
+    programme: Programme,
+    task: Task,
+    milestone: Milestone,
+    report: ProgressReport,
+) -> None:
+    """Issue #19, fix 1: a milestone is done on the date of its accepted completion report,
+    not when the office strikes it off; evaluation hears `milestone.completed` dated then. A
+    lagging severity announced after that date (the sweep saw no completion yet) was wrong
+    and is reversed (`milestone.lag_reversed`, visible in explain)."""
+    done = report.completion_date
+    assert done is not None  # a completion claim always names its date (check_report_fields)
+    milestone.completed_on = done
+    late = max(0, (done - milestone.planned_date).days)
+    facts = _milestone_facts(task, milestone)
+    await outbox.enqueue(
+        session,
+        "milestone.completed",
+        {**facts, "completed_on": done, "on_time": late == 0, "days_late": late},
+        programme=programme.code,
+        unit_code=task.lead_unit.code,
+        occurred_at=moment_of(done),
+    )
+    rightful = lag_reached_by(programme, milestone.planned_date, done)
+    announced = milestone.lagging_level
+    if LAGGING_RANK.get(announced, 0) > LAGGING_RANK[rightful]:
+        milestone.lagging_level = rightful
+        await outbox.enqueue(
+            session,
+            "milestone.lag_reversed",
+            {**facts, "completed_on": done, "from_severity": announced, "to_severity": rightful},
+            programme=programme.code,
+            unit_code=task.lead_unit.code,
+        )
+        await timeline.append(
+            session,
+            "task",
+            task.id,
+            "milestone.lag_reversed",
+            f"第{milestone.ordinal}个时间节点于{done}已完成，撤销此后记录的"
+            f"{STATUS_LABELS[MilestoneStatus(announced)]}扣分",
+            actor=None,
+            data={"milestone": milestone.ordinal, "from": announced, "to": rightful},
+        )
+    await session.flush()
+
+
+# --- close-out by the office ------------------------------------------------------------------
 
 
 async def close_out_milestone(
@@ -426,41 +511,23 @@ async def close_out_milestone(
     ordinal: int,
     if_match: str | None,
 ) -> tuple[CloseOutResult, int]:
-    """Seed 002 (对单销号): the office strikes off a milestone once the lead unit has accepted a
-    report that it is done; it is done on that report's completion date. Told to evaluation as
-    `milestone.completed` (on time = not after the planned date in force). 409 if already
-    closed out or nothing accepted; 412 on a stale If-Match. Returns the result and the
-    milestone's new version."""
+    """Seed 002 (对单销号): the office strikes off a milestone the lead unit accepted as done —
+    its confirmation; the milestone was done, and told to evaluation, when the completion was
+    accepted (`_record_completion`). 409 if already closed out or nothing accepted; 412 on a
+    stale If-Match. Returns the result and the milestone's new version."""
     task = await readable_task(session, principal, programme, number)
     milestone = await _milestone(session, task, ordinal, for_update=True)
     if milestone.state is MilestoneState.closed_out:
         raise Conflict("该时间节点已销号")
     check_if_match(if_match, milestone.version, "该时间节点")
     accepted = await ProgressRepository(session).accepted_completion(milestone.id)
-    if accepted is None or accepted.completion_date is None:
+    done = milestone.completed_on
+    if accepted is None or done is None or milestone.state is not MilestoneState.accepted:
         raise Conflict("尚无牵头单位审核通过的完成报送，不能销号")
-    done = accepted.completion_date
-    before = {"state": milestone.state, "completed_on": milestone.completed_on}
-    milestone.state, milestone.completed_on = MilestoneState.closed_out, done
+    before = {"state": milestone.state, "completed_on": done}
+    milestone.state = MilestoneState.closed_out
     await session.flush()
     late = max(0, (done - milestone.planned_date).days)
-    await outbox.enqueue(
-        session,
-        "milestone.completed",
-        {
-            "task_number": number,
-            "milestone": ordinal,
-            "title": milestone.title,
-            "planned_date": milestone.planned_date,
-            "baseline_date": milestone.baseline_date,
-            "completed_on": done,
-            "on_time": late == 0,
-            "days_late": late,
-            **_units(task),
-        },
-        programme=programme.code,
-        unit_code=task.lead_unit.code,
-    )
     await audit.record(
         session,
         actor=principal,
@@ -489,6 +556,93 @@ async def close_out_milestone(
         task_number=number, milestone_ordinal=ordinal, completed_on=done, on_time=late == 0
     )
     return result, milestone.version
+
+
+async def refuse_close_out(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    number: int,
+    ordinal: int,
+    reason: str,
+    if_match: str | None,
+) -> tuple[ReportOut, int]:
+    """Issue #19, fix 1: the office does not confirm a completion the lead unit accepted (不予
+    销号). The accepted report is returned with the office's reason, the milestone reopens
+    (not done: lateness runs again from its planned date, so the next sweep may announce it
+    lagging), and evaluation takes back what the completion did (`milestone.reopened`).
+    409 unless the milestone is accepted and not closed out; 412 on a stale If-Match."""
+    task = await readable_task(session, principal, programme, number)
+    milestone = await _milestone(session, task, ordinal, for_update=True)
+    check_if_match(if_match, milestone.version, "该时间节点")
+    repo = ProgressRepository(session)
+    accepted = await repo.accepted_completion(milestone.id)
+    done = milestone.completed_on
+    if milestone.state is not MilestoneState.accepted or accepted is None or done is None:
+        raise Conflict("只有牵头单位已审核通过、尚未销号的时间节点可以不予销号")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed(
+            "不予销号时必须说明理由",
+            errors=[FieldError(loc=["body", "reason"], msg="请填写理由", type="missing")],
+        )
+    before = {"state": milestone.state, "completed_on": done, "report": accepted.review_status}
+    accepted.review_status = ReviewStatus.returned
+    accepted.reviewed_by_id, accepted.reviewed_at = principal.user_id, now_utc()
+    accepted.review_comment = f"改革办不予销号：{reason}"
+    pending = await repo.has_other_live_report(milestone.id, accepted.id)
+    milestone.state = MilestoneState.reported if pending else MilestoneState.open
+    milestone.completed_on = None
+    late = max(0, (done - milestone.planned_date).days)
+    await outbox.enqueue(
+        session,
+        "milestone.reopened",
+        {
+            **_milestone_facts(task, milestone),
+            "completed_on": done,
+            "on_time": late == 0,
+            "days_late": late,
+            "reason": reason,
+        },
+        programme=programme.code,
+        unit_code=task.lead_unit.code,
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="milestone.close_out_refused",
+        entity_type="milestone",
+        entity_id=f"{programme.code}/{number}/{ordinal}",
+        before=before,
+        after={
+            "state": milestone.state,
+            "completed_on": None,
+            "report_id": accepted.id,
+            "reason": reason,
+        },
+    )
+    summary = f"改革办对第{ordinal}个时间节点不予销号（{reason}），节点重新打开"
+    await timeline.append(
+        session,
+        "task",
+        task.id,
+        "milestone.close_out_refused",
+        summary,
+        actor=principal,
+        data={"milestone": ordinal, "report_id": accepted.id},
+    )
+    for unit_id in {task.lead_unit_id, accepted.unit_id}:
+        await notify(
+            session,
+            unit_id,
+            "review",
+            f"任务{number}第{ordinal}个时间节点不予销号",
+            reason,
+            link=f"/tasks/{number}",
+            dedupe_key=f"close-out-refused:{accepted.id}:{unit_id}",
+        )
+    return await _report_out(session, accepted.id), milestone.version
 
 
 async def close_out_task(
