@@ -374,6 +374,11 @@ class SupervisionStatus(StrEnum):
     open = "open"
     resolved = "resolved"
     escalated = "escalated"
+    # Accountability (问责) is the office's decision: proposed by the escalation sweep, then
+    # held (costs points) or dismissed with a reason.
+    proposed = "proposed"
+    held_accountable = "held_accountable"
+    dismissed = "dismissed"
 
 
 class Supervision(Base):

@@ -189,6 +189,52 @@ async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
     after = await _score(evaluation_client, factory, "shuiwu")
     assert after["total"] == after["max_total"] == 100
     assert after["grade"] == "优秀"
+    explain = await evaluation_client.get(
+        "/api/evaluation/v1/units/shuiwu/explain",
+        params={"period": "2026"},
+        headers=factory.headers(*OFFICE),
+    )
+    assert "部门主要负责人年终考核定为优秀" in explain.json()["override"]
+
+
+async def test_external_rank_paths_follow_seed_001_exactly(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    """Issue #19, fix 6: provincial first gives full marks as national top 10 does; provincial
+    second or national 11th gives nothing; the head's 优秀 is recorded with the rank; a district
+    is never an indicator's lead department."""
+    office = factory.headers(*OFFICE)
+    for unit in ("shuiwu", "shichang"):
+        await events.send("milestone.lagging", unit, JUNE, {"severity": "seriously_lagging"})
+    ranks = [
+        {"indicator": "纳税", "lead_unit": "shuiwu", "provincial_rank": 1},
+        {
+            "indicator": "开办企业",
+            "lead_unit": "shichang",
+            "provincial_rank": 2,
+            "national_rank": 11,
+        },
+    ]
+    for rank in ranks:
+        response = await evaluation_client.post(
+            "/api/evaluation/v1/external-ranks", json={"year": 2025, **rank}, headers=office
+        )
+        assert response.status_code == 201, response.text
+    assert (await _score(evaluation_client, factory, "shuiwu"))["total"] == 100
+    near_miss = await _score(evaluation_client, factory, "shichang")
+    assert (near_miss["total"], near_miss["grade"]) == (99, "优秀")  # 99 % of 100: by points
+    listed = await evaluation_client.get("/api/evaluation/v1/external-ranks", headers=office)
+    by_unit = {r["lead_unit"]: r for r in listed.json()["items"]}
+    assert by_unit["shuiwu"]["full_marks"] is True
+    assert "部门主要负责人年终考核定为优秀等次" in by_unit["shuiwu"]["consequence"]
+    assert (by_unit["shichang"]["full_marks"], by_unit["shichang"]["consequence"]) == (False, "")
+    district = await evaluation_client.post(
+        "/api/evaluation/v1/external-ranks",
+        json={"year": 2025, "indicator": "获得电力", "lead_unit": "yunzhongqu", "national_rank": 3},
+        headers=office,
+    )
+    assert district.status_code == 422
+    assert district.json()["errors"][0]["loc"] == ["body", "lead_unit"]
 
 
 async def test_inspection_deduction_and_survey_feed_the_score(

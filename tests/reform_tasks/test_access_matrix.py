@@ -198,6 +198,13 @@ def _cases(o: dict[str, Any]) -> list[Case]:
             F,
             json={"resolution": "越权办结"},
         ),
+        Case(
+            "POST",
+            f"{API}/supervisions/{o['supervision']}/decision",
+            F,
+            F,
+            json={"decision": "hold", "reason": "越权问责"},
+        ),
         Case("POST", f"{API}/sweeps/lagging", F, F),
         Case("POST", f"{API}/sweeps/problems", F, F),
         Case("POST", f"{API}/sweeps/supervision", F, F),

@@ -118,20 +118,32 @@ async def test_supervision_escalates_to_second_then_accountability(
     assert (await _sweep(tasks_client, scene, "2026-05-16"))["escalated_to_second"] == 1
     again = await _sweep(tasks_client, scene, "2026-05-16")
     assert (again["escalated_to_second"], again["escalated_to_accountability"]) == (0, 0)
-    # Second supervision: due 7 days (the default) after it was issued.
+    # Second supervision: due 5 working days (office default) after Saturday 16 May: Fri 22 May.
+    assert (await _sweep(tasks_client, scene, "2026-05-22"))["escalated_to_accountability"] == 0
+    assert (await _sweep(tasks_client, scene, "2026-05-23"))["escalated_to_accountability"] == 1
     assert (await _sweep(tasks_client, scene, "2026-05-23"))["escalated_to_accountability"] == 0
-    assert (await _sweep(tasks_client, scene, "2026-05-24"))["escalated_to_accountability"] == 1
-    assert (await _sweep(tasks_client, scene, "2026-05-24"))["escalated_to_accountability"] == 0
     assert (await _sweep(tasks_client, scene, "2026-12-31"))["escalated_to_accountability"] == 0
 
     mine = await tasks_client.get(f"{API}/supervisions", headers=scene.headers("shichang"))
     chain = mine.json()["items"]
     assert [(s["level"], s["status"], s["issued_on"], s["due_on"]) for s in chain] == [
         ("first", "escalated", "2026-05-04", "2026-05-15"),
-        ("second", "escalated", "2026-05-16", "2026-05-23"),
-        ("accountability", "open", "2026-05-24", None),
+        ("second", "escalated", "2026-05-16", "2026-05-22"),
+        ("accountability", "proposed", "2026-05-23", None),
     ]
     assert [s["parent_id"] for s in chain] == [None, chain[0]["id"], chain[1]["id"]]
+    # Issue #19, fix 5: proposed, not yet 问责 — nothing told to evaluation until decided.
+    assert [e.data["level"] for e in await _escalations(session)] == ["first", "second"]
+    decided = await tasks_client.post(
+        f"{API}/supervisions/{chain[2]['id']}/decision",
+        json={"decision": "hold", "reason": "二次督办逾期仍未整改，经主任办公会研究决定问责"},
+        headers=scene.headers("office"),
+    )
+    assert decided.status_code == 200, decided.text
+    assert (decided.json()["status"], decided.json()["resolution"]) == (
+        "held_accountable",
+        "二次督办逾期仍未整改，经主任办公会研究决定问责",
+    )
 
     events = await _escalations(session)
     assert [(e.data["level"], e.unit_code, e.data["subject"]) for e in events] == [
@@ -142,8 +154,8 @@ async def test_supervision_escalates_to_second_then_accountability(
     assert [e.data["supervision_id"] for e in events] == [s["id"] for s in chain]
     assert [(e.data["issued_on"], e.data["due_on"]) for e in events] == [
         ("2026-05-04", "2026-05-15"),
-        ("2026-05-16", "2026-05-23"),
-        ("2026-05-24", None),
+        ("2026-05-16", "2026-05-22"),
+        ("2026-05-23", None),
     ]
 
     inbox = (
@@ -153,10 +165,20 @@ async def test_supervision_escalates_to_second_then_accountability(
             .order_by(UnitMessage.id)
         )
     ).all()
-    assert [t.split("】")[0] for t in inbox] == ["【督办", "【二次督办", "【问责"]
+    assert [t.split("】")[0] for t in inbox] == [
+        "【督办",
+        "【二次督办",
+        "【拟问责，待改革办决定",
+        "【问责",
+    ]
     timeline = await tasks_client.get(f"{API}/tasks/1/timeline", headers=scene.headers("office"))
     kinds = [e["kind"] for e in timeline.json()["items"]]
-    assert kinds[-3:] == ["supervision.first", "supervision.second", "supervision.accountability"]
+    assert kinds[-4:] == [
+        "supervision.first",
+        "supervision.second",
+        "supervision.proposed",
+        "supervision.accountability",
+    ]
     actions = (
         await session.scalars(
             select(AuditLog.action)
@@ -169,8 +191,41 @@ async def test_supervision_escalates_to_second_then_accountability(
         "supervision.escalated",
         "supervision.second",
         "supervision.escalated",
+        "supervision.accountability_proposed",
         "supervision.accountability",
     ]
+
+
+async def test_the_office_may_decide_against_accountability_and_it_costs_nothing(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession, frozen: None
+) -> None:
+    assert (await _issue(tasks_client, scene)).status_code == 201
+    await _sweep(tasks_client, scene, "2026-05-16")
+    await _sweep(tasks_client, scene, "2026-05-23")
+    listed = await tasks_client.get(
+        f"{API}/supervisions", params={"level": "accountability"}, headers=scene.headers("office")
+    )
+    (proposal,) = listed.json()["items"]
+    url = f"{API}/supervisions/{proposal['id']}/decision"
+    body = {"decision": "dismiss", "reason": "节点已于督办期满后两日完成，情节轻微"}
+    by_unit = await tasks_client.post(url, json=body, headers=scene.headers("shichang"))
+    assert by_unit.status_code == 403
+    no_reason = await tasks_client.post(
+        url, json={"decision": "dismiss", "reason": ""}, headers=scene.headers("office")
+    )
+    assert no_reason.status_code == 422
+    dismissed = await tasks_client.post(url, json=body, headers=scene.headers("office"))
+    assert dismissed.status_code == 200, dismissed.text
+    assert dismissed.json()["status"] == "dismissed"
+    twice = await tasks_client.post(url, json=body, headers=scene.headers("office"))
+    assert twice.status_code == 409
+    assert [e.data["level"] for e in await _escalations(session)] == ["first", "second"]
+    resolve = await tasks_client.post(
+        f"{API}/supervisions/{proposal['id']}/resolve",
+        json={"resolution": "办结"},
+        headers=scene.headers("office"),
+    )
+    assert resolve.status_code == 409
 
 
 async def test_second_supervision_due_days_come_from_the_programme(
@@ -183,7 +238,8 @@ async def test_second_supervision_due_days_come_from_the_programme(
     second = await tasks_client.get(
         f"{API}/supervisions", params={"level": "second"}, headers=scene.headers("office")
     )
-    assert [s["due_on"] for s in second.json()["items"]] == ["2026-05-19"]
+    # Three working days after Saturday 16 May.
+    assert [s["due_on"] for s in second.json()["items"]] == ["2026-05-20"]
 
 
 async def test_resolution_stops_escalation(

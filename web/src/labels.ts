@@ -28,7 +28,8 @@ export const SATISFACTION: Record<string, string> = {
   satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意",
 };
 export const SUPERVISION_LEVEL: Record<string, string> = { first: "督办", second: "二次督办", accountability: "问责" };
-export const SUPERVISION_STATUS: Record<string, string> = { open: "办理中", resolved: "已办结", escalated: "已升级" };
+export const SUPERVISION_STATUS: Record<string, string> = { open: "办理中", resolved: "已办结", escalated: "已升级",
+  proposed: "拟问责·待决定", held_accountable: "已问责", dismissed: "不予问责" };
 export const EXTENSION_STATUS: Record<string, string> = { pending: "待审批", approved: "已批准", rejected: "已驳回" };
 export const REPORT_KINDS: Record<string, string> = { monthly_dispatch: "月度调度通报", quarterly_notice: "季度通报" };
 export const REPORT_STATUS: Record<string, string> = { draft: "草稿", published: "已发布" };

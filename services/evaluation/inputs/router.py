@@ -95,18 +95,15 @@ async def list_surveys(
 async def record_external_rank(
     body: ExternalRankIn, principal: OfficeWrite, session: Session, programme: str = "2026"
 ) -> ExternalRankOut:
-    await service.record_external_rank(session, principal, body, programme)
-    return ExternalRankOut(**body.model_dump())
+    return await service.record_external_rank(session, principal, body, programme)
 
 
 @router.get("/external-ranks", response_model=Page[ExternalRankOut], summary="External ranks")
 async def list_external_ranks(
     principal: Authenticated, session: Session, programme: str = "2026"
 ) -> Page[ExternalRankOut]:
-    rows = await service.list_external_ranks(session, programme)
-    return Page[ExternalRankOut](
-        items=[ExternalRankOut.model_validate(r) for r in rows], total=len(rows)
-    )
+    items = await service.list_external_ranks(session, programme)
+    return Page[ExternalRankOut](items=items, total=len(items))
 
 
 @router.get(

@@ -60,13 +60,13 @@ class ExternalRankIn(BaseModel):
 
 
 class ExternalRankOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     year: int
     indicator: str
     lead_unit: str
     national_rank: int | None
     provincial_rank: int | None
+    full_marks: bool = Field(description="国评前10或省评第1（规则集）：次年牵头部门考核直接得满分")
+    consequence: str = Field(description="按种子文件001的后果（含部门主要负责人年终考核优秀）")
 
 
 class ParkedOut(BaseModel):

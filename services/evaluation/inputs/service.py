@@ -14,7 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.event.repository import FactRepository
-from services.evaluation.inputs.schemas import ExternalRankIn, InspectionIn, SurveyIn
+from services.evaluation.inputs.schemas import (
+    ExternalRankIn,
+    ExternalRankOut,
+    InspectionIn,
+    SurveyIn,
+)
+from services.evaluation.rule_set.schemas import RuleSetBody
 from services.evaluation.scoring import service as scoring
 from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
@@ -22,7 +28,7 @@ from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EventEnvelope
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult, Unit
-from shared.periods import business_day, parse_period
+from shared.periods import business_day, parse_period, today
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -123,10 +129,21 @@ async def list_surveys(
     )
 
 
+HEAD_EXCELLENT = "牵头部门和部门主要负责人年终考核定为优秀等次"
+
+
 async def record_external_rank(
     session: AsyncSession, principal: Principal, body: ExternalRankIn, programme: str
-) -> None:
+) -> ExternalRankOut:
+    """Seed 001: an indicator's national or provincial rank bears on its lead department (市直
+    部门绩效考核成绩与营商环境国评、省评直接挂钩): a district is not an indicator's lead."""
     await _require_unit(session, body.lead_unit, "lead_unit")
+    kinds = await ScoringRepository(session).unit_kinds([body.lead_unit])
+    if kinds.get(body.lead_unit) == "district":
+        message = "国评、省评指标的牵头单位应为市直部门"
+        raise ValidationFailed(
+            message, errors=[FieldError(loc=["body", "lead_unit"], msg=message, type="kind")]
+        )
     if body.national_rank is None and body.provincial_rank is None:
         raise ValidationFailed("国评名次和省评名次至少填写一项")
     await _record(
@@ -138,11 +155,41 @@ async def record_external_rank(
         datetime.now(UTC),
         body.model_dump(mode="json"),
     )
+    return _rank_out(body, await _rules_today(session, programme))
 
 
-async def list_external_ranks(session: AsyncSession, programme: str) -> Sequence[ExternalRank]:
+def _rank_out(row: ExternalRankIn | ExternalRank, rules: RuleSetBody) -> ExternalRankOut:
+    """A rank with what it earns under `rules` (seed 001: national top 10 or provincial first →
+    the lead department's full marks and 优秀 next year, and its head's 优秀)."""
+    national, provincial = rules.external_rank.national_top, rules.external_rank.provincial_top
+    leads = (row.national_rank is not None and row.national_rank <= national) or (
+        row.provincial_rank is not None and row.provincial_rank <= provincial
+    )
+    return ExternalRankOut(
+        year=row.year,
+        indicator=row.indicator,
+        lead_unit=row.lead_unit,
+        national_rank=row.national_rank,
+        provincial_rank=row.provincial_rank,
+        full_marks=leads,
+        consequence=(
+            f"{row.year + 1}年考核：牵头部门营商环境考核直接得满分；{HEAD_EXCELLENT}"
+            if leads
+            else ""
+        ),
+    )
+
+
+async def _rules_today(session: AsyncSession, programme: str) -> RuleSetBody:
+    _, rules = (await scoring.rule_book(session, programme)).at(today())
+    return rules
+
+
+async def list_external_ranks(session: AsyncSession, programme: str) -> list[ExternalRankOut]:
     stmt = select(ExternalRank).where(ExternalRank.programme == programme)
-    return (await session.execute(stmt.order_by(ExternalRank.indicator))).scalars().all()
+    rows = (await session.execute(stmt.order_by(ExternalRank.indicator))).scalars().all()
+    rules = await _rules_today(session, programme)
+    return [_rank_out(row, rules) for row in rows]
 
 
 async def list_parked(session: AsyncSession) -> Sequence[ParkedEvent]:

@@ -105,13 +105,13 @@ Component = Annotated[
 
 
 class Grades(BaseModel):
-    """Lower bounds as a share of the maximum total."""
+    """Lower bounds as a share of the maximum total. Office defaults: no seed gives grade lines."""
 
     model_config = ConfigDict(extra="forbid")
 
-    excellent: float = Field(default=0.9, gt=0, le=1, description="优秀")
-    good: float = Field(default=0.8, gt=0, le=1, description="良好")
-    fair: float = Field(default=0.6, gt=0, le=1, description="一般")
+    excellent: float = Field(default=0.9, gt=0, le=1, description="优秀（改革办默认）")
+    good: float = Field(default=0.8, gt=0, le=1, description="良好（改革办默认）")
+    fair: float = Field(default=0.6, gt=0, le=1, description="一般（改革办默认）")
 
     @model_validator(mode="after")
     def _ordered(self) -> Grades:
@@ -149,7 +149,7 @@ class ExternalRankOverride(BaseModel):
 class RuleSetBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    unit_total: float = Field(default=100, gt=0, description="市直部门等单位满分")
+    unit_total: float = Field(default=100, gt=0, description="市直部门等单位满分（改革办默认）")
     district_total: float = Field(default=80, gt=0, description="区县满分（种子文件001：80分）")
     top_n: int = Field(default=5, ge=1, le=20, description="通报表扬名额（并列者同享）")
     bottom_n: int = Field(default=5, ge=1, le=20, description="通报批评名额（并列者同享）")
@@ -184,6 +184,9 @@ class RuleSetBody(BaseModel):
 
 
 def default_rule_set() -> RuleSetBody:
+    """The office's defaults: the weights and points per fact are not from any seed (seed 001
+    gives the districts' 80 and the external-rank override, seed 002 the supervision ladder and
+    the survey's bottom five); docs/EVALUATION.md says which is which."""
     return RuleSetBody(
         components=[
             DeductionComponent(

@@ -309,9 +309,11 @@ def score_unit(rules: RuleSetBody, unit_kind: str, inputs: UnitInputs) -> UnitSc
     if inputs.external_full_marks:
         # Seed 001: the indicator's lead unit gets full marks and the grade 优秀.
         indicators = "、".join(inputs.external_full_marks)
-        return UnitScore(
-            max_total, max_total, "优秀", components, f"国评/省评指标领先：{indicators}"
+        override = (
+            f"国评/省评指标领先：{indicators}（牵头部门直接得满分；"
+            "牵头部门和部门主要负责人年终考核定为优秀等次）"
         )
+        return UnitScore(max_total, max_total, "优秀", components, override)
     return UnitScore(total, max_total, grade_of(rules, total, max_total), components, None)
 
 

@@ -1,12 +1,10 @@
-"""China's working-day calendar: Monday to Friday, except the State Council's holidays and 调休
-make-up working days, kept per year in `hotline.calendar_days` (2025–2026 from the notices,
-2027 statutory holidays provisional; the office edits it)."""
+"""China's working-day calendar as the office edits it: kept per year in `hotline.calendar_days`
+(2025–2026 from the notices, 2027 statutory holidays provisional). The rule itself (Monday to
+Friday except holidays and 调休 make-up days) is `shared.working_days`, for every service."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import extract, select
 from sqlalchemy.dialects.postgresql import insert
@@ -15,36 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import audit
 from shared.auth import Principal
 from shared.models import CalendarDay
+from shared.working_days import WorkingCalendar, load
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass(frozen=True)
-class WorkingCalendar:
-    exceptions: dict[date, bool]
-
-    def is_workday(self, day: date) -> bool:
-        return self.exceptions.get(day, day.weekday() < 5)
-
-    def add_working_days(self, day: date, days: int) -> date:
-        """The `days`-th working day after `day` (the day itself does not count)."""
-        current = day
-        while days > 0:
-            current += timedelta(days=1)
-            if self.is_workday(current):
-                days -= 1
-        return current
-
-    def deadline(self, received_at: datetime, days: int) -> datetime:
-        """End of the last working day allowed, in Asia/Shanghai, as a UTC instant."""
-        local = received_at.astimezone(SHANGHAI).date()
-        last = self.add_working_days(local, days)
-        return datetime.combine(last + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(UTC)
-
-
-async def load(session: AsyncSession) -> WorkingCalendar:
-    rows = (await session.execute(select(CalendarDay.day, CalendarDay.is_workday))).all()
-    return WorkingCalendar({day: workday for day, workday in rows})
+__all__ = ["WorkingCalendar", "list_days", "load", "set_day"]
 
 
 async def list_days(session: AsyncSession, year: int) -> list[CalendarDay]:

@@ -60,7 +60,9 @@ def summary_text(data: dict[str, Any], monthly: bool) -> str:
         f"严重滞后{totals['seriously_lagging']}项。{span}完成时间节点"
         f"{data['milestones_completed']}个，销号任务{len(data['close_outs'])}项，"
         f"批准延期{len(data['extensions'])}项，发出督办{counts['issued']}件，"
-        f"升级督办{counts['escalated']}件（其中问责{counts['accountability']}件）。"
+        f"升级督办{counts['escalated']}件（其中问责{counts['accountability']}件"
+        + (f"，拟问责待决定{counts['proposed']}件" if counts.get("proposed") else "")
+        + "）。"
     )
 
 

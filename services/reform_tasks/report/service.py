@@ -44,6 +44,7 @@ from shared.models import (
     ReportKind,
     ReportStatus,
     SupervisionLevel,
+    SupervisionStatus,
 )
 from shared.pagination import Page, PageParams
 from shared.periods import Period, parse_period
@@ -169,6 +170,7 @@ async def _period_facts(
             "unit_code": code,
             "level": s.level.value,
             "level_label": LEVEL_LABELS[s.level],
+            "status": s.status.value,
             "subject": subjects[s.id].label,
             "reason": s.reason,
             "issued_on": s.issued_on.isoformat(),
@@ -202,7 +204,11 @@ async def _period_facts(
         "supervision_counts": {
             "issued": levels[SupervisionLevel.first],
             "escalated": levels[SupervisionLevel.second] + levels[SupervisionLevel.accountability],
-            "accountability": levels[SupervisionLevel.accountability],
+            # 问责 counts once the office decided it (issue #19, fix 5); proposals wait.
+            "accountability": sum(
+                s.status is SupervisionStatus.held_accountable for s, _, _ in supervisions
+            ),
+            "proposed": sum(s.status is SupervisionStatus.proposed for s, _, _ in supervisions),
         },
     }
 
@@ -285,7 +291,12 @@ def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "praised": pick("top"),
         "named": pick("bottom"),
-        "accountability": [s for s in data["supervisions"] if s["level"] == "accountability"],
+        "accountability": [
+            s
+            for s in data["supervisions"]
+            if s.get("status", "held_accountable") == "held_accountable"
+            and s["level"] == "accountability"
+        ],
     }
 
 

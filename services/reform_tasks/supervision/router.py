@@ -6,7 +6,12 @@ from fastapi import APIRouter, Query, status
 
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service
-from services.reform_tasks.supervision.schemas import ResolveIn, SupervisionIn, SupervisionOut
+from services.reform_tasks.supervision.schemas import (
+    DecisionIn,
+    ResolveIn,
+    SupervisionIn,
+    SupervisionOut,
+)
 from shared.auth import Authenticated, OfficeWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -69,6 +74,22 @@ async def get(
     programme: CurrentProgramme,
 ) -> SupervisionOut:
     return await service.get(session, principal, programme, supervision_id)
+
+
+@router.post(
+    "/{supervision_id}/decision",
+    response_model=SupervisionOut,
+    summary="Decide a proposed accountability: 问责 or 不予问责 with a reason (office; 409 if not "
+    "proposed)",
+)
+async def decide_accountability(
+    supervision_id: int,
+    body: DecisionIn,
+    principal: OfficeWrite,
+    session: Session,
+    programme: CurrentProgramme,
+) -> SupervisionOut:
+    return await service.decide(session, principal, programme, supervision_id, body)
 
 
 @router.post(

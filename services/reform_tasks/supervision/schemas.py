@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -26,6 +27,11 @@ class SupervisionIn(BaseModel):
     subject: Subject
     reason: Text = Field(min_length=4, max_length=2000)
     due_on: BusinessDate
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["hold", "dismiss"] = Field(description="hold 问责 / dismiss 不予问责")
+    reason: Text = Field(min_length=2, max_length=2000, description="决定的理由")
 
 
 class ResolveIn(BaseModel):

@@ -6,13 +6,14 @@ the subject's timeline, audited and told to evaluation (`supervision.escalated`)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.supervision.repository import SubjectRef, SupervisionRepository
 from services.reform_tasks.supervision.schemas import (
+    DecisionIn,
     EscalationSummary,
     ResolveIn,
     SupervisionIn,
@@ -20,7 +21,7 @@ from services.reform_tasks.supervision.schemas import (
 )
 from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.timeline import service as timeline
-from shared import audit, outbox
+from shared import audit, outbox, working_days
 from shared.auth import Principal
 from shared.clock import moment_of, today_shanghai
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -38,9 +39,9 @@ LEVEL_LABELS = {
     SupervisionLevel.second: "二次督办",
     SupervisionLevel.accountability: "问责",
 }
-# Days a unit has to answer a second supervision, unless the programme sets
-# `second_supervision_days`.
-DEFAULT_SECOND_SUPERVISION_DAYS = 7
+# Office default: working days (the city's calendar, shared.working_days) a unit has to answer
+# a second supervision, unless the programme sets `second_supervision_days`.
+DEFAULT_SECOND_SUPERVISION_DAYS = 5
 
 
 def to_out(supervision: Supervision, subject: SubjectRef) -> SupervisionOut:
@@ -319,9 +320,10 @@ async def escalate(
 ) -> EscalationSummary:
     """Seed 002_c95ffdd180ea7e81.txt (首次督办 → 二次督办 → 问责): every open supervision whose due
     date is before `as_of` and whose subject is still not done escalates one level — a first
-    supervision to a second one (due `second_supervision_days` later), a second one to an
-    accountability record. If the subject was done meanwhile it is resolved instead. Running the
-    sweep again for the same day changes nothing."""
+    supervision to a second one (due `second_supervision_days` working days later), a second one
+    to a proposal of accountability for the office to decide (`decide`; issue #19, fix 5: 问责 is
+    a decision, not a cron job). If the subject was done meanwhile it is resolved instead.
+    Running the sweep again for the same day changes nothing."""
     summary = EscalationSummary(
         as_of=as_of, escalated_to_second=0, escalated_to_accountability=0, resolved=0
     )
@@ -329,6 +331,7 @@ async def escalate(
     second_days = int(
         programme.settings.get("second_supervision_days", DEFAULT_SECOND_SUPERVISION_DAYS)
     )
+    calendar = await working_days.load(session)
     for supervision in await repository.due_for_escalation(programme.id, as_of):
         if await repository.subject_done(supervision):
             await _close(session, principal, supervision, as_of, "督办事项已完成，督办自动办结")
@@ -345,7 +348,8 @@ async def escalate(
             parent_id=supervision.id,
             reason=f"{LEVEL_LABELS[supervision.level]}逾期未整改：{supervision.reason}",
             issued_on=as_of,
-            due_on=as_of + timedelta(days=second_days) if first else None,
+            due_on=calendar.add_working_days(as_of, second_days) if first else None,
+            status=SupervisionStatus.open if first else SupervisionStatus.proposed,
             issued_by=principal.username,
         )
         session.add(following)
@@ -358,10 +362,97 @@ async def escalate(
             before={"status": SupervisionStatus.open},
             after={"status": SupervisionStatus.escalated, "as_of": as_of},
         )
-        await _record_step(session, principal, programme, following, as_of)
         if first:
+            await _record_step(session, principal, programme, following, as_of)
             summary.escalated_to_second += 1
         else:
+            await _propose_accountability(session, principal, following)
             summary.escalated_to_accountability += 1
     await session.flush()
     return summary
+
+
+async def _propose_accountability(
+    session: AsyncSession, principal: Principal, supervision: Supervision
+) -> None:
+    """待决定: told to the unit and shown on the timeline; it costs nothing until decided."""
+    await session.flush()
+    await session.refresh(supervision, ["unit"])
+    subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
+    await notify(
+        session,
+        supervision.unit_id,
+        "supervision",
+        f"【拟问责，待改革办决定】{subject.label}",
+        supervision.reason,
+        link=f"/supervisions/{supervision.id}",
+        dedupe_key=f"supervision:{supervision.id}:proposed",
+    )
+    await _on_timeline(
+        session,
+        principal,
+        supervision,
+        subject,
+        "supervision.proposed",
+        f"拟对{supervision.unit.short_name}问责，待改革办决定：{supervision.reason}",
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action="supervision.accountability_proposed",
+        entity_type="supervision",
+        entity_id=supervision.id,
+        after={"unit": supervision.unit.code, "reason": supervision.reason},
+    )
+
+
+async def decide(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    supervision_id: int,
+    body: DecisionIn,
+) -> SupervisionOut:
+    """The office decides a proposed accountability: 问责 (`hold`: told to evaluation as
+    `supervision.escalated` at level accountability, which costs points, dated today) or 不予问责
+    (`dismiss`, with the reason; costs nothing). 409 unless the supervision is a proposal."""
+    supervision = await _readable(session, principal, programme, supervision_id, lock=True)
+    if supervision.status is not SupervisionStatus.proposed:
+        raise Conflict("只有待决定的拟问责事项可以作出决定")
+    today = today_shanghai()
+    reason = body.reason.strip()
+    hold = body.decision == "hold"
+    supervision.status = SupervisionStatus.held_accountable if hold else SupervisionStatus.dismissed
+    supervision.resolved_on, supervision.resolution = today, reason
+    if hold:
+        await _record_step(session, principal, programme, supervision, today)
+        return await _out(session, supervision)
+    await session.flush()
+    subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
+    await notify(
+        session,
+        supervision.unit_id,
+        "supervision",
+        f"【不予问责】{subject.label}",
+        reason,
+        link=f"/supervisions/{supervision.id}",
+        dedupe_key=f"supervision:{supervision.id}:dismissed",
+    )
+    await _on_timeline(
+        session,
+        principal,
+        supervision,
+        subject,
+        "supervision.dismissed",
+        f"改革办决定对{supervision.unit.short_name}不予问责：{reason}",
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action="supervision.dismissed",
+        entity_type="supervision",
+        entity_id=supervision.id,
+        before={"status": SupervisionStatus.proposed},
+        after={"status": supervision.status, "reason": reason},
+    )
+    return await _out(session, supervision)
