@@ -168,57 +168,156 @@ def _at_shanghai(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def _simulate_progress(
-    rng: random.Random, milestone: Milestone, reporter: Unit, as_of: date
-) -> ProgressReport | None:
-    """A few months of plausible progress up to `as_of`: most milestones done around their date,
-    some late, some still lagging."""
-    if milestone.planned_date > as_of + timedelta(days=10):
-        return None
-    roll = rng.random()
-    if milestone.planned_date > as_of:
-        if roll < 0.3:  # reported early, awaiting review
-            done = as_of - timedelta(days=rng.randint(0, 5))
-            milestone.state = MilestoneState.reported
-            return ProgressReport(
-                milestone_id=milestone.id,
-                unit_id=reporter.id,
-                content=_report_text(milestone),
-                claims_completion=True,
-                completion_date=done,
-                submitted_at=_at_shanghai(done, 16),
-                review_status=ReviewStatus.pending,
-            )
-        return None
-    if roll < 0.8:
-        done = min(as_of, milestone.planned_date + timedelta(days=rng.randint(-15, 12)))
-        milestone.completed_on = done
+# How a unit keeps its dates (office's demo story, not a rule): most units are reliable, a few
+# are slow. Shares of a milestone's outcome: (on time, a little late, in trouble: long late).
+PACES = {
+    "reliable": (0.87, 0.07, 0.06),
+    "average": (0.78, 0.10, 0.12),
+    "slow": (0.60, 0.15, 0.25),
+}
+
+
+def unit_pace(code: str) -> str:
+    """Deterministic per unit: ~55 % reliable, ~35 % average, ~10 % slow."""
+    draw = random.Random(f"pace:{code}").random()
+    return "reliable" if draw < 0.55 else "average" if draw < 0.9 else "slow"
+
+
+@dataclass
+class Simulated:
+    """One milestone's simulated fate: the report filed (if any) and, if it fell behind, the
+    days its lag was announced (lagging, seriously lagging) — dated when they happened."""
+
+    report: ProgressReport | None = None
+    lagging_on: list[tuple[date, LaggingLevel]] = field(default_factory=list)
+
+
+def _lag_days(
+    planned: date, until: date, thresholds: tuple[int, int]
+) -> list[tuple[date, LaggingLevel]]:
+    """The sweep's announcements between the planned date and `until` (completion or as-of),
+    with the programme's `lagging_after_days` and `seriously_lagging_after_days`."""
+    lagging_after, serious_after = thresholds
+    days = []
+    if (until - planned).days > lagging_after:
+        days.append((planned + timedelta(days=lagging_after + 1), LaggingLevel.lagging))
+    if (until - planned).days > serious_after:
+        days.append((planned + timedelta(days=serious_after + 1), LaggingLevel.seriously_lagging))
+    return days
+
+
+def _simulate_task(
+    rng: random.Random,
+    milestones: list[Milestone],
+    reporters: list[Unit],
+    pace: str,
+    as_of: date,
+    thresholds: tuple[int, int],
+) -> list[Simulated]:
+    """A task's year up to `as_of`, milestone by milestone: on time, a little late, or in
+    trouble (long late) as its lead unit's pace makes likely; a milestone is never finished
+    before the one before it, so a task that falls behind stays behind until it catches up (no
+    node 1 lagging while nodes 2 and 3 are done). What is late and not yet done by `as_of` is
+    still lagging — mostly recent, a few seriously."""
+    on_time, late, _ = PACES[pace]
+    previous: date | None = date.min  # the previous milestone's completion (None: not done)
+    result = []
+    for milestone in milestones:
+        reporter = rng.choice(reporters)
+        outcome = Simulated()
+        result.append(outcome)
+        planned = milestone.planned_date
+        roll = rng.random()
+        if roll < on_time:
+            done = planned - timedelta(days=rng.randint(0, 12))
+        elif roll < on_time + late:
+            done = planned + timedelta(days=1 + int(rng.expovariate(1 / 10)))
+        else:  # in trouble
+            done = planned + timedelta(days=rng.randint(30, 300))
+        if previous is None or planned > as_of:
+            _not_done(rng, milestone, outcome, reporter, as_of, thresholds, previous)
+            previous = None
+            continue
+        done = max(done, previous)
+        if done > as_of:
+            _not_done(rng, milestone, outcome, reporter, as_of, thresholds, None)
+            previous = None
+            continue
+        outcome.lagging_on = _lag_days(planned, done, thresholds)
+        _note_lag(milestone, outcome)
+        milestone.completed_on = previous = done
         milestone.state = (
             MilestoneState.closed_out if (as_of - done).days > 14 else MilestoneState.accepted
         )
-        return ProgressReport(
-            milestone_id=milestone.id,
-            unit_id=reporter.id,
-            content=_report_text(milestone),
-            claims_completion=True,
-            completion_date=done,
-            submitted_at=_at_shanghai(done, 10),
-            review_status=ReviewStatus.accepted,
-            reviewed_at=_at_shanghai(min(as_of, done + timedelta(days=2)), 15),
-            review_comment="材料齐全，同意提交销号。",
-        )
-    if roll < 0.9:
-        submitted = min(as_of, milestone.planned_date + timedelta(days=rng.randint(0, 20)))
-        return ProgressReport(
-            milestone_id=milestone.id,
-            unit_id=reporter.id,
-            content=f"“{milestone.title}”正在推进，已完成主要工作，剩余事项预计两周内完成。",
-            submitted_at=_at_shanghai(submitted, 11),
-            review_status=ReviewStatus.returned,
-            reviewed_at=_at_shanghai(submitted, 17),
-            review_comment="佐证材料不足，请补充相关文件、数据截图后重新报送。",
-        )
-    return None
+        outcome.report = _completion(milestone, reporter, done, ReviewStatus.accepted, as_of)
+    return result
+
+
+def _not_done(
+    rng: random.Random,
+    milestone: Milestone,
+    outcome: Simulated,
+    reporter: Unit,
+    as_of: date,
+    thresholds: tuple[int, int],
+    previous: date | None,
+) -> None:
+    """Not done by `as_of`: a future milestone may be reported early (if its predecessor is
+    done); a due one is lagging since it fell behind, perhaps with a report in progress."""
+    planned = milestone.planned_date
+    if planned > as_of:
+        early = previous is not None and planned <= as_of + timedelta(days=10)
+        if early and rng.random() < 0.3:
+            milestone.state = MilestoneState.reported  # reported early, awaiting review
+            done = as_of - timedelta(days=rng.randint(0, 5))
+            outcome.report = _completion(milestone, reporter, done, ReviewStatus.pending)
+        return
+    outcome.lagging_on = _lag_days(planned, as_of, thresholds)
+    _note_lag(milestone, outcome)
+    if rng.random() < 0.5:
+        outcome.report = _in_progress(milestone, reporter, planned, as_of, rng)
+
+
+def _note_lag(milestone: Milestone, outcome: Simulated) -> None:
+    """The severity the sweep last announced (so the live sweep announces nothing twice)."""
+    if outcome.lagging_on:
+        milestone.lagging_level = outcome.lagging_on[-1][1].value
+
+
+def _completion(
+    milestone: Milestone,
+    reporter: Unit,
+    done: date,
+    status: ReviewStatus,
+    as_of: date | None = None,
+) -> ProgressReport:
+    accepted = status is ReviewStatus.accepted and as_of is not None
+    return ProgressReport(
+        milestone_id=milestone.id,
+        unit_id=reporter.id,
+        content=_report_text(milestone),
+        claims_completion=True,
+        completion_date=done,
+        submitted_at=_at_shanghai(done, 10 if accepted else 16),
+        review_status=status,
+        reviewed_at=_at_shanghai(min(as_of, done), 15) if accepted and as_of else None,
+        review_comment="材料齐全，同意提交销号。" if accepted else None,
+    )
+
+
+def _in_progress(
+    milestone: Milestone, reporter: Unit, planned: date, as_of: date, rng: random.Random
+) -> ProgressReport:
+    submitted = min(as_of, planned + timedelta(days=rng.randint(0, 20)))
+    return ProgressReport(
+        milestone_id=milestone.id,
+        unit_id=reporter.id,
+        content=f"“{milestone.title}”正在推进，已完成主要工作，剩余事项预计两周内完成。",
+        submitted_at=_at_shanghai(submitted, 11),
+        review_status=ReviewStatus.returned,
+        reviewed_at=_at_shanghai(submitted, 17),
+        review_comment="佐证材料不足，请补充相关文件、数据截图后重新报送。",
+    )
 
 
 def _report_text(milestone: Milestone) -> str:
@@ -275,15 +374,21 @@ async def _ensure_tasks(
             milestones.append(milestone)
         await session.flush()
         reporters = [units[c] for c in row["responsible_units"]] or [units[row["lead_unit"]]]
-        for milestone in milestones:
-            progress = _simulate_progress(task_rng, milestone, task_rng.choice(reporters), as_of)
-            if progress is not None:
-                session.add(progress)
+        thresholds = (
+            int(programme.settings.get("lagging_after_days", 0)),
+            int(programme.settings.get("seriously_lagging_after_days", 30)),
+        )
+        fates = _simulate_task(
+            task_rng, milestones, reporters, unit_pace(row["lead_unit"]), as_of, thresholds
+        )
+        for fate in fates:
+            if fate.report is not None:
+                session.add(fate.report)
                 report.progress_reports += 1
         if all(m.state is MilestoneState.closed_out for m in milestones):
             task.status = TaskStatus.closed_out
             task.closed_out_on = max(m.completed_on for m in milestones if m.completed_on)
-        await _announce(session, programme, task, milestones, row, as_of)
+        await _announce(session, programme, task, list(zip(milestones, fates, strict=True)), row)
         report.tasks += 1
         report.milestones += len(milestones)
     await session.flush()
@@ -293,19 +398,17 @@ async def _announce(
     session: AsyncSession,
     programme: Programme,
     task: Task,
-    milestones: list[Milestone],
+    fates: list[tuple[Milestone, Simulated]],
     row: dict[str, Any],
-    as_of: date,
 ) -> None:
-    """Tell evaluation what the simulated year did, through the outbox like reform_tasks would:
-    completions the lead unit accepted (dated when done), task close-outs, and milestones
-    lagging as of the demo date."""
+    """Tell evaluation what the simulated year did, through the outbox like reform_tasks would,
+    each event dated when it happened: the sweep's lagging announcements (the day a milestone
+    fell behind, and 30 days later seriously), completions the lead unit accepted (on the day
+    done), task close-outs. Month-end scores and the monthly reports therefore agree."""
     lead, responsible = row["lead_unit"], row["responsible_units"]
-    lagging_after = int(programme.settings.get("lagging_after_days", 0))
-    serious_after = int(programme.settings.get("seriously_lagging_after_days", 30))
     token = current_service.set("reform_tasks")
     try:
-        for m in milestones:
+        for m, fate in fates:
             common = {
                 "task_number": task.number,
                 "milestone": m.ordinal,
@@ -315,6 +418,24 @@ async def _announce(
                 "lead_unit": lead,
                 "responsible_units": responsible,
             }
+            previous = LaggingLevel.none
+            for day, severity in fate.lagging_on:
+                await outbox.enqueue(
+                    session,
+                    "milestone.lagging",
+                    {
+                        **common,
+                        "ordinal": m.ordinal,
+                        "severity": severity.value,
+                        "previous_severity": previous.value,
+                        "days_late": (day - m.planned_date).days,
+                        "as_of": day,
+                    },
+                    programme=programme.code,
+                    unit_code=lead,
+                    occurred_at=_at_shanghai(day, 9),
+                )
+                previous = severity
             if m.completed_on is not None:  # accepted by the lead unit: done (closed out or not)
                 late = max(0, (m.completed_on - m.planned_date).days)
                 await outbox.enqueue(
@@ -329,26 +450,6 @@ async def _announce(
                     programme=programme.code,
                     unit_code=lead,
                     occurred_at=_at_shanghai(m.completed_on, 17),
-                )
-            elif m.completed_on is None:
-                late = (as_of - m.planned_date).days
-                severity = (
-                    LaggingLevel.seriously_lagging
-                    if late > serious_after
-                    else LaggingLevel.lagging
-                    if late > lagging_after
-                    else None
-                )
-                if severity is None:
-                    continue
-                m.lagging_level = severity.value
-                await outbox.enqueue(
-                    session,
-                    "milestone.lagging",
-                    {**common, "severity": severity.value, "days_late": late},
-                    programme=programme.code,
-                    unit_code=lead,
-                    occurred_at=_at_shanghai(as_of, 9),
                 )
         if task.status is TaskStatus.closed_out and task.closed_out_on is not None:
             await outbox.enqueue(

@@ -4,7 +4,7 @@ with duplicates and in any arrival order (hypothesis)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from shared.models import Role, Score, UnitKind
+from services.evaluation.rule_set.schemas import HotlineComponent, default_rule_set
+from shared.models import Role, RuleSet, RuleSetStatus, Score, UnitKind
 from tests.conftest import Factory
 
 UNITS = ["shichang", "shuiwu", "yunzhongqu"]
+ORDER_KINDS = ["complaint", "consult", "help"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 event = st.one_of(
@@ -38,18 +40,26 @@ event = st.one_of(
     ),
     st.just(("problem.overdue", {})),
     st.builds(
-        lambda ok: ("work_order.responded", {"within_limit": ok, "district_code": "yunzhongqu"}),
+        lambda ok, kind: (
+            "work_order.responded",
+            {"within_limit": ok, "district_code": "yunzhongqu", "kind": kind},
+        ),
         st.booleans(),
+        st.sampled_from(ORDER_KINDS),
     ),
     st.builds(
-        lambda r, s: (
+        lambda r, s, kind: (
             "work_order.visited",
-            {"resolved": r, "satisfaction": s, "district_code": "yunzhongqu"},
+            {"resolved": r, "satisfaction": s, "district_code": "yunzhongqu", "kind": kind},
         ),
         st.booleans(),
         st.sampled_from(["satisfied", "basically_satisfied", "dissatisfied"]),
+        st.sampled_from(ORDER_KINDS),
     ),
-    st.just(("work_order.created", {"district_code": "yunzhongqu"})),
+    st.builds(
+        lambda kind: ("work_order.created", {"district_code": "yunzhongqu", "kind": kind}),
+        st.sampled_from(ORDER_KINDS),
+    ),
     st.builds(
         lambda score, version: (
             "rating.submitted",
@@ -89,10 +99,15 @@ async def _snapshot(session: AsyncSession) -> dict[tuple[str, str], tuple[float,
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(events=sequence, order=st.randoms(use_true_random=False))
+@given(
+    events=sequence,
+    order=st.randoms(use_true_random=False),
+    options=st.tuples(st.booleans(), st.booleans()),
+)
 async def test_recompute_equals_incremental(
     events: list[Any],
     order: Any,
+    options: tuple[bool, bool],
     evaluation_client: httpx.AsyncClient,
     factory: Factory,
     connection: AsyncConnection,
@@ -107,6 +122,24 @@ async def test_recompute_equals_incremental(
             ("yunzhongqu", UnitKind.district),
         ):
             await factory.unit(code, kind)
+        # From July a rule set with these hotline options (for the district the order came
+        # from, consultations): facts count under the version in force on their day, in the
+        # engine and in the bulk SQL alike.
+        body = default_rule_set()
+        for component in body.components:
+            if isinstance(component, HotlineComponent):
+                component.counts_for_origin_district, component.counts_consultations = options
+        session.add(
+            RuleSet(
+                programme="2026",
+                version=1,
+                status=RuleSetStatus.published,
+                body=body.model_dump(mode="json"),
+                effective_from=date(2026, 7, 1),
+                created_by="test",
+            )
+        )
+        await session.flush()
         headers = factory.headers("service:x", Role.service, None)
         envelopes = []
         for (event_type, data), unit, day, duplicate in events:

@@ -53,9 +53,31 @@ async def test_lagging_milestone_deducts_once_even_if_delivered_twice(
     assert score["grade"] == "优秀"
 
 
+async def _publish_hotline_options(
+    client: httpx.AsyncClient, factory: Factory, **options: bool
+) -> None:
+    admin = factory.headers(*OFFICE)
+    body = (await client.get("/api/evaluation/v1/rule-sets/default", headers=admin)).json()
+    for component in body["components"]:
+        if component["key"] == "hotline":
+            component.update(options)
+    draft = await client.post(
+        "/api/evaluation/v1/rule-sets/2026", json={"body": body}, headers=admin
+    )
+    assert draft.status_code == 201, draft.text
+    published = await client.post(
+        f"/api/evaluation/v1/rule-sets/2026/{draft.json()['version']}/publish",
+        json={"effective_from": "2026-01-01"},
+        headers=admin,
+    )
+    assert published.status_code == 200, published.text
+
+
 async def test_district_is_scored_out_of_80_and_hotline_counts_for_the_district(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
+    """Issue #19, fix 3: a city department's order counts for the district it came from only
+    if the rule set says so (office default: only for the handling unit)."""
     for n, (resolved, satisfaction) in enumerate(
         [
             (True, "satisfied"),
@@ -70,18 +92,42 @@ async def test_district_is_scored_out_of_80_and_hotline_counts_for_the_district(
             JUNE,
             {
                 "order_no": f"WO{n}",
+                "kind": "complaint",
                 "district_code": "yunzhongqu",
                 "resolved": resolved,
                 "satisfaction": satisfaction,
             },
         )
+    rates = 0.3 + 0.3 * 0.75 + 0.4 * 0.5
     district = await _score(evaluation_client, factory, "yunzhongqu")
     assert district["max_total"] == 80
-    hotline = _component(district, "hotline")
-    # 20 × (0.3 × 1 + 0.3 × 3/4 + 0.4 × 2/4)
-    assert abs(hotline["points"] - 20 * (0.3 + 0.3 * 0.75 + 0.4 * 0.5)) < 1e-6
+    assert _component(district, "hotline")["points"] == 20  # not its order: untouched
     department = await _score(evaluation_client, factory, "shuiwu")
-    assert abs(_component(department, "hotline")["points"] - 15 * (0.3 + 0.225 + 0.2)) < 1e-6
+    assert abs(_component(department, "hotline")["points"] - 15 * rates) < 1e-6
+
+    await _publish_hotline_options(evaluation_client, factory, counts_for_origin_district=True)
+    district = await _score(evaluation_client, factory, "yunzhongqu")
+    # 20 × (0.3 × 1 + 0.3 × 3/4 + 0.4 × 2/4)
+    assert abs(_component(district, "hotline")["points"] - 20 * rates) < 1e-6
+    department = await _score(evaluation_client, factory, "shuiwu")
+    assert abs(_component(department, "hotline")["points"] - 15 * rates) < 1e-6
+
+
+async def test_consultations_count_only_where_the_rule_set_says_so(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    for n, kind in enumerate(("consult", "complaint")):
+        await events.send(
+            "work_order.visited",
+            "shuiwu",
+            JUNE,
+            {"order_no": f"ZX{n}", "kind": kind, "resolved": False, "satisfaction": "dissatisfied"},
+        )
+    hotline = _component(await _score(evaluation_client, factory, "shuiwu"), "hotline")
+    assert (hotline["detail"]["visited"], hotline["detail"]["satisfaction_rate"]) == (1, 0)
+    await _publish_hotline_options(evaluation_client, factory, counts_consultations=True)
+    hotline = _component(await _score(evaluation_client, factory, "shuiwu"), "hotline")
+    assert hotline["detail"]["visited"] == 2
 
 
 async def test_as_of_a_past_date_ignores_later_events(

@@ -78,6 +78,13 @@ class HotlineComponent(BaseModel):
     response_share: float = Field(ge=0, le=1)
     resolution_share: float = Field(ge=0, le=1)
     satisfaction_share: float = Field(ge=0, le=1)
+    counts_for_origin_district: bool = Field(
+        default=False,
+        description="市直部门承办的工单是否同时计入来源区县（改革办默认：否，只计承办单位）",
+    )
+    counts_consultations: bool = Field(
+        default=False, description="咨询类工单是否计入三率（改革办默认：否）"
+    )
 
     @model_validator(mode="after")
     def _shares_add_up(self) -> HotlineComponent:

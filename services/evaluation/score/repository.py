@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Fact, Score, ScoreEntry, Unit
@@ -40,15 +40,31 @@ class ScoreRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def hotline_against(
-        self, unit_code: str, start: date, end: date, limit: int = 50
+        self,
+        unit_code: str,
+        start: date,
+        end: date,
+        options: tuple[bool, bool],
+        limit: int = 50,
     ) -> Sequence[Fact]:
         """Hotline facts that pulled a unit's rates down: late responses, unresolved or
-        dissatisfied follow-up visits."""
+        dissatisfied follow-up visits — of the orders that count for it under the rule set's
+        `options` (for the district it came from, consultations; engine.hotline_units)."""
+        for_district, consultations = options
         day = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        whose = (
+            or_(Fact.unit_code == unit_code, Fact.data["district_code"].astext == unit_code)
+            if for_district
+            else Fact.unit_code == unit_code
+        )
+        counted = (
+            true() if consultations else func.coalesce(Fact.data["kind"].astext, "") != "consult"
+        )
         stmt = (
             select(Fact)
             .where(
-                or_(Fact.unit_code == unit_code, Fact.data["district_code"].astext == unit_code),
+                whose,
+                counted,
                 day.between(start, end),
                 or_(
                     (Fact.type == "work_order.responded")

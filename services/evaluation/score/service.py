@@ -32,6 +32,7 @@ from services.evaluation.score.schemas import (
     RankingItem,
     ScoreOut,
 )
+from services.evaluation.scoring import engine
 from services.evaluation.scoring import service as scoring
 from services.evaluation.scoring.ranks import competition_ranks, placings
 from services.evaluation.scoring.repository import ScoringRepository
@@ -202,7 +203,9 @@ async def explain(
                     rule=_hotline_reason(f.type, f.data),
                     points=0,
                 )
-                for f in await repo.hotline_against(unit_code, period.start, end)
+                for f in await repo.hotline_against(
+                    unit_code, period.start, end, engine.hotline_options(rules)
+                )
             ]
         components.append(
             ExplainComponent(

@@ -157,7 +157,7 @@ def effects(
         case _ if event_type.startswith("work_order."):
             return [
                 CounterEffect(unit, name)
-                for unit in _hotline_units(unit_code, data)
+                for unit in hotline_units(unit_code, data, rules)
                 for name in hotline_counters(event_type, data)
             ]
     return []
@@ -183,11 +183,26 @@ def task_units(unit_code: str, data: dict[str, Any]) -> list[str]:
     return units
 
 
-def _hotline_units(unit_code: str, data: dict[str, Any]) -> list[str]:
-    """A work order counts for its handling unit and for the district it came from."""
+def hotline_options(rules: RuleSetBody) -> tuple[bool, bool]:
+    """(counts for the district it came from, counts consultations) — rule-set options, office
+    defaults both no (issue #19, fix 3)."""
+    for component in rules.components:
+        if isinstance(component, HotlineComponent):
+            return component.counts_for_origin_district, component.counts_consultations
+    return False, False
+
+
+def hotline_units(unit_code: str, data: dict[str, Any], rules: RuleSetBody) -> list[str]:
+    """Whose rates a work order counts for: its handling unit; also the district it came from
+    if the rule set says so; nobody's if it is a consultation (咨询) the rule set leaves out.
+    `ScoringRepository.bulk_hotline_counters` is the same rule in SQL (the property test holds
+    them together)."""
+    for_district, consultations = hotline_options(rules)
+    if data.get("kind") == "consult" and not consultations:
+        return []
     units = [unit_code]
     district = data.get("district_code")
-    if isinstance(district, str) and district and district != unit_code:
+    if for_district and isinstance(district, str) and district and district != unit_code:
         units.append(district)
     return units
 

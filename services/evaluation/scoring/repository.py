@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, delete, func, select, text
@@ -25,6 +27,24 @@ from shared.models import (
 )
 from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
 from shared.validation import ascii_number
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineWindow:
+    """Days [start, end) under one rule-set version, with its hotline options."""
+
+    start: date
+    end: date
+    for_district: bool
+    consultations: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "district": self.for_district,
+            "consult": self.consultations,
+        }
 
 
 class ScoringRepository:
@@ -209,37 +229,53 @@ class ScoringRepository:
         for model in (ScoreEntry, UnitCounter, LatestRating, Score):
             await self.session.execute(delete(model).where(model.programme == programme))
 
-    async def bulk_hotline_counters(self, programme: str) -> None:
-        """Rebuild hotline counters from facts in one pass (mirrors engine.hotline_counters;
-        the property test holds the two to the same result)."""
+    async def bulk_hotline_counters(self, programme: str, windows: Sequence[HotlineWindow]) -> None:
+        """Rebuild hotline counters from facts in one pass (mirrors engine.hotline_units and
+        engine.hotline_counters; the property test holds the two to the same result). `windows`
+        are the rule-set versions' days and hotline options: a fact counts under the version in
+        force on its day."""
         year = int(programme[:4]) if ascii_number(programme[:4]) else 0
         # A batch job over a year of facts: let the aggregation hash in memory, not spill.
         await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
         result = await self.session.execute(
             text(
                 """
-                WITH f AS (
-                    SELECT type, unit_code,
-                           (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
-                           data->>'district_code' AS district,
-                           data->>'within_limit' IN ('true', '1') AS in_time,
-                           data->>'resolved' IN ('true', '1') AS resolved,
-                           data->>'satisfaction' IN ('satisfied', 'basically_satisfied')
-                               AS satisfied
-                    FROM evaluation.facts AS facts
-                    WHERE type LIKE 'work_order.%'
-                      AND (programme = :programme OR (
-                          programme IS NULL
-                          AND occurred_at >= make_timestamptz(:year, 1, 1, 0, 0, 0,
-                                                              'Asia/Shanghai')
-                          AND occurred_at < make_timestamptz(:year + 1, 1, 1, 0, 0, 0,
-                                                             'Asia/Shanghai')))
-                      AND NOT EXISTS (
-                          SELECT 1 FROM evaluation.parked_events AS p
-                          WHERE p.event_id = facts.event_id AND p.replayed_at IS NULL)
+                WITH opts AS (
+                    SELECT (w->>'start')::date AS d_from, (w->>'end')::date AS d_to,
+                           (w->>'district')::boolean AS for_district,
+                           (w->>'consult')::boolean AS consult
+                    FROM jsonb_array_elements(CAST(:windows AS jsonb)) AS w
                 ),
-                -- One scan: each order counts for its handling unit and (if different) its
-                -- district; GROUPING SETS avoids materialising the facts twice.
+                f AS (
+                    SELECT type, unit_code, day, district, in_time, resolved, satisfied,
+                           for_district
+                    FROM (
+                        SELECT type, unit_code,
+                               (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+                               data->>'kind' AS kind,
+                               data->>'district_code' AS district,
+                               data->>'within_limit' IN ('true', '1') AS in_time,
+                               data->>'resolved' IN ('true', '1') AS resolved,
+                               data->>'satisfaction' IN ('satisfied', 'basically_satisfied')
+                                   AS satisfied
+                        FROM evaluation.facts AS facts
+                        WHERE type LIKE 'work_order.%'
+                          AND (programme = :programme OR (
+                              programme IS NULL
+                              AND occurred_at >= make_timestamptz(:year, 1, 1, 0, 0, 0,
+                                                                  'Asia/Shanghai')
+                              AND occurred_at < make_timestamptz(:year + 1, 1, 1, 0, 0, 0,
+                                                                 'Asia/Shanghai')))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM evaluation.parked_events AS p
+                              WHERE p.event_id = facts.event_id AND p.replayed_at IS NULL)
+                    ) AS raw
+                    JOIN opts ON raw.day >= opts.d_from AND raw.day < opts.d_to
+                    WHERE raw.kind IS DISTINCT FROM 'consult' OR opts.consult
+                ),
+                -- One scan: each order counts for its handling unit and (if the rule set says
+                -- so and it is different) its district; GROUPING SETS avoids materialising the
+                -- facts twice.
                 sets AS (
                     SELECT coalesce(unit_code, district_key) AS unit, day,
                         count(*) FILTER (WHERE type = 'work_order.created') AS orders,
@@ -254,7 +290,7 @@ class ScoringRepository:
                         count(*) FILTER (WHERE type = 'work_order.overdue') AS overdue,
                         count(*) FILTER (WHERE type = 'work_order.closed') AS closed
                     FROM (
-                        SELECT *, CASE WHEN coalesce(district, '') <> ''
+                        SELECT *, CASE WHEN for_district AND coalesce(district, '') <> ''
                                         AND district IS DISTINCT FROM unit_code
                                        THEN district END AS district_key
                         FROM f
@@ -274,7 +310,11 @@ class ScoringRepository:
                 SELECT * FROM agg
                 """
             ),
-            {"programme": programme, "year": year},
+            {
+                "programme": programme,
+                "year": year,
+                "windows": json.dumps([w.as_json() for w in windows]),
+            },
         )
         # A plain SELECT can scan in parallel (INSERT … SELECT cannot); the ~20k rows go back
         # in a few multi-row inserts.

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
 from services.evaluation.scoring import engine
-from services.evaluation.scoring.repository import ScoringRepository
+from services.evaluation.scoring.repository import HotlineWindow, ScoringRepository
 from shared.events import EventEnvelope
 from shared.models import (
     ExternalRank,
@@ -52,6 +52,16 @@ class RuleBook:
 
     def latest(self) -> tuple[int, RuleSetBody]:
         return self.at(date.max)
+
+    def hotline_windows(self) -> list[HotlineWindow]:
+        """The days each version is in force, with its hotline options (for the bulk SQL)."""
+        starts = sorted({date.min, *(effective for effective, _, _ in self.versions)})
+        ends = [*starts[1:], date.max]
+        windows = []
+        for start, end in zip(starts, ends, strict=True):
+            for_district, consultations = engine.hotline_options(self.at(start)[1])
+            windows.append(HotlineWindow(start, end, for_district, consultations))
+        return windows
 
 
 async def rule_book(session: AsyncSession, programme: str) -> RuleBook:
@@ -424,7 +434,7 @@ async def recompute(
         .all()
     )
     await repo.clear_derived(programme)
-    await repo.bulk_hotline_counters(programme)
+    await repo.bulk_hotline_counters(programme, book.hotline_windows())
     facts = [f for f in await repo.non_hotline_facts(programme) if f.event_id not in parked]
     for index, fact in enumerate(facts, start=1):
         await apply_effects(session, book, envelope_of(fact), counters=False)
