@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 import httpx
 import typer
@@ -29,6 +30,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import HOTLINE_USER, OFFICE_USERS, load, read_json
 from shared.embedded_pg import EmbeddedPostgres
 from shared.outbox import pending_count
+from shared.periods import SHANGHAI
 from shared.settings import (
     DEV_ENV_FILE,
     EMBEDDED_PG_PORT,
@@ -200,6 +202,26 @@ def send_demo_hotline(settings: Settings) -> None:
         console.print("[yellow]12345 事件尚未全部送达考评服务，报告将稍后补齐[/yellow]")
 
 
+def send_demo_inputs(settings: Settings) -> None:
+    """The first start also plays the office entering the year's inspections, surveys and
+    external ranks into evaluation (shared/demo/office_inputs.py)."""
+    from shared.auth import issue_token
+    from shared.demo.office_inputs import send
+    from shared.models import Role
+
+    token = issue_token(settings, username="devstack", role=Role.office_admin, unit_code=None)
+    try:
+        sent = send(settings.evaluation_url, token, datetime.now(SHANGHAI).date())
+    except (httpx.HTTPError, RuntimeError) as exc:
+        console.print(f"[yellow]演示督查、万企评和国评省评数据未录入：{exc}[/yellow]")
+        return
+    if sent.inspections or sent.surveys or sent.external_ranks:
+        console.print(
+            f"改革办录入：督查检查 {sent.inspections} 条，万企评机关 {sent.surveys} 条，"
+            f"国评/省评指标 {sent.external_ranks} 项"
+        )
+
+
 async def outbox_drained(settings: Settings, producer: str, seconds: float = 90) -> bool:
     """Wait until the producer's outbox relay has delivered every event it holds."""
     engine = create_engine(settings, pool_size=1)
@@ -284,6 +306,7 @@ def up(
                     console.print("[red]部分服务未就绪，请查看上方日志[/red]")
                     return
                 send_demo_hotline(settings)
+                send_demo_inputs(settings)
             finally:
                 hold.unlink(missing_ok=True)
             print_banner(settings, serve_web)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -33,6 +33,40 @@ OA_CONSUMER = "oa"
 INTERNAL_EVENTS_PATH = "/internal/events"
 INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
 MAX_BATCH = 100
+
+
+def supervision_escalated_data(
+    *,
+    supervision_id: int,
+    parent_id: int | None,
+    level: str,
+    unit: str,
+    reason: str,
+    task_number: int | None,
+    milestone: int | None,
+    problem_number: int | None,
+    issued_on: date,
+    due_on: date | None,
+) -> dict[str, Any]:
+    """The data of `supervision.escalated`, built in one place for reform_tasks and the demo."""
+    subject: dict[str, int | None] = (
+        {"task_number": task_number, "milestone_ordinal": milestone}
+        if task_number is not None
+        else {"problem_number": problem_number}
+    )
+    return {
+        "supervision_id": supervision_id,
+        "parent_id": parent_id,
+        "level": level,
+        "unit": unit,
+        "reason": reason,
+        "subject": subject,
+        "task_number": task_number,
+        "milestone": milestone,
+        "problem_number": problem_number,
+        "issued_on": issued_on,
+        "due_on": due_on,
+    }
 
 
 class EventEnvelope(BaseModel):

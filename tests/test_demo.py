@@ -17,9 +17,13 @@ from shared.models import (
     Domain,
     Milestone,
     OutboxEvent,
+    Problem,
     Programme,
     ProgressReport,
     Role,
+    Supervision,
+    SupervisionLevel,
+    SupervisionStatus,
     Task,
     Unit,
     UnitKind,
@@ -129,6 +133,26 @@ async def test_the_demo_year_tells_a_believable_story(session: AsyncSession) -> 
         )
     ).scalar_one()
     assert months >= 6
+    # Supervised where the rules say: every seriously lagging milestone got a first
+    # supervision; unfixed ones escalated; some wait for the office's 问责 decision.
+    serious_ids = {
+        m
+        for (m,) in (
+            await session.execute(
+                select(Milestone.id).where(Milestone.lagging_level == "seriously_lagging")
+            )
+        ).all()
+    }
+    levels = (
+        await session.execute(
+            select(Supervision.milestone_id, Supervision.level, Supervision.status)
+        )
+    ).all()
+    first = {m for m, level, _ in levels if level is SupervisionLevel.first}
+    assert serious_ids <= first
+    assert any(level is SupervisionLevel.second for _, level, _ in levels)
+    assert any(status is SupervisionStatus.proposed for _, _, status in levels)
+    assert await session.scalar(select(func.count()).select_from(Problem)) >= 30
     # Every task's lead unit is never also one of its responsible units.
     overlap = await session.scalar(
         select(func.count())

@@ -24,9 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox
+from shared import outbox, working_days
 from shared.auth import hash_password
 from shared.context import current_service
+from shared.demo.problems import load_problems
+from shared.events import supervision_escalated_data
 from shared.models import (
     Domain,
     LaggingLevel,
@@ -36,6 +38,9 @@ from shared.models import (
     ProgressReport,
     ReviewStatus,
     Role,
+    Supervision,
+    SupervisionLevel,
+    SupervisionStatus,
     Task,
     TaskClass,
     TaskStatus,
@@ -68,6 +73,8 @@ class LoadReport:
     tasks: int = 0
     milestones: int = 0
     progress_reports: int = 0
+    supervisions: int = 0
+    problems: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -336,6 +343,7 @@ async def _ensure_tasks(
         (await session.scalars(select(Task.number).where(Task.programme_id == programme.id))).all()
     )
     rng = random.Random(2026)  # deterministic demo
+    calendar = await working_days.load(session)
     for row in read_json("tasks.json"):
         # Draw for every task, new or not, so a partial reload simulates the same progress.
         task_rng = random.Random(rng.random())
@@ -389,9 +397,113 @@ async def _ensure_tasks(
             task.status = TaskStatus.closed_out
             task.closed_out_on = max(m.completed_on for m in milestones if m.completed_on)
         await _announce(session, programme, task, list(zip(milestones, fates, strict=True)), row)
+        for milestone, fate in zip(milestones, fates, strict=True):
+            report.supervisions += await _supervise(
+                session, programme, calendar, milestone, fate, units[row["lead_unit"]], as_of
+            )
         report.tasks += 1
         report.milestones += len(milestones)
     await session.flush()
+
+
+FIRST_SUPERVISION_WORKING_DAYS = 10  # the demo office's habit, not a rule
+SECOND_SUPERVISION_WORKING_DAYS = 5  # supervision.service's office default
+
+
+async def _supervise(
+    session: AsyncSession,
+    programme: Programme,
+    calendar: working_days.WorkingCalendar,
+    milestone: Milestone,
+    fate: Simulated,
+    unit: Unit,
+    as_of: date,
+) -> int:
+    """The demo office supervises (督办) every milestone the day it turns seriously lagging, 10
+    working days to fix it; not fixed → a second supervision (5 working days); still not →
+    accountability proposed for the office to decide (seed 002: 首次督办 → 二次督办 → 问责). Each
+    step is dated when it happened and told to evaluation as reform_tasks would. Returns how
+    many supervisions were issued."""
+    serious = [day for day, level in fate.lagging_on if level is LaggingLevel.seriously_lagging]
+    if not serious:
+        return 0
+    done = milestone.completed_on
+    issued, parent, count = serious[0], None, 0
+    for level, days in (
+        (SupervisionLevel.first, FIRST_SUPERVISION_WORKING_DAYS),
+        (SupervisionLevel.second, SECOND_SUPERVISION_WORKING_DAYS),
+        (SupervisionLevel.accountability, 0),
+    ):
+        if issued > as_of:
+            break
+        due = calendar.add_working_days(issued, days) if days else None
+        supervision = Supervision(
+            programme_id=programme.id,
+            unit_id=unit.id,
+            level=level,
+            milestone_id=milestone.id,
+            parent_id=parent,
+            reason=f"第{milestone.ordinal}个时间节点「{milestone.title}」严重滞后，请限期整改",
+            issued_on=issued,
+            due_on=due,
+            issued_by="office",
+            status=_supervision_status(level, due, done, as_of),
+        )
+        if supervision.status is SupervisionStatus.resolved:
+            supervision.resolved_on, supervision.resolution = done, "督办事项已完成，督办自动办结"
+        session.add(supervision)
+        await session.flush()
+        count += 1
+        if level is not SupervisionLevel.accountability:
+            await _tell_supervision(session, programme, supervision, milestone, unit)
+        if supervision.status is not SupervisionStatus.escalated or due is None:
+            break
+        issued, parent = due + timedelta(days=1), supervision.id
+    return count
+
+
+def _supervision_status(
+    level: SupervisionLevel, due: date | None, done: date | None, as_of: date
+) -> SupervisionStatus:
+    if level is SupervisionLevel.accountability:
+        return SupervisionStatus.proposed  # the office has not decided yet
+    assert due is not None
+    if done is not None and done <= due:
+        return SupervisionStatus.resolved
+    return SupervisionStatus.escalated if due < as_of else SupervisionStatus.open
+
+
+async def _tell_supervision(
+    session: AsyncSession,
+    programme: Programme,
+    supervision: Supervision,
+    milestone: Milestone,
+    unit: Unit,
+) -> None:
+    task_number = await session.scalar(select(Task.number).where(Task.id == milestone.task_id))
+    token = current_service.set("reform_tasks")
+    try:
+        await outbox.enqueue(
+            session,
+            "supervision.escalated",
+            supervision_escalated_data(
+                supervision_id=supervision.id,
+                parent_id=supervision.parent_id,
+                level=supervision.level.value,
+                unit=unit.code,
+                reason=supervision.reason,
+                task_number=task_number,
+                milestone=milestone.ordinal,
+                problem_number=None,
+                issued_on=supervision.issued_on,
+                due_on=supervision.due_on,
+            ),
+            programme=programme.code,
+            unit_code=unit.code,
+            occurred_at=_at_shanghai(supervision.issued_on, 10),
+        )
+    finally:
+        current_service.reset(token)
 
 
 async def _announce(
@@ -480,4 +592,7 @@ async def load(session: AsyncSession, *, password: str, as_of: date | None = Non
     programme = await _ensure_programme(session)
     domains = await _ensure_domains(session, programme)
     await _ensure_tasks(session, programme, domains, units, min(as_of, programme.ends_on), report)
+    report.problems = await load_problems(
+        session, programme, units, as_of=min(as_of, programme.ends_on)
+    )
     return report

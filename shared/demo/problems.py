@@ -85,11 +85,12 @@ async def load_problems(
     units_by_code: Mapping[str, Unit],
     *,
     rows: Sequence[Mapping[str, Any]] | None = None,
+    as_of: date | None = None,
 ) -> int:
     """Create the programme's demo problems that do not exist yet; returns how many were
-    created. `rows` replaces the data file (tests)."""
+    created. `rows` replaces the data file (tests); `as_of` is the demo's today."""
     rows = read_rows() if rows is None else rows
-    today = today_shanghai()
+    today = as_of or today_shanghai()
     existing = set(
         (
             await session.scalars(

@@ -10,7 +10,7 @@ from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.timeline.schemas import TimelineEntryOut
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_RESPONSES, problems
 from shared.models import ProblemSource, ProblemStatus
 from shared.pagination import Page, Pagination
 
@@ -78,6 +78,7 @@ async def get_problem(
 @router.patch(
     "/{number}",
     response_model=ProblemOut,
+    responses=problems(412),
     summary="Change an open problem (office; If-Match required, 412 if stale)",
 )
 async def update(

@@ -25,6 +25,7 @@ from shared import audit, outbox, working_days
 from shared.auth import Principal
 from shared.clock import moment_of, today_shanghai
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.events import supervision_escalated_data
 from shared.models import (
     ProblemStatus,
     Programme,
@@ -123,19 +124,18 @@ async def _record_step(
     await outbox.enqueue(
         session,
         "supervision.escalated",
-        {
-            "supervision_id": supervision.id,
-            "parent_id": supervision.parent_id,
-            "level": supervision.level.value,
-            "unit": supervision.unit.code,
-            "reason": supervision.reason,
-            "subject": subject.as_data(),
-            "task_number": subject.task_number,
-            "milestone": subject.milestone_ordinal,
-            "problem_number": subject.problem_number,
-            "issued_on": supervision.issued_on,
-            "due_on": supervision.due_on,
-        },
+        supervision_escalated_data(
+            supervision_id=supervision.id,
+            parent_id=supervision.parent_id,
+            level=supervision.level.value,
+            unit=supervision.unit.code,
+            reason=supervision.reason,
+            task_number=subject.task_number,
+            milestone=subject.milestone_ordinal,
+            problem_number=subject.problem_number,
+            issued_on=supervision.issued_on,
+            due_on=supervision.due_on,
+        ),
         programme=programme.code,
         unit_code=supervision.unit.code,
         occurred_at=moment_of(as_of),
