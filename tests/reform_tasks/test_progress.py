@@ -458,6 +458,9 @@ async def test_completion_claim_needs_a_date_not_in_the_future(
     future = await report(tasks_client, scene, "zhengwu", 1, 1, done_on="2026-09-21")
     assert future.status_code == 422
     assert future.json()["detail"] == "完成日期不能晚于今天"
+    before_the_year = await report(tasks_client, scene, "zhengwu", 1, 1, done_on="2025-12-31")
+    assert before_the_year.status_code == 422
+    assert before_the_year.json()["errors"][0]["loc"] == ["body", "completion_date"]
     today = await report(tasks_client, scene, "zhengwu", 1, 1, done_on="2026-09-20")
     assert today.status_code == 201
     too_long = await report(tasks_client, scene, "zhengwu", 1, 1, content="字" * 5001)

@@ -102,6 +102,24 @@ async def test_survey_period_and_inspection_date_out_of_range_are_422_on_the_fie
     )
     assert inspection.status_code == 422, inspection.text
     assert inspection.json()["errors"][0]["loc"] == ["body", "inspected_on"]
+    # Inside 2000–2100 but not yet happened: an input records what happened.
+    ahead = {
+        "inspections": {
+            "unit_code": "zhengwu",
+            "inspected_on": "2099-03-01",
+            "mode": "scheduled",
+            "finding": "材料不全",
+            "deduction": 1,
+        },
+        "surveys": {"period": "2099-H1", "unit_code": "zhengwu", "score": 90, "respondents": 3},
+        "external-ranks": {"year": 2099, "indicator": "纳税", "lead_unit": "zhengwu"},
+    }
+    for path, body in ahead.items():
+        response = await evaluation_client.post(
+            f"/api/evaluation/v1/{path}", json=body, headers=office
+        )
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["errors"][0]["type"] == "future_date", path
 
 
 async def test_as_of_far_in_the_past_is_422_not_500(

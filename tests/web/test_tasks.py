@@ -5,7 +5,7 @@ office's close-out of the milestone and then of the task."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import openpyxl
@@ -183,40 +183,28 @@ def test_the_office_refuses_a_close_out_and_the_milestone_reopens(page: Page, st
 
 
 def test_the_office_decides_a_proposed_accountability(page: Page, stack: Stack) -> None:
-    """Issue #19, fix 5: an expired second supervision proposes 问责; the office decides."""
-    today = date.today()
+    """Issue #19, fix 5: an expired second supervision proposes 问责 (the demo year has some:
+    every seriously lagging milestone was supervised); the office decides on the task page."""
     with stack.client("office") as api:
-        tasks = api.get("/api/tasks/v1/tasks", params={"limit": 500}).json()["items"]
-        number, ordinal, unit = next(
-            (t["number"], m["ordinal"], t["lead_unit"]["code"])
-            for listed in reversed(tasks)
-            for t in [api.get(f"/api/tasks/v1/tasks/{listed['number']}").json()]
-            for m in t["milestones"]
-            if m["completed_on"] is None and t["status"] == "in_progress"
-        )
-        issued = api.post(
+        proposals = api.get(
             "/api/tasks/v1/supervisions",
-            json={
-                "unit_code": unit,
-                "subject": {"task_number": number, "milestone_ordinal": ordinal},
-                "reason": "节点滞后，限期整改",
-                "due_on": (today + timedelta(days=1)).isoformat(),
-            },
-        )
-        assert issued.status_code == 201, issued.text
-        for days in (3, 40):  # first → second supervision → proposal of accountability
-            swept = api.post(
-                "/api/tasks/v1/sweeps/supervision",
-                params={"as_of": (today + timedelta(days=days)).isoformat()},
-            )
-            assert swept.status_code == 200, swept.text
+            params={"level": "accountability", "status": "proposed", "limit": 500},
+        ).json()["items"]
+    assert proposals, "the demo year proposes accountability somewhere"
+    proposal = proposals[-1]
+    number = proposal["task_number"]
     login(page, "office")
     page.goto(f"/tasks/{number}")
     page.get_by_role("tab", name="督办记录").click()
-    page.get_by_test_id("accountability-dismiss").first.click()
+    row = page.locator("tr").filter(has=page.get_by_test_id("accountability-dismiss"))
+    row.first.get_by_test_id("accountability-dismiss").click()
     page.locator(".el-message-box__input input").fill("已整改到位，情节轻微")
     page.locator(".el-message-box").get_by_role("button", name="不予问责").click()
-    expect(page.get_by_text("不予问责", exact=True).first).to_be_visible()
+    expect(page.get_by_text("已决定不予问责")).to_be_visible()
     with stack.client("office") as api:
+        decided = api.get(f"/api/tasks/v1/supervisions/{proposal['id']}").json()
         chain = api.get("/api/tasks/v1/supervisions", params={"task": number}).json()["items"]
-    assert [s["status"] for s in chain if s["level"] == "accountability"] == ["dismissed"]
+    dismissed = [s for s in chain if s["status"] == "dismissed"]
+    assert len(dismissed) == 1
+    assert dismissed[0]["resolution"] == "已整改到位，情节轻微"
+    assert decided["status"] in ("proposed", "dismissed")  # the task may hold two proposals

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,9 +71,19 @@ async def _record(
     return envelope
 
 
+def _not_in_the_future(day: date, field: str, message: str) -> None:
+    """An input records what happened: its date (or period) cannot lie ahead (422 on the field).
+    The programme is the date's year, so a date is always inside its own programme."""
+    if day > today():
+        raise ValidationFailed(
+            message, errors=[FieldError(loc=["body", field], msg=message, type="future_date")]
+        )
+
+
 async def record_inspection(
     session: AsyncSession, principal: Principal, body: InspectionIn
 ) -> Inspection:
+    _not_in_the_future(body.inspected_on, "inspected_on", "督查日期不能晚于今天")
     await _require_unit(session, body.unit_code, "unit_code")
     moment = datetime.combine(body.inspected_on, time(12), tzinfo=SHANGHAI).astimezone(UTC)
     envelope = await _record(
@@ -100,8 +110,9 @@ async def list_inspections(
 
 
 async def record_survey(session: AsyncSession, principal: Principal, body: SurveyIn) -> None:
-    await _require_unit(session, body.unit_code, "unit_code")
     half = parse_period(body.period)
+    _not_in_the_future(half.start, "period", "该半年度尚未开始，不能录入评议结果")
+    await _require_unit(session, body.unit_code, "unit_code")
     # A half-year's survey is known at its end.
     moment = datetime.combine(half.end, time(18), tzinfo=SHANGHAI).astimezone(UTC)
     await _record(
@@ -137,6 +148,7 @@ async def record_external_rank(
 ) -> ExternalRankOut:
     """Seed 001: an indicator's national or provincial rank bears on its lead department (市直
     部门绩效考核成绩与营商环境国评、省评直接挂钩): a district is not an indicator's lead."""
+    _not_in_the_future(date(body.year, 1, 1), "year", "国评、省评结果的年度不能晚于今年")
     await _require_unit(session, body.lead_unit, "lead_unit")
     kinds = await ScoringRepository(session).unit_kinds([body.lead_unit])
     if kinds.get(body.lead_unit) == "district":

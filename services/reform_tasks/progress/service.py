@@ -140,10 +140,15 @@ class CheckedUpload:
 
 
 def check_report_fields(
-    *, content: str, claims_completion: bool, completion_date: date | None, today: date
+    *,
+    content: str,
+    claims_completion: bool,
+    completion_date: date | None,
+    today: date,
+    programme_start: date,
 ) -> None:
     """A report says what was done; a completion claim names the day the milestone was done,
-    which cannot be in the future."""
+    within the programme: not before it started, not in the future."""
     if not content.strip():
         raise ValidationFailed(
             "请填写进展情况",
@@ -166,6 +171,12 @@ def check_report_fields(
                     loc=["body", "completion_date"], msg="完成日期不能晚于今天", type="future_date"
                 )
             ],
+        )
+    if claims_completion and completion_date is not None and completion_date < programme_start:
+        message = f"完成日期不能早于本年度改革工作开始日期（{programme_start}）"
+        raise ValidationFailed(
+            message,
+            errors=[FieldError(loc=["body", "completion_date"], msg=message, type="range")],
         )
 
 
@@ -271,6 +282,7 @@ async def submit_report(
         claims_completion=claims_completion,
         completion_date=completion_date,
         today=today_shanghai(),
+        programme_start=programme.starts_on,
     )
     uploads = await check_uploads(settings, files)
     repo = ProgressRepository(session)
