@@ -235,6 +235,13 @@ class ScoringRepository:
         are the rule-set versions' days and hotline options: a fact counts under the version in
         force on its day."""
         year = int(programme[:4]) if ascii_number(programme[:4]) else 0
+        # Only when some version counts orders for their district too does the second grouping
+        # set have rows; otherwise one plain grouping does the same work at half the cost.
+        both = any(w.for_district for w in windows)
+        unit = "coalesce(unit_code, district_key)" if both else "unit_code"
+        grouping = (
+            "GROUPING SETS ((unit_code, day), (district_key, day))" if both else "unit_code, day"
+        )
         # A batch job over a year of facts: let the aggregation hash in memory, not spill.
         await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
         result = await self.session.execute(
@@ -277,7 +284,7 @@ class ScoringRepository:
                 -- so and it is different) its district; GROUPING SETS avoids materialising the
                 -- facts twice.
                 sets AS (
-                    SELECT coalesce(unit_code, district_key) AS unit, day,
+                    SELECT {unit} AS unit, day,
                         count(*) FILTER (WHERE type = 'work_order.created') AS orders,
                         count(*) FILTER (WHERE type = 'work_order.responded') AS responded,
                         count(*) FILTER (WHERE type = 'work_order.responded' AND in_time)
@@ -295,8 +302,8 @@ class ScoringRepository:
                                        THEN district END AS district_key
                         FROM f
                     ) AS keyed
-                    GROUP BY GROUPING SETS ((unit_code, day), (district_key, day))
-                    HAVING coalesce(unit_code, district_key) IS NOT NULL
+                    GROUP BY {grouping}
+                    HAVING {unit} IS NOT NULL
                 ),
                 agg AS (
                     SELECT unit, day, sum(orders) AS orders, sum(responded) AS responded,
@@ -308,7 +315,7 @@ class ScoringRepository:
                     GROUP BY unit, day
                 )
                 SELECT * FROM agg
-                """
+                """.replace("{grouping}", grouping).replace("{unit}", unit)
             ),
             {
                 "programme": programme,
