@@ -184,6 +184,10 @@ async def test_rankings_are_within_the_office_groups_never_courts_next_to_depart
     assert others["group_name"] == "中央驻市单位及公用企业"
     assert {i["unit_code"] for i in others["items"]} == {"zhongyuan", "gongdian"}  # type: ignore[attr-defined]
     assert [g["key"] for g in others["groups"]] == ["department", "district", "other"]  # type: ignore[attr-defined]
+    default = await evaluation_client.get(
+        "/api/evaluation/v1/rankings", params={"period": "2026"}, headers=office
+    )
+    assert default.json()["group"] == "department"  # no group: the rule set's first
     unknown = await evaluation_client.get(
         "/api/evaluation/v1/rankings", params={"period": "2026", "group": "courts"}, headers=office
     )

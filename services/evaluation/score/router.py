@@ -29,7 +29,11 @@ Programme = Annotated[str, Query(description="改革工程代码（年份）")]
 PeriodQuery = Annotated[str, Query(description="考核期：2026、2026-H1、2026-Q3 或 2026-10")]
 Kind = Annotated[str | None, Query(pattern="^(unit|district)$", description="unit 或 district")]
 RankingGroupQuery = Annotated[
-    str, Query(pattern="^[a-z_]{1,32}$", description="排名分组（规则集 ranking_groups 的 key）")
+    str | None,
+    Query(
+        pattern="^[a-z_]{1,32}$",
+        description="排名分组（规则集 ranking_groups 的 key；不填为规则集的第一个分组）",
+    ),
 ]
 
 
@@ -72,7 +76,7 @@ async def rankings(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    group: RankingGroupQuery = "district",
+    group: RankingGroupQuery = None,
 ) -> Ranking:
     return await service.rankings(session, programme, service.period_or_422(period), group)
 
@@ -88,7 +92,7 @@ async def export_rankings(
     session: Session,
     programme: Programme = "2026",
     period: PeriodQuery = "2026",
-    group: RankingGroupQuery = "district",
+    group: RankingGroupQuery = None,
 ) -> Response:
     ranking = await service.rankings(session, programme, service.period_or_422(period), group)
     content = await asyncio.to_thread(service.ranking_xlsx, ranking)

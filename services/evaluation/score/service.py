@@ -240,14 +240,16 @@ def _hotline_reason(event_type: str, data: dict[str, Any]) -> str:
     return f"工单{order}回访不满意"
 
 
-async def rankings(session: AsyncSession, programme: str, period: Period, group: str) -> Ranking:
+async def rankings(
+    session: AsyncSession, programme: str, period: Period, group: str | None
+) -> Ranking:
     """One ranking group of the rule set in force at the period's end (office default groups:
     市直部门, 区县, 中央驻市单位及公用企业): tied totals share a rank, praise and naming take
     whole tie groups, naming only below the group's median by more than the margin
     (`scoring.ranks`)."""
     book = await scoring.rule_book(session, programme)
     _, rules = book.at(period.end)
-    chosen = next((g for g in rules.ranking_groups if g.key == group), None)
+    chosen = next((g for g in rules.ranking_groups if group is None or g.key == group), None)
     if chosen is None:
         known = "、".join(f"{g.key}（{g.name}）" for g in rules.ranking_groups)
         raise ValidationFailed(f"排名分组 {group} 不存在，可选：{known}")

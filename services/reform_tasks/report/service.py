@@ -235,7 +235,7 @@ async def _remote(
 ) -> dict[str, Any]:
     """Scores and rankings (evaluation) and the three rates (hotline) for the period."""
     scores = await sources.scores(programme.code, period.id, as_of)
-    first = await sources.ranking(programme.code, period.id, "district")
+    first = await sources.ranking(programme.code, period.id, None)  # the rule set's first group
     rankings = [
         first
         if group["key"] == first["group"]

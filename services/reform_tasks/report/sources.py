@@ -40,11 +40,13 @@ class Sources:
         )
         return list(body["items"])
 
-    async def ranking(self, programme: str, period: str, group: str) -> dict[str, Any]:
+    async def ranking(self, programme: str, period: str, group: str | None) -> dict[str, Any]:
+        """One ranking group (None: the rule set's first), with the list of all groups."""
+        params = {"programme": programme, "period": period}
         body: dict[str, Any] = await self._get(
             self._settings.evaluation_url,
             "/api/evaluation/v1/rankings",
-            {"programme": programme, "period": period, "group": group},
+            params if group is None else {**params, "group": group},
             "评价服务",
         )
         return body
