@@ -22,6 +22,11 @@ from services.evaluation.rule_set.schemas import (
     SurveyComponent,
 )
 
+# A milestone's announced severity → its rule in `task_delivery`.
+SEVERITY_RULES = {
+    "lagging": "milestone_lagging",
+    "seriously_lagging": "milestone_seriously_lagging",
+}
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
 HOTLINE_COUNTERS = (
     "orders",
@@ -93,10 +98,7 @@ def effects(
                     for e in _ledger(rules, unit, "task_delivery", "milestone_late")
                 ]
         case "milestone.lagging":
-            rule = {
-                "seriously_lagging": "milestone_seriously_lagging",
-                "lagging": "milestone_lagging",
-            }.get(str(data.get("severity")))
+            rule = SEVERITY_RULES.get(str(data.get("severity")))
             points = _rule_points(rules, "task_delivery", rule) if rule else None
             if rule and points is not None:
                 if rule == "milestone_seriously_lagging" and (
@@ -166,10 +168,7 @@ def effects(
 def _severity_points(rules: RuleSetBody, severity: object) -> float:
     """What a milestone's announced severity costs in all (a seriously lagging one costs the
     seriously-lagging points however it got there); none costs nothing."""
-    rule = {
-        "lagging": "milestone_lagging",
-        "seriously_lagging": "milestone_seriously_lagging",
-    }.get(str(severity))
+    rule = SEVERITY_RULES.get(str(severity))
     return (_rule_points(rules, "task_delivery", rule) or 0.0) if rule else 0.0
 
 

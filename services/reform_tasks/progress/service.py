@@ -21,6 +21,7 @@ from services.reform_tasks.battle_map.status import (
     STATUS_LABELS,
     MilestoneStatus,
     Thresholds,
+    days_late,
     milestone_status,
 )
 from services.reform_tasks.message.service import notify
@@ -478,7 +479,7 @@ async def _record_completion(
     done = report.completion_date
     assert done is not None  # a completion claim always names its date (check_report_fields)
     milestone.completed_on = done
-    late = max(0, (done - milestone.planned_date).days)
+    late = days_late(milestone.planned_date, done, done)
     facts = _milestone_facts(task, milestone)
     await outbox.enqueue(
         session,
@@ -539,7 +540,7 @@ async def close_out_milestone(
     before = {"state": milestone.state, "completed_on": done}
     milestone.state = MilestoneState.closed_out
     await session.flush()
-    late = max(0, (done - milestone.planned_date).days)
+    late = days_late(milestone.planned_date, done, done)
     await audit.record(
         session,
         actor=principal,
@@ -605,7 +606,7 @@ async def refuse_close_out(
     pending = await repo.has_other_live_report(milestone.id, accepted.id)
     milestone.state = MilestoneState.reported if pending else MilestoneState.open
     milestone.completed_on = None
-    late = max(0, (done - milestone.planned_date).days)
+    late = days_late(milestone.planned_date, done, done)
     await outbox.enqueue(
         session,
         "milestone.reopened",
