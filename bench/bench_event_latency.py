@@ -70,6 +70,23 @@ async def _wait_ready(port: int) -> None:
     raise RuntimeError(f"port {port} never became ready")
 
 
+def _lagging(task: int, unit: str) -> dict[str, object]:
+    """A complete `milestone.lagging` (the catalogue's MilestoneLagging, shared/events.py)."""
+    return {
+        "task_number": task,
+        "milestone": 1,
+        "title": f"任务{task}节点1",
+        "planned_date": "2026-03-31",
+        "baseline_date": None,
+        "lead_unit": unit,
+        "responsible_units": [],
+        "severity": "lagging",
+        "previous_severity": "none",
+        "days_late": 1,
+        "as_of": "2026-04-01",
+    }
+
+
 async def run(rate: int, seconds: int) -> None:
     url = fresh_database("bench_latency")
     dsn = asyncpg_dsn(url)
@@ -137,7 +154,7 @@ async def run(rate: int, seconds: int) -> None:
                 " 'reform_tasks', 'evaluation')",
                 uuid.UUID(event_id),
                 codes[n % len(codes)],
-                json.dumps({"task_number": n, "severity": "lagging"}),
+                json.dumps(_lagging(n + 1, codes[n % len(codes)])),
             )
             sent[event_id] = time.perf_counter()
         deadline = time.perf_counter() + 15

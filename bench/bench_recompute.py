@@ -35,6 +35,19 @@ UNITS = json.loads(
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+def _milestone(task: int, milestone: int, unit: str, moment: datetime) -> dict[str, object]:
+    """What every milestone event says (the catalogue's MilestoneRef, shared/events.py)."""
+    return {
+        "task_number": task,
+        "milestone": milestone,
+        "title": f"任务{task}节点{milestone}",
+        "planned_date": moment.date().isoformat(),
+        "baseline_date": None,
+        "lead_unit": unit,
+        "responsible_units": [],
+    }
+
+
 def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
     districts = [u["code"] for u in UNITS if u["kind"] == "district"]
     codes = [u["code"] for u in UNITS]
@@ -43,8 +56,9 @@ def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
         unit = rng.choice(codes)
         district = rng.choice(districts)
         moment = START + timedelta(minutes=rng.randrange(365 * 24 * 60))
-        base = {"order_no": f"B{n:08d}", "district_code": district}
-        rows.append((uuid.uuid4(), "work_order.created", moment, None, unit, json.dumps(base)))
+        base = {"order_no": f"B{n:08d}", "kind": "complaint", "district_code": district}
+        created = {**base, "category_code": None, "domain_code": None}
+        rows.append((uuid.uuid4(), "work_order.created", moment, None, unit, json.dumps(created)))
         rows.append(
             (
                 uuid.uuid4(),
@@ -86,7 +100,12 @@ def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
                     "2026",
                     unit,
                     json.dumps(
-                        {"task_number": task, "milestone": milestone, "on_time": rng.random() < 0.8}
+                        {
+                            **_milestone(task, milestone, unit, moment),
+                            "completed_on": moment.date().isoformat(),
+                            "on_time": (on_time := rng.random() < 0.8),
+                            "days_late": 0 if on_time else 5,
+                        }
                     ),
                 )
             )
@@ -98,7 +117,15 @@ def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
                         moment,
                         "2026",
                         unit,
-                        json.dumps({"task_number": task, "severity": "lagging"}),
+                        json.dumps(
+                            {
+                                **_milestone(task, milestone, unit, moment),
+                                "severity": "lagging",
+                                "previous_severity": "none",
+                                "days_late": 1,
+                                "as_of": moment.date().isoformat(),
+                            }
+                        ),
                     )
                 )
     return rows

@@ -2,70 +2,301 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import models_json_schema
 
-# type → consuming service. The relay refuses to enqueue a type that is not listed here.
-EVENT_CONSUMERS: dict[str, str] = {
-    "milestone.completed": "evaluation",
-    "milestone.lagging": "evaluation",
-    "milestone.lag_reversed": "evaluation",
-    "milestone.reopened": "evaluation",
-    "task.closed_out": "evaluation",
-    "rating.submitted": "evaluation",
-    "supervision.escalated": "evaluation",
-    "problem.closed": "evaluation",
-    "problem.overdue": "evaluation",
-    "work_order.created": "evaluation",
-    "work_order.responded": "evaluation",
-    "work_order.visited": "evaluation",
-    "work_order.overdue": "evaluation",
-    "work_order.closed": "evaluation",
-}
-
-# Reminders (`reminder.<kind>`) for the city's OA system: delivered by the producer's relay to
-# OA_WEBHOOK_URL, signed with Standard Webhooks, instead of to a service of ours.
-OA_CONSUMER = "oa"
+from shared.audit import jsonable
 
 INTERNAL_EVENTS_PATH = "/internal/events"
 INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
 MAX_BATCH = 100
 
 
-def supervision_escalated_data(
-    *,
-    supervision_id: int,
-    parent_id: int | None,
-    level: str,
-    unit: str,
-    reason: str,
-    task_number: int | None,
-    milestone: int | None,
-    problem_number: int | None,
-    issued_on: date,
-    due_on: date | None,
-) -> dict[str, Any]:
-    """The data of `supervision.escalated`, built in one place for reform_tasks and the demo."""
-    subject: dict[str, int | None] = (
-        {"task_number": task_number, "milestone_ordinal": milestone}
-        if task_number is not None
-        else {"problem_number": problem_number}
+# --- The catalogue: one pydantic model per event type -------------------------------------------
+#
+# Every event's `data` is one of these models. A producer's data is validated when it is enqueued
+# (`shared.outbox.enqueue`); data built in SQL (the hotline's `hotline.receive`) is checked against
+# the same models by tests/hotline/test_event_catalogue.py; the consumer validates again and parks
+# what does not fit, with the error (`services.evaluation.event.service`). Validation is JSON mode
+# and strict: what is checked is exactly what travels and is stored, and nothing is coerced or
+# filled in. docs/schemas/events.schema.json is generated from these models (`python -m
+# shared.events`), kept equal by a test.
+
+AppealKind = Literal["consult", "complaint", "help", "suggestion", "report"]
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+Severity = Literal["lagging", "seriously_lagging"]
+SeverityOrNone = Literal["none", "lagging", "seriously_lagging"]
+UnitCode = Annotated[str, Field(min_length=1, max_length=32)]  # as platform.units.code
+Number = Annotated[int, Field(ge=1)]
+Days = Annotated[int, Field(ge=0)]
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TaskUnits(EventData):
+    lead_unit: UnitCode
+    responsible_units: list[UnitCode] = Field(description="责任单位（不含牵头单位），按代码排序")
+
+
+class MilestoneRef(TaskUnits):
+    task_number: Number
+    milestone: Number = Field(description="时间节点序号")
+    title: str
+    planned_date: date
+    baseline_date: date | None = Field(description="原计划日期（延期前），未延期为 null")
+
+
+class MilestoneLagging(MilestoneRef):
+    """The sweep found the milestone past its planned date and not done (battle-map severity)."""
+
+    severity: Severity
+    previous_severity: SeverityOrNone = Field(description="此前已通报的程度")
+    days_late: Days
+    as_of: date
+
+
+class MilestoneDone(MilestoneRef):
+    completed_on: date
+    on_time: bool
+    days_late: Days
+
+
+class MilestoneCompleted(MilestoneDone):
+    """The lead unit accepted the completion report: done on `completed_on` (issue #19, fix 1)."""
+
+
+class MilestoneLagReversed(MilestoneRef):
+    """A lagging severity announced after the milestone was in fact done: taken back."""
+
+    completed_on: date
+    from_severity: Severity
+    to_severity: SeverityOrNone
+
+
+class MilestoneReopened(MilestoneDone):
+    """The office refused the close-out: the completion (and its lateness) is undone."""
+
+    reason: str = Field(min_length=1)
+
+
+class TaskClosedOut(TaskUnits):
+    task_number: Number
+    deadline: date
+    closed_out_on: date
+    on_time: bool
+
+
+class RatingSubmitted(EventData):
+    window: str = Field(min_length=1, max_length=32)
+    task_number: Number
+    rater_unit: UnitCode
+    rated_unit: UnitCode
+    score: float = Field(ge=0)
+    scale_max: float = Field(gt=0)
+    version: Number
+
+
+class SupervisionEscalated(EventData):
+    """督办 → 二次督办 → 问责 (seed 002): a milestone's or a problem's, never both."""
+
+    supervision_id: Number
+    parent_id: Number | None
+    level: Literal["first", "second", "accountability"]
+    unit: UnitCode
+    reason: str
+    task_number: Number | None
+    milestone: Number | None
+    problem_number: Number | None
+    issued_on: date
+    due_on: date | None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> SupervisionEscalated:
+        of_milestone = self.task_number is not None and self.milestone is not None
+        of_problem = self.problem_number is not None
+        if of_milestone == of_problem or (self.task_number is None) != (self.milestone is None):
+            raise ValueError("督办对象须为一个时间节点（task_number 和 milestone）或一个问题")
+        return self
+
+
+class ProblemOverdue(EventData):
+    problem_number: Number
+    unit: UnitCode
+    found_on: date
+    due_on: date
+    as_of: date
+    days_overdue: Days
+
+
+class ProblemClosed(EventData):
+    problem_number: Number
+    unit: UnitCode
+    source: Literal["inspection", "hotline", "survey", "self_check"]
+    found_on: date
+    due_on: date
+    closed_on: date
+    on_time: bool
+
+
+class WorkOrderFacts(EventData):
+    """What every work-order event says (no personal data: seed 004's 12345 orders)."""
+
+    order_no: str = Field(min_length=1)
+    kind: AppealKind
+    district_code: UnitCode | None = Field(description="来源区县；无则 null")
+
+
+class WorkOrderCreated(WorkOrderFacts):
+    category_code: str | None
+    domain_code: str | None
+
+
+class WorkOrderResponded(WorkOrderFacts):
+    within_limit: bool = Field(description="在签收时限内签收（按工作日历）")
+
+
+class WorkOrderVisited(WorkOrderFacts):
+    resolved: bool
+    satisfaction: Satisfaction
+
+
+class WorkOrderOverdue(WorkOrderFacts):
+    working_days_over: Days
+
+
+class WorkOrderClosed(WorkOrderFacts):
+    pass
+
+
+class Reminder(EventData):
+    """`reminder.<kind>` for the city's OA system."""
+
+    id: Number
+    unit_code: UnitCode
+    kind: str = Field(min_length=1)
+    title: str
+    body: str
+    link: str
+
+
+# Facts the office enters in evaluation itself (never between services, so not in EVENTS).
+class InspectionRecorded(EventData):
+    unit_code: UnitCode
+    inspected_on: date
+    mode: Literal["scheduled", "unannounced"]
+    finding: str
+    deduction: float = Field(ge=0)
+    recorded_by: str
+
+
+class SurveyResultRecorded(EventData):
+    period: str = Field(pattern=r"^\d{4}-H[12]$")
+    unit_code: UnitCode
+    score: float = Field(ge=0, le=100)
+    respondents: Days
+    recorded_by: str
+
+
+class ExternalRankRecorded(EventData):
+    year: int
+    indicator: str = Field(min_length=1, max_length=64)
+    lead_unit: UnitCode
+    national_rank: Number | None
+    provincial_rank: Number | None
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    model: type[EventData]
+    consumer: str
+
+
+# type → its model and consuming service. The outbox refuses a type that is not listed here.
+EVENTS: dict[str, EventType] = {
+    "milestone.completed": EventType(MilestoneCompleted, "evaluation"),
+    "milestone.lagging": EventType(MilestoneLagging, "evaluation"),
+    "milestone.lag_reversed": EventType(MilestoneLagReversed, "evaluation"),
+    "milestone.reopened": EventType(MilestoneReopened, "evaluation"),
+    "task.closed_out": EventType(TaskClosedOut, "evaluation"),
+    "rating.submitted": EventType(RatingSubmitted, "evaluation"),
+    "supervision.escalated": EventType(SupervisionEscalated, "evaluation"),
+    "problem.closed": EventType(ProblemClosed, "evaluation"),
+    "problem.overdue": EventType(ProblemOverdue, "evaluation"),
+    "work_order.created": EventType(WorkOrderCreated, "evaluation"),
+    "work_order.responded": EventType(WorkOrderResponded, "evaluation"),
+    "work_order.visited": EventType(WorkOrderVisited, "evaluation"),
+    "work_order.overdue": EventType(WorkOrderOverdue, "evaluation"),
+    "work_order.closed": EventType(WorkOrderClosed, "evaluation"),
+}
+# Reminders (`reminder.<kind>`) for the city's OA system: delivered by the producer's relay to
+# OA_WEBHOOK_URL, signed with Standard Webhooks, instead of to a service of ours.
+OA_CONSUMER = "oa"
+REMINDER_PREFIX = "reminder."
+# Evaluation's own facts (the office's inputs), typed like the events but never sent.
+OFFICE_INPUTS: dict[str, type[EventData]] = {
+    "inspection.recorded": InspectionRecorded,
+    "survey.result": SurveyResultRecorded,
+    "external_rank.recorded": ExternalRankRecorded,
+}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def model_of(event_type: str) -> type[EventData]:
+    """The model of any event or fact type; UnknownEventType if the catalogue has none."""
+    if event_type in EVENTS:
+        return EVENTS[event_type].model
+    if event_type in OFFICE_INPUTS:
+        return OFFICE_INPUTS[event_type]
+    if event_type.startswith(REMINDER_PREFIX) and len(event_type) > len(REMINDER_PREFIX):
+        return Reminder
+    raise UnknownEventType(f"事件类型 {event_type!r} 不在事件目录中")
+
+
+def consumer_of(event_type: str) -> str:
+    if event_type in EVENTS:
+        return EVENTS[event_type].consumer
+    if model_of(event_type) is Reminder:
+        return OA_CONSUMER
+    raise UnknownEventType(f"事件类型 {event_type!r} 不在服务之间传递")
+
+
+def parse_data(event_type: str, data: Mapping[str, Any]) -> EventData:
+    """The event's data as its model, checked as JSON (how it travels and is stored): a missing
+    or renamed key, a wrong type or an extra key raises (pydantic's ValidationError is a
+    ValueError), so nothing is ever read with a default."""
+    return model_of(event_type).model_validate_json(json.dumps(jsonable(dict(data))))
+
+
+def catalogue_schema() -> dict[str, Any]:
+    """The catalogue as one JSON Schema document (docs/schemas/events.schema.json)."""
+    types: dict[str, type[EventData]] = {
+        **{t: e.model for t, e in EVENTS.items()},
+        **OFFICE_INPUTS,
+        f"{REMINDER_PREFIX}*": Reminder,
+    }
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in dict.fromkeys(types.values())],
+        ref_template="#/$defs/{model}",
     )
     return {
-        "supervision_id": supervision_id,
-        "parent_id": parent_id,
-        "level": level,
-        "unit": unit,
-        "reason": reason,
-        "subject": subject,
-        "task_number": task_number,
-        "milestone": milestone,
-        "problem_number": problem_number,
-        "issued_on": issued_on,
-        "due_on": due_on,
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "营商环境改革平台事件目录（EventEnvelope.data，按事件类型）",
+        "type": "object",
+        "properties": {t: {"$ref": f"#/$defs/{m.__name__}"} for t, m in types.items()},
+        "$defs": definitions["$defs"],
     }
 
 
@@ -89,3 +320,7 @@ class EventBatch(BaseModel):
 
 class EventBatchAck(BaseModel):
     acks: list[EventAck]
+
+
+if __name__ == "__main__":  # python -m shared.events > docs/schemas/events.schema.json
+    print(json.dumps(catalogue_schema(), ensure_ascii=False, indent=2))

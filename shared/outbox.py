@@ -25,15 +25,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
-from shared.audit import jsonable
 from shared.context import current_service
 from shared.events import (
-    EVENT_CONSUMERS,
     INTERNAL_EVENTS_BATCH_PATH,
     INTERNAL_EVENTS_PATH,
     OA_CONSUMER,
     EventBatch,
+    EventData,
     EventEnvelope,
+    consumer_of,
+    model_of,
+    parse_data,
 )
 from shared.http import ServiceTokens, signed_headers
 from shared.models.platform import InboxEvent, OutboxEvent
@@ -47,26 +49,28 @@ MAX_BACKOFF_SECONDS = 300
 async def enqueue(
     session: AsyncSession,
     event_type: str,
-    data: dict[str, Any],
+    data: EventData | dict[str, Any],
     *,
     programme: str | None = None,
     unit_code: str | None = None,
     occurred_at: datetime | None = None,
     event_id: uuid.UUID | None = None,
-    consumer: str | None = None,
 ) -> OutboxEvent:
-    """`consumer` defaults to the catalogue's for `event_type` (`OA_CONSUMER` for the OA
-    system's reminders, which are not in it)."""
-    consumer = consumer or EVENT_CONSUMERS.get(event_type)
-    if consumer is None:
-        raise ValueError(f"event type {event_type!r} is not in the catalogue")
+    """Queue an event in the caller's transaction, to the catalogue's consumer for its type.
+    Its data is checked against the catalogue's model first (a producer's bug fails here, in
+    the producer's transaction, and is never sent): UnknownEventType or ValidationError."""
+    consumer = consumer_of(event_type)
+    if isinstance(data, EventData) and not isinstance(data, model_of(event_type)):
+        raise TypeError(f"{type(data).__name__} is not the data of {event_type}")
+    raw = data.model_dump(mode="json") if isinstance(data, EventData) else data
+    payload = parse_data(event_type, raw)
     row = OutboxEvent(
         id=event_id or uuid.uuid4(),
         type=event_type,
         occurred_at=occurred_at or datetime.now(UTC),
         programme=programme,
         unit_code=unit_code,
-        data=jsonable(data),
+        data=payload.model_dump(mode="json"),
         producer=current_service.get(),
         consumer=consumer,
     )

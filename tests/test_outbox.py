@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from shared.http import ServiceTokens
 from shared.models import Fact, InboxEvent, OutboxEvent, ParkedEvent
 from shared.settings import Settings
 from tests.conftest import Factory
+from tests.event_data import event_data
 
 
 def _relay(
@@ -34,7 +35,7 @@ async def _enqueue(sessionmaker: async_sessionmaker[AsyncSession]) -> uuid.UUID:
             row = await outbox.enqueue(
                 s,
                 "task.closed_out",
-                {"task_number": 12, "on_time": True},
+                event_data("task.closed_out", "shichang", {"task_number": 12}),
                 programme="2026",
                 unit_code="shichang",
                 occurred_at=datetime(2026, 6, 30, 9, tzinfo=UTC),
@@ -73,7 +74,7 @@ async def test_event_is_delivered_once_even_when_sent_twice(
     assert len(facts) == 1
     assert facts[0].type == "task.closed_out"
     assert facts[0].unit_code == "shichang"
-    assert facts[0].data == {"task_number": 12, "on_time": True}
+    assert facts[0].data == event_data("task.closed_out", "shichang", {"task_number": 12})
     inbox = await session.scalar(
         select(func.count()).select_from(InboxEvent).where(InboxEvent.event_id == event_id)
     )
@@ -103,12 +104,29 @@ async def test_consumer_down_keeps_event_and_backs_off(
     assert await outbox.pending_count(session, "reform_tasks") == 1
 
 
-async def test_unknown_event_type_cannot_be_enqueued(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    async with sessionmaker() as s:
-        with pytest.raises(ValueError, match="catalogue"):
-            await outbox.enqueue(s, "task.exploded", {})
+class _Refusing(httpx.AsyncBaseTransport):
+    """The real consumer, except that any request carrying `event_id` is answered 422."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, event_id: str) -> None:
+        self.inner, self.event_id = inner, event_id
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.event_id in (await request.aread()).decode():
+            return httpx.Response(422, json={"title": "refused"})
+        return await self.inner.handle_async_request(request)
+
+
+def _row(event_type: str, unit: str, data: dict[str, Any]) -> OutboxEvent:
+    return OutboxEvent(
+        id=uuid.uuid4(),
+        type=event_type,
+        occurred_at=datetime.now(UTC),
+        programme="2026",
+        unit_code=unit,
+        producer="reform_tasks",
+        consumer="evaluation",
+        data=data,
+    )
 
 
 async def test_batch_delivery_isolates_a_refused_event(
@@ -128,32 +146,17 @@ async def test_batch_delivery_isolates_a_refused_event(
                 await outbox.enqueue(
                     s,
                     "milestone.lagging",
-                    {"task_number": n, "severity": "lagging"},
+                    event_data("milestone.lagging", "shichang", {"task_number": n}),
                     programme="2026",
                     unit_code="shichang",
                 )
-                for n in range(3)
+                for n in range(1, 4)
             ]
-            unscorable = await outbox.enqueue(
-                s,
-                "rating.submitted",
-                {"score": "not-a-number"},
-                programme="2026",
-                unit_code="shichang",
-            )
-            # The consumer refuses this one (indicator longer than its column): PostgreSQL's
-            # DataError is answered 422 and the transaction rolled back.
-            refused = OutboxEvent(
-                id=uuid.uuid4(),
-                type="external_rank.recorded",
-                occurred_at=datetime.now(UTC),
-                programme="2026",
-                unit_code="shichang",
-                producer="reform_tasks",
-                consumer="evaluation",
-                data={"year": 2025, "indicator": "指" * 70, "national_rank": 3},
-            )
-            s.add(refused)
+            unscorable = _row("rating.submitted", "shichang", {"score": "not-a-number"})
+            # The consumer refuses this one (the fault injected below: a consumer that answers
+            # 422 whenever the request carries it).
+            refused = _row("task.closed_out", "shichang", event_data("task.closed_out", "shichang"))
+            s.add_all([unscorable, refused])
             await s.commit()
     finally:
         current_service.reset(token)
@@ -164,7 +167,7 @@ async def test_batch_delivery_isolates_a_refused_event(
     async def record(request: httpx.Request) -> None:
         requests.append(request.url.path)
 
-    transport = httpx.ASGITransport(app=evaluation, raise_app_exceptions=False)
+    transport = _Refusing(httpx.ASGITransport(app=evaluation), str(refused.id))
     async with httpx.AsyncClient(
         transport=transport, base_url="http://evaluation", event_hooks={"request": [record]}
     ) as client:

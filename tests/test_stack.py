@@ -4,6 +4,7 @@ between them, the outbox relay delivering over the network, and Ctrl-C stopping 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from shared.settings import REPO_ROOT
 from tests import pg
+from tests.event_data import event_data
 
 _BASE = 18000 + (pg.TEST_PG_PORT % 100) * 10  # a second suite (other TEST_PG_PORT) won't collide
 PORTS = {"reform_tasks": _BASE + 1, "evaluation": _BASE + 2, "hotline_ingest": _BASE + 3}
@@ -135,8 +137,8 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
     assert any(float(str(s["total"])) < float(str(s["max_total"])) for s in scores)
 
     # An event committed to reform_tasks' outbox reaches evaluation over real HTTP, and the
-    # score change is pushed on the SSE stream. A late close-out costs task-delivery points: aim
-    # it at the unit with the most of them left, so its score surely moves.
+    # score change is pushed on the SSE stream. A milestone announced lagging lowers the delivery
+    # rate: aim it at the unit with the most task-delivery points left, so its score surely moves.
     def delivery_points(score: dict[str, Any]) -> float:
         return next(float(c["points"]) for c in score["components"] if c["key"] == "task_delivery")
 
@@ -164,11 +166,12 @@ def test_stack_serves_login_relays_events_and_stops_on_ctrl_c(
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     time.sleep(0.5)
+    lagging = event_data("milestone.lagging", unit, {"task_number": 999, "title": "stack"})
     cluster.psql(
         "INSERT INTO platform.outbox (id, type, occurred_at, programme, unit_code, data, "
         "producer, consumer) VALUES "
-        f"('{event_id}', 'task.closed_out', now(), '2026', '{unit}', "
-        "'{\"task_number\": 1, \"on_time\": false}', 'reform_tasks', 'evaluation')",
+        f"('{event_id}', 'milestone.lagging', now(), '2026', '{unit}', "
+        f"'{json.dumps(lagging)}', 'reform_tasks', 'evaluation')",
         database,
     )
     # On a first start the relay shares reform_tasks with the scheduler's report catch-up, on

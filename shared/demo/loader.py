@@ -28,7 +28,7 @@ from shared import outbox, working_days
 from shared.auth import hash_password
 from shared.context import current_service
 from shared.demo.problems import load_problems
-from shared.events import supervision_escalated_data
+from shared.events import SupervisionEscalated
 from shared.models import (
     Domain,
     LaggingLevel,
@@ -486,7 +486,7 @@ async def _tell_supervision(
         await outbox.enqueue(
             session,
             "supervision.escalated",
-            supervision_escalated_data(
+            SupervisionEscalated(
                 supervision_id=supervision.id,
                 parent_id=supervision.parent_id,
                 level=supervision.level.value,
@@ -537,7 +537,6 @@ async def _announce(
                     "milestone.lagging",
                     {
                         **common,
-                        "ordinal": m.ordinal,
                         "severity": severity.value,
                         "previous_severity": previous.value,
                         "days_late": (day - m.planned_date).days,
@@ -570,6 +569,7 @@ async def _announce(
                 {
                     "task_number": task.number,
                     "lead_unit": lead,
+                    "responsible_units": responsible,
                     "deadline": task.deadline,
                     "closed_out_on": task.closed_out_on,
                     "on_time": task.closed_out_on <= task.deadline,

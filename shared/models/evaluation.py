@@ -21,11 +21,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import EVALUATION, Base, str_enum
+
+# The milestone events the delivery rate reads (services.evaluation.scoring.engine.milestone_fact).
+MILESTONE_STATE_EVENTS = ("milestone.completed", "milestone.lagging", "milestone.reopened")
 
 
 class Fact(Base):
@@ -34,6 +38,13 @@ class Fact(Base):
     __tablename__ = "facts"
     __table_args__ = (
         Index("ix_facts_unit_occurred", "unit_code", "occurred_at"),
+        # The delivery rate reads a unit's milestone events on every score refresh.
+        Index(
+            "ix_facts_milestone_states",
+            "programme",
+            "occurred_at",
+            postgresql_where=text(f"type IN ({', '.join(map(repr, MILESTONE_STATE_EVENTS))})"),
+        ),
         {"schema": EVALUATION},
     )
 

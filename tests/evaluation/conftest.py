@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import Role, UnitKind
+from services.evaluation.rule_set.schemas import deduction_task_delivery, default_rule_set
+from shared.models import Role, RuleSet, RuleSetStatus, UnitKind
 from tests.conftest import Factory
+from tests.event_data import event_data
 
 
 class Events:
@@ -27,14 +30,17 @@ class Events:
         *,
         event_id: uuid.UUID | None = None,
         programme: str | None = "2026",
+        raw: bool = False,
     ) -> dict[str, Any]:
+        """`data` on top of a complete sample of the type (`tests.event_data`); `raw` sends it
+        as given (to test what the consumer does with data that does not fit)."""
         return {
             "id": str(event_id or uuid.uuid4()),
             "type": event_type,
             "occurred_at": when.astimezone(UTC).isoformat(),
             "programme": programme,
             "unit_code": unit,
-            "data": data or {},
+            "data": (data or {}) if raw else event_data(event_type, unit, data),
         }
 
     async def post(self, envelope: dict[str, Any]) -> httpx.Response:
@@ -48,6 +54,29 @@ class Events:
         envelope = self.envelope(event_type, unit, when, data)
         await self.post(envelope)
         return envelope
+
+
+@pytest.fixture
+async def deduction_model(session: AsyncSession) -> None:
+    """The rule-set option that scores 改革任务推进 by fixed points per late or lagging milestone
+    (`deduction_task_delivery`), published from the year's start instead of the default rate:
+    for the deduction mechanics, and for tests that need each event to move a score a known
+    step (rankings, streams)."""
+    body = default_rule_set()
+    body.components = [
+        deduction_task_delivery() if c.key == "task_delivery" else c for c in body.components
+    ]
+    session.add(
+        RuleSet(
+            programme="2026",
+            version=1,
+            status=RuleSetStatus.published,
+            body=body.model_dump(mode="json"),
+            effective_from=date(2026, 1, 1),
+            created_by="test",
+        )
+    )
+    await session.flush()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from statistics import median
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +17,9 @@ from tests.conftest import Factory
 from tests.evaluation.conftest import Events
 
 OFFICE = ("office", Role.office_admin, "gaigeban")
+# Rankings are built from lagging milestones that each cost a known step (the deduction option of
+# 改革任务推进); the default delivery rate is tested in test_delivery_rate.py.
+pytestmark = pytest.mark.usefixtures("deduction_model")
 
 
 async def test_ranking_orders_flags_and_shows_trend(

@@ -10,29 +10,47 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.evaluation.rule_set.schemas import HotlineComponent, default_rule_set
-from shared.models import Role, RuleSet, RuleSetStatus, Score, UnitKind
+from services.evaluation.rule_set.schemas import (
+    HotlineComponent,
+    deduction_task_delivery,
+    default_rule_set,
+)
+from shared.models import ParkedEvent, Role, RuleSet, RuleSetStatus, Score, UnitKind
 from tests.conftest import Factory
+from tests.event_data import event_data
 
 UNITS = ["shichang", "shuiwu", "yunzhongqu"]
 ORDER_KINDS = ["complaint", "consult", "help"]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
+# Two tasks of two milestones each, led by the event's unit, shared or not with the district:
+# enough for a milestone to fall behind, be done, reopened and done again in any order.
+milestone = st.fixed_dictionaries(
+    {
+        "task_number": st.integers(1, 2),
+        "milestone": st.integers(1, 2),
+        "responsible_units": st.sampled_from([[], ["yunzhongqu"]]),
+    }
+)
 event = st.one_of(
     st.builds(
-        lambda s: ("milestone.lagging", {"severity": s}),
+        lambda m, s: ("milestone.lagging", {**m, "severity": s}),
+        milestone,
         st.sampled_from(["lagging", "seriously_lagging"]),
     ),
-    st.builds(lambda ok: ("milestone.completed", {"on_time": ok}), st.booleans()),
     st.builds(
-        lambda a, b: ("milestone.lag_reversed", {"from_severity": a, "to_severity": b}),
+        lambda m, ok: ("milestone.completed", {**m, "on_time": ok}), milestone, st.booleans()
+    ),
+    st.builds(
+        lambda m, a, b: ("milestone.lag_reversed", {**m, "from_severity": a, "to_severity": b}),
+        milestone,
         st.sampled_from(["lagging", "seriously_lagging"]),
         st.sampled_from(["none", "lagging"]),
     ),
-    st.builds(lambda ok: ("milestone.reopened", {"on_time": ok}), st.booleans()),
+    st.builds(lambda m, ok: ("milestone.reopened", {**m, "on_time": ok}), milestone, st.booleans()),
     st.builds(lambda ok: ("task.closed_out", {"on_time": ok}), st.booleans()),
     st.builds(
         lambda lv: ("supervision.escalated", {"level": lv}),
@@ -103,11 +121,15 @@ async def _snapshot(session: AsyncSession) -> dict[tuple[str, str], tuple[float,
     events=sequence,
     order=st.randoms(use_true_random=False),
     options=st.tuples(st.booleans(), st.booleans()),
+    deductions=st.booleans(),
+    no_data=st.sampled_from(["full", "redistribute"]),
 )
 async def test_recompute_equals_incremental(
     events: list[Any],
     order: Any,
     options: tuple[bool, bool],
+    deductions: bool,
+    no_data: str,
     evaluation_client: httpx.AsyncClient,
     factory: Factory,
     connection: AsyncConnection,
@@ -125,7 +147,15 @@ async def test_recompute_equals_incremental(
         # From July a rule set with these hotline options (for the district the order came
         # from, consultations): facts count under the version in force on their day, in the
         # engine and in the bulk SQL alike.
+        # Either model of 改革任务推进 (the delivery rate or fixed deductions), either way of
+        # treating a component with no data.
         body = default_rule_set()
+        body.no_data = no_data  # type: ignore[assignment]
+        if deductions:
+            body.components = [
+                deduction_task_delivery() if c.key == "task_delivery" else c
+                for c in body.components
+            ]
         for component in body.components:
             if isinstance(component, HotlineComponent):
                 component.counts_for_origin_district, component.counts_consultations = options
@@ -149,7 +179,7 @@ async def test_recompute_equals_incremental(
                 "programme": "2026",
                 "occurred_at": (START + timedelta(days=day, hours=3)).isoformat(),
                 "unit_code": unit,
-                "data": data,
+                "data": event_data(event_type, unit, data),
             }
             envelopes.append(envelope)
             if duplicate:
@@ -161,6 +191,8 @@ async def test_recompute_equals_incremental(
             )
             assert response.status_code == 200, response.text
         incremental = await _snapshot(session)
+        # Every event was applied (a parked one would make the comparison vacuous).
+        assert await session.scalar(select(func.count()).select_from(ParkedEvent)) == 0
 
         recompute = await evaluation_client.post(
             "/api/evaluation/v1/recompute",

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from shared.models import Role
 from tests.conftest import Factory
 from tests.evaluation.conftest import Events
+from tests.event_data import event_data
 
 OFFICE = ("office", Role.office_admin, "gaigeban")
 JUNE = datetime(2026, 6, 10, 2, tzinfo=UTC)
@@ -33,6 +35,7 @@ def _component(score: dict[str, Any], key: str) -> dict[str, Any]:
     return next(c for c in score["components"] if c["key"] == key)
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_lagging_milestone_deducts_once_even_if_delivered_twice(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -147,6 +150,7 @@ async def test_as_of_a_past_date_ignores_later_events(
     assert _component(q2, "supervision")["points"] == 9
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_explain_names_the_events_that_cost_points(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -187,6 +191,7 @@ async def test_unit_cannot_read_another_units_explanation(
     assert by_unit["shichang"]["components"] == []  # totals are public, breakdowns are not
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_event_for_unknown_unit_is_parked_and_replayed_after_the_unit_exists(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -214,6 +219,44 @@ async def test_event_for_unknown_unit_is_parked_and_replayed_after_the_unit_exis
     assert _component(score, "task_delivery")["points"] == 39.5
 
 
+@pytest.mark.usefixtures("deduction_model")
+async def test_data_that_does_not_fit_the_catalogue_is_parked_never_scored_with_defaults(
+    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
+) -> None:
+    """Issue #19: a renamed key (`ontime` for `on_time`) used to be read with a default (on
+    time) and silently drop the penalty. Now the event is parked with the field named, the score
+    is untouched, and replaying it cannot apply it either; a correct event does cost the point."""
+    late = {"on_time": False, "days_late": 4, "completed_on": "2026-04-04"}
+    renamed = event_data("milestone.completed", "shichang", late)
+    renamed["ontime"] = renamed.pop("on_time")
+    bad = events.envelope("milestone.completed", "shichang", JUNE, renamed, raw=True)
+    assert (await events.post(bad)).json()["duplicate"] is False
+    office_input = events.envelope("inspection.recorded", "shichang", JUNE, {}, raw=True)
+    await events.post(office_input)  # entered in evaluation itself, never sent to it
+
+    parked = await evaluation_client.get(
+        "/api/evaluation/v1/parked-events", headers=factory.headers(*OFFICE)
+    )
+    reasons = {p["event_id"]: p["reason"] for p in parked.json()["items"]}
+    assert set(reasons) == {bad["id"], office_input["id"]}
+    assert "on_time" in reasons[bad["id"]]
+    assert "ontime" in reasons[bad["id"]]
+    assert "inspection.recorded" in reasons[office_input["id"]]
+    score = await _score(evaluation_client, factory, "shichang")
+    assert _component(score, "task_delivery")["points"] == 40
+    for item in parked.json()["items"]:
+        replay = await evaluation_client.post(
+            f"/api/evaluation/v1/parked-events/{item['id']}/replay",
+            headers=factory.headers(*OFFICE),
+        )
+        assert replay.status_code == 409, replay.text
+
+    await events.send("milestone.completed", "shichang", JUNE, late)
+    score = await _score(evaluation_client, factory, "shichang")
+    assert _component(score, "task_delivery")["points"] == 39.8  # milestone_late −0.2
+
+
+@pytest.mark.usefixtures("deduction_model")
 async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -243,6 +286,7 @@ async def test_external_top_ten_gives_lead_unit_full_marks_and_excellent(
     assert "部门主要负责人年终考核定为优秀" in explain.json()["override"]
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_external_rank_paths_follow_seed_001_exactly(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -369,6 +413,7 @@ async def test_latest_rating_version_counts_whatever_the_arrival_order(
     assert _component(score, "lead_rating")["points"] == 13.5  # 15 × 0.9
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_score_change_is_published_to_stream_subscribers(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -382,7 +427,11 @@ async def test_score_change_is_published_to_stream_subscribers(
         ("shichang", "2026-Q2"),
         ("shichang", "2026-H1"),
     }
-    assert all(m["total"] == 99.5 for m in messages)
+    containing_june = {"2026", "2026-06", "2026-Q2", "2026-H1"}
+    assert all(m["total"] == 99.5 for m in messages if m["period"] in containing_june)
+    # A milestone's state carries into later periods: those are refreshed too (the deduction
+    # itself is dated in June, so they stay at full marks).
+    assert {m["total"] for m in messages if m["period"] == "2026-07"} == {100}
 
 
 def _survey_xlsx(rows: list[tuple[object, ...]]) -> bytes:
@@ -455,6 +504,7 @@ async def test_survey_import_is_all_or_nothing_with_row_and_column(
     assert garbage.status_code == 422
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_lagging_milestone_counts_against_its_responsible_districts_too(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -474,6 +524,7 @@ async def test_lagging_milestone_counts_against_its_responsible_districts_too(
         assert _component(score, "task_delivery")["points"] == expected, unit
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_escalation_to_seriously_lagging_costs_the_same_as_a_direct_one(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -490,6 +541,7 @@ async def test_escalation_to_seriously_lagging_costs_the_same_as_a_direct_one(
         assert _component(score, "task_delivery")["points"] == 39, unit
 
 
+@pytest.mark.usefixtures("deduction_model")
 async def test_a_reversed_lag_and_a_withdrawn_completion_give_the_points_back_visibly(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events
 ) -> None:

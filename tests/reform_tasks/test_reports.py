@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared import clock
 from shared.models import AuditLog, Milestone, Report, Role, Task, Unit, UnitKind, UnitMessage
 from shared.settings import Settings
+from tests.event_data import event_data
 from tests.reform_tasks.conftest import Scene
 from tests.report_apps import tasks_app_with_sources
 
@@ -178,19 +179,25 @@ async def test_bad_periods_are_refused_in_chinese(reports: httpx.AsyncClient, sc
 
 
 async def _twelve_districts_ranked(scene: Scene, peers: httpx.AsyncClient) -> None:
-    """qu00 best … qu11 worst in 2026-Q3 (qu_i has i lagging milestones in August)."""
+    """qu00 best … qu11 worst in 2026-Q3: of its 11 milestones in August, qu_i has i lagging and
+    the others done on time (its delivery rate is (11 − i) ÷ 11)."""
     for code in DISTRICTS:
         await scene.factory.unit(code, UnitKind.district, name=f"{code}区人民政府")
     service = scene.factory.headers("service:reform_tasks", Role.service, None)
     for i, code in enumerate(DISTRICTS):
-        for _ in range(i):
+        for task in range(1, 12):
+            lagging = task <= i
+            event_type = "milestone.lagging" if lagging else "milestone.completed"
+            data = {"task_number": 100 * i + task}
+            if not lagging:
+                data["completed_on"] = "2026-08-05"
             envelope = {
                 "id": str(uuid.uuid4()),
-                "type": "milestone.lagging",
+                "type": event_type,
                 "occurred_at": datetime(2026, 8, 5, tzinfo=UTC).isoformat(),
                 "programme": "2026",
                 "unit_code": code,
-                "data": {"severity": "lagging"},
+                "data": event_data(event_type, code, data),
             }
             # To evaluation as the outbox relay would deliver it.
             response = await peers.post(

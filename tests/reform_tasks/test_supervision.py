@@ -59,6 +59,14 @@ async def _sweep(client: httpx.AsyncClient, scene: Scene, day: str) -> dict[str,
     return body
 
 
+def _subject(event: OutboxEvent) -> dict[str, int]:
+    """The event's subject as the API names it."""
+    data = event.data
+    if data["problem_number"] is not None:
+        return {"problem_number": data["problem_number"]}
+    return {"task_number": data["task_number"], "milestone_ordinal": data["milestone"]}
+
+
 async def _escalations(session: AsyncSession) -> list[OutboxEvent]:
     return list(
         (
@@ -146,7 +154,7 @@ async def test_supervision_escalates_to_second_then_accountability(
     )
 
     events = await _escalations(session)
-    assert [(e.data["level"], e.unit_code, e.data["subject"]) for e in events] == [
+    assert [(e.data["level"], e.unit_code, _subject(e)) for e in events] == [
         ("first", "shichang", MILESTONE),
         ("second", "shichang", MILESTONE),
         ("accountability", "shichang", MILESTONE),
@@ -315,7 +323,7 @@ async def test_overdue_problem_escalates_like_a_milestone(
     assert issued.status_code == 201
     assert (await _sweep(tasks_client, scene, "2026-05-13"))["escalated_to_second"] == 1
     events = await _escalations(session)
-    assert [(e.data["level"], e.data["subject"], e.unit_code) for e in events] == [
+    assert [(e.data["level"], _subject(e), e.unit_code) for e in events] == [
         ("first", {"problem_number": number}, "hexiqu"),
         ("second", {"problem_number": number}, "hexiqu"),
     ]

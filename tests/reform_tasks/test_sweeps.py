@@ -69,7 +69,7 @@ async def test_lagging_sweep_emits_lagging_then_seriously_lagging_once_each(
     assert await announced("2026-05-02") == (0, 0, 0)
 
     events = await _events(session, "milestone.lagging")
-    assert [(e.data["task_number"], e.data["ordinal"], e.data["severity"]) for e in events] == [
+    assert [(e.data["task_number"], e.data["milestone"], e.data["severity"]) for e in events] == [
         (1, 1, "lagging"),
         (1, 1, "seriously_lagging"),
         (2, 1, "lagging"),

@@ -1,5 +1,9 @@
 """Consuming events from the other services, exactly once per event id.
 
+Each event's data is checked against the catalogue (shared/events.py) before anything is
+applied; an event that does not fit, names an unknown unit or is not evaluation's is parked with
+the reason (`GET /api/evaluation/v1/parked-events`), never applied with defaults.
+
 The inbox claim, the fact and its effect on scores share the request's transaction: if anything
 fails, all of it rolls back and the producer's retry applies it; if it succeeds, a redelivery is a
 no-op. Score changes go to live subscribers only after the commit.
@@ -15,7 +19,7 @@ from services.evaluation.event.repository import FactRepository
 from services.evaluation.score.stream import Broadcaster
 from services.evaluation.scoring import service as scoring
 from shared.db import after_commit
-from shared.events import EventAck, EventEnvelope
+from shared.events import EVENTS, EventAck, EventEnvelope
 from shared.outbox import claim
 
 CONSUMER = "evaluation"
@@ -38,9 +42,14 @@ async def consume_batch(
         duplicate = str(event.id) in seen or not await claim(session, CONSUMER, event)
         seen.add(str(event.id))
         acks.append(EventAck(id=event.id, duplicate=duplicate))
-        if not duplicate:
-            await FactRepository(session).insert(event)
-            fresh.append(event)
+        if duplicate:
+            continue
+        if event.type not in EVENTS or EVENTS[event.type].consumer != CONSUMER:
+            # Office inputs are entered in evaluation itself, never sent: kept for the office.
+            await scoring.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
+            continue
+        await FactRepository(session).insert(event)
+        fresh.append(event)
     changes = await scoring.consume_many(session, fresh) if fresh else []
     if broadcaster is not None and changes:
         # Which event moved a unit is told for single deliveries; a batch names its last one.

@@ -26,7 +26,7 @@ from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
-from shared.events import EventEnvelope
+from shared.events import EVENTS, EventEnvelope, parse_data
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult, Unit
 from shared.periods import business_day, parse_period, today
 
@@ -50,13 +50,14 @@ async def _record(
     occurred_at: datetime,
     data: dict[str, Any],
 ) -> EventEnvelope:
+    recorded = parse_data(event_type, {**data, "recorded_by": principal.username})
     envelope = EventEnvelope(
         id=uuid.uuid4(),
         type=event_type,
         occurred_at=occurred_at,
         programme=programme,
         unit_code=unit_code,
-        data={**data, "recorded_by": principal.username},
+        data=recorded.model_dump(mode="json"),
     )
     await FactRepository(session).insert(envelope)
     await scoring.consume(session, envelope)
@@ -217,11 +218,13 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     if parked.replayed_at is not None:
         raise Conflict("该事件已重新处理")
     envelope = EventEnvelope.model_validate(parked.envelope)
-    repo = ScoringRepository(session)
-    named = {envelope.unit_code or ""} | (
-        {str(envelope.data["district_code"])} if envelope.data.get("district_code") else set()
-    )
-    missing = named - set(await repo.unit_kinds(named))
+    if envelope.type not in EVENTS:
+        raise Conflict(f"事件类型 {envelope.type} 不是发给评估服务的事件，不能重新处理")
+    data = scoring.typed_data(envelope)
+    if isinstance(data, str):
+        raise Conflict(f"该事件仍无法处理：{data}")
+    named = scoring.named_units(envelope.unit_code, data) | {envelope.unit_code or ""}
+    missing = named - set(await ScoringRepository(session).unit_kinds(named))
     if missing:
         raise Conflict(f"单位仍不存在：{'、'.join(sorted(missing))}")
     parked.replayed_at = datetime.now(UTC)
@@ -229,7 +232,7 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     day = business_day(envelope.occurred_at)
     programme = scoring.programme_of(envelope.programme, day)
     book = await scoring.rule_book(session, programme)
-    touched = await scoring.apply_effects(session, book, envelope)
+    touched = await scoring.apply_effects(session, book, envelope, data)
     await scoring.refresh_scores(session, book, programme, touched.units, touched.periods())
     await audit.record(
         session,

@@ -54,6 +54,27 @@ class DeductionComponent(BaseModel):
     )
 
 
+class DeliveryRateComponent(BaseModel):
+    """改革任务推进 as performance, not workload (issue #19, fix 2; office default — no seed gives
+    a formula): weight × the on-time completion rate (按期完成率) of the unit's milestones in the
+    period. A milestone counts in the period it was done (on time: for; late: against) and in
+    every period that ends while it is announced lagging or seriously lagging and not done
+    (against). The lead unit and each responsible unit count it with their role's weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["task_delivery"]
+    kind: Literal["delivery_rate"] = "delivery_rate"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+    lead_weight: float = Field(
+        default=1.0, ge=0, le=10, description="牵头单位计入节点的权重（改革办默认 1）"
+    )
+    responsible_weight: float = Field(
+        default=1.0, ge=0, le=10, description="责任单位计入节点的权重（改革办默认 1）"
+    )
+
+
 class RatingComponent(BaseModel):
     """Average of the latest lead-unit ratings received / scale × weight; no rating → full."""
 
@@ -106,7 +127,11 @@ class SurveyComponent(BaseModel):
 
 
 Component = Annotated[
-    DeductionComponent | RatingComponent | HotlineComponent | SurveyComponent,
+    DeductionComponent
+    | DeliveryRateComponent
+    | RatingComponent
+    | HotlineComponent
+    | SurveyComponent,
     Field(discriminator="kind"),
 ]
 
@@ -172,6 +197,11 @@ class RuleSetBody(BaseModel):
     grades: Grades = Field(default_factory=Grades)
     external_rank: ExternalRankOverride = Field(default_factory=ExternalRankOverride)
     survey_bottom_n: int = Field(default=5, ge=1, le=20, description="万企评机关末位名额")
+    no_data: Literal["full", "redistribute"] = Field(
+        default="full",
+        description="评分项对某单位无数据（无到期节点、无评分、无工单、无调查）时：full 按满分计"
+        "（改革办默认）；redistribute 其权重按比例分摊到有数据的评分项",
+    )
     components: list[Component] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
@@ -190,22 +220,31 @@ class RuleSetBody(BaseModel):
         return self
 
 
+def deduction_task_delivery() -> DeductionComponent:
+    """The earlier model of 改革任务推进, still available to a rule set: fixed points per late or
+    lagging milestone and per task closed late (office defaults). It charges workload: a unit on
+    many tasks loses more for the same share of delays — hence the rate is the default."""
+    return DeductionComponent(
+        key="task_delivery",
+        name="改革任务推进",
+        weight=Weight(unit=40, district=30),
+        rules={
+            "milestone_late": -0.2,
+            "milestone_lagging": -0.5,
+            "milestone_seriously_lagging": -1,
+            "task_closed_late": -0.5,
+        },
+    )
+
+
 def default_rule_set() -> RuleSetBody:
     """The office's defaults: the weights and points per fact are not from any seed (seed 001
     gives the districts' 80 and the external-rank override, seed 002 the supervision ladder and
     the survey's bottom five); docs/EVALUATION.md says which is which."""
     return RuleSetBody(
         components=[
-            DeductionComponent(
-                key="task_delivery",
-                name="改革任务推进",
-                weight=Weight(unit=40, district=30),
-                rules={
-                    "milestone_late": -0.2,
-                    "milestone_lagging": -0.5,
-                    "milestone_seriously_lagging": -1,
-                    "task_closed_late": -0.5,
-                },
+            DeliveryRateComponent(
+                key="task_delivery", name="改革任务推进", weight=Weight(unit=40, district=30)
             ),
             RatingComponent(
                 key="lead_rating", name="牵头单位评价", weight=Weight(unit=15, district=10)

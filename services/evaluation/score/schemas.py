@@ -12,6 +12,10 @@ class ComponentOut(BaseModel):
     points: float
     max: float
     detail: dict[str, Any] = Field(default_factory=dict)
+    no_data: bool = Field(
+        default=False,
+        description="无数据（规则集 no_data：按满分计，或权重分摊到有数据的评分项）",
+    )
 
 
 class ScoreOut(BaseModel):
@@ -42,6 +46,7 @@ class ExplainComponent(BaseModel):
     max: float
     formula: str
     detail: dict[str, Any]
+    no_data: bool
     entries: list[ExplainEntry]
 
 

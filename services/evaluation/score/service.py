@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import (
     DeductionComponent,
+    DeliveryRateComponent,
     HotlineComponent,
     RatingComponent,
     RuleSetBody,
@@ -38,6 +39,7 @@ from services.evaluation.scoring.ranks import competition_ranks, placings
 from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
+from shared.events import WorkOrderFacts, WorkOrderResponded, WorkOrderVisited, parse_data
 from shared.models import SurveyResult
 from shared.office_files import append_row
 from shared.periods import Period, business_day, parse_period, today
@@ -142,6 +144,12 @@ def formula(component: Any, weight: float) -> str:
     if isinstance(component, DeductionComponent):
         rules = "；".join(f"{rule} {points:+g}分/次" for rule, points in component.rules.items())
         return f"满分{weight:g}分，按事件扣分（{rules or '按督查认定的扣分'}），最低0分"
+    if isinstance(component, DeliveryRateComponent):
+        return (
+            f"{weight:g} × 按期完成率（按期完成的节点 ÷ 计入的节点；本期完成的节点按是否按期计入，"
+            "期末仍滞后、严重滞后的节点计为未按期；牵头单位每个节点计"
+            f"{component.lead_weight:g}，责任单位计{component.responsible_weight:g}）"
+        )
     if isinstance(component, RatingComponent):
         return f"牵头单位评分平均值 ÷ 评分满分 × {weight:g}（无评分时得满分）"
     if isinstance(component, HotlineComponent):
@@ -153,6 +161,44 @@ def formula(component: Any, weight: float) -> str:
     if isinstance(component, SurveyComponent):
         return f"万企评机关得分 ÷ 100 × {weight:g}（无调查结果时得满分）"
     return ""
+
+
+NO_DATA = {
+    "full": "。本期无数据，按满分计（规则集：no_data = full）",
+    "redistribute": (
+        "。本期无数据，其权重按比例分摊到有数据的评分项（规则集：no_data = redistribute）"
+    ),
+}
+OUTCOME_LABELS = {
+    "on_time": "按期完成",
+    "late": "逾期完成",
+    "lagging": "滞后未完成",
+    "seriously_lagging": "严重滞后未完成",
+}
+
+
+async def _delivery_entries(
+    session: AsyncSession, programme: str, unit_code: str, start: date, end: date
+) -> list[ExplainEntry]:
+    """Every milestone counted in the unit's delivery rate, with its outcome and the event that
+    decided it (points 0: a milestone moves the rate, not a fixed number of points)."""
+    facts = await ScoringRepository(session).milestone_facts(programme, [unit_code], end)
+    return [
+        ExplainEntry(
+            event_id=fact.event_id,
+            event_type=fact.event_type,
+            day=fact.day,
+            rule=(
+                f"任务{fact.task_number}第{fact.milestone}个时间节点"
+                f"（{'牵头' if fact.lead_unit == unit_code else '责任'}）："
+                f"{OUTCOME_LABELS[outcome]}"
+            ),
+            points=0,
+        )
+        for fact, outcome in engine.milestone_outcomes(
+            engine.milestone_histories(facts), start, end
+        )
+    ]
 
 
 async def explain(
@@ -194,6 +240,8 @@ async def explain(
             for e in entries
             if e.component == c.key
         ]
+        if isinstance(rule_component, DeliveryRateComponent):
+            explained = await _delivery_entries(session, programme, unit_code, period.start, end)
         if isinstance(rule_component, HotlineComponent):
             explained = [
                 ExplainEntry(
@@ -213,8 +261,10 @@ async def explain(
                 name=c.name,
                 points=c.points,
                 max=c.max,
-                formula=formula(rule_component, float(getattr(rule_component.weight, side))),
+                formula=formula(rule_component, float(getattr(rule_component.weight, side)))
+                + (NO_DATA[rules.no_data] if c.no_data else ""),
                 detail=c.detail,
+                no_data=c.no_data,
                 entries=explained,
             )
         )
@@ -231,13 +281,15 @@ async def explain(
     )
 
 
-def _hotline_reason(event_type: str, data: dict[str, Any]) -> str:
-    order = data.get("order_no", "")
-    if event_type == "work_order.responded":
-        return f"工单{order}未在时限内响应"
-    if data.get("resolved") not in (True, "true", 1):
-        return f"工单{order}回访未解决"
-    return f"工单{order}回访不满意"
+def _hotline_reason(event_type: str, raw: dict[str, Any]) -> str:
+    """Why an order counts against the unit's rates (`hotline_against` returns only those)."""
+    data = parse_data(event_type, raw)  # facts were checked against the catalogue when consumed
+    if isinstance(data, WorkOrderResponded):
+        return f"工单{data.order_no}未在时限内响应"
+    if isinstance(data, WorkOrderVisited) and not data.resolved:
+        return f"工单{data.order_no}回访未解决"
+    assert isinstance(data, WorkOrderFacts)
+    return f"工单{data.order_no}回访不满意"
 
 
 async def rankings(

@@ -10,17 +10,41 @@ seed 004_1871f105e1d7927d.txt (the hotline's response, resolution and satisfacti
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.evaluation.rule_set.schemas import (
     DeductionComponent,
+    DeliveryRateComponent,
     HotlineComponent,
     RatingComponent,
     RuleSetBody,
     SurveyComponent,
 )
+from shared.events import (
+    EventData,
+    InspectionRecorded,
+    MilestoneCompleted,
+    MilestoneLagging,
+    MilestoneLagReversed,
+    MilestoneRef,
+    MilestoneReopened,
+    ProblemClosed,
+    ProblemOverdue,
+    RatingSubmitted,
+    SupervisionEscalated,
+    TaskClosedOut,
+    TaskUnits,
+    WorkOrderClosed,
+    WorkOrderCreated,
+    WorkOrderFacts,
+    WorkOrderOverdue,
+    WorkOrderResponded,
+    WorkOrderVisited,
+)
+from shared.models.evaluation import MILESTONE_STATE_EVENTS
 
 # A milestone's announced severity → its rule in `task_delivery`.
 SEVERITY_RULES = {
@@ -81,105 +105,87 @@ def _ledger(rules: RuleSetBody, unit: str, component: str, rule: str) -> list[Ef
     return [] if points is None else [LedgerEffect(unit, component, rule, points)]
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or value == "true" or value == 1
-
-
-def effects(
-    event_type: str, unit_code: str, data: dict[str, Any], rules: RuleSetBody
-) -> list[Effect]:
-    """What one fact does. Unknown types do nothing (they are still kept as facts)."""
-    match event_type:
-        case "milestone.completed":
-            if not _truthy(data.get("on_time", True)):
-                return [
-                    e
-                    for unit in task_units(unit_code, data)
-                    for e in _ledger(rules, unit, "task_delivery", "milestone_late")
-                ]
-        case "milestone.lagging":
-            rule = SEVERITY_RULES.get(str(data.get("severity")))
-            points = _rule_points(rules, "task_delivery", rule) if rule else None
-            if rule and points is not None:
-                if rule == "milestone_seriously_lagging" and (
-                    data.get("previous_severity") == "lagging"
-                ):
-                    # Escalation of an already-announced lagging milestone: only the difference,
-                    # so a seriously lagging milestone costs the same however it got there.
-                    points -= _rule_points(rules, "task_delivery", "milestone_lagging") or 0
-                return [
-                    LedgerEffect(unit, "task_delivery", rule, points)
-                    for unit in task_units(unit_code, data)
-                ]
-        case "milestone.lag_reversed":
-            # A lagging severity announced for a milestone found done before it: taken back.
-            points = _severity_points(rules, data.get("to_severity")) - _severity_points(
-                rules, data.get("from_severity")
-            )
-            if points:
-                return [
-                    LedgerEffect(unit, "task_delivery", "milestone_lag_reversed", points)
-                    for unit in task_units(unit_code, data)
-                ]
-        case "milestone.reopened":
-            # The office refused the close-out: the completion (and its lateness) is undone.
-            late = _rule_points(rules, "task_delivery", "milestone_late")
-            if not _truthy(data.get("on_time", True)) and late:
-                return [
-                    LedgerEffect(unit, "task_delivery", "milestone_completion_withdrawn", -late)
-                    for unit in task_units(unit_code, data)
-                ]
-        case "task.closed_out":
-            if not _truthy(data.get("on_time", True)):
-                return _ledger(rules, unit_code, "task_delivery", "task_closed_late")
-        case "supervision.escalated":
-            level = str(data.get("level", ""))
-            return _ledger(rules, str(data.get("unit") or unit_code), "supervision", level)
-        case "problem.overdue":
-            return _ledger(rules, unit_code, "problems", "problem_overdue")
-        case "problem.closed":
-            if not _truthy(data.get("on_time", True)):
-                return _ledger(rules, unit_code, "problems", "problem_closed_late")
-        case "inspection.recorded":
-            deduction = float(data.get("deduction", 0))
-            if deduction:
-                return [LedgerEffect(unit_code, "inspection", "finding", -abs(deduction))]
-        case "rating.submitted":
-            return [
-                RatingEffect(
-                    window=str(data["window"]),
-                    task_number=int(data["task_number"]),
-                    rated_unit=unit_code,
-                    rater_unit=str(data.get("rater_unit", "")),
-                    score=float(data["score"]),
-                    scale_max=float(data.get("scale_max", 100)),
-                    version=int(data.get("version", 1)),
-                )
-            ]
-        case _ if event_type.startswith("work_order."):
+def effects(unit_code: str, data: EventData, rules: RuleSetBody) -> list[Effect]:
+    """What one fact (its data as the catalogue's model) does."""
+    match data:
+        case WorkOrderFacts():
             return [
                 CounterEffect(unit, name)
                 for unit in hotline_units(unit_code, data, rules)
-                for name in hotline_counters(event_type, data)
+                for name in hotline_counters(data)
+            ]
+        case MilestoneRef():
+            return _milestone_effects(unit_code, data, rules)
+        case TaskClosedOut(on_time=False):
+            return _ledger(rules, unit_code, "task_delivery", "task_closed_late")
+        case SupervisionEscalated():
+            return _ledger(rules, data.unit, "supervision", data.level)
+        case ProblemOverdue():
+            return _ledger(rules, unit_code, "problems", "problem_overdue")
+        case ProblemClosed(on_time=False):
+            return _ledger(rules, unit_code, "problems", "problem_closed_late")
+        case InspectionRecorded() if data.deduction:
+            return [LedgerEffect(unit_code, "inspection", "finding", -abs(data.deduction))]
+        case RatingSubmitted():
+            return [
+                RatingEffect(
+                    window=data.window,
+                    task_number=data.task_number,
+                    rated_unit=unit_code,
+                    rater_unit=data.rater_unit,
+                    score=data.score,
+                    scale_max=data.scale_max,
+                    version=data.version,
+                )
             ]
     return []
 
 
-def _severity_points(rules: RuleSetBody, severity: object) -> float:
+def _milestone_effects(unit_code: str, data: MilestoneRef, rules: RuleSetBody) -> list[Effect]:
+    """A milestone late or lagging counts against the lead unit and every responsible unit."""
+    match data:
+        case MilestoneCompleted(on_time=False):
+            rule, points = "milestone_late", _rule_points(rules, "task_delivery", "milestone_late")
+        case MilestoneLagging():
+            rule = SEVERITY_RULES[data.severity]
+            points = _rule_points(rules, "task_delivery", rule)
+            if points is not None and (data.severity, data.previous_severity) == (
+                "seriously_lagging",
+                "lagging",
+            ):
+                # Escalation of an already-announced lagging milestone: only the difference,
+                # so a seriously lagging milestone costs the same however it got there.
+                points -= _severity_points(rules, "lagging")
+        case MilestoneLagReversed():
+            # A lagging severity announced for a milestone found done before it: taken back.
+            rule = "milestone_lag_reversed"
+            points = _severity_points(rules, data.to_severity) - _severity_points(
+                rules, data.from_severity
+            )
+        case MilestoneReopened(on_time=False):
+            # The office refused the close-out: the completion (and its lateness) is undone.
+            late = _rule_points(rules, "task_delivery", "milestone_late")
+            rule, points = "milestone_completion_withdrawn", -late if late else None
+        case _:
+            return []
+    if not points:
+        return []
+    return [
+        LedgerEffect(unit, "task_delivery", rule, points) for unit in task_units(unit_code, data)
+    ]
+
+
+def _severity_points(rules: RuleSetBody, severity: str) -> float:
     """What a milestone's announced severity costs in all (a seriously lagging one costs the
     seriously-lagging points however it got there); none costs nothing."""
-    rule = SEVERITY_RULES.get(str(severity))
+    rule = SEVERITY_RULES.get(severity)
     return (_rule_points(rules, "task_delivery", rule) or 0.0) if rule else 0.0
 
 
-def task_units(unit_code: str, data: dict[str, Any]) -> list[str]:
+def task_units(unit_code: str, data: TaskUnits) -> list[str]:
     """A milestone late or lagging counts against the lead unit and every responsible unit:
     districts are mostly responsible units, and their 80 points must see it (seed 001)."""
-    units = [unit_code]
-    for code in data.get("responsible_units") or []:
-        if isinstance(code, str) and code and code not in units:
-            units.append(code)
-    return units
+    return list(dict.fromkeys([unit_code, *data.responsible_units]))
 
 
 def hotline_options(rules: RuleSetBody) -> tuple[bool, bool]:
@@ -191,43 +197,147 @@ def hotline_options(rules: RuleSetBody) -> tuple[bool, bool]:
     return False, False
 
 
-def hotline_units(unit_code: str, data: dict[str, Any], rules: RuleSetBody) -> list[str]:
+def hotline_units(unit_code: str, data: WorkOrderFacts, rules: RuleSetBody) -> list[str]:
     """Whose rates a work order counts for: its handling unit; also the district it came from
     if the rule set says so; nobody's if it is a consultation (咨询) the rule set leaves out.
     `ScoringRepository.bulk_hotline_counters` is the same rule in SQL (the property test holds
     them together)."""
     for_district, consultations = hotline_options(rules)
-    if data.get("kind") == "consult" and not consultations:
+    if data.kind == "consult" and not consultations:
         return []
     units = [unit_code]
-    district = data.get("district_code")
-    if for_district and isinstance(district, str) and district and district != unit_code:
-        units.append(district)
+    if for_district and data.district_code and data.district_code != unit_code:
+        units.append(data.district_code)
     return units
 
 
-def hotline_counters(event_type: str, data: dict[str, Any]) -> list[str]:
-    match event_type:
-        case "work_order.created":
+def hotline_counters(data: WorkOrderFacts) -> list[str]:
+    match data:
+        case WorkOrderCreated():
             return ["orders"]
-        case "work_order.responded":
-            return (
-                ["responded", "responded_in_time"]
-                if _truthy(data.get("within_limit"))
-                else ["responded"]
-            )
-        case "work_order.visited":
+        case WorkOrderResponded():
+            return ["responded", "responded_in_time"] if data.within_limit else ["responded"]
+        case WorkOrderVisited():
             names = ["visited"]
-            if _truthy(data.get("resolved")):
+            if data.resolved:
                 names.append("resolved")
-            if data.get("satisfaction") in SATISFIED:
+            if data.satisfaction in SATISFIED:
                 names.append("satisfied")
             return names
-        case "work_order.overdue":
+        case WorkOrderOverdue():
             return ["overdue"]
-        case "work_order.closed":
+        case WorkOrderClosed():
             return ["closed"]
     return []
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneFact:
+    """A milestone event as the delivery rate reads it."""
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    day: date  # business day of the event
+    task_number: int
+    milestone: int
+    state: str  # done | reopened | lagging | seriously_lagging
+    on_time: bool
+    lead_unit: str
+    responsible_units: tuple[str, ...]
+
+
+# Milestone event type → its state for the delivery rate ("": the lagging event's severity).
+# ScoringRepository.milestone_facts reads these events' fields in SQL.
+MILESTONE_STATES = {
+    "milestone.completed": "done",
+    "milestone.reopened": "reopened",
+    "milestone.lagging": "",
+}
+assert set(MILESTONE_STATES) == set(MILESTONE_STATE_EVENTS)  # the index covers exactly these
+
+
+def milestone_histories(facts: list[MilestoneFact]) -> list[list[MilestoneFact]]:
+    """Each milestone's events in the order they happened (ties by id), whatever order they
+    arrived in."""
+    history: dict[tuple[int, int], list[MilestoneFact]] = {}
+    for f in sorted(facts, key=lambda f: (f.occurred_at, f.event_id)):
+        history.setdefault((f.task_number, f.milestone), []).append(f)
+    return list(history.values())
+
+
+def milestone_outcomes(
+    histories: list[list[MilestoneFact]], start: date, end: date
+) -> list[tuple[MilestoneFact, str]]:
+    """Each milestone that counts in the period, with its outcome as of `end`: on_time or late if
+    done in the period; lagging or seriously_lagging if announced so and not done by `end`. A
+    completion dated before a lagging announcement wins over it; a refused close-out
+    (`reopened`) undoes the completion and the lag announced before it."""
+    outcomes: list[tuple[MilestoneFact, str]] = []
+    for events in histories:
+        done: MilestoneFact | None = None
+        lag: MilestoneFact | None = None
+        for f in events:
+            if f.day > end:
+                break
+            if f.state == "done":
+                done = f
+            elif f.state == "reopened":
+                done = lag = None
+            else:
+                lag = f
+        if done is not None:
+            if done.day >= start:
+                outcomes.append((done, "on_time" if done.on_time else "late"))
+        elif lag is not None:
+            outcomes.append((lag, lag.state))
+    return outcomes
+
+
+OUTCOMES = ("on_time", "late", "lagging", "seriously_lagging")
+
+
+@dataclass
+class Delivery:
+    """A unit's milestones in a period: weighted (by role) counted and on time, and how many of
+    each outcome."""
+
+    counted: float = 0.0
+    on_time: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+
+    def add(self, outcome: str, weight: float) -> None:
+        self.counted += weight
+        self.on_time += weight if outcome == "on_time" else 0.0
+        self.outcomes[outcome] += 1
+
+    def counts(self) -> dict[str, float]:
+        return {
+            "milestones": float(sum(self.outcomes.values())),
+            **{k: float(v) for k, v in self.outcomes.items()},
+            "weighted_counted": self.counted,
+            "weighted_on_time": self.on_time,
+        }
+
+
+def delivery_by_unit(
+    component: DeliveryRateComponent,
+    histories: list[list[MilestoneFact]],
+    units: set[str],
+    start: date,
+    end: date,
+) -> dict[str, Delivery]:
+    """Each unit's delivery in a period: the lead unit and each responsible unit count every
+    milestone of the task with their role's weight."""
+    result: dict[str, Delivery] = {}
+    for fact, outcome in milestone_outcomes(histories, start, end):
+        roles = [(fact.lead_unit, component.lead_weight)] + [
+            (u, component.responsible_weight) for u in fact.responsible_units if u != fact.lead_unit
+        ]
+        for unit, weight in roles:
+            if unit in units:
+                result.setdefault(unit, Delivery()).add(outcome, weight)
+    return result
 
 
 @dataclass
@@ -239,6 +349,7 @@ class UnitInputs:
     ratings: list[tuple[float, float]] = field(default_factory=list)  # (score, scale_max)
     surveys: list[float] = field(default_factory=list)
     external_full_marks: list[str] = field(default_factory=list)  # indicators earning it
+    delivery: Delivery = field(default_factory=Delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +359,7 @@ class ComponentScore:
     points: float
     max: float
     detail: dict[str, float]
+    no_data: bool = False  # nothing to score it on: counted full, or its weight redistributed
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,37 +377,50 @@ def _rate(numerator: float, denominator: float) -> float:
 
 def component_score(
     component: Any, weight: float, inputs: UnitInputs
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float, dict[str, float], bool]:
+    """(points, detail, whether the unit has data for it). A component with no data scores its
+    full weight here; `score_unit` applies the rule set's `no_data`."""
     if isinstance(component, DeductionComponent):
         moved = inputs.ledger.get(component.key, 0.0)
-        return min(weight, max(0.0, weight + moved)), {"moved": moved}
+        return min(weight, max(0.0, weight + moved)), {"moved": moved}, True
+    if isinstance(component, DeliveryRateComponent):
+        d = inputs.delivery
+        detail = {"rate": _rate(d.on_time, d.counted), **d.counts()}
+        return weight * detail["rate"], detail, d.counted > 0
     if isinstance(component, RatingComponent):
         if not inputs.ratings:
-            return weight, {"ratings": 0}
+            return weight, {"ratings": 0}, False
         average = sum(s / m for s, m in inputs.ratings if m > 0) / len(inputs.ratings)
-        return weight * average, {"ratings": len(inputs.ratings), "average_share": average}
+        return weight * average, {"ratings": len(inputs.ratings), "average_share": average}, True
     if isinstance(component, HotlineComponent):
-        c = inputs.counters
-        response = _rate(c.get("responded_in_time", 0), c.get("responded", 0))
-        resolution = _rate(c.get("resolved", 0), c.get("visited", 0))
-        satisfaction = _rate(c.get("satisfied", 0), c.get("visited", 0))
-        share = (
-            component.response_share * response
-            + component.resolution_share * resolution
-            + component.satisfaction_share * satisfaction
-        )
-        return weight * share, {
-            "response_rate": response,
-            "resolution_rate": resolution,
-            "satisfaction_rate": satisfaction,
-            **{k: c.get(k, 0) for k in HOTLINE_COUNTERS},
-        }
+        return _hotline_score(component, weight, inputs.counters)
     if isinstance(component, SurveyComponent):
         if not inputs.surveys:
-            return weight, {"surveys": 0}
+            return weight, {"surveys": 0}, False
         average = sum(inputs.surveys) / len(inputs.surveys)
-        return weight * min(100.0, max(0.0, average)) / 100, {"survey_score": average}
+        return weight * min(100.0, max(0.0, average)) / 100, {"survey_score": average}, True
     raise TypeError(f"unknown component {component!r}")
+
+
+def _hotline_score(
+    component: HotlineComponent, weight: float, c: dict[str, float]
+) -> tuple[float, dict[str, float], bool]:
+    response = _rate(c.get("responded_in_time", 0), c.get("responded", 0))
+    resolution = _rate(c.get("resolved", 0), c.get("visited", 0))
+    satisfaction = _rate(c.get("satisfied", 0), c.get("visited", 0))
+    share = (
+        component.response_share * response
+        + component.resolution_share * resolution
+        + component.satisfaction_share * satisfaction
+    )
+    detail = {
+        "response_rate": response,
+        "resolution_rate": resolution,
+        "satisfaction_rate": satisfaction,
+        **{k: c.get(k, 0) for k in HOTLINE_COUNTERS},
+    }
+    has_data = any(c.get(k, 0) for k in ("orders", "responded", "visited"))
+    return weight * share, detail, has_data
 
 
 def grade_of(rules: RuleSetBody, total: float, max_total: float) -> str:
@@ -315,11 +440,13 @@ def score_unit(rules: RuleSetBody, unit_kind: str, inputs: UnitInputs) -> UnitSc
     components = []
     for component in rules.components:
         weight = float(getattr(component.weight, side))
-        points, detail = component_score(component, weight, inputs)
+        points, detail, has_data = component_score(component, weight, inputs)
         components.append(
-            ComponentScore(component.key, component.name, round(points, 4), weight, detail)
+            ComponentScore(
+                component.key, component.name, round(points, 4), weight, detail, not has_data
+            )
         )
-    total = round(sum(c.points for c in components), 4)
+    total = round(_total(rules, components, max_total), 4)
     if inputs.external_full_marks:
         # Seed 001: the indicator's lead unit gets full marks and the grade 优秀.
         indicators = "、".join(inputs.external_full_marks)
@@ -329,6 +456,16 @@ def score_unit(rules: RuleSetBody, unit_kind: str, inputs: UnitInputs) -> UnitSc
         )
         return UnitScore(max_total, max_total, "优秀", components, override)
     return UnitScore(total, max_total, grade_of(rules, total, max_total), components, None)
+
+
+def _total(rules: RuleSetBody, components: list[ComponentScore], max_total: float) -> float:
+    """Σ points; with `no_data: redistribute`, the components with data are scaled up to the
+    full total (their share of what could be scored), the others left out."""
+    scored = [c for c in components if not c.no_data]
+    if rules.no_data == "full" or len(scored) == len(components) or not scored:
+        return sum(c.points for c in components)
+    possible = sum(c.max for c in scored)
+    return sum(c.points for c in scored) * max_total / possible if possible else max_total
 
 
 @dataclass
@@ -342,6 +479,12 @@ class DailyInputs:
     surveys: list[tuple[str, str, float, date]] = field(default_factory=list)
     # (lead unit, year, indicator, national rank, provincial rank, day recorded)
     external: list[tuple[str, int, str, int | None, int | None, date]] = field(default_factory=list)
+    # the units' milestone events from the programme's start (a lag carries across periods)
+    milestones: list[MilestoneFact] = field(default_factory=list)
+
+    @functools.cached_property
+    def milestone_histories(self) -> list[list[MilestoneFact]]:
+        return milestone_histories(self.milestones)
 
     def for_period(
         self, units: list[str], start: date, end: date, rules: RuleSetBody
@@ -378,4 +521,10 @@ class DailyInputs:
                 )
             ):
                 result[unit].external_full_marks.append(indicator)
+        rate = next((c for c in rules.components if isinstance(c, DeliveryRateComponent)), None)
+        if rate is not None:
+            for unit, delivery in delivery_by_unit(
+                rate, self.milestone_histories, set(result), start, end
+            ).items():
+                result[unit].delivery = delivery
         return result

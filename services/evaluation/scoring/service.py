@@ -8,14 +8,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, text
+from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
 from services.evaluation.scoring import engine
 from services.evaluation.scoring.repository import HotlineWindow, ScoringRepository
-from shared.events import EventEnvelope
+from shared.events import (
+    EVENTS,
+    OFFICE_INPUTS,
+    EventData,
+    EventEnvelope,
+    ExternalRankRecorded,
+    InspectionRecorded,
+    MilestoneRef,
+    ProblemClosed,
+    ProblemOverdue,
+    SupervisionEscalated,
+    SurveyResultRecorded,
+    WorkOrderFacts,
+    parse_data,
+)
 from shared.models import (
     ExternalRank,
     Fact,
@@ -33,6 +48,7 @@ from shared.periods import (
     parse_period,
     period_containing,
     periods_containing,
+    today,
 )
 from shared.validation import ascii_number
 
@@ -88,7 +104,7 @@ class ScoreChange:
     grade: str
 
 
-async def _park(session: AsyncSession, event: EventEnvelope, reason: str) -> None:
+async def park(session: AsyncSession, event: EventEnvelope, reason: str) -> None:
     await session.execute(
         insert(ParkedEvent)
         .values(
@@ -101,65 +117,67 @@ async def _park(session: AsyncSession, event: EventEnvelope, reason: str) -> Non
     )
 
 
-async def _store_office_input(session: AsyncSession, programme: str, event: EventEnvelope) -> None:
+async def _store_office_input(
+    session: AsyncSession, programme: str, event: EventEnvelope, data: EventData
+) -> None:
     """Inspections, surveys and external ranks keep a row of their own (for lists and the
     override); rebuilding it from the fact keeps recompute a pure replay."""
-    data = event.data
-    if event.type == "inspection.recorded":
-        await session.execute(
-            insert(Inspection)
-            .values(
+    match data:
+        case InspectionRecorded():
+            await session.execute(
+                insert(Inspection)
+                .values(
+                    programme=programme,
+                    unit_code=event.unit_code,
+                    inspected_on=data.inspected_on,
+                    mode=InspectionMode(data.mode),
+                    finding=data.finding,
+                    deduction=data.deduction,
+                    event_id=event.id,
+                    recorded_by=data.recorded_by,
+                )
+                .on_conflict_do_nothing(index_elements=[Inspection.event_id])
+            )
+        case SurveyResultRecorded():
+            stmt = insert(SurveyResult).values(
                 programme=programme,
+                period=data.period,
                 unit_code=event.unit_code,
-                inspected_on=date.fromisoformat(str(data["inspected_on"])),
-                mode=InspectionMode(str(data.get("mode", "scheduled"))),
-                finding=str(data.get("finding", "")),
-                deduction=float(data["deduction"]),
+                score=data.score,
+                respondents=data.respondents,
                 event_id=event.id,
-                recorded_by=str(data.get("recorded_by", "")),
             )
-            .on_conflict_do_nothing(index_elements=[Inspection.event_id])
-        )
-    elif event.type == "survey.result":
-        stmt = insert(SurveyResult).values(
-            programme=programme,
-            period=str(data["period"]),
-            unit_code=event.unit_code,
-            score=float(data["score"]),
-            respondents=int(data.get("respondents", 0)),
-            event_id=event.id,
-        )
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["programme", "period", "unit_code"],
-                set_={
-                    "score": stmt.excluded.score,
-                    "respondents": stmt.excluded.respondents,
-                    "event_id": stmt.excluded.event_id,
-                },
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["programme", "period", "unit_code"],
+                    set_={
+                        "score": stmt.excluded.score,
+                        "respondents": stmt.excluded.respondents,
+                        "event_id": stmt.excluded.event_id,
+                    },
+                )
             )
-        )
-    elif event.type == "external_rank.recorded":
-        stmt2 = insert(ExternalRank).values(
-            programme=programme,
-            year=int(data["year"]),
-            indicator=str(data["indicator"]),
-            lead_unit=event.unit_code,
-            national_rank=data.get("national_rank"),
-            provincial_rank=data.get("provincial_rank"),
-            event_id=event.id,
-        )
-        await session.execute(
-            stmt2.on_conflict_do_update(
-                index_elements=["programme", "year", "indicator"],
-                set_={
-                    "lead_unit": stmt2.excluded.lead_unit,
-                    "national_rank": stmt2.excluded.national_rank,
-                    "provincial_rank": stmt2.excluded.provincial_rank,
-                    "event_id": stmt2.excluded.event_id,
-                },
+        case ExternalRankRecorded():
+            stmt2 = insert(ExternalRank).values(
+                programme=programme,
+                year=data.year,
+                indicator=data.indicator,
+                lead_unit=event.unit_code,
+                national_rank=data.national_rank,
+                provincial_rank=data.provincial_rank,
+                event_id=event.id,
             )
-        )
+            await session.execute(
+                stmt2.on_conflict_do_update(
+                    index_elements=["programme", "year", "indicator"],
+                    set_={
+                        "lead_unit": stmt2.excluded.lead_unit,
+                        "national_rank": stmt2.excluded.national_rank,
+                        "provincial_rank": stmt2.excluded.provincial_rank,
+                        "event_id": stmt2.excluded.event_id,
+                    },
+                )
+            )
 
 
 @dataclass
@@ -174,19 +192,27 @@ class Touched:
     def periods(self) -> list[Period]:
         found = {p.id: p for day in self.days for p in periods_containing(day)}
         if self.from_day_on is not None:
-            year = self.from_day_on.year
+            # Periods that have begun: a later one has no live score to keep (it is computed
+            # when asked for), so in daily use this is the few periods containing today.
+            year, now = self.from_day_on.year, today()
             for month in range(1, 13):
                 for kind in ("month", "quarter", "half", "year"):
                     period = period_containing(date(year, month, 1), kind)
-                    if period.end >= self.from_day_on:
+                    if period.end >= self.from_day_on and period.start <= now:
                         found[period.id] = period
         return list(found.values())
 
 
 async def apply_effects(
-    session: AsyncSession, book: RuleBook, event: EventEnvelope, *, counters: bool = True
+    session: AsyncSession,
+    book: RuleBook,
+    event: EventEnvelope,
+    data: EventData,
+    *,
+    counters: bool = True,
 ) -> Touched:
-    """Write what one fact does; returns whose scores it moves and in which periods."""
+    """Write what one fact (`data`: its data as the catalogue's model) does; returns whose
+    scores it moves and in which periods."""
     repo = ScoringRepository(session)
     day = business_day(event.occurred_at)
     programme = programme_of(event.programme, day)
@@ -194,18 +220,25 @@ async def apply_effects(
     touched = Touched(days={day})
     if event.unit_code:
         touched.units.add(event.unit_code)
-    if event.type == "external_rank.recorded":
+    if isinstance(data, ExternalRankRecorded):
         previous = await session.scalar(
             select(ExternalRank.lead_unit).where(
                 ExternalRank.programme == programme,
-                ExternalRank.year == int(event.data["year"]),
-                ExternalRank.indicator == str(event.data["indicator"]),
+                ExternalRank.year == data.year,
+                ExternalRank.indicator == data.indicator,
             )
         )
         touched.units |= {previous} if previous else set()
         touched.from_day_on = day
-    await _store_office_input(session, programme, event)
-    for effect in engine.effects(event.type, event.unit_code or "", event.data, rules):
+    if isinstance(data, MilestoneRef):
+        # A milestone's state (done, lagging) carries into every later period of the year: the
+        # delivery rate of the lead and responsible units in each one ending after this day may
+        # move.
+        touched.units |= set(engine.task_units(event.unit_code or "", data))
+        touched.units |= await repo.units_of_task(programme, data.task_number)
+        touched.from_day_on = day
+    await _store_office_input(session, programme, event, data)
+    for effect in engine.effects(event.unit_code or "", data, rules):
         if isinstance(effect, engine.LedgerEffect):
             await repo.add_entry(
                 programme=programme,
@@ -290,7 +323,14 @@ async def compute_scores(
 
 def components_json(score: engine.UnitScore) -> list[dict[str, object]]:
     items: list[dict[str, object]] = [
-        {"key": c.key, "name": c.name, "points": c.points, "max": c.max, "detail": c.detail}
+        {
+            "key": c.key,
+            "name": c.name,
+            "points": c.points,
+            "max": c.max,
+            "detail": c.detail,
+            "no_data": c.no_data,
+        }
         for c in score.components
     ]
     if score.override:
@@ -351,19 +391,32 @@ async def refresh_scores(
     return changes
 
 
-MILESTONE_EVENTS = frozenset(
-    {"milestone.completed", "milestone.lagging", "milestone.lag_reversed", "milestone.reopened"}
-)
-
-
-def _named_units(event: EventEnvelope) -> set[str]:
-    named = {event.unit_code} if event.unit_code else set()
-    district = event.data.get("district_code")
-    if isinstance(district, str) and district:
-        named.add(district)
-    if event.type in MILESTONE_EVENTS:
-        named |= set(engine.task_units(event.unit_code or "", event.data)) - {""}
+def named_units(unit_code: str | None, data: EventData) -> set[str]:
+    """Every unit an event names (each must exist before it is applied)."""
+    named = {unit_code} if unit_code else set()
+    match data:
+        case WorkOrderFacts() if data.district_code:
+            named.add(data.district_code)
+        case MilestoneRef():
+            named |= set(engine.task_units(unit_code or "", data)) - {""}
+        case SupervisionEscalated() | ProblemOverdue() | ProblemClosed():
+            named.add(data.unit)
     return named
+
+
+def typed_data(event: EventEnvelope) -> EventData | str:
+    """The event's data as the catalogue's model, or why it is not (for the parked list)."""
+    if event.type not in EVENTS and event.type not in OFFICE_INPUTS:
+        return f"事件类型 {event.type} 不由评估服务处理"
+    try:
+        return parse_data(event.type, event.data)
+    except ValidationError as exc:
+        problems = "；".join(
+            f"{'.'.join(map(str, e['loc'])) or '（整体）'}：{e['msg']}" for e in exc.errors()
+        )
+        return f"事件数据不符合事件目录（{event.type}）：{problems}"
+    except ValueError as exc:
+        return str(exc)
 
 
 async def consume(session: AsyncSession, event: EventEnvelope) -> list[ScoreChange]:
@@ -373,38 +426,42 @@ async def consume(session: AsyncSession, event: EventEnvelope) -> list[ScoreChan
 
 async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> list[ScoreChange]:
     """Apply new facts (their inbox claims are made in this transaction) and refresh each
-    affected unit's scores once, however many of the facts touched it."""
+    affected unit's scores once, however many of the facts touched it. An event whose data
+    does not fit the catalogue, or that names an unknown unit, is parked with the reason."""
     repo = ScoringRepository(session)
-    named_all: set[str] = set()
+    typed: list[tuple[EventEnvelope, EventData]] = []
     for event in events:
-        named_all |= _named_units(event)
-        subject = event.data.get("unit")
-        if isinstance(subject, str) and subject:
-            named_all.add(subject)
-    # Serialise per unit, always in the same order (no deadlocks): a score is computed from what
-    # this transaction sees, so concurrent events for one unit must not use a partial view.
-    for code in sorted(named_all):
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext('evaluation.unit:' || :code))"),
-            {"code": code},
-        )
+        data = typed_data(event)
+        if isinstance(data, str):
+            await park(session, event, data)
+        else:
+            typed.append((event, data))
+    named = {e.id: named_units(e.unit_code, d) for e, d in typed}
+    named_all = set().union(*named.values())
+    # Serialise per unit, and per task for milestone events (whose refresh reaches every unit
+    # the task has named), always in the same order (no deadlocks): a score is computed from
+    # what this transaction sees, so concurrent events for one unit must not use a partial view.
+    tasks = {
+        f"{programme_of(e.programme, business_day(e.occurred_at))}:{d.task_number}"
+        for e, d in typed
+        if isinstance(d, MilestoneRef)
+    }
+    await repo.lock(
+        [f"evaluation.unit:{code}" for code in sorted(named_all)]
+        + [f"evaluation.task:{key}" for key in sorted(tasks)]
+    )
     known = set(await repo.unit_kinds(named_all))
     books: dict[str, RuleBook] = {}
     pending: dict[str, Touched] = {}
-    for event in events:
-        unknown = sorted(_named_units(event) - known)
+    for event, data in typed:
+        unknown = sorted(named[event.id] - known)
         if not event.unit_code or unknown:
-            await _park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
+            await park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
             continue
         programme = programme_of(event.programme, business_day(event.occurred_at))
         if programme not in books:
             books[programme] = await rule_book(session, programme)
-        try:
-            async with session.begin_nested():  # a bad fact leaves nothing half-applied
-                touched = await apply_effects(session, books[programme], event)
-        except (KeyError, ValueError, TypeError) as exc:
-            await _park(session, event, f"事件数据无效：{type(exc).__name__} {exc}")
-            continue
+        touched = await apply_effects(session, books[programme], event, data)
         total = pending.setdefault(programme, Touched())
         total.units |= touched.units
         total.days |= touched.days
@@ -437,7 +494,9 @@ async def recompute(
     await repo.bulk_hotline_counters(programme, book.hotline_windows())
     facts = [f for f in await repo.non_hotline_facts(programme) if f.event_id not in parked]
     for index, fact in enumerate(facts, start=1):
-        await apply_effects(session, book, envelope_of(fact), counters=False)
+        envelope = envelope_of(fact)
+        data = parse_data(envelope.type, envelope.data)  # facts were checked when consumed
+        await apply_effects(session, book, envelope, data, counters=False)
         if progress and index % 200 == 0:
             progress("facts", index, len(facts))
     kinds = await repo.unit_kinds()

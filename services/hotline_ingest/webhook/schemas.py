@@ -4,16 +4,18 @@ the webhook, and the file docs/schemas/hotline-webhook.schema.json (kept equal b
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from shared.events import AppealKind, Satisfaction
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 PERSONAL_FIELDS = frozenset({"contact_name", "contact_phone"})
 CHANNELS = ("phone", "web", "wechat", "app")
-KINDS = ("consult", "complaint", "help", "suggestion", "report")
-SATISFACTIONS = ("satisfied", "basically_satisfied", "dissatisfied")
+KINDS: tuple[str, ...] = get_args(AppealKind)
+SATISFACTIONS: tuple[str, ...] = get_args(Satisfaction)
 
 
 def credit_code_valid(code: str) -> bool:
@@ -59,7 +61,7 @@ class EventData(BaseModel):
 
 class Created(EventData):
     channel: Literal["phone", "web", "wechat", "app"]
-    kind: Literal["consult", "complaint", "help", "suggestion", "report"]
+    kind: AppealKind
     title: Text = Field(min_length=1, max_length=200)
     content: Text = Field(min_length=1, max_length=20000)
     received_at: AwareDatetime
@@ -103,7 +105,7 @@ class Closed(EventData):
 
 
 class Visited(EventData):
-    satisfaction: Literal["satisfied", "basically_satisfied", "dissatisfied"]
+    satisfaction: Satisfaction
     resolved: bool
 
 

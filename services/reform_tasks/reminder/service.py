@@ -26,7 +26,6 @@ from services.reform_tasks.reminder.repository import Reminder, ReminderReposito
 from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
 from shared import audit, outbox
 from shared.auth import Principal
-from shared.events import OA_CONSUMER
 from shared.models import Programme
 from shared.settings import Settings
 
@@ -176,7 +175,6 @@ async def run(
                 reminder.model_dump(),
                 programme=programme.code,
                 unit_code=reminder.unit_code,
-                consumer=OA_CONSUMER,
             )
     counts = Counter(s.kind for s in sent)
     if sent:

@@ -25,7 +25,7 @@ from shared import audit, outbox, working_days
 from shared.auth import Principal
 from shared.clock import moment_of, today_shanghai
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
-from shared.events import supervision_escalated_data
+from shared.events import SupervisionEscalated
 from shared.models import (
     ProblemStatus,
     Programme,
@@ -124,7 +124,7 @@ async def _record_step(
     await outbox.enqueue(
         session,
         "supervision.escalated",
-        supervision_escalated_data(
+        SupervisionEscalated(
             supervision_id=supervision.id,
             parent_id=supervision.parent_id,
             level=supervision.level.value,

@@ -23,6 +23,7 @@ class OpenMilestone:
     ordinal: int
     title: str
     planned_date: date
+    baseline_date: date | None
     lagging_level: str
     lead_unit_id: int
     lead_unit: str
@@ -40,14 +41,15 @@ class SweepRepository:
             await self.session.execute(
                 select(
                     Milestone.id,
-                    Task.id,
-                    Task.number,
+                    Task.id.label("task_id"),
+                    Task.number.label("task_number"),
                     Milestone.ordinal,
                     Milestone.title,
                     Milestone.planned_date,
+                    Milestone.baseline_date,
                     Milestone.lagging_level,
-                    lead.id,
-                    lead.code,
+                    lead.id.label("lead_unit_id"),
+                    lead.code.label("lead_unit"),
                 )
                 .join(Task, Task.id == Milestone.task_id)
                 .join(lead, lead.id == Task.lead_unit_id)
@@ -60,8 +62,11 @@ class SweepRepository:
                 .order_by(Task.number, Milestone.ordinal)
             )
         ).all()
-        responsible = await self._responsible_units({row[1] for row in rows})
-        return [OpenMilestone(*row, responsible_units=responsible.get(row[1], [])) for row in rows]
+        responsible = await self._responsible_units({row.task_id for row in rows})
+        return [
+            OpenMilestone(**row._asdict(), responsible_units=responsible.get(row.task_id, []))
+            for row in rows
+        ]
 
     async def _responsible_units(self, task_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
         if not task_ids:

@@ -76,13 +76,13 @@ async def _announce_lagging(
     late = days_late(milestone.planned_date, None, as_of)
     data = {
         "task_number": milestone.task_number,
-        "ordinal": milestone.ordinal,
         "milestone": milestone.ordinal,
         "title": milestone.title,
         "severity": status.value,
         "previous_severity": milestone.lagging_level,
         "days_late": late,
         "planned_date": milestone.planned_date,
+        "baseline_date": milestone.baseline_date,
         "as_of": as_of,
         "lead_unit": milestone.lead_unit,
         "responsible_units": [code for _, code in milestone.responsible_units],

@@ -1,0 +1,106 @@
+"""Complete, valid event data for tests: a sample per catalogue type, with the test's own values
+on top. Tests name only what they are about; the rest is what a real producer sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import parse_data
+
+
+def _milestone(unit: str) -> dict[str, Any]:
+    return {
+        "task_number": 1,
+        "milestone": 1,
+        "title": "完成事项清单",
+        "planned_date": "2026-03-31",
+        "baseline_date": None,
+        "lead_unit": unit,
+        "responsible_units": [],
+    }
+
+
+def _order() -> dict[str, Any]:
+    return {"order_no": "GD0001", "kind": "complaint", "district_code": None}
+
+
+def _samples(unit: str) -> dict[str, dict[str, Any]]:
+    done = {"completed_on": "2026-03-31", "on_time": True, "days_late": 0}
+    return {
+        "milestone.completed": {**_milestone(unit), **done},
+        "milestone.lagging": {
+            **_milestone(unit),
+            "severity": "lagging",
+            "previous_severity": "none",
+            "days_late": 1,
+            "as_of": "2026-04-01",
+        },
+        "milestone.lag_reversed": {
+            **_milestone(unit),
+            "completed_on": "2026-03-31",
+            "from_severity": "lagging",
+            "to_severity": "none",
+        },
+        "milestone.reopened": {**_milestone(unit), **done, "reason": "佐证材料不足"},
+        "task.closed_out": {
+            "task_number": 1,
+            "lead_unit": unit,
+            "responsible_units": [],
+            "deadline": "2026-12-31",
+            "closed_out_on": "2026-11-30",
+            "on_time": True,
+        },
+        "rating.submitted": {
+            "window": "2026-H1",
+            "task_number": 1,
+            "rater_unit": "fagai",
+            "rated_unit": unit,
+            "score": 90.0,
+            "scale_max": 100.0,
+            "version": 1,
+        },
+        "supervision.escalated": {
+            "supervision_id": 1,
+            "parent_id": None,
+            "level": "first",
+            "unit": unit,
+            "reason": "时间节点严重滞后",
+            "task_number": 1,
+            "milestone": 1,
+            "problem_number": None,
+            "issued_on": "2026-05-01",
+            "due_on": "2026-05-08",
+        },
+        "problem.overdue": {
+            "problem_number": 1,
+            "unit": unit,
+            "found_on": "2026-03-01",
+            "due_on": "2026-04-01",
+            "as_of": "2026-04-02",
+            "days_overdue": 1,
+        },
+        "problem.closed": {
+            "problem_number": 1,
+            "unit": unit,
+            "source": "inspection",
+            "found_on": "2026-03-01",
+            "due_on": "2026-04-01",
+            "closed_on": "2026-03-20",
+            "on_time": True,
+        },
+        "work_order.created": {**_order(), "category_code": None, "domain_code": None},
+        "work_order.responded": {**_order(), "within_limit": True},
+        "work_order.visited": {**_order(), "resolved": True, "satisfaction": "satisfied"},
+        "work_order.overdue": {**_order(), "working_days_over": 1},
+        "work_order.closed": _order(),
+    }
+
+
+def event_data(
+    event_type: str, unit: str, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A complete `event_type` payload for `unit` with `overrides` on top, checked against the
+    catalogue (a test cannot send what no producer could)."""
+    data = {**_samples(unit)[event_type], **(overrides or {})}
+    parse_data(event_type, data)
+    return data
