@@ -8,7 +8,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.rule_set.schemas import deduction_task_delivery, default_rule_set
+from services.evaluation.rule_set.schemas import (
+    RuleSetBody,
+    deduction_task_delivery,
+    default_rule_set,
+)
 from shared.models import Role, RuleSet, RuleSetStatus, UnitKind
 from tests.conftest import Factory
 from tests.event_data import event_data
@@ -56,6 +60,46 @@ class Events:
         return envelope
 
 
+async def publish_rule_set(
+    client: httpx.AsyncClient,
+    factory: Factory,
+    components: dict[str, dict[str, Any]],
+    **settings: Any,
+) -> None:
+    """Publish, through the API and from 2026-01-01, the default rule set with these changes:
+    `components` by key (fields to update), `settings` on the body itself."""
+    admin = factory.headers("office", Role.office_admin, "gaigeban")
+    body = (await client.get("/api/evaluation/v1/rule-sets/default", headers=admin)).json()
+    body.update(settings)
+    for component in body["components"]:
+        component.update(components.get(component["key"], {}))
+    draft = await client.post(
+        "/api/evaluation/v1/rule-sets/2026", json={"body": body}, headers=admin
+    )
+    assert draft.status_code == 201, draft.text
+    published = await client.post(
+        f"/api/evaluation/v1/rule-sets/2026/{draft.json()['version']}/publish",
+        json={"effective_from": "2026-01-01"},
+        headers=admin,
+    )
+    assert published.status_code == 200, published.text
+
+
+async def add_published_rule_set(session: AsyncSession, body: RuleSetBody, since: date) -> None:
+    """Version 1 of programme 2026's rules, published from `since`, written directly."""
+    session.add(
+        RuleSet(
+            programme="2026",
+            version=1,
+            status=RuleSetStatus.published,
+            body=body.model_dump(mode="json"),
+            effective_from=since,
+            created_by="test",
+        )
+    )
+    await session.flush()
+
+
 @pytest.fixture
 async def deduction_model(session: AsyncSession) -> None:
     """The rule-set option that scores 改革任务推进 by fixed points per late or lagging milestone
@@ -66,17 +110,7 @@ async def deduction_model(session: AsyncSession) -> None:
     body.components = [
         deduction_task_delivery() if c.key == "task_delivery" else c for c in body.components
     ]
-    session.add(
-        RuleSet(
-            programme="2026",
-            version=1,
-            status=RuleSetStatus.published,
-            body=body.model_dump(mode="json"),
-            effective_from=date(2026, 1, 1),
-            created_by="test",
-        )
-    )
-    await session.flush()
+    await add_published_rule_set(session, body, date(2026, 1, 1))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from shared.models import Role
 from tests.conftest import Factory
-from tests.evaluation.conftest import Events
+from tests.evaluation.conftest import Events, publish_rule_set
 
 OFFICE = ("office", Role.office_admin, "gaigeban")
 
@@ -160,25 +160,6 @@ async def test_a_completion_dated_before_the_lag_wins_and_a_refused_close_out_un
     assert (year["detail"]["on_time"], year["detail"]["lagging"], year["points"]) == (1, 1, 20.0)
 
 
-async def _publish(client: httpx.AsyncClient, factory: Factory, **changes: Any) -> None:
-    admin = factory.headers(*OFFICE)
-    body = (await client.get("/api/evaluation/v1/rule-sets/default", headers=admin)).json()
-    body["no_data"] = changes.pop("no_data", body["no_data"])
-    for component in body["components"]:
-        if component["key"] == "task_delivery":
-            component.update(changes)
-    draft = await client.post(
-        "/api/evaluation/v1/rule-sets/2026", json={"body": body}, headers=admin
-    )
-    assert draft.status_code == 201, draft.text
-    published = await client.post(
-        f"/api/evaluation/v1/rule-sets/2026/{draft.json()['version']}/publish",
-        json={"effective_from": "2026-01-01"},
-        headers=admin,
-    )
-    assert published.status_code == 200, published.text
-
-
 @pytest.mark.parametrize("no_data", ["full", "redistribute"])
 async def test_roles_weigh_as_the_rule_set_says_and_no_data_is_never_hidden(
     no_data: str,
@@ -187,7 +168,9 @@ async def test_roles_weigh_as_the_rule_set_says_and_no_data_is_never_hidden(
     events: Events,
     city: dict[str, Any],
 ) -> None:
-    await _publish(evaluation_client, factory, responsible_weight=0.5, no_data=no_data)
+    await publish_rule_set(
+        evaluation_client, factory, {"task_delivery": {"responsible_weight": 0.5}}, no_data=no_data
+    )
     district = {"responsible_units": ["yunzhongqu"]}
     await _done(events, "shichang", 5, 1, "2026-05-10", on_time=True, **district)
     await _lagging(events, "shichang", 5, "2026-06-05", milestone=2, **district)

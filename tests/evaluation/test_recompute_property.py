@@ -18,8 +18,9 @@ from services.evaluation.rule_set.schemas import (
     deduction_task_delivery,
     default_rule_set,
 )
-from shared.models import ParkedEvent, Role, RuleSet, RuleSetStatus, Score, UnitKind
+from shared.models import ParkedEvent, Role, Score, UnitKind
 from tests.conftest import Factory
+from tests.evaluation.conftest import add_published_rule_set
 from tests.event_data import event_data
 
 UNITS = ["shichang", "shuiwu", "yunzhongqu"]
@@ -159,17 +160,7 @@ async def test_recompute_equals_incremental(
         for component in body.components:
             if isinstance(component, HotlineComponent):
                 component.counts_for_origin_district, component.counts_consultations = options
-        session.add(
-            RuleSet(
-                programme="2026",
-                version=1,
-                status=RuleSetStatus.published,
-                body=body.model_dump(mode="json"),
-                effective_from=date(2026, 7, 1),
-                created_by="test",
-            )
-        )
-        await session.flush()
+        await add_published_rule_set(session, body, date(2026, 7, 1))
         headers = factory.headers("service:x", Role.service, None)
         envelopes = []
         for (event_type, data), unit, day, duplicate in events:

@@ -11,7 +11,7 @@ import pytest
 
 from shared.models import Role
 from tests.conftest import Factory
-from tests.evaluation.conftest import Events
+from tests.evaluation.conftest import Events, publish_rule_set
 from tests.event_data import event_data
 
 OFFICE = ("office", Role.office_admin, "gaigeban")
@@ -56,26 +56,6 @@ async def test_lagging_milestone_deducts_once_even_if_delivered_twice(
     assert score["grade"] == "优秀"
 
 
-async def _publish_hotline_options(
-    client: httpx.AsyncClient, factory: Factory, **options: bool
-) -> None:
-    admin = factory.headers(*OFFICE)
-    body = (await client.get("/api/evaluation/v1/rule-sets/default", headers=admin)).json()
-    for component in body["components"]:
-        if component["key"] == "hotline":
-            component.update(options)
-    draft = await client.post(
-        "/api/evaluation/v1/rule-sets/2026", json={"body": body}, headers=admin
-    )
-    assert draft.status_code == 201, draft.text
-    published = await client.post(
-        f"/api/evaluation/v1/rule-sets/2026/{draft.json()['version']}/publish",
-        json={"effective_from": "2026-01-01"},
-        headers=admin,
-    )
-    assert published.status_code == 200, published.text
-
-
 async def test_district_is_scored_out_of_80_and_hotline_counts_for_the_district(
     evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
 ) -> None:
@@ -108,7 +88,9 @@ async def test_district_is_scored_out_of_80_and_hotline_counts_for_the_district(
     department = await _score(evaluation_client, factory, "shuiwu")
     assert abs(_component(department, "hotline")["points"] - 15 * rates) < 1e-6
 
-    await _publish_hotline_options(evaluation_client, factory, counts_for_origin_district=True)
+    await publish_rule_set(
+        evaluation_client, factory, {"hotline": {"counts_for_origin_district": True}}
+    )
     district = await _score(evaluation_client, factory, "yunzhongqu")
     # 20 × (0.3 × 1 + 0.3 × 3/4 + 0.4 × 2/4)
     assert abs(_component(district, "hotline")["points"] - 20 * rates) < 1e-6
@@ -128,7 +110,7 @@ async def test_consultations_count_only_where_the_rule_set_says_so(
         )
     hotline = _component(await _score(evaluation_client, factory, "shuiwu"), "hotline")
     assert (hotline["detail"]["visited"], hotline["detail"]["satisfaction_rate"]) == (1, 0)
-    await _publish_hotline_options(evaluation_client, factory, counts_consultations=True)
+    await publish_rule_set(evaluation_client, factory, {"hotline": {"counts_consultations": True}})
     hotline = _component(await _score(evaluation_client, factory, "shuiwu"), "hotline")
     assert hotline["detail"]["visited"] == 2
 

@@ -233,7 +233,7 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     programme = scoring.programme_of(envelope.programme, day)
     book = await scoring.rule_book(session, programme)
     touched = await scoring.apply_effects(session, book, envelope, data)
-    await scoring.refresh_scores(session, book, programme, touched.units, touched.periods())
+    await scoring.refresh_touched(session, book, programme, touched)
     await audit.record(
         session,
         actor=principal,

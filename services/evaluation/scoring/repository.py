@@ -14,9 +14,18 @@ from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.scoring.engine import MILESTONE_STATES, DailyInputs, MilestoneFact
+from shared.events import (
+    EventData,
+    ExternalRankRecorded,
+    InspectionRecorded,
+    SurveyResultRecorded,
+)
 from shared.models import (
+    Base,
     ExternalRank,
     Fact,
+    Inspection,
+    InspectionMode,
     LatestRating,
     ParkedEvent,
     RuleSet,
@@ -141,6 +150,61 @@ class ScoringRepository:
             )
         )
 
+    async def store_office_input(
+        self, programme: str, event_id: uuid.UUID, unit_code: str | None, data: EventData
+    ) -> None:
+        """Inspections, surveys and external ranks keep a row of their own (for lists and the
+        override); rebuilding it from the fact keeps recompute a pure replay."""
+        match data:
+            case InspectionRecorded():
+                await self.session.execute(
+                    insert(Inspection)
+                    .values(
+                        programme=programme,
+                        unit_code=unit_code,
+                        inspected_on=data.inspected_on,
+                        mode=InspectionMode(data.mode),
+                        finding=data.finding,
+                        deduction=data.deduction,
+                        event_id=event_id,
+                        recorded_by=data.recorded_by,
+                    )
+                    .on_conflict_do_nothing(index_elements=[Inspection.event_id])
+                )
+            case SurveyResultRecorded():
+                await self._upsert(
+                    SurveyResult,
+                    ("programme", "period", "unit_code"),
+                    programme=programme,
+                    period=data.period,
+                    unit_code=unit_code,
+                    score=data.score,
+                    respondents=data.respondents,
+                    event_id=event_id,
+                )
+            case ExternalRankRecorded():
+                await self._upsert(
+                    ExternalRank,
+                    ("programme", "year", "indicator"),
+                    programme=programme,
+                    year=data.year,
+                    indicator=data.indicator,
+                    lead_unit=unit_code,
+                    national_rank=data.national_rank,
+                    provincial_rank=data.provincial_rank,
+                    event_id=event_id,
+                )
+
+    async def _upsert(self, model: type[Base], keys: tuple[str, ...], **values: object) -> None:
+        """Insert a row, or update every other column of the row with the same keys."""
+        stmt = insert(model).values(**values)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={k: stmt.excluded[k] for k in values if k not in keys},
+            )
+        )
+
     # --- aggregates --------------------------------------------------------------------------
     async def daily_inputs(
         self, programme: str, units: Sequence[str], start: date, end: date
@@ -216,20 +280,26 @@ class ScoringRepository:
         return daily
 
     async def lock(self, keys: Sequence[str]) -> None:
-        """Transaction-scoped advisory locks, taken in the order given."""
-        for key in keys:
+        """Transaction-scoped advisory locks, taken in the order given (unnest yields the array
+        in order), in one round trip."""
+        if keys:
             await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key}
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) k"
+                ),
+                {"keys": list(keys)},
             )
 
-    async def units_of_task(self, programme: str, task_number: int) -> set[str]:
-        """Every unit a task's milestone events have named (lead or responsible): whose delivery
-        rate one more of its events can move."""
+    async def units_of_tasks(self, programme: str, task_numbers: set[int]) -> set[str]:
+        """Every unit the tasks' milestone events have named (lead or responsible): whose
+        delivery rate one more of their events can move."""
+        if not task_numbers:
+            return set()
         rows = await self.session.execute(
             select(Fact.unit_code, Fact.data["responsible_units"]).where(
                 Fact.programme == programme,
                 Fact.type.in_(MILESTONE_STATE_EVENTS),
-                Fact.data["task_number"].astext == str(task_number),
+                Fact.data["task_number"].astext.in_([str(n) for n in task_numbers]),
             )
         )
         found: set[str] = set()

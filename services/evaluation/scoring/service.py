@@ -22,25 +22,20 @@ from shared.events import (
     EventData,
     EventEnvelope,
     ExternalRankRecorded,
-    InspectionRecorded,
     MilestoneRef,
     ProblemClosed,
     ProblemOverdue,
     SupervisionEscalated,
-    SurveyResultRecorded,
     WorkOrderFacts,
     parse_data,
 )
 from shared.models import (
     ExternalRank,
     Fact,
-    Inspection,
-    InspectionMode,
     LatestRating,
     ParkedEvent,
     RuleSet,
     RuleSetStatus,
-    SurveyResult,
 )
 from shared.periods import (
     Period,
@@ -117,69 +112,6 @@ async def park(session: AsyncSession, event: EventEnvelope, reason: str) -> None
     )
 
 
-async def _store_office_input(
-    session: AsyncSession, programme: str, event: EventEnvelope, data: EventData
-) -> None:
-    """Inspections, surveys and external ranks keep a row of their own (for lists and the
-    override); rebuilding it from the fact keeps recompute a pure replay."""
-    match data:
-        case InspectionRecorded():
-            await session.execute(
-                insert(Inspection)
-                .values(
-                    programme=programme,
-                    unit_code=event.unit_code,
-                    inspected_on=data.inspected_on,
-                    mode=InspectionMode(data.mode),
-                    finding=data.finding,
-                    deduction=data.deduction,
-                    event_id=event.id,
-                    recorded_by=data.recorded_by,
-                )
-                .on_conflict_do_nothing(index_elements=[Inspection.event_id])
-            )
-        case SurveyResultRecorded():
-            stmt = insert(SurveyResult).values(
-                programme=programme,
-                period=data.period,
-                unit_code=event.unit_code,
-                score=data.score,
-                respondents=data.respondents,
-                event_id=event.id,
-            )
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["programme", "period", "unit_code"],
-                    set_={
-                        "score": stmt.excluded.score,
-                        "respondents": stmt.excluded.respondents,
-                        "event_id": stmt.excluded.event_id,
-                    },
-                )
-            )
-        case ExternalRankRecorded():
-            stmt2 = insert(ExternalRank).values(
-                programme=programme,
-                year=data.year,
-                indicator=data.indicator,
-                lead_unit=event.unit_code,
-                national_rank=data.national_rank,
-                provincial_rank=data.provincial_rank,
-                event_id=event.id,
-            )
-            await session.execute(
-                stmt2.on_conflict_do_update(
-                    index_elements=["programme", "year", "indicator"],
-                    set_={
-                        "lead_unit": stmt2.excluded.lead_unit,
-                        "national_rank": stmt2.excluded.national_rank,
-                        "provincial_rank": stmt2.excluded.provincial_rank,
-                        "event_id": stmt2.excluded.event_id,
-                    },
-                )
-            )
-
-
 @dataclass
 class Touched:
     """Whose scores a fact moves, and in which periods."""
@@ -188,6 +120,15 @@ class Touched:
     days: set[date] = field(default_factory=set)
     # An external rank applies to every period of the year ending on or after it was recorded.
     from_day_on: date | None = None
+    # Tasks whose milestone events moved: every unit they have named is refreshed too.
+    tasks: set[int] = field(default_factory=set)
+
+    def add(self, other: Touched) -> None:
+        self.units |= other.units
+        self.days |= other.days
+        self.tasks |= other.tasks
+        if other.from_day_on is not None:
+            self.from_day_on = min(other.from_day_on, self.from_day_on or date.max)
 
     def periods(self) -> list[Period]:
         found = {p.id: p for day in self.days for p in periods_containing(day)}
@@ -235,9 +176,9 @@ async def apply_effects(
         # delivery rate of the lead and responsible units in each one ending after this day may
         # move.
         touched.units |= set(engine.task_units(event.unit_code or "", data))
-        touched.units |= await repo.units_of_task(programme, data.task_number)
+        touched.tasks.add(data.task_number)
         touched.from_day_on = day
-    await _store_office_input(session, programme, event, data)
+    await repo.store_office_input(programme, event.id, event.unit_code, data)
     for effect in engine.effects(event.unit_code or "", data, rules):
         if isinstance(effect, engine.LedgerEffect):
             await repo.add_entry(
@@ -462,17 +403,22 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
         if programme not in books:
             books[programme] = await rule_book(session, programme)
         touched = await apply_effects(session, books[programme], event, data)
-        total = pending.setdefault(programme, Touched())
-        total.units |= touched.units
-        total.days |= touched.days
-        if touched.from_day_on is not None:
-            total.from_day_on = min(touched.from_day_on, total.from_day_on or date.max)
+        pending.setdefault(programme, Touched()).add(touched)
     changes: list[ScoreChange] = []
     for programme, touched in pending.items():
-        changes += await refresh_scores(
-            session, books[programme], programme, touched.units, touched.periods()
-        )
+        changes += await refresh_touched(session, books[programme], programme, touched)
     return changes
+
+
+async def refresh_touched(
+    session: AsyncSession, book: RuleBook, programme: str, touched: Touched
+) -> list[ScoreChange]:
+    """Refresh the live scores facts moved: their units (and every unit of their tasks) in their
+    periods."""
+    units = touched.units | await ScoringRepository(session).units_of_tasks(
+        programme, touched.tasks
+    )
+    return await refresh_scores(session, book, programme, units, touched.periods())
 
 
 async def recompute(
