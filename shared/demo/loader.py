@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.battle_map.status import Thresholds, lag_announcements
 from shared import outbox, working_days
 from shared.auth import hash_password
 from shared.context import current_service
@@ -200,17 +201,13 @@ class Simulated:
 
 
 def _lag_days(
-    planned: date, until: date, thresholds: tuple[int, int]
+    planned: date, until: date, thresholds: Thresholds
 ) -> list[tuple[date, LaggingLevel]]:
-    """The sweep's announcements between the planned date and `until` (completion or as-of),
-    with the programme's `lagging_after_days` and `seriously_lagging_after_days`."""
-    lagging_after, serious_after = thresholds
-    days = []
-    if (until - planned).days > lagging_after:
-        days.append((planned + timedelta(days=lagging_after + 1), LaggingLevel.lagging))
-    if (until - planned).days > serious_after:
-        days.append((planned + timedelta(days=serious_after + 1), LaggingLevel.seriously_lagging))
-    return days
+    """The sweep's announcements between the planned date and `until` (completion or as-of)."""
+    return [
+        (day, LaggingLevel(status.value))
+        for day, status in lag_announcements(planned, until, thresholds)
+    ]
 
 
 def _simulate_task(
@@ -219,7 +216,7 @@ def _simulate_task(
     reporters: list[Unit],
     pace: str,
     as_of: date,
-    thresholds: tuple[int, int],
+    thresholds: Thresholds,
 ) -> list[Simulated]:
     """A task's year up to `as_of`, milestone by milestone: on time, a little late, or in
     trouble (long late) as its lead unit's pace makes likely; a milestone is never finished
@@ -266,7 +263,7 @@ def _not_done(
     outcome: Simulated,
     reporter: Unit,
     as_of: date,
-    thresholds: tuple[int, int],
+    thresholds: Thresholds,
     previous: date | None,
 ) -> None:
     """Not done by `as_of`: a future milestone may be reported early (if its predecessor is
@@ -382,10 +379,7 @@ async def _ensure_tasks(
             milestones.append(milestone)
         await session.flush()
         reporters = [units[c] for c in row["responsible_units"]] or [units[row["lead_unit"]]]
-        thresholds = (
-            int(programme.settings.get("lagging_after_days", 0)),
-            int(programme.settings.get("seriously_lagging_after_days", 30)),
-        )
+        thresholds = Thresholds.of(programme.settings)
         fates = _simulate_task(
             task_rng, milestones, reporters, unit_pace(row["lead_unit"]), as_of, thresholds
         )

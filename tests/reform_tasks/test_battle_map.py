@@ -5,12 +5,14 @@ moves), summaries, and who sees which tasks."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +22,7 @@ from services.reform_tasks.battle_map.status import (
     Thresholds,
     completed_as_of,
     end_of_day,
+    lag_announcements,
     milestone_status,
     planned_as_of,
     task_status,
@@ -395,3 +398,33 @@ async def test_query_count_does_not_grow_with_the_number_of_tasks(
         )
     assert await queries() == small
     assert small <= 6  # programme + tasks, units, milestones, extension history (+ transaction)
+
+
+@given(
+    planned=st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+    span=st.integers(0, 120),
+    lagging_after=st.integers(0, 10),
+    more=st.integers(1, 60),
+)
+def test_the_sweep_announces_each_severity_on_the_first_day_the_battle_map_shows_it(
+    planned: date, span: int, lagging_after: int, more: int
+) -> None:
+    """`lag_announcements` (the sweep's days, which the demo year replays) and `milestone_status`
+    (the battle map) are one rule: announced on day d means the map shows it on d, not on d − 1."""
+    thresholds = Thresholds(lagging_after, lagging_after + more)
+    until = planned + timedelta(days=span)
+    announced = lag_announcements(planned, until, thresholds)
+
+    def status(day: date) -> MilestoneStatus:
+        return milestone_status(
+            planned=planned, completed_on=None, as_of=day, reported=False, thresholds=thresholds
+        )
+
+    expected = [MilestoneStatus.lagging, MilestoneStatus.seriously_lagging]
+    assert [s for _, s in announced] == expected[: len(announced)]
+    for day, severity in announced:
+        assert day <= until
+        assert status(day) is severity
+        assert status(day - timedelta(days=1)) is not severity
+    if len(announced) < 2:
+        assert status(until) is not expected[len(announced)]

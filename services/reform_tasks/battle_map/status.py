@@ -84,6 +84,23 @@ def milestone_status(
     return MilestoneStatus.on_track if reported or days_late > 0 else MilestoneStatus.not_due
 
 
+def lag_announcements(
+    planned: date, until: date, thresholds: Thresholds
+) -> list[tuple[date, MilestoneStatus]]:
+    """The days a daily sweep announces a milestone not done before `until` lagging, then
+    seriously lagging: the first day each threshold is passed, with the status
+    `milestone_status` gives that day."""
+    found = []
+    for after in (thresholds.lagging_after_days, thresholds.seriously_lagging_after_days):
+        day = planned + timedelta(days=after + 1)
+        if day <= until:
+            status = milestone_status(
+                planned=planned, completed_on=None, as_of=day, reported=False, thresholds=thresholds
+            )
+            found.append((day, status))
+    return found
+
+
 def task_status(statuses: Iterable[MilestoneStatus]) -> MilestoneStatus:
     """The worst of a task's milestone statuses (`done` only when every milestone is done on
     time; a task without milestones is `not_due`)."""
