@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.event.repository import FactRepository
+from services.evaluation.inputs.repository import InputsRepository
 from services.evaluation.inputs.schemas import (
     ExternalRankIn,
     ExternalRankOut,
@@ -27,7 +27,7 @@ from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EVENTS, EventEnvelope, parse_data
-from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult, Unit
+from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult
 from shared.periods import business_day, parse_period, today
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -96,7 +96,7 @@ async def record_inspection(
         moment,
         body.model_dump(mode="json"),
     )
-    row = await session.scalar(select(Inspection).where(Inspection.event_id == envelope.id))
+    row = await InputsRepository(session).inspection_of(envelope.id)
     assert row is not None
     return row
 
@@ -104,10 +104,7 @@ async def record_inspection(
 async def list_inspections(
     session: AsyncSession, principal: Principal, programme: str
 ) -> Sequence[Inspection]:
-    stmt = select(Inspection).where(Inspection.programme == programme)
-    if not principal.can_read_unit(None):
-        stmt = stmt.where(Inspection.unit_code == (principal.unit_code or ""))
-    return (await session.execute(stmt.order_by(Inspection.inspected_on.desc()))).scalars().all()
+    return await InputsRepository(session).inspections(principal, programme)
 
 
 async def record_survey(session: AsyncSession, principal: Principal, body: SurveyIn) -> None:
@@ -131,14 +128,7 @@ async def list_surveys(
     session: AsyncSession, principal: Principal, programme: str
 ) -> Sequence[SurveyResult]:
     """The office and viewers read every unit's survey result; a unit only its own."""
-    stmt = select(SurveyResult).where(SurveyResult.programme == programme)
-    if not principal.can_read_unit(None):
-        stmt = stmt.where(SurveyResult.unit_code == (principal.unit_code or ""))
-    return (
-        (await session.execute(stmt.order_by(SurveyResult.period, SurveyResult.score.desc())))
-        .scalars()
-        .all()
-    )
+    return await InputsRepository(session).surveys(principal, programme)
 
 
 HEAD_EXCELLENT = "牵头部门和部门主要负责人年终考核定为优秀等次"
@@ -199,20 +189,18 @@ async def _rules_today(session: AsyncSession, programme: str) -> RuleSetBody:
 
 
 async def list_external_ranks(session: AsyncSession, programme: str) -> list[ExternalRankOut]:
-    stmt = select(ExternalRank).where(ExternalRank.programme == programme)
-    rows = (await session.execute(stmt.order_by(ExternalRank.indicator))).scalars().all()
+    rows = await InputsRepository(session).external_ranks(programme)
     rules = await _rules_today(session, programme)
     return [_rank_out(row, rules) for row in rows]
 
 
 async def list_parked(session: AsyncSession) -> Sequence[ParkedEvent]:
-    stmt = select(ParkedEvent).order_by(ParkedEvent.parked_at.desc())
-    return (await session.execute(stmt)).scalars().all()
+    return await InputsRepository(session).parked()
 
 
 async def replay_parked(session: AsyncSession, principal: Principal, parked_id: int) -> ParkedEvent:
     """After the unit exists (or was mapped), apply the parked event as if it had just arrived."""
-    parked = await session.get(ParkedEvent, parked_id, with_for_update=True)
+    parked = await InputsRepository(session).parked_for_update(parked_id)
     if parked is None:
         raise NotFound("暂存事件不存在")
     if parked.replayed_at is not None:
@@ -301,11 +289,7 @@ async def import_surveys(
     from pydantic import ValidationError
 
     rows = await asyncio.to_thread(parse_survey_xlsx, content)
-    lookup: dict[str, str] = {}
-    for code, name, short in (
-        await session.execute(select(Unit.code, Unit.name, Unit.short_name))
-    ).all():
-        lookup.update({code: code, name: code, short: code})
+    lookup = await InputsRepository(session).unit_names()
     labels = {"period": "考核期", "score": "得分", "respondents": "参评企业数"}
     valid: list[SurveyIn] = []
     errors: list[FieldError] = []

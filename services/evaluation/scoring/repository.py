@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import String, Table, and_, delete, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import array, insert
@@ -203,6 +203,61 @@ class ScoringRepository:
                 index_elements=list(keys),
                 set_={k: stmt.excluded[k] for k in values if k not in keys},
             )
+        )
+
+    async def park(
+        self, event_id: uuid.UUID, event_type: str, envelope: dict[str, Any], reason: str
+    ) -> None:
+        await self.session.execute(
+            insert(ParkedEvent)
+            .values(event_id=event_id, type=event_type, envelope=envelope, reason=reason)
+            .on_conflict_do_nothing(index_elements=[ParkedEvent.event_id])
+        )
+
+    async def parked_event_ids(self) -> set[uuid.UUID]:
+        """Events parked and not replayed: a recompute leaves them out."""
+        rows = await self.session.scalars(
+            select(ParkedEvent.event_id).where(ParkedEvent.replayed_at.is_(None))
+        )
+        return set(rows.all())
+
+    async def external_rank_lead(self, programme: str, year: int, indicator: str) -> str | None:
+        return await self.session.scalar(
+            select(ExternalRank.lead_unit).where(
+                ExternalRank.programme == programme,
+                ExternalRank.year == year,
+                ExternalRank.indicator == indicator,
+            )
+        )
+
+    async def latest_rating_day(
+        self, programme: str, window: str, task_number: int, rated_unit: str
+    ) -> date | None:
+        return await self.session.scalar(
+            select(LatestRating.day).where(
+                LatestRating.programme == programme,
+                LatestRating.window == window,
+                LatestRating.task_number == task_number,
+                LatestRating.rated_unit == rated_unit,
+            )
+        )
+
+    async def latest_rule_set(self, programme: str) -> RuleSet | None:
+        stmt = (
+            select(RuleSet)
+            .where(RuleSet.programme == programme)
+            .order_by(RuleSet.version.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def add_rule_set_once(self, **values: Any) -> None:
+        """Insert a rule-set version unless that (programme, version) exists (two first requests
+        at once store it once)."""
+        await self.session.execute(
+            insert(RuleSet)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[RuleSet.programme, RuleSet.version])
         )
 
     # --- aggregates --------------------------------------------------------------------------

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
@@ -30,10 +28,7 @@ from shared.events import (
     parse_data,
 )
 from shared.models import (
-    ExternalRank,
     Fact,
-    LatestRating,
-    ParkedEvent,
     RuleSet,
     RuleSetStatus,
 )
@@ -100,15 +95,9 @@ class ScoreChange:
 
 
 async def park(session: AsyncSession, event: EventEnvelope, reason: str) -> None:
-    await session.execute(
-        insert(ParkedEvent)
-        .values(
-            event_id=event.id,
-            type=event.type,
-            envelope=event.model_dump(mode="json"),
-            reason=reason,
-        )
-        .on_conflict_do_nothing(index_elements=[ParkedEvent.event_id])
+    """Keep an event that cannot be applied, with why, for the office (never dropped)."""
+    await ScoringRepository(session).park(
+        event.id, event.type, event.model_dump(mode="json"), reason
     )
 
 
@@ -162,13 +151,7 @@ async def apply_effects(
     if event.unit_code:
         touched.units.add(event.unit_code)
     if isinstance(data, ExternalRankRecorded):
-        previous = await session.scalar(
-            select(ExternalRank.lead_unit).where(
-                ExternalRank.programme == programme,
-                ExternalRank.year == data.year,
-                ExternalRank.indicator == data.indicator,
-            )
-        )
+        previous = await repo.external_rank_lead(programme, data.year, data.indicator)
         touched.units |= {previous} if previous else set()
         touched.from_day_on = day
     if isinstance(data, MilestoneRef):
@@ -203,13 +186,8 @@ async def apply_effects(
             )
         else:
             # A newer version may move the rating to another day: refresh the old day's periods.
-            previous_day = await session.scalar(
-                select(LatestRating.day).where(
-                    LatestRating.programme == programme,
-                    LatestRating.window == effect.window,
-                    LatestRating.task_number == effect.task_number,
-                    LatestRating.rated_unit == effect.rated_unit,
-                )
+            previous_day = await repo.latest_rating_day(
+                programme, effect.window, effect.task_number, effect.rated_unit
             )
             if previous_day is not None:
                 touched.days.add(previous_day)
@@ -427,15 +405,7 @@ async def recompute(
     """Rebuild ledger, counters, ratings and scores of a programme from its facts alone."""
     repo = ScoringRepository(session)
     book = await rule_book(session, programme)
-    parked = set(
-        (
-            await session.execute(
-                select(ParkedEvent.event_id).where(ParkedEvent.replayed_at.is_(None))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    parked = await repo.parked_event_ids()
     await repo.clear_derived(programme)
     await repo.bulk_hotline_counters(programme, book.hotline_windows())
     facts = [f for f in await repo.non_hotline_facts(programme) if f.event_id not in parked]
@@ -484,34 +454,21 @@ async def ensure_default_rule_set(
 ) -> RuleSet:
     """A programme without rules gets the default set, published from its first day. Two
     first requests at once store it once (the other finds it)."""
-
-    async def latest() -> RuleSet | None:
-        stmt = (
-            select(RuleSet)
-            .where(RuleSet.programme == programme)
-            .order_by(RuleSet.version.desc())
-            .limit(1)
-        )
-        return (await session.execute(stmt)).scalars().first()
-
-    existing = await latest()
+    repo = ScoringRepository(session)
+    existing = await repo.latest_rule_set(programme)
     if existing is not None:
         return existing
-    await session.execute(
-        insert(RuleSet)
-        .values(
-            programme=programme,
-            version=1,
-            status=RuleSetStatus.published,
-            body=default_rule_set().model_dump(mode="json"),
-            note="默认评分规则（种子文件001：区县80分）",
-            effective_from=starts_on,
-            created_by=actor,
-            published_by=actor,
-            published_at=datetime.now().astimezone(),
-        )
-        .on_conflict_do_nothing(index_elements=[RuleSet.programme, RuleSet.version])
+    await repo.add_rule_set_once(
+        programme=programme,
+        version=1,
+        status=RuleSetStatus.published,
+        body=default_rule_set().model_dump(mode="json"),
+        note="默认评分规则（种子文件001：区县80分）",
+        effective_from=starts_on,
+        created_by=actor,
+        published_by=actor,
+        published_at=datetime.now().astimezone(),
     )
-    stored = await latest()
+    stored = await repo.latest_rule_set(programme)
     assert stored is not None  # inserted now, or by the concurrent request
     return stored
