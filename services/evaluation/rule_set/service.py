@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.rule_set.repository import RuleSetRepository
 from services.evaluation.rule_set.schemas import (
     PublishRequest,
     RuleSetBody,
@@ -70,16 +70,11 @@ def year_start(programme: str) -> date:
 
 async def list_rule_sets(session: AsyncSession, programme: str) -> Sequence[RuleSet]:
     await scoring.ensure_default_rule_set(session, programme, year_start(programme), "system")
-    stmt = select(RuleSet).where(RuleSet.programme == programme).order_by(RuleSet.version.desc())
-    return (await session.execute(stmt)).scalars().all()
+    return await RuleSetRepository(session).versions(programme)
 
 
 async def get(session: AsyncSession, programme: str, version: int) -> RuleSet:
-    rule_set = (
-        await session.execute(
-            select(RuleSet).where(RuleSet.programme == programme, RuleSet.version == version)
-        )
-    ).scalar_one_or_none()
+    rule_set = await RuleSetRepository(session).version(programme, version)
     if rule_set is None:
         raise NotFound(f"评分规则 {programme} 第 {version} 版不存在")
     return rule_set
@@ -92,12 +87,10 @@ async def create_draft(
     await scoring.ensure_default_rule_set(
         session, programme, year_start(programme), principal.username
     )
-    latest = await session.scalar(
-        select(func.max(RuleSet.version)).where(RuleSet.programme == programme)
-    )
+    latest = await RuleSetRepository(session).highest_version(programme)
     rule_set = RuleSet(
         programme=programme,
-        version=int(latest or 0) + 1,
+        version=latest + 1,
         status=RuleSetStatus.draft,
         body=body.model_dump(mode="json"),
         note=note,
@@ -148,18 +141,7 @@ async def publish(
             f"生效日期 {request.effective_from} 位于考核期中途，"
             "请确认（confirm_mid_period=true）后发布"
         )
-    earlier = (
-        (
-            await session.execute(
-                select(RuleSet).where(
-                    RuleSet.programme == rule_set.programme,
-                    RuleSet.status == RuleSetStatus.published,
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    earlier = await RuleSetRepository(session).published(rule_set.programme)
     for other in earlier:
         if other.effective_from and other.effective_from >= request.effective_from:
             other.status = RuleSetStatus.superseded

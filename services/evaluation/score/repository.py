@@ -6,12 +6,19 @@ from datetime import date
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import Fact, Score, ScoreEntry, Unit
+from shared.models import Fact, Score, ScoreEntry, SurveyResult, Unit
 
 
 class ScoreRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def survey_results(self) -> list[tuple[str, str, float]]:
+        """(half-year, unit, score) of every survey result recorded."""
+        rows = await self.session.execute(
+            select(SurveyResult.period, SurveyResult.unit_code, SurveyResult.score)
+        )
+        return [(half, unit, score) for half, unit, score in rows.all()]
 
     async def live(self, programme: str, period: str, kind: str | None) -> Sequence[Score]:
         stmt = select(Score).where(Score.programme == programme, Score.period == period)

@@ -11,7 +11,6 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.rule_set.schemas import (
@@ -40,7 +39,6 @@ from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.events import WorkOrderFacts, WorkOrderResponded, WorkOrderVisited, parse_data
-from shared.models import SurveyResult
 from shared.office_files import append_row
 from shared.periods import Period, business_day, parse_period, today
 
@@ -369,11 +367,7 @@ async def survey_accountability(
     session: AsyncSession, programme: str, period: Period, rules: RuleSetBody
 ) -> set[str]:
     """Departments in the survey's bottom N in two consecutive half-years up to this period."""
-    rows = (
-        await session.execute(
-            select(SurveyResult.period, SurveyResult.unit_code, SurveyResult.score)
-        )
-    ).all()
+    rows = await ScoreRepository(session).survey_results()
     by_half: dict[str, list[tuple[float, str]]] = {}
     for half, unit, score in rows:
         if parse_period(half).end <= period.end:

@@ -28,8 +28,6 @@ from shared.models import (
     InspectionMode,
     LatestRating,
     ParkedEvent,
-    RuleSet,
-    RuleSetStatus,
     Score,
     ScoreEntry,
     SurveyResult,
@@ -70,14 +68,6 @@ class ScoringRepository:
             code: str(kind.value if hasattr(kind, "value") else kind)
             for code, kind in (await self.session.execute(stmt)).all()
         }
-
-    async def published_rule_sets(self, programme: str) -> Sequence[RuleSet]:
-        stmt = (
-            select(RuleSet)
-            .where(RuleSet.programme == programme, RuleSet.status != RuleSetStatus.draft)
-            .order_by(RuleSet.effective_from, RuleSet.version)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
 
     # --- writes of effects -------------------------------------------------------------------
     async def add_entry(
@@ -240,24 +230,6 @@ class ScoringRepository:
                 LatestRating.task_number == task_number,
                 LatestRating.rated_unit == rated_unit,
             )
-        )
-
-    async def latest_rule_set(self, programme: str) -> RuleSet | None:
-        stmt = (
-            select(RuleSet)
-            .where(RuleSet.programme == programme)
-            .order_by(RuleSet.version.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalars().first()
-
-    async def add_rule_set_once(self, **values: Any) -> None:
-        """Insert a rule-set version unless that (programme, version) exists (two first requests
-        at once store it once)."""
-        await self.session.execute(
-            insert(RuleSet)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[RuleSet.programme, RuleSet.version])
         )
 
     # --- aggregates --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.rule_set.repository import RuleSetRepository
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
 from services.evaluation.scoring import engine
 from services.evaluation.scoring.repository import HotlineWindow, ScoringRepository
@@ -71,7 +72,7 @@ class RuleBook:
 
 
 async def rule_book(session: AsyncSession, programme: str) -> RuleBook:
-    rows = await ScoringRepository(session).published_rule_sets(programme)
+    rows = await RuleSetRepository(session).in_force(programme)
     return RuleBook(
         [
             (r.effective_from or date.min, r.version, RuleSetBody.model_validate(r.body))
@@ -454,11 +455,11 @@ async def ensure_default_rule_set(
 ) -> RuleSet:
     """A programme without rules gets the default set, published from its first day. Two
     first requests at once store it once (the other finds it)."""
-    repo = ScoringRepository(session)
-    existing = await repo.latest_rule_set(programme)
+    repo = RuleSetRepository(session)
+    existing = await repo.latest(programme)
     if existing is not None:
         return existing
-    await repo.add_rule_set_once(
+    await repo.add_once(
         programme=programme,
         version=1,
         status=RuleSetStatus.published,
@@ -469,6 +470,6 @@ async def ensure_default_rule_set(
         published_by=actor,
         published_at=datetime.now().astimezone(),
     )
-    stored = await repo.latest_rule_set(programme)
+    stored = await repo.latest(programme)
     assert stored is not None  # inserted now, or by the concurrent request
     return stored

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import extract, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.hotline_ingest.calendar.repository import CalendarRepository
 from shared import audit
 from shared.auth import Principal
 from shared.models import CalendarDay
@@ -19,28 +18,16 @@ __all__ = ["WorkingCalendar", "list_days", "load", "set_day"]
 
 
 async def list_days(session: AsyncSession, year: int) -> list[CalendarDay]:
-    statement = select(CalendarDay).where(extract("year", CalendarDay.day) == year)
-    return list((await session.execute(statement.order_by(CalendarDay.day))).scalars())
+    return await CalendarRepository(session).year(year)
 
 
 async def set_day(
     session: AsyncSession, principal: Principal, day: date, is_workday: bool, note: str
 ) -> CalendarDay:
-    before = await session.get(CalendarDay, day)
+    repo = CalendarRepository(session)
+    before = await repo.day(day)
     snapshot = {"is_workday": before.is_workday, "note": before.note} if before else None
-    stmt = insert(CalendarDay).values(
-        day=day, is_workday=is_workday, note=note, source=f"改革办修订（{principal.username}）"
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[CalendarDay.day],
-            set_={
-                "is_workday": stmt.excluded.is_workday,
-                "note": stmt.excluded.note,
-                "source": stmt.excluded.source,
-            },
-        )
-    )
+    await repo.put(day, is_workday, note, f"改革办修订（{principal.username}）")
     await audit.record(
         session,
         actor=principal,
@@ -50,6 +37,6 @@ async def set_day(
         before=snapshot,
         after={"is_workday": is_workday, "note": note},
     )
-    row = await session.get(CalendarDay, day, populate_existing=True)
+    row = await repo.day(day, fresh=True)
     assert row is not None
     return row

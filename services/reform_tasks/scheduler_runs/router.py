@@ -5,23 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
+from services.reform_tasks.scheduler_runs.repository import JobRunRepository
 from services.reform_tasks.scheduler_runs.schemas import JobRunOut
 from shared.auth import OfficeWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
-from shared.models import JobRun, JobRunStatus
+from shared.models import JobRunStatus
 from shared.pagination import Page, Pagination
-from shared.repository import RepositoryBase
 
 router = APIRouter(
     prefix="/api/tasks/v1/scheduler", tags=["scheduler"], responses=PROBLEM_RESPONSES
 )
-
-
-class JobRunRepository(RepositoryBase[JobRun]):
-    model = JobRun
 
 
 @router.get(
@@ -36,14 +31,7 @@ async def list_runs(
         JobRunStatus | None, Query(description="running / succeeded / failed")
     ] = None,
 ) -> Page[JobRunOut]:
-    statement = select(JobRun)
-    if job_kind:
-        statement = statement.where(JobRun.job_kind == job_kind)
-    if status:
-        statement = statement.where(JobRun.status == status)
-    rows, total = await JobRunRepository(session).paginate(
-        statement.order_by(JobRun.started_at.desc(), JobRun.id.desc()), page
-    )
+    rows, total = await JobRunRepository(session).runs(page, job_kind, status)
     return Page[JobRunOut](
         items=[
             JobRunOut(
