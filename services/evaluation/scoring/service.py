@@ -423,7 +423,10 @@ async def recompute(
         for kind in ("half", "quarter", "month")
         for month in range(1, 13)
     ]
-    unique = list({p.id: p for p in periods}.values())
+    # Live scores only for periods that have begun, as the incremental path keeps them (a later
+    # one is computed when asked for): a row written ahead would go stale.
+    now = today()
+    unique = [p for p in {p.id: p for p in periods}.values() if p.start <= now]
     # One load for the whole year, then every period is summed in memory.
     daily = await repo.daily_inputs(programme, sorted(kinds), date(year, 1, 1), date(year, 12, 31))
     rows: list[dict[str, object]] = []
