@@ -273,6 +273,12 @@ def consumer_of(event_type: str) -> str:
     raise UnknownEventType(f"事件类型 {event_type!r} 不在服务之间传递")
 
 
+def is_sent_to(event_type: str, consumer: str) -> bool:
+    """Whether events of this type travel between services to `consumer` (an office input,
+    say, never does)."""
+    return event_type in EVENTS and EVENTS[event_type].consumer == consumer
+
+
 def parse_data(event_type: str, data: Mapping[str, Any]) -> EventData:
     """The event's data as its model, checked as JSON (how it travels and is stored): a missing
     or renamed key, a wrong type or an extra key raises (pydantic's ValidationError is a

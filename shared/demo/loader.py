@@ -24,12 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.battle_map.status import Thresholds, lag_announcements
 from shared import outbox, working_days
 from shared.auth import hash_password
 from shared.context import current_service
 from shared.demo.problems import load_problems
 from shared.events import SupervisionEscalated
+from shared.milestone_status import Thresholds, lag_announcements
 from shared.models import (
     Domain,
     LaggingLevel,

@@ -4,13 +4,24 @@ data is shown as such and counted full or its weight redistributed, as the rule 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import Role
+from services.evaluation.scoring.repository import ScoringRepository
+from shared.events import (
+    MilestoneCompleted,
+    MilestoneLagging,
+    MilestoneRef,
+    MilestoneReopened,
+    parse_data,
+)
+from shared.models import Fact, Role
+from shared.periods import business_day
 from tests.conftest import Factory
 from tests.evaluation.conftest import Events, publish_rule_set
 
@@ -206,3 +217,45 @@ async def test_roles_weigh_as_the_rule_set_says_and_no_data_is_never_hidden(
     delivery = next(c for c in explained.json()["components"] if c["key"] == "task_delivery")
     assert "本期无数据" in delivery["formula"]
     assert f"no_data = {no_data}" in delivery["formula"]
+
+
+async def test_the_sql_reading_of_milestone_events_is_the_catalogues(
+    session: AsyncSession, events: Events, city: dict[str, Any]
+) -> None:
+    """`ScoringRepository.milestone_facts` reads the fields in SQL (on every refresh); each must
+    be what the catalogue's model of that fact says."""
+    shared_task = {"responsible_units": ["yunzhongqu", "zhengwu"]}
+    await _done(events, "shichang", 7, 1, "2026-04-10", on_time=False, **shared_task)
+    await _lagging(events, "shichang", 7, "2026-05-05", "seriously_lagging", milestone=2)
+    await events.send(
+        "milestone.reopened",
+        "shichang",
+        _at("2026-05-20"),
+        {"task_number": 7, "milestone": 1, "on_time": False, **shared_task},
+    )
+    facts = await ScoringRepository(session).milestone_facts(
+        "2026", ["yunzhongqu"], date(2026, 12, 31)
+    )
+    stored = {
+        str(f.event_id): f
+        for f in (await session.scalars(select(Fact).where(Fact.type.like("milestone.%")))).all()
+    }
+    assert {f.event_type for f in facts} == {
+        "milestone.completed",
+        "milestone.lagging",
+        "milestone.reopened",
+    }
+    for fact in facts:
+        row = stored[fact.event_id]
+        model = parse_data(row.type, row.data)
+        assert isinstance(model, MilestoneRef)
+        assert (fact.event_type, fact.lead_unit) == (row.type, row.unit_code)
+        assert (fact.occurred_at, fact.day) == (row.occurred_at, business_day(row.occurred_at))
+        assert (fact.task_number, fact.milestone) == (model.task_number, model.milestone)
+        assert fact.responsible_units == tuple(model.responsible_units)
+        match model:
+            case MilestoneCompleted() | MilestoneReopened():
+                expected = "done" if isinstance(model, MilestoneCompleted) else "reopened"
+                assert (fact.state, fact.on_time) == (expected, model.on_time)
+            case MilestoneLagging():
+                assert (fact.state, fact.on_time) == (model.severity, False)

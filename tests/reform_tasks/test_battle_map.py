@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.reform_tasks.battle_map.status import (
+from shared import clock
+from shared.milestone_status import (
     Approval,
     MilestoneStatus,
     Thresholds,
@@ -27,7 +28,6 @@ from services.reform_tasks.battle_map.status import (
     planned_as_of,
     task_status,
 )
-from shared import clock
 from shared.models import Role, TaskClass
 from shared.settings import Settings
 from tests.reform_tasks.conftest import Scene

@@ -19,7 +19,7 @@ from services.evaluation.event.repository import FactRepository
 from services.evaluation.score.stream import Broadcaster
 from services.evaluation.scoring import service as scoring
 from shared.db import after_commit
-from shared.events import EVENTS, EventAck, EventEnvelope
+from shared.events import EventAck, EventEnvelope, is_sent_to
 from shared.outbox import claim
 
 CONSUMER = "evaluation"
@@ -44,7 +44,7 @@ async def consume_batch(
         acks.append(EventAck(id=event.id, duplicate=duplicate))
         if duplicate:
             continue
-        if event.type not in EVENTS or EVENTS[event.type].consumer != CONSUMER:
+        if not is_sent_to(event.type, CONSUMER):
             # Office inputs are entered in evaluation itself, never sent: kept for the office.
             await scoring.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
             continue

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.event.repository import FactRepository
+from services.evaluation.event.service import CONSUMER
 from services.evaluation.inputs.repository import InputsRepository
 from services.evaluation.inputs.schemas import (
     ExternalRankIn,
@@ -26,7 +27,7 @@ from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
-from shared.events import EVENTS, EventEnvelope, parse_data
+from shared.events import EventEnvelope, is_sent_to, parse_data
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult
 from shared.periods import business_day, parse_period, today
 
@@ -206,7 +207,7 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     if parked.replayed_at is not None:
         raise Conflict("该事件已重新处理")
     envelope = EventEnvelope.model_validate(parked.envelope)
-    if envelope.type not in EVENTS:
+    if not is_sent_to(envelope.type, CONSUMER):
         raise Conflict(f"事件类型 {envelope.type} 不是发给评估服务的事件，不能重新处理")
     data = scoring.typed_data(envelope)
     if isinstance(data, str):

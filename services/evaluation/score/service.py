@@ -175,12 +175,11 @@ OUTCOME_LABELS = {
 }
 
 
-async def _delivery_entries(
-    session: AsyncSession, programme: str, unit_code: str, start: date, end: date
+def _delivery_entries(
+    unit_code: str, histories: list[list[engine.MilestoneFact]], start: date, end: date
 ) -> list[ExplainEntry]:
     """Every milestone counted in the unit's delivery rate, with its outcome and the event that
     decided it (points 0: a milestone moves the rate, not a fixed number of points)."""
-    facts = await ScoringRepository(session).milestone_facts(programme, [unit_code], end)
     return [
         ExplainEntry(
             event_id=fact.event_id,
@@ -193,9 +192,7 @@ async def _delivery_entries(
             ),
             points=0,
         )
-        for fact, outcome in engine.milestone_outcomes(
-            engine.milestone_histories(facts), start, end
-        )
+        for fact, outcome in engine.milestone_outcomes(histories, start, end)
     ]
 
 
@@ -210,14 +207,16 @@ async def explain(
     if not principal.can_read_unit(unit_code):
         raise NotFound(f"单位 {unit_code} 的得分明细不存在或无权查看")
     as_of = as_of or today()
+    end = min(period.end, as_of)
     book = await scoring.rule_book(session, programme)
+    # One load of the unit's inputs for the score and for the milestones explain lists.
+    daily = await ScoringRepository(session).daily_inputs(programme, [unit_code], period.start, end)
     computed = await scoring.compute_scores(
-        session, book, programme, [unit_code], period, as_of=as_of
+        session, book, programme, [unit_code], period, as_of=as_of, daily=daily
     )
     if unit_code not in computed:
         raise NotFound(f"单位 {unit_code} 不存在")
     kind, score, _version = computed[unit_code]
-    end = min(period.end, as_of)
     _, rules = book.at(end)
     repo = ScoreRepository(session)
     entries = await repo.entries(programme, unit_code, period.start, end)
@@ -239,7 +238,7 @@ async def explain(
             if e.component == c.key
         ]
         if isinstance(rule_component, DeliveryRateComponent):
-            explained = await _delivery_entries(session, programme, unit_code, period.start, end)
+            explained = _delivery_entries(unit_code, daily.milestone_histories, period.start, end)
         if isinstance(rule_component, HotlineComponent):
             explained = [
                 ExplainEntry(

@@ -388,8 +388,8 @@ class ScoringRepository:
         # Read in SQL, not through the catalogue's models (a refresh reads these for every
         # event): the fields are the models' (MilestoneCompleted, MilestoneReopened,
         # MilestoneLagging), checked when the facts were consumed; a lagging event has no
-        # `on_time` and the others no `severity`, hence the coalesce. The property test holds
-        # this reading to `engine.milestone_fact`.
+        # `on_time` and the others no `severity`, hence the coalesce.
+        # tests/evaluation/test_delivery_rate.py holds this reading to the models.
         return [
             MilestoneFact(
                 event_id=str(event_id),

@@ -4,7 +4,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from services.reform_tasks.battle_map.status import MilestoneStatus
+from shared.milestone_status import MilestoneStatus
 from shared.models import TaskClass
 
 

@@ -19,7 +19,8 @@ from services.reform_tasks.battle_map.schemas import (
     StatusCounts,
     UnitBrief,
 )
-from services.reform_tasks.battle_map.status import (
+from shared.auth import Principal
+from shared.milestone_status import (
     SEVERITY,
     STATUS_LABELS,
     Approval,
@@ -31,7 +32,6 @@ from services.reform_tasks.battle_map.status import (
     planned_as_of,
     task_status,
 )
-from shared.auth import Principal
 from shared.models import Programme, TaskClass
 
 
@@ -47,7 +47,7 @@ async def battle_map(
 ) -> BattleMap:
     """Seed 001: the battle map dates every task's time nodes; the office compares them with
     actual progress. Units see the tasks they lead or are responsible for; the office and viewers
-    see all. Four queries, then the status rules (battle_map/status.py) in Python."""
+    see all. Four queries, then the status rules (shared/milestone_status.py) in Python."""
     repo = BattleMapRepository(session)
     task_ids = repo.task_ids(
         principal, programme.id, domain=domain, unit=unit, task_class=task_class

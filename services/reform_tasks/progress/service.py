@@ -16,14 +16,6 @@ import structlog
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.battle_map.status import (
-    LAGGING_RANK,
-    STATUS_LABELS,
-    MilestoneStatus,
-    Thresholds,
-    days_late,
-    milestone_status,
-)
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.progress.repository import ProgressRepository, ReportRow
 from services.reform_tasks.progress.scanner import ScannerUnavailable, ScanResult, scanner_for
@@ -51,6 +43,14 @@ from shared.errors import (
     PreconditionFailed,
     ServiceUnavailable,
     ValidationFailed,
+)
+from shared.milestone_status import (
+    LAGGING_RANK,
+    STATUS_LABELS,
+    MilestoneStatus,
+    Thresholds,
+    days_late,
+    milestone_status,
 )
 from shared.models import (
     EvidenceFile,

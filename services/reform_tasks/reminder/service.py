@@ -21,11 +21,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.battle_map.status import Thresholds
 from services.reform_tasks.reminder.repository import Reminder, ReminderRepository
 from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
 from shared import audit, outbox
 from shared.auth import Principal
+from shared.milestone_status import Thresholds
 from shared.models import Programme
 from shared.settings import Settings
 

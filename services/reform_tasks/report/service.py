@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.battle_map.service import battle_map
-from services.reform_tasks.battle_map.status import MilestoneStatus, end_of_day
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.report.repository import ReportRepository, delivery_key
 from services.reform_tasks.report.schemas import (
@@ -38,6 +37,7 @@ from shared import audit
 from shared.auth import Principal
 from shared.clock import SHANGHAI, now_utc, today_shanghai
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.milestone_status import MilestoneStatus, end_of_day
 from shared.models import (
     Programme,
     Report,

@@ -8,14 +8,6 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.battle_map.status import (
-    LAGGING_RANK,
-    STATUS_LABELS,
-    MilestoneStatus,
-    Thresholds,
-    days_late,
-    milestone_status,
-)
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.problem.repository import ProblemRepository
 from services.reform_tasks.sweep.repository import OpenMilestone, SweepRepository
@@ -24,6 +16,14 @@ from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox
 from shared.auth import Principal
 from shared.clock import moment_of
+from shared.milestone_status import (
+    LAGGING_RANK,
+    STATUS_LABELS,
+    MilestoneStatus,
+    Thresholds,
+    days_late,
+    milestone_status,
+)
 from shared.models import Programme
 
 SEVERITIES = (MilestoneStatus.lagging, MilestoneStatus.seriously_lagging)
@@ -34,7 +34,7 @@ async def lagging(
 ) -> LaggingSweepResult:
     """Seed 001_643c54550577dac0.txt: every task's dated milestones are compared with actual
     progress on the battle map; a milestone past its planned date and not done is lagging, and
-    seriously lagging past the programme's threshold (battle_map/status.py). Each severity a
+    seriously lagging past the programme's threshold (shared/milestone_status.py). Each severity a
     milestone reaches is announced once (`milestone.lagging`, to the lead unit's account), shown
     in the task's timeline and sent to the inboxes of the units on the task."""
     result = LaggingSweepResult(as_of=as_of, announced=0, lagging=0, seriously_lagging=0)

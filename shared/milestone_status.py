@@ -1,7 +1,8 @@
 """The battle-map status of a milestone as of a date (seed 001_643c54550577dac0.txt: each month
 the office compares every task's dated milestones on the battle map with actual progress).
 
-Pure functions, shared by the battle map, the lagging sweep and the dispatch report.
+Pure functions, shared by reform_tasks (battle map, lagging sweep, progress, reminders, dispatch
+report) and the demo year, which replays the sweep's announcements.
 """
 
 from __future__ import annotations
