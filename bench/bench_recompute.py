@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import asyncpg_dsn, fresh_database
 from services.evaluation.scoring import service as scoring
 from shared.db import create_sessionmaker
+from shared.periods import business_day
 from shared.settings import Settings
 
 UNITS = json.loads(
@@ -56,7 +57,12 @@ def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
         unit = rng.choice(codes)
         district = rng.choice(districts)
         moment = START + timedelta(minutes=rng.randrange(365 * 24 * 60))
-        base = {"order_no": f"B{n:08d}", "kind": "complaint", "district_code": district}
+        base = {
+            "order_no": f"B{n:08d}",
+            "kind": "complaint",
+            "district_code": district,
+            "received_on": business_day(moment).isoformat(),
+        }
         created = {**base, "category_code": None, "domain_code": None}
         rows.append((uuid.uuid4(), "work_order.created", moment, None, unit, json.dumps(created)))
         rows.append(
@@ -66,7 +72,17 @@ def _facts(orders: int, rng: random.Random) -> list[tuple[object, ...]]:
                 moment + timedelta(hours=5),
                 None,
                 unit,
-                json.dumps({**base, "within_limit": rng.random() < 0.93}),
+                json.dumps({**base, "within_limit": rng.random() < 0.93, "after_expiry": False}),
+            )
+        )
+        rows.append(
+            (
+                uuid.uuid4(),
+                "work_order.closed",
+                moment + timedelta(days=2),
+                None,
+                unit,
+                json.dumps({**base, "on_time": rng.random() < 0.9, "after_overdue": False}),
             )
         )
         if rng.random() < 0.8:

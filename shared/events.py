@@ -148,11 +148,13 @@ class ProblemClosed(EventData):
 
 
 class WorkOrderFacts(EventData):
-    """What every work-order event says (no personal data: seed 004's 12345 orders)."""
+    """What every work-order event says (no personal data: seed 004's 12345 orders). Rates count
+    an order in the period of `received_on` (shared.hotline_rates)."""
 
     order_no: str = Field(min_length=1)
     kind: AppealKind
     district_code: UnitCode | None = Field(description="来源区县；无则 null")
+    received_on: date = Field(description="受理日（北京时间）：工单计入受理日所在期间")
 
 
 class WorkOrderCreated(WorkOrderFacts):
@@ -162,6 +164,15 @@ class WorkOrderCreated(WorkOrderFacts):
 
 class WorkOrderResponded(WorkOrderFacts):
     within_limit: bool = Field(description="在签收时限内签收（按工作日历）")
+    after_expiry: bool = Field(
+        description="签收时限届满未签收已告知（work_order.response_expired）后才签收：不再计入响应率分母"
+    )
+
+
+class WorkOrderResponseExpired(WorkOrderFacts):
+    """The signing limit passed with the order unsigned (the hotline's daily sweep)."""
+
+    limit_days: Days = Field(description="签收时限（工作日）")
 
 
 class WorkOrderVisited(WorkOrderFacts):
@@ -174,7 +185,10 @@ class WorkOrderOverdue(WorkOrderFacts):
 
 
 class WorkOrderClosed(WorkOrderFacts):
-    pass
+    on_time: bool = Field(description="在办理期限（due_at，无则办结时限）内办结")
+    after_overdue: bool = Field(
+        description="超期未办结已告知（work_order.overdue）后才办结：不再计入按时办结率分母"
+    )
 
 
 class Reminder(EventData):
@@ -234,6 +248,7 @@ EVENTS: dict[str, EventType] = {
     "problem.overdue": EventType(ProblemOverdue, "evaluation"),
     "work_order.created": EventType(WorkOrderCreated, "evaluation"),
     "work_order.responded": EventType(WorkOrderResponded, "evaluation"),
+    "work_order.response_expired": EventType(WorkOrderResponseExpired, "evaluation"),
     "work_order.visited": EventType(WorkOrderVisited, "evaluation"),
     "work_order.overdue": EventType(WorkOrderOverdue, "evaluation"),
     "work_order.closed": EventType(WorkOrderClosed, "evaluation"),

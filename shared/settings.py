@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     hotline_webhook_fast_path: bool = True
     # Webhook group commit: groups of deliveries in flight per process (each one transaction).
     hotline_webhook_groups: int = Field(default=1, ge=1, le=16)
-    # Working days a handling unit has to accept (respond to) an order, per appeal kind.
+    # Office defaults, no seed gives them (shared.hotline_rates). The signing limit (签收): working
+    # days a handling unit has to accept an order, per appeal kind.
     hotline_response_days: dict[str, int] = Field(
         default_factory=lambda: {
             "consult": 1,
@@ -96,6 +97,16 @@ class Settings(BaseSettings):
             "complaint": 5,
             "suggestion": 5,
             "report": 5,
+        }
+    )
+    # The closing limit (办结): working days to close an order the platform sent no `due_at` for.
+    hotline_closing_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "consult": 2,
+            "help": 5,
+            "complaint": 10,
+            "suggestion": 10,
+            "report": 15,
         }
     )
 

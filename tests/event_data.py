@@ -3,6 +3,7 @@ on top. Tests name only what they are about; the rest is what a real producer se
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from shared.events import parse_data
@@ -21,7 +22,12 @@ def _milestone(unit: str) -> dict[str, Any]:
 
 
 def _order() -> dict[str, Any]:
-    return {"order_no": "GD0001", "kind": "complaint", "district_code": None}
+    return {
+        "order_no": "GD0001",
+        "kind": "complaint",
+        "district_code": None,
+        "received_on": "2026-06-01",
+    }
 
 
 def _samples(unit: str) -> dict[str, dict[str, Any]]:
@@ -89,18 +95,27 @@ def _samples(unit: str) -> dict[str, dict[str, Any]]:
             "on_time": True,
         },
         "work_order.created": {**_order(), "category_code": None, "domain_code": None},
-        "work_order.responded": {**_order(), "within_limit": True},
+        "work_order.responded": {**_order(), "within_limit": True, "after_expiry": False},
+        "work_order.response_expired": {**_order(), "limit_days": 1},
         "work_order.visited": {**_order(), "resolved": True, "satisfaction": "satisfied"},
         "work_order.overdue": {**_order(), "working_days_over": 1},
-        "work_order.closed": _order(),
+        "work_order.closed": {**_order(), "on_time": True, "after_overdue": False},
     }
 
 
 def event_data(
-    event_type: str, unit: str, overrides: dict[str, Any] | None = None
+    event_type: str,
+    unit: str,
+    overrides: dict[str, Any] | None = None,
+    *,
+    day: date | None = None,
 ) -> dict[str, Any]:
     """A complete `event_type` payload for `unit` with `overrides` on top, checked against the
-    catalogue (a test cannot send what no producer could)."""
-    data = {**_samples(unit)[event_type], **(overrides or {})}
+    catalogue (a test cannot send what no producer could). A work order is received on `day`
+    (the event's own day, unless the test says otherwise)."""
+    data = _samples(unit)[event_type]
+    if day is not None and "received_on" in data:
+        data["received_on"] = day.isoformat()
+    data = {**data, **(overrides or {})}
     parse_data(event_type, data)
     return data

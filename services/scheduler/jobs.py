@@ -23,6 +23,7 @@ log = structlog.get_logger("scheduler.jobs")
 OUTBOX_RETENTION = timedelta(days=30)
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=30)
+HOTLINE_SWEEPS = ("response-expiry", "overdue")
 SWEEPS = ("lagging", "problems", "supervision")
 
 
@@ -117,7 +118,8 @@ async def daily_sweeps(
     hotline_client: httpx.AsyncClient | None = None,
 ) -> None:
     """Lagging milestones, overdue problems and supervision escalation, as of `day`
-    (reform_tasks does the work; each sweep is idempotent), then overdue hotline orders."""
+    (reform_tasks does the work; each sweep is idempotent), then hotline orders whose signing
+    limit passed unsigned and orders overdue (hotline_ingest, each told once)."""
     headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
     for sweep in SWEEPS:
         response = await client.post(
@@ -127,7 +129,9 @@ async def daily_sweeps(
         )
         response.raise_for_status()
     if hotline_client is not None:
-        response = await hotline_client.post(
-            f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/sweeps/overdue", headers=headers
-        )
-        response.raise_for_status()
+        for sweep in HOTLINE_SWEEPS:
+            response = await hotline_client.post(
+                f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/sweeps/{sweep}",
+                headers=headers,
+            )
+            response.raise_for_status()

@@ -106,20 +106,24 @@ class ScoreEntry(Base):
     event_type: Mapped[str] = mapped_column(String(64))
 
 
+# Per unit and receipt day, one column each; what each counts is shared.hotline_rates.
 HOTLINE_COUNTER_COLUMNS = (
     "orders",
     "responded",
     "responded_in_time",
+    "response_due",
     "visited",
     "resolved",
     "satisfied",
     "overdue",
     "closed",
+    "closed_on_time",
+    "closing_due",
 )
 
 
 class UnitCounter(Base):
-    """Per unit and day hotline counters (one wide row, so a year is ~20k rows, not 100k+)."""
+    """Per unit and receipt day hotline counters (one wide row: a year is ~20k rows, not 100k+)."""
 
     __tablename__ = "unit_counters"
     __table_args__ = (
@@ -139,6 +143,9 @@ class UnitCounter(Base):
     satisfied: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     overdue: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     closed: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    response_due: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    closing_due: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
 class LatestRating(Base):

@@ -110,6 +110,9 @@ class WorkOrder(Base):
     quarantine_reason: Mapped[str | None] = mapped_column(Text)
     # Set when `work_order.overdue` was sent, so the sweep tells evaluation once per order.
     overdue_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The signing clock (receipt or last reassignment) `work_order.response_expired` was sent
+    # for, so the sweep tells each handling unit's expiry once.
+    response_expired_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -14,6 +14,7 @@ from services.evaluation.rule_set.schemas import (
     default_rule_set,
 )
 from shared.models import Role, RuleSet, RuleSetStatus, UnitKind
+from shared.periods import business_day
 from tests.conftest import Factory
 from tests.event_data import event_data
 
@@ -44,7 +45,9 @@ class Events:
             "occurred_at": when.astimezone(UTC).isoformat(),
             "programme": programme,
             "unit_code": unit,
-            "data": (data or {}) if raw else event_data(event_type, unit, data),
+            "data": (data or {})
+            if raw
+            else event_data(event_type, unit, data, day=business_day(when)),
         }
 
     async def post(self, envelope: dict[str, Any]) -> httpx.Response:

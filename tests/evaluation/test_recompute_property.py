@@ -59,11 +59,34 @@ event = st.one_of(
     ),
     st.just(("problem.overdue", {})),
     st.builds(
-        lambda ok, kind: (
+        lambda ok, after, kind: (
             "work_order.responded",
-            {"within_limit": ok, "district_code": "yunzhongqu", "kind": kind},
+            {
+                "within_limit": ok,
+                "after_expiry": after,
+                "district_code": "yunzhongqu",
+                "kind": kind,
+            },
         ),
         st.booleans(),
+        st.booleans(),
+        st.sampled_from(ORDER_KINDS),
+    ),
+    st.builds(
+        lambda kind: ("work_order.response_expired", {"district_code": "yunzhongqu", "kind": kind}),
+        st.sampled_from(ORDER_KINDS),
+    ),
+    st.builds(
+        lambda ok, after, kind: (
+            "work_order.closed",
+            {"on_time": ok, "after_overdue": after, "district_code": "yunzhongqu", "kind": kind},
+        ),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from(ORDER_KINDS),
+    ),
+    st.builds(
+        lambda kind: ("work_order.overdue", {"district_code": "yunzhongqu", "kind": kind}),
         st.sampled_from(ORDER_KINDS),
     ),
     st.builds(
@@ -96,8 +119,12 @@ event = st.one_of(
     ),
 )
 
+# (event, unit, its day, sent twice, how many days before it the order was received: a work
+# order counts on its receipt day, which may lie in an earlier period or rule-set version)
 sequence = st.lists(
-    st.tuples(event, st.sampled_from(UNITS), st.integers(0, 364), st.booleans()),
+    st.tuples(
+        event, st.sampled_from(UNITS), st.integers(0, 364), st.booleans(), st.integers(0, 60)
+    ),
     min_size=1,
     max_size=25,
 )
@@ -163,14 +190,15 @@ async def test_recompute_equals_incremental(
         await add_published_rule_set(session, body, date(2026, 7, 1))
         headers = factory.headers("service:x", Role.service, None)
         envelopes = []
-        for (event_type, data), unit, day, duplicate in events:
+        for (event_type, data), unit, day, duplicate, received_before in events:
+            received = (START + timedelta(days=max(0, day - received_before))).date()
             envelope = {
                 "id": str(uuid.uuid4()),
                 "type": event_type,
                 "programme": "2026",
                 "occurred_at": (START + timedelta(days=day, hours=3)).isoformat(),
                 "unit_code": unit,
-                "data": event_data(event_type, unit, data),
+                "data": event_data(event_type, unit, data, day=received),
             }
             envelopes.append(envelope)
             if duplicate:

@@ -128,6 +128,22 @@ async def test_three_rates_match_the_hand_computed_fixture(
         headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
     )
     assert other.json()["items"] == []
+    # The total over what the caller may read: the office's is the city's, another unit's none.
+    office_total = await hotline_client.get(
+        "/api/hotline/v1/rates/total",
+        params={"period": "2026-Q1"},
+        headers=factory.headers("office", Role.office_admin, "gaigeban"),
+    )
+    assert {k: office_total.json()[k] for k in ("orders", "response_rate")} == {
+        "orders": 4,
+        "response_rate": 0.5,
+    }
+    other_total = await hotline_client.get(
+        "/api/hotline/v1/rates/total",
+        params={"period": "2026-Q1"},
+        headers=factory.headers("shuiwu", Role.unit, "shuiwu"),
+    )
+    assert (other_total.json()["orders"], other_total.json()["response_rate"]) == (0, None)
 
 
 async def test_office_admin_edits_the_calendar_and_it_is_audited(
@@ -211,6 +227,67 @@ async def test_response_limit_runs_from_the_last_assignment(
     )
     assert responded is not None
     assert (responded.unit_code, responded.data["within_limit"]) == ("shuiwu", True)
+
+
+async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    session: AsyncSession,
+) -> None:
+    """The closing limit (办结, HOTLINE_CLOSING_DAYS) is a setting apart from the signing limit
+    (签收, HOTLINE_RESPONSE_DAYS); it applies when the platform sends no due time. A help
+    request received Friday 13 Feb 2026 (Sat 14 a 调休 working day, 15–23 Spring Festival) is
+    due by the end of its 5th working day, Friday 27 Feb; its signing limit (3 working days)
+    ended with Wednesday 25 Feb."""
+    await factory.unit("zhengwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    received = _t("2026-02-13 10:00")
+    data = created("CL1", kind="help", occurred_at=received, received_at=received)
+    del data["due_at"]
+    assert (await platform.send("work_order.created", data)).status_code == 200
+    office = factory.headers("office", Role.office_admin, "gaigeban")
+    order = (await hotline_client.get("/api/hotline/v1/work-orders/CL1", headers=office)).json()
+    assert datetime.fromisoformat(order["due_at"]) == datetime(2026, 2, 28, tzinfo=SH)
+
+    from shared import clock
+
+    clock.freeze(datetime(2026, 2, 26, 4, tzinfo=ZoneInfo("UTC")))  # Thursday noon
+    try:
+        first = await hotline_client.post("/api/hotline/v1/sweeps/response-expiry", headers=office)
+        again = await hotline_client.post("/api/hotline/v1/sweeps/response-expiry", headers=office)
+    finally:
+        clock.freeze(None)
+    assert (first.json(), again.json()) == ({"announced": 1}, {"announced": 0})
+    await platform.send(
+        "work_order.accepted", {"order_no": "CL1", "occurred_at": _t("2026-02-26 15:00")}
+    )
+    await platform.send(
+        "work_order.closed", {"order_no": "CL1", "occurred_at": _t("2026-02-28 09:00")}
+    )
+    told = {
+        e.type: e.data
+        for e in await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.unit_code == "zhengwu")
+        )
+    }
+    assert told["work_order.response_expired"]["limit_days"] == 3
+    assert (
+        told["work_order.responded"]["within_limit"],
+        told["work_order.responded"]["after_expiry"],
+    ) == (False, True)
+    assert (told["work_order.closed"]["on_time"], told["work_order.closed"]["after_overdue"]) == (
+        False,
+        False,
+    )
+    assert {d["received_on"] for d in told.values()} == {"2026-02-13"}
+    rates = await hotline_client.get(
+        "/api/hotline/v1/rates", params={"period": "2026-02"}, headers=office
+    )
+    [row] = rates.json()["items"]
+    # Signed late (once in the denominator), closed late: both rates 0, one order overdue.
+    assert (row["response_due"], row["response_rate"]) == (1, 0)
+    assert (row["closing_due"], row["on_time_closing_rate"], row["overdue"]) == (1, 0, 1)
 
 
 async def test_reviews_and_monthly_trend(

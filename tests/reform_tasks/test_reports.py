@@ -114,6 +114,58 @@ async def test_monthly_dispatch_counts_tasks_by_status_as_of_the_month_end(
     assert audit is not None
 
 
+async def test_the_reports_hotline_table_is_what_the_score_counted(
+    reports: httpx.AsyncClient, peers: httpx.AsyncClient, scene: Scene
+) -> None:
+    """Issue #19, fix 3: the report's rates are the score's (one definition, receipt period):
+    an order received in September and visited in October counts in September; a consultation
+    counts nowhere under the office's default rule set."""
+    service = scene.factory.headers("service:reform_tasks", Role.service, None)
+
+    async def tell(event_type: str, when: datetime, order: str, **data: object) -> None:
+        received = {"order_no": order, "received_on": "2026-09-28", **data}
+        envelope = {
+            "id": str(uuid.uuid4()),
+            "type": event_type,
+            "occurred_at": when.isoformat(),
+            "programme": None,
+            "unit_code": "zhengwu",
+            "data": event_data(event_type, "zhengwu", received),
+        }
+        response = await peers.post(
+            "http://127.0.0.1:8002/internal/events", json=envelope, headers=service
+        )
+        assert response.status_code == 200, response.text
+
+    september, october = datetime(2026, 9, 28, 2, tzinfo=UTC), datetime(2026, 10, 9, 2, tzinfo=UTC)
+    for order in ("A", "B", "Z"):
+        await tell(
+            "work_order.created", september, order, kind="consult" if order == "Z" else "complaint"
+        )
+    await tell("work_order.responded", september, "A", within_limit=True)
+    await tell("work_order.response_expired", october, "B")
+    await tell("work_order.closed", october, "A", on_time=False)
+    await tell("work_order.visited", october, "A", resolved=True, satisfaction="dissatisfied")
+
+    report = await _generate(reports, scene, "monthly_dispatch", "2026-09")
+    data = report["data"]
+    assert isinstance(data, dict)
+    [row] = data["hotline"]
+    assert (row["unit_code"], row["orders"], row["overdue"]) == ("zhengwu", 2, 1)
+    assert (row["response_rate"], row["resolution_rate"], row["satisfaction_rate"]) == (0.5, 1, 0)
+    assert row["on_time_closing_rate"] == 0
+    scores = await peers.get(
+        "http://127.0.0.1:8002/api/evaluation/v1/scores",
+        params={"programme": "2026", "period": "2026-09"},
+        headers=service,
+    )
+    [score] = [s for s in scores.json()["items"] if s["unit_code"] == "zhengwu"]
+    detail = next(c["detail"] for c in score["components"] if c["key"] == "hotline")
+    assert {k: detail[k] for k in row if k in detail} == {k: row[k] for k in row if k in detail}
+    october_report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    assert october_report["data"]["hotline"] == []  # type: ignore[index]
+
+
 async def test_regenerating_adds_a_version_and_keeps_the_old_snapshot(
     reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
 ) -> None:
@@ -290,7 +342,7 @@ async def test_xlsx_round_trips_the_numbers(
     response = await reports.get(f"{BASE}/{report['id']}/xlsx", headers=scene.headers("office"))
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert {"封面", "总体情况", "分领域", "分单位", "督办", "评分排名", "热线三率"} <= set(
+    assert {"封面", "总体情况", "分领域", "分单位", "督办", "评分排名", "热线办理"} <= set(
         workbook.sheetnames
     )
     rows = list(workbook["分领域"].iter_rows(values_only=True))

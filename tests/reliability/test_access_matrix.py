@@ -132,6 +132,8 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             json={"reason": "越权查看联系人"},
         ),
         Op("GET", f"{HL}/rates", EVERYONE, items("unit_code"), params={"period": "2026"}),
+        # Its counts are the caller's readable units' only: tests/hotline/test_rates.py.
+        Op("GET", f"{HL}/rates/total", EVERYONE, params={"period": "2026"}),
         Op("GET", f"{HL}/rates/zhengwu/trend", EVERYONE, detail("unit_code")),
         Op("GET", f"{HL}/rates/shuiwu/trend", EVERYONE, detail("unit_code")),
         Op(
@@ -146,6 +148,7 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             json={"is_workday": False, "note": "越权"},
         ),
         Op("POST", f"{HL}/sweeps/overdue", {"office_staff", "service"}),
+        Op("POST", f"{HL}/sweeps/response-expiry", {"office_staff", "service"}),
         Op("GET", f"{HL}/quarantine", OFFICE_READ),
         Op("POST", f"{HL}/quarantine/RQ1/resolve", OFFICE_WRITE, json={"unit_code": "zhengwu"}),
         Op("GET", f"{HL}/unit-mappings", OFFICE_READ),

@@ -88,7 +88,8 @@ class RatingComponent(BaseModel):
 
 class HotlineComponent(BaseModel):
     """weight × (response share × response rate + resolution share × resolution rate +
-    satisfaction share × satisfaction rate); a rate with no orders counts as 1."""
+    satisfaction share × satisfaction rate + on-time closing share × on-time closing rate); a
+    rate nothing counts for yet counts as 1 (the rates: shared.hotline_rates)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -99,19 +100,27 @@ class HotlineComponent(BaseModel):
     response_share: float = Field(ge=0, le=1)
     resolution_share: float = Field(ge=0, le=1)
     satisfaction_share: float = Field(ge=0, le=1)
+    on_time_closing_share: float = Field(
+        default=0, ge=0, le=1, description="按时办结率权重（改革办默认：0，只计三率）"
+    )
     counts_for_origin_district: bool = Field(
         default=False,
         description="市直部门承办的工单是否同时计入来源区县（改革办默认：否，只计承办单位）",
     )
     counts_consultations: bool = Field(
-        default=False, description="咨询类工单是否计入三率（改革办默认：否）"
+        default=False, description="咨询类工单是否计入热线各率（改革办默认：否）"
     )
 
     @model_validator(mode="after")
     def _shares_add_up(self) -> HotlineComponent:
-        total = self.response_share + self.resolution_share + self.satisfaction_share
+        total = (
+            self.response_share
+            + self.resolution_share
+            + self.satisfaction_share
+            + self.on_time_closing_share
+        )
         if abs(total - 1) > 1e-6:
-            raise ValueError("三率权重之和必须为 1")
+            raise ValueError("各率权重之和必须为 1")
         return self
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import Date, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Fact, Score, ScoreEntry, SurveyResult, Unit
@@ -54,35 +54,37 @@ class ScoreRepository:
         options: tuple[bool, bool],
         limit: int = 50,
     ) -> Sequence[Fact]:
-        """Hotline facts that pulled a unit's rates down: late responses, unresolved or
-        dissatisfied follow-up visits — of the orders that count for it under the rule set's
-        `options` (for the district it came from, consultations; engine.hotline_units)."""
+        """Hotline facts that pulled a unit's rates down — signed late or not within the limit,
+        visited unresolved or dissatisfied, closed late or overdue — of the orders received from
+        `start` to `end` that count for it under the rule set's `options` (for the district it came
+        from, consultations; engine.hotline_units)."""
         for_district, consultations = options
-        day = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        data = Fact.data
+        received_on = func.cast(data["received_on"].astext, Date)
         whose = (
-            or_(Fact.unit_code == unit_code, Fact.data["district_code"].astext == unit_code)
+            or_(Fact.unit_code == unit_code, data["district_code"].astext == unit_code)
             if for_district
             else Fact.unit_code == unit_code
         )
-        counted = (
-            true() if consultations else func.coalesce(Fact.data["kind"].astext, "") != "consult"
-        )
+        counted = true() if consultations else func.coalesce(data["kind"].astext, "") != "consult"
+        is_false = ["false"]
         stmt = (
             select(Fact)
             .where(
+                Fact.type.like("work_order.%"),
                 whose,
                 counted,
-                day.between(start, end),
+                received_on.between(start, end),
                 or_(
                     (Fact.type == "work_order.responded")
-                    & Fact.data["within_limit"].astext.not_in(["true", "1"]),
+                    & data["within_limit"].astext.in_(is_false),
+                    Fact.type.in_(["work_order.response_expired", "work_order.overdue"]),
                     (Fact.type == "work_order.visited")
                     & (
-                        Fact.data["resolved"].astext.not_in(["true", "1"])
-                        | Fact.data["satisfaction"].astext.not_in(
-                            ["satisfied", "basically_satisfied"]
-                        )
+                        data["resolved"].astext.in_(is_false)
+                        | data["satisfaction"].astext.not_in(["satisfied", "basically_satisfied"])
                     ),
+                    (Fact.type == "work_order.closed") & data["on_time"].astext.in_(is_false),
                 ),
             )
             .order_by(Fact.occurred_at.desc())

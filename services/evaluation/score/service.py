@@ -38,7 +38,14 @@ from services.evaluation.scoring.ranks import competition_ranks, placings
 from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
-from shared.events import WorkOrderFacts, WorkOrderResponded, WorkOrderVisited, parse_data
+from shared.events import (
+    WorkOrderClosed,
+    WorkOrderOverdue,
+    WorkOrderResponded,
+    WorkOrderResponseExpired,
+    WorkOrderVisited,
+    parse_data,
+)
 from shared.office_files import append_row
 from shared.periods import Period, business_day, parse_period, today
 
@@ -151,10 +158,15 @@ def formula(component: Any, weight: float) -> str:
     if isinstance(component, RatingComponent):
         return f"牵头单位评分平均值 ÷ 评分满分 × {weight:g}（无评分时得满分）"
     if isinstance(component, HotlineComponent):
+        closing = (
+            f" + 按时办结率×{component.on_time_closing_share:g}"
+            if component.on_time_closing_share
+            else ""
+        )
         return (
             f"{weight:g} ×（响应率×{component.response_share:g} + 解决率×"
-            f"{component.resolution_share:g} + 满意率×{component.satisfaction_share:g}）"
-            "（无工单时按100%计）"
+            f"{component.resolution_share:g} + 满意率×{component.satisfaction_share:g}{closing}）"
+            "（工单按受理日计入期间；某率尚无计入的工单时按100%计）"
         )
     if isinstance(component, SurveyComponent):
         return f"万企评机关得分 ÷ 100 × {weight:g}（无调查结果时得满分）"
@@ -281,12 +293,20 @@ async def explain(
 def _hotline_reason(event_type: str, raw: dict[str, Any]) -> str:
     """Why an order counts against the unit's rates (`hotline_against` returns only those)."""
     data = parse_data(event_type, raw)  # facts were checked against the catalogue when consumed
-    if isinstance(data, WorkOrderResponded):
-        return f"工单{data.order_no}未在时限内响应"
-    if isinstance(data, WorkOrderVisited) and not data.resolved:
-        return f"工单{data.order_no}回访未解决"
-    assert isinstance(data, WorkOrderFacts)
-    return f"工单{data.order_no}回访不满意"
+    match data:
+        case WorkOrderResponded():
+            return f"工单{data.order_no}未在签收时限内签收"
+        case WorkOrderResponseExpired():
+            return f"工单{data.order_no}签收时限（{data.limit_days}个工作日）届满未签收"
+        case WorkOrderVisited(resolved=False):
+            return f"工单{data.order_no}回访未解决"
+        case WorkOrderVisited():
+            return f"工单{data.order_no}回访不满意"
+        case WorkOrderClosed():
+            return f"工单{data.order_no}超过办理期限办结"
+        case WorkOrderOverdue():
+            return f"工单{data.order_no}超过办理期限{data.working_days_over}个工作日未办结"
+    raise ValueError(f"{event_type} does not count against a unit's rates")
 
 
 async def rankings(

@@ -23,6 +23,7 @@ from services.evaluation.rule_set.schemas import (
     RuleSetBody,
     SurveyComponent,
 )
+from shared import hotline_rates
 from shared.events import (
     EventData,
     InspectionRecorded,
@@ -37,12 +38,7 @@ from shared.events import (
     SupervisionEscalated,
     TaskClosedOut,
     TaskUnits,
-    WorkOrderClosed,
-    WorkOrderCreated,
     WorkOrderFacts,
-    WorkOrderOverdue,
-    WorkOrderResponded,
-    WorkOrderVisited,
 )
 from shared.models.evaluation import MILESTONE_STATE_EVENTS
 
@@ -51,17 +47,6 @@ SEVERITY_RULES = {
     "lagging": "milestone_lagging",
     "seriously_lagging": "milestone_seriously_lagging",
 }
-SATISFIED = frozenset({"satisfied", "basically_satisfied"})
-HOTLINE_COUNTERS = (
-    "orders",
-    "responded",
-    "responded_in_time",
-    "visited",
-    "resolved",
-    "satisfied",
-    "overdue",
-    "closed",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +97,7 @@ def effects(unit_code: str, data: EventData, rules: RuleSetBody) -> list[Effect]
             return [
                 CounterEffect(unit, name)
                 for unit in hotline_units(unit_code, data, rules)
-                for name in hotline_counters(data)
+                for name in hotline_rates.fact_counters(data)
             ]
         case MilestoneRef():
             return _milestone_effects(unit_code, data, rules)
@@ -201,7 +186,7 @@ def hotline_units(unit_code: str, data: WorkOrderFacts, rules: RuleSetBody) -> l
     """Whose rates a work order counts for: its handling unit; also the district it came from
     if the rule set says so; nobody's if it is a consultation (咨询) the rule set leaves out.
     `ScoringRepository.bulk_hotline_counters` is the same rule in SQL (the property test holds
-    them together)."""
+    them together). Which counters each fact adds to is shared.hotline_rates.fact_counters."""
     for_district, consultations = hotline_options(rules)
     if data.kind == "consult" and not consultations:
         return []
@@ -209,26 +194,6 @@ def hotline_units(unit_code: str, data: WorkOrderFacts, rules: RuleSetBody) -> l
     if for_district and data.district_code and data.district_code != unit_code:
         units.append(data.district_code)
     return units
-
-
-def hotline_counters(data: WorkOrderFacts) -> list[str]:
-    match data:
-        case WorkOrderCreated():
-            return ["orders"]
-        case WorkOrderResponded():
-            return ["responded", "responded_in_time"] if data.within_limit else ["responded"]
-        case WorkOrderVisited():
-            names = ["visited"]
-            if data.resolved:
-                names.append("resolved")
-            if data.satisfaction in SATISFIED:
-                names.append("satisfied")
-            return names
-        case WorkOrderOverdue():
-            return ["overdue"]
-        case WorkOrderClosed():
-            return ["closed"]
-    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,13 +317,17 @@ class UnitInputs:
     delivery: Delivery = field(default_factory=Delivery)
 
 
+# What a component shows besides its points: counts and rates (None: a rate nothing counts for).
+Detail = dict[str, float | None]
+
+
 @dataclass(frozen=True, slots=True)
 class ComponentScore:
     key: str
     name: str
     points: float
     max: float
-    detail: dict[str, float]
+    detail: Detail
     no_data: bool = False  # nothing to score it on: counted full, or its weight redistributed
 
 
@@ -377,7 +346,7 @@ def _rate(numerator: float, denominator: float) -> float:
 
 def component_score(
     component: Any, weight: float, inputs: UnitInputs
-) -> tuple[float, dict[str, float], bool]:
+) -> tuple[float, Detail, bool]:
     """(points, detail, whether the unit has data for it). A component with no data scores its
     full weight here; `score_unit` applies the rule set's `no_data`."""
     if isinstance(component, DeductionComponent):
@@ -385,8 +354,8 @@ def component_score(
         return min(weight, max(0.0, weight + moved)), {"moved": moved}, True
     if isinstance(component, DeliveryRateComponent):
         d = inputs.delivery
-        detail = {"rate": _rate(d.on_time, d.counted), **d.counts()}
-        return weight * detail["rate"], detail, d.counted > 0
+        rate = _rate(d.on_time, d.counted)
+        return weight * rate, {"rate": rate, **d.counts()}, d.counted > 0
     if isinstance(component, RatingComponent):
         if not inputs.ratings:
             return weight, {"ratings": 0}, False
@@ -404,22 +373,25 @@ def component_score(
 
 def _hotline_score(
     component: HotlineComponent, weight: float, c: dict[str, float]
-) -> tuple[float, dict[str, float], bool]:
-    response = _rate(c.get("responded_in_time", 0), c.get("responded", 0))
-    resolution = _rate(c.get("resolved", 0), c.get("visited", 0))
-    satisfaction = _rate(c.get("satisfied", 0), c.get("visited", 0))
-    share = (
-        component.response_share * response
-        + component.resolution_share * resolution
-        + component.satisfaction_share * satisfaction
+) -> tuple[float, Detail, bool]:
+    """The four rates as shared.hotline_rates defines them; a rate nothing counts for yet
+    scores as full."""
+    r = hotline_rates.rates(c)
+    shares = (
+        (component.response_share, r.response),
+        (component.resolution_share, r.resolution),
+        (component.satisfaction_share, r.satisfaction),
+        (component.on_time_closing_share, r.on_time_closing),
     )
-    detail = {
-        "response_rate": response,
-        "resolution_rate": resolution,
-        "satisfaction_rate": satisfaction,
-        **{k: c.get(k, 0) for k in HOTLINE_COUNTERS},
+    share = sum(part * (1.0 if rate is None else rate) for part, rate in shares)
+    detail: dict[str, float | None] = {
+        "response_rate": r.response,  # None: nothing counts for it yet (scored full)
+        "resolution_rate": r.resolution,
+        "satisfaction_rate": r.satisfaction,
+        "on_time_closing_rate": r.on_time_closing,
+        **{k: c.get(k, 0) for k in hotline_rates.COUNTERS},
     }
-    has_data = any(c.get(k, 0) for k in ("orders", "responded", "visited"))
+    has_data = any(c.get(k, 0) for k in ("orders", "response_due", "visited", "closing_due"))
     return weight * share, detail, has_data
 
 
@@ -500,7 +472,7 @@ class DailyInputs:
         for unit, day, values in self.counters:
             if unit in result and start <= day <= end:
                 counters = result[unit].counters
-                for name, value in zip(HOTLINE_COUNTERS, values, strict=True):
+                for name, value in zip(hotline_rates.COUNTERS, values, strict=True):
                     counters[name] = counters.get(name, 0.0) + value
         for unit, day, score, scale in self.ratings:
             if unit in result and start <= day <= end:

@@ -439,9 +439,9 @@ class ScoringRepository:
 
     async def bulk_hotline_counters(self, programme: str, windows: Sequence[HotlineWindow]) -> None:
         """Rebuild hotline counters from facts in one pass (mirrors engine.hotline_units and
-        engine.hotline_counters; the property test holds the two to the same result). `windows`
-        are the rule-set versions' days and hotline options: a fact counts under the version in
-        force on its day."""
+        shared.hotline_rates.fact_counters; the property test holds the two to the same result).
+        Facts count on their order's receipt day, under the rule-set version in force that day
+        (`windows`: the versions' days and hotline options)."""
         year = int(programme[:4]) if ascii_number(programme[:4]) else 0
         # Only when some version counts orders for their district too does the second grouping
         # set have rows; otherwise one plain grouping does the same work at half the cost.
@@ -463,24 +463,24 @@ class ScoringRepository:
                 ),
                 f AS (
                     SELECT type, unit_code, day, district, in_time, resolved, satisfied,
-                           for_district
+                           after, on_time, for_district
                     FROM (
-                        SELECT type, unit_code,
-                               (occurred_at AT TIME ZONE 'Asia/Shanghai')::date AS day,
+                        SELECT type, unit_code, (data->>'received_on')::date AS day,
                                data->>'kind' AS kind,
                                data->>'district_code' AS district,
-                               data->>'within_limit' IN ('true', '1') AS in_time,
-                               data->>'resolved' IN ('true', '1') AS resolved,
+                               (data->>'within_limit')::boolean AS in_time,
+                               (data->>'resolved')::boolean AS resolved,
                                data->>'satisfaction' IN ('satisfied', 'basically_satisfied')
-                                   AS satisfied
+                                   AS satisfied,
+                               coalesce((data->>'after_expiry')::boolean,
+                                        (data->>'after_overdue')::boolean) AS after,
+                               (data->>'on_time')::boolean AS on_time
                         FROM evaluation.facts AS facts
                         WHERE type LIKE 'work_order.%'
                           AND (programme = :programme OR (
                               programme IS NULL
-                              AND occurred_at >= make_timestamptz(:year, 1, 1, 0, 0, 0,
-                                                                  'Asia/Shanghai')
-                              AND occurred_at < make_timestamptz(:year + 1, 1, 1, 0, 0, 0,
-                                                                 'Asia/Shanghai')))
+                              AND (data->>'received_on')::date >= make_date(:year, 1, 1)
+                              AND (data->>'received_on')::date < make_date(:year + 1, 1, 1)))
                           AND NOT EXISTS (
                               SELECT 1 FROM evaluation.parked_events AS p
                               WHERE p.event_id = facts.event_id AND p.replayed_at IS NULL)
@@ -493,17 +493,27 @@ class ScoringRepository:
                 -- facts twice.
                 sets AS (
                     SELECT {unit} AS unit, day,
+                        -- shared.hotline_rates.fact_counters, column by column
                         count(*) FILTER (WHERE type = 'work_order.created') AS orders,
                         count(*) FILTER (WHERE type = 'work_order.responded') AS responded,
                         count(*) FILTER (WHERE type = 'work_order.responded' AND in_time)
                             AS responded_in_time,
+                        count(*) FILTER (WHERE (type = 'work_order.responded' AND NOT after)
+                                            OR type = 'work_order.response_expired')
+                            AS response_due,
                         count(*) FILTER (WHERE type = 'work_order.visited') AS visited,
                         count(*) FILTER (WHERE type = 'work_order.visited' AND resolved)
                             AS resolved,
                         count(*) FILTER (WHERE type = 'work_order.visited' AND satisfied)
                             AS satisfied,
-                        count(*) FILTER (WHERE type = 'work_order.overdue') AS overdue,
-                        count(*) FILTER (WHERE type = 'work_order.closed') AS closed
+                        count(*) FILTER (WHERE type = 'work_order.overdue'
+                                            OR (type = 'work_order.closed'
+                                                AND NOT on_time AND NOT after)) AS overdue,
+                        count(*) FILTER (WHERE type = 'work_order.closed') AS closed,
+                        count(*) FILTER (WHERE type = 'work_order.closed' AND on_time)
+                            AS closed_on_time,
+                        count(*) FILTER (WHERE (type = 'work_order.closed' AND NOT after)
+                                            OR type = 'work_order.overdue') AS closing_due
                     FROM (
                         SELECT *, CASE WHEN for_district AND coalesce(district, '') <> ''
                                         AND district IS DISTINCT FROM unit_code
@@ -515,9 +525,11 @@ class ScoringRepository:
                 ),
                 agg AS (
                     SELECT unit, day, sum(orders) AS orders, sum(responded) AS responded,
-                        sum(responded_in_time) AS responded_in_time, sum(visited) AS visited,
+                        sum(responded_in_time) AS responded_in_time,
+                        sum(response_due) AS response_due, sum(visited) AS visited,
                         sum(resolved) AS resolved, sum(satisfied) AS satisfied,
-                        sum(overdue) AS overdue, sum(closed) AS closed
+                        sum(overdue) AS overdue, sum(closed) AS closed,
+                        sum(closed_on_time) AS closed_on_time, sum(closing_due) AS closing_due
                     FROM sets
                     WHERE unit IN (SELECT code FROM platform.units)
                     GROUP BY unit, day

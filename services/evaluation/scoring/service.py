@@ -81,6 +81,13 @@ async def rule_book(session: AsyncSession, programme: str) -> RuleBook:
     )
 
 
+def fact_day(occurred_at: datetime, data: EventData) -> date:
+    """The day a fact counts on: a work order's receipt day (an order counts in the period it
+    was received, whenever it is signed, visited or closed: shared.hotline_rates), any other
+    fact's own business day."""
+    return data.received_on if isinstance(data, WorkOrderFacts) else business_day(occurred_at)
+
+
 def programme_of(envelope_programme: str | None, day: date) -> str:
     """Events from the hotline carry no programme: the programme is the year's (code = year)."""
     return envelope_programme or str(day.year)
@@ -145,7 +152,7 @@ async def apply_effects(
     """Write what one fact (`data`: its data as the catalogue's model) does; returns whose
     scores it moves and in which periods."""
     repo = ScoringRepository(session)
-    day = business_day(event.occurred_at)
+    day = fact_day(event.occurred_at, data)
     programme = programme_of(event.programme, day)
     _version, rules = book.at(day)
     touched = Touched(days={day})
@@ -362,7 +369,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
     # the task has named), always in the same order (no deadlocks): a score is computed from
     # what this transaction sees, so concurrent events for one unit must not use a partial view.
     tasks = {
-        f"{programme_of(e.programme, business_day(e.occurred_at))}:{d.task_number}"
+        f"{programme_of(e.programme, fact_day(e.occurred_at, d))}:{d.task_number}"
         for e, d in typed
         if isinstance(d, MilestoneRef)
     }
@@ -378,7 +385,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
         if not event.unit_code or unknown:
             await park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
             continue
-        programme = programme_of(event.programme, business_day(event.occurred_at))
+        programme = programme_of(event.programme, fact_day(event.occurred_at, data))
         if programme not in books:
             books[programme] = await rule_book(session, programme)
         touched = await apply_effects(session, books[programme], event, data)

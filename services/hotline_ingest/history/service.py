@@ -47,7 +47,7 @@ async def prepare(
     working = await calendar.load(session)
 
     def due(received: datetime, kind: str) -> datetime:
-        return working.deadline(received, settings.hotline_response_days.get(kind, 1))
+        return working.deadline(received, settings.hotline_closing_days.get(kind, 1))
 
     return [to_row(number, cells, due) for number, cells in enumerate(table, start=2)]
 

@@ -216,7 +216,7 @@ async def create_request(
     )
     name = " ".join(filter(None, (_field(form, "last_name", 32), _field(form, "first_name", 32))))
     phone = _field(form, "phone", 32)
-    days = settings.hotline_response_days.get(kind, 1)
+    days = settings.hotline_closing_days.get(kind, 1)
     due = (await calendar.load(session)).deadline(now, days)
     order_no = f"OS{now.astimezone(UTC):%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
     data = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Result, Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Unit, WorkOrder
@@ -13,13 +14,13 @@ from shared.models import Unit, WorkOrder
 
 async def rate_rows(
     session: AsyncSession, start: datetime, end: datetime, by_district: bool
-) -> list[tuple[Any, ...]]:
-    """(unit or district, kind, start of the response clock, accepted, visited, resolved,
-    satisfaction, closed, due) of every order received in [start, end), out of quarantine."""
+) -> Sequence[Row[Any]]:
+    """What the rates read of every order received in [start, end), out of quarantine, with
+    its unit (or district) as `unit`."""
     key = WorkOrder.district_code if by_district else WorkOrder.handling_unit_code
-    rows = await session.execute(
+    rows: Result[Any] = await session.execute(
         select(
-            key,
+            key.label("unit"),
             WorkOrder.kind,
             WorkOrder.assigned_at,
             WorkOrder.received_at,
@@ -36,7 +37,7 @@ async def rate_rows(
             WorkOrder.quarantine_reason.is_(None),
         )
     )
-    return [tuple(r) for r in rows]
+    return rows.all()
 
 
 async def unit_names(session: AsyncSession) -> dict[str, str]:

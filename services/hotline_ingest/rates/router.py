@@ -20,7 +20,7 @@ By = Annotated[Literal["unit", "district"], Query(description="按承办单位�
 @router.get(
     "",
     response_model=Page[UnitRates],
-    summary="Response / resolution / satisfaction rates per unit, with the previous period",
+    summary="The four rates per unit (shared.hotline_rates), with the previous period",
 )
 async def rates(
     request: Request,
@@ -36,9 +36,20 @@ async def rates(
 
 
 @router.get(
+    "/total",
+    response_model=UnitRates,
+    summary="The four rates over every order the caller can read (the office: the city's)",
+)
+async def total(
+    request: Request, principal: Authenticated, session: Session, period: PeriodQuery
+) -> UnitRates:
+    return await service.total(session, request.app.state.settings, principal, period, now_utc())
+
+
+@router.get(
     "/{unit_code}/trend",
     response_model=UnitTrend,
-    summary="One unit's three rates month by month (units: their own only)",
+    summary="One unit's four rates month by month (units: their own only)",
 )
 async def trend(
     unit_code: str,

@@ -12,13 +12,18 @@ class UnitRates(BaseModel):
     visited: int = Field(description="已回访数")
     resolved: int = Field(description="回访已解决数")
     satisfied: int = Field(description="回访满意及基本满意数")
+    closed: int = Field(description="已办结数")
+    closed_on_time: int = Field(description="按期办结数（办理期限内办结）")
+    closing_due: int = Field(description="按时办结率分母：已办结或已过办理期限未办结的工单")
     response_rate: float | None = Field(description="响应率 = 时限内签收 ÷ 响应率分母")
     resolution_rate: float | None = Field(description="解决率 = 已解决 ÷ 已回访")
     satisfaction_rate: float | None = Field(description="满意率 = (满意 + 基本满意) ÷ 已回访")
-    overdue: int = Field(description="超期工单数（未办结且已过办理期限）")
+    on_time_closing_rate: float | None = Field(description="按时办结率 = 按期办结 ÷ 按时办结率分母")
+    overdue: int = Field(description="超期工单数（逾期办结或已过办理期限未办结）")
     previous_response_rate: float | None = None
     previous_resolution_rate: float | None = None
     previous_satisfaction_rate: float | None = None
+    previous_on_time_closing_rate: float | None = None
 
 
 class TrendPoint(BaseModel):
@@ -27,6 +32,7 @@ class TrendPoint(BaseModel):
     response_rate: float | None
     resolution_rate: float | None
     satisfaction_rate: float | None
+    on_time_closing_rate: float | None
     overdue: int
 
 

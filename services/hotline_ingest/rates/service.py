@@ -1,13 +1,7 @@
-"""The hotline's three rates (三率) per unit (or district) and period (seed 004: 12345 tracking,
-supervision and evaluation; seed 001: 12345 complaints feed the year-end evaluation). Formulas
-(docs/HOTLINE.md):
-
-- response rate = orders accepted by the end (Asia/Shanghai) of the N-th working day after the
-  handling unit got them (receipt, or the last reassignment; N per appeal kind,
-  `HOTLINE_RESPONSE_DAYS`) ÷ orders accepted or past that limit (an order still inside its
-  limit and not yet accepted is in neither);
-- resolution rate = follow-up visits with `resolved` ÷ orders visited;
-- satisfaction rate = visits satisfied or basically satisfied ÷ orders visited.
+"""The hotline's live table of its four rates per unit (or district) and period: the
+definitions are shared.hotline_rates (one for the whole platform; docs/HOTLINE.md "Rates"),
+applied here to each order's current state, for its current handling unit. Evaluation adds up
+the facts the hotline told it instead (the score and the monthly reports read those).
 
 Orders count in the period they were received; quarantined orders are left out until resolved.
 Working days come from `hotline.calendar_days` (holidays and 调休 make-up days).
@@ -22,17 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.rates import repository
 from services.hotline_ingest.rates.schemas import TrendPoint, UnitRates, UnitTrend
+from shared import hotline_rates
 from shared.auth import Principal
 from shared.errors import NotFound
+from shared.hotline_rates import OrderState, order_counts
 from shared.periods import SHANGHAI, Period, parse_period
 from shared.settings import Settings
-
-SATISFIED = ("satisfied", "basically_satisfied")
-COUNTS = ("orders", "in_time", "due", "visited", "resolved", "satisfied", "overdue")
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
 
 
 def _window(period: Period) -> tuple[datetime, datetime]:
@@ -46,50 +35,47 @@ async def compute(
     """Counts per unit (or district) for one period."""
     rows = await repository.rate_rows(session, *_window(period), by == "district")
     working = await calendar.load(session)
-    totals: dict[str, dict[str, int]] = {}
-    for (
-        unit,
-        kind,
-        assigned,
-        received,
-        accepted,
-        visited,
-        resolved,
-        satisfaction,
-        closed,
-        due,
-    ) in rows:
-        start = assigned or received
-        t = totals.setdefault(unit, dict.fromkeys(COUNTS, 0))
-        t["orders"] += 1
-        deadline = working.deadline(start, settings.hotline_response_days.get(kind or "", 1))
-        if accepted is not None:
-            t["due"] += 1
-            t["in_time"] += accepted <= deadline
-        elif now > deadline:
-            t["due"] += 1
-        if visited is not None:
-            t["visited"] += 1
-            t["resolved"] += bool(resolved)
-            t["satisfied"] += satisfaction in SATISFIED
-        if closed is None and visited is None and due is not None and now > due:
-            t["overdue"] += 1
-    return totals
+    orders: dict[str, list[dict[str, int]]] = {}
+    for row in rows:
+        start = row.assigned_at or row.received_at
+        kind = row.kind or ""
+        state = OrderState(
+            accepted_at=row.accepted_at,
+            response_deadline=working.deadline(start, settings.hotline_response_days.get(kind, 1)),
+            visited=row.visited_at is not None,
+            resolved=row.resolved,
+            satisfaction=row.satisfaction,
+            closed_at=row.closed_at,
+            # Orders stored before due times were filled in from the closing limit.
+            due_at=row.due_at
+            or working.deadline(start, settings.hotline_closing_days.get(kind, 1)),
+        )
+        orders.setdefault(row.unit, []).append(order_counts(state, now))
+    return {unit: hotline_rates.add_up(counts) for unit, counts in orders.items()}
+
+
+def _shown(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
 
 
 def _rates(code: str, name: str, t: dict[str, int]) -> UnitRates:
+    r = hotline_rates.rates(t)
     return UnitRates(
         unit_code=code,
         unit_name=name,
         orders=t["orders"],
-        responded_in_time=t["in_time"],
-        response_due=t["due"],
+        responded_in_time=t["responded_in_time"],
+        response_due=t["response_due"],
         visited=t["visited"],
         resolved=t["resolved"],
         satisfied=t["satisfied"],
-        response_rate=_ratio(t["in_time"], t["due"]),
-        resolution_rate=_ratio(t["resolved"], t["visited"]),
-        satisfaction_rate=_ratio(t["satisfied"], t["visited"]),
+        closed=t["closed"],
+        closed_on_time=t["closed_on_time"],
+        closing_due=t["closing_due"],
+        response_rate=_shown(r.response),
+        resolution_rate=_shown(r.resolution),
+        satisfaction_rate=_shown(r.satisfaction),
+        on_time_closing_rate=_shown(r.on_time_closing),
         overdue=t["overdue"],
     )
 
@@ -102,7 +88,7 @@ async def rates(
     by: str,
     now: datetime,
 ) -> list[UnitRates]:
-    """Each readable unit's three rates, with the previous period's for the trend."""
+    """Each readable unit's four rates, with the previous period's for the trend."""
     current = await compute(session, settings, period, by, now)
     previous = await compute(session, settings, period.previous(), by, now)
     names = await repository.unit_names(session)
@@ -116,8 +102,18 @@ async def rates(
             row.previous_response_rate = before.response_rate
             row.previous_resolution_rate = before.resolution_rate
             row.previous_satisfaction_rate = before.satisfaction_rate
+            row.previous_on_time_closing_rate = before.on_time_closing_rate
         result.append(row)
     return result
+
+
+async def total(
+    session: AsyncSession, settings: Settings, principal: Principal, period: Period, now: datetime
+) -> UnitRates:
+    """The four rates over every order the caller can read (the city's, for the office)."""
+    current = await compute(session, settings, period, "unit", now)
+    readable = [c for code, c in current.items() if principal.can_read_unit(code)]
+    return _rates("total", "合计", hotline_rates.add_up(readable))
 
 
 async def trend(
@@ -129,7 +125,7 @@ async def trend(
     by: str,
     now: datetime,
 ) -> UnitTrend:
-    """One unit's (or district's) three rates month by month through a year."""
+    """One unit's (or district's) four rates month by month through a year."""
     if not principal.can_read_unit(unit):
         raise NotFound(f"单位 {unit} 不存在或无权查看")
     points = []
@@ -144,6 +140,7 @@ async def trend(
                     response_rate=None,
                     resolution_rate=None,
                     satisfaction_rate=None,
+                    on_time_closing_rate=None,
                     overdue=0,
                 )
             )
@@ -156,6 +153,7 @@ async def trend(
                 response_rate=rates_.response_rate,
                 resolution_rate=rates_.resolution_rate,
                 satisfaction_rate=rates_.satisfaction_rate,
+                on_time_closing_rate=rates_.on_time_closing_rate,
                 overdue=rates_.overdue,
             )
         )

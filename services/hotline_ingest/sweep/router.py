@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from services.hotline_ingest.sweep import service
-from services.hotline_ingest.sweep.service import OverdueResult
+from services.hotline_ingest.sweep.service import OverdueResult, ResponseExpiryResult
 from shared.auth import OfficeOrService
 from shared.clock import now_utc
 from shared.db import Session
@@ -19,3 +19,14 @@ router = APIRouter(prefix="/api/hotline/v1/sweeps", tags=["sweeps"], responses=P
 )
 async def overdue(principal: OfficeOrService, session: Session) -> OverdueResult:
     return await service.overdue(session, now_utc())
+
+
+@router.post(
+    "/response-expiry",
+    response_model=ResponseExpiryResult,
+    summary="Tell evaluation about orders whose signing limit passed unsigned (once each)",
+)
+async def response_expiry(
+    request: Request, principal: OfficeOrService, session: Session
+) -> ResponseExpiryResult:
+    return await service.response_expiry(session, request.app.state.settings, now_utc())

@@ -1,62 +1,95 @@
-"""Overdue work orders: open past their due time. Each is told to evaluation once (seed 004:
-12345 supervises handling units; seed 001: complaints feed the year-end evaluation)."""
+"""The hotline's daily sweeps: what only the passing of time makes true, told to evaluation once
+(seed 004: 12345 supervises handling units; seed 001: complaints feed the year-end evaluation;
+the rates are shared.hotline_rates).
+
+- An order's signing limit (签收) passed unsigned: `work_order.response_expired`, once per
+  handling unit's clock (receipt or reassignment).
+- An order past its due time, neither closed nor visited: `work_order.overdue`, once.
+
+Each order is locked as the webhook locks it, so a signing or closing the webhook is storing at
+the same moment is either seen here (and nothing is told) or tells evaluation that the sweep
+already counted it (`after_expiry`, `after_overdue`); never both, never neither.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar import service as calendar
+from services.hotline_ingest.sweep.repository import SweepRepository
 from shared import outbox
 from shared.models import WorkOrder
 from shared.periods import SHANGHAI
+from shared.settings import Settings
 
 
 class OverdueResult(BaseModel):
-    announced: int
+    announced: int = Field(description="本次告知评估服务的超期工单数")
+
+
+class ResponseExpiryResult(BaseModel):
+    announced: int = Field(description="本次告知评估服务的签收超时工单数")
+
+
+def _facts(order: WorkOrder, received: datetime) -> dict[str, object]:
+    """What every work-order event says (shared.events.WorkOrderFacts; enqueue checks it)."""
+    return {
+        "order_no": order.order_no,
+        "kind": order.kind,
+        "district_code": order.district_code,
+        "received_on": received.astimezone(SHANGHAI).date().isoformat(),
+    }
+
+
+async def response_expiry(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> ResponseExpiryResult:
+    repo = SweepRepository(session)
+    working = await calendar.load(session)
+    announced = 0
+    for order in await repo.unsigned():
+        clock = order.assigned_at or order.received_at
+        if order.received_at is None or clock is None:
+            continue  # an order out of quarantine has been received (hotline.settle)
+        days = settings.hotline_response_days.get(order.kind or "", 1)
+        deadline = working.deadline(clock, days)
+        if order.accepted_at is not None or order.response_expired_for == clock or now <= deadline:
+            continue
+        await repo.mark_expired(order.order_no, clock)
+        await outbox.enqueue(
+            session,
+            "work_order.response_expired",
+            {**_facts(order, order.received_at), "limit_days": days},
+            unit_code=order.handling_unit_code,
+            occurred_at=deadline,
+        )
+        announced += 1
+    return ResponseExpiryResult(announced=announced)
 
 
 async def overdue(session: AsyncSession, now: datetime) -> OverdueResult:
-    orders = (
-        (
-            await session.execute(
-                select(WorkOrder)
-                .where(
-                    WorkOrder.closed_at.is_(None),
-                    WorkOrder.visited_at.is_(None),
-                    WorkOrder.due_at < now,
-                    WorkOrder.overdue_reported_at.is_(None),
-                    WorkOrder.quarantine_reason.is_(None),
-                )
-                .with_for_update(skip_locked=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    repo = SweepRepository(session)
     working = await calendar.load(session)
-    for order in orders:
-        assert order.due_at is not None
-        day, end = order.due_at.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date()
+    announced = 0
+    for order in await repo.overdue(now):
+        due, received = order.due_at, order.received_at
+        if due is None or received is None or due >= now or order.closed_at or order.visited_at:
+            continue  # settled differently while the lock was being taken
+        day, end = due.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date()
         over = 0
         while day < end:
             day = working.add_working_days(day, 1)
             over += day <= end
-        order.overdue_reported_at = now
+        await repo.mark_overdue(order.order_no, now)
         await outbox.enqueue(
             session,
             "work_order.overdue",
-            {
-                "order_no": order.order_no,
-                "kind": order.kind,
-                "district_code": order.district_code,
-                "working_days_over": over,
-            },
+            {**_facts(order, received), "working_days_over": over},
             unit_code=order.handling_unit_code,
             occurred_at=now,
         )
-    await session.flush()
-    return OverdueResult(announced=len(orders))
+        announced += 1
+    return OverdueResult(announced=announced)

@@ -87,8 +87,12 @@ class Receipt:
 
 
 def limits_json(settings: Settings) -> str:
-    """Response limits (working days per appeal kind) as the SQL functions read them."""
-    return json.dumps(settings.hotline_response_days, sort_keys=True)
+    """The signing (签收) and closing (办结) limits, working days per appeal kind, as the SQL
+    functions read them."""
+    return json.dumps(
+        {"response": settings.hotline_response_days, "closing": settings.hotline_closing_days},
+        sort_keys=True,
+    )
 
 
 async def receive_in_session(

@@ -52,6 +52,9 @@ class Envelope(BaseModel):
     data: dict[str, Any]
 
 
+DUE_AT = "办理期限；未给出时按办结时限（HOTLINE_CLOSING_DAYS，工作日）从受理或改派起算"
+
+
 class EventData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -74,7 +77,7 @@ class Created(EventData):
     contact_phone: Text | None = Field(default=None, max_length=32, description="encrypted at rest")
     category_code: Text = Field(min_length=1, max_length=64)
     handling_unit_code: Text = Field(min_length=1, max_length=32)
-    due_at: AwareDatetime
+    due_at: AwareDatetime | None = Field(default=None, description=DUE_AT)
 
     @field_validator("credit_code")
     @classmethod
@@ -89,7 +92,7 @@ class Created(EventData):
 
 class Assigned(EventData):
     handling_unit_code: Text = Field(min_length=1, max_length=32)
-    due_at: AwareDatetime
+    due_at: AwareDatetime | None = Field(default=None, description=DUE_AT)
 
 
 class Accepted(EventData):

@@ -219,13 +219,15 @@ def ranking_groups(data: dict[str, Any], part: str = "rankings") -> list[dict[st
 
 
 def _hotline(data: dict[str, Any]) -> Section:
+    """The rates as the scores counted them (shared.hotline_rates); a snapshot taken before
+    按时办结率 was defined has none (shown as “—”)."""
     return Section(
-        "12345热线“三率”情况",
-        "热线三率",
+        "12345热线办理情况",
+        "热线办理",
         tables=[
             Table(
-                "各承办单位响应率、解决率、满意率",
-                ["承办单位", "受理工单", "响应率", "解决率", "满意率", "超期工单"],
+                "各承办单位响应率、解决率、满意率、按时办结率（按受理日计入本期，同考评口径）",
+                ["承办单位", "受理工单", "响应率", "解决率", "满意率", "按时办结率", "超期工单"],
                 [
                     [
                         r["unit_name"],
@@ -233,11 +235,12 @@ def _hotline(data: dict[str, Any]) -> Section:
                         r["response_rate"],
                         r["resolution_rate"],
                         r["satisfaction_rate"],
+                        r.get("on_time_closing_rate"),
                         r["overdue"],
                     ]
                     for r in data["hotline"]
                 ],
-                percent_columns=frozenset({2, 3, 4}),
+                percent_columns=frozenset({2, 3, 4, 5}),
             )
         ],
     )

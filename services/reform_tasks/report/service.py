@@ -233,7 +233,8 @@ def _ranking_rows(ranking: dict[str, Any]) -> list[dict[str, Any]]:
 async def _remote(
     sources: Sources, programme: Programme, period: Period, as_of: date
 ) -> dict[str, Any]:
-    """Scores and rankings (evaluation) and the three rates (hotline) for the period."""
+    """Scores, rankings and the hotline's rates as the score counted them (evaluation) for the
+    period."""
     scores = await sources.scores(programme.code, period.id, as_of)
     first = await sources.ranking(programme.code, period.id, None)  # the rule set's first group
     rankings = [
@@ -242,7 +243,6 @@ async def _remote(
         else await sources.ranking(programme.code, period.id, str(group["key"]))
         for group in first["groups"]
     ]
-    rates = await sources.hotline_rates(period.id)
     versions = [int(s["rule_set_version"]) for s in scores if s.get("rule_set_version")]
     return {
         "rule_set_version": max(versions) if versions else None,
@@ -255,19 +255,34 @@ async def _remote(
             {"group": r["group"], "name": r["group_name"], "rows": _ranking_rows(r)}
             for r in rankings
         ],
-        "hotline": [
-            {
-                "unit_code": r["unit_code"],
-                "unit_name": r["unit_name"],
-                "orders": r["orders"],
-                "response_rate": r["response_rate"],
-                "resolution_rate": r["resolution_rate"],
-                "satisfaction_rate": r["satisfaction_rate"],
-                "overdue": r["overdue"],
-            }
-            for r in rates
-        ],
+        "hotline": _hotline_rows(scores),
     }
+
+
+def _hotline_rows(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each unit's hotline rates exactly as its score counted them (shared.hotline_rates, under
+    the rule set: orders by receipt day; consultations and the district an order came from as
+    the rule set says), for the units any order counts for."""
+    rows = []
+    for score in sorted(scores, key=lambda s: str(s["unit_code"])):
+        detail = next((c["detail"] for c in score["components"] if c["key"] == "hotline"), None)
+        if not detail or not any(
+            detail[k] for k in ("orders", "response_due", "visited", "closing_due")
+        ):
+            continue
+        rows.append(
+            {
+                "unit_code": score["unit_code"],
+                "unit_name": score["unit_name"],
+                "orders": detail["orders"],
+                "response_rate": detail["response_rate"],
+                "resolution_rate": detail["resolution_rate"],
+                "satisfaction_rate": detail["satisfaction_rate"],
+                "on_time_closing_rate": detail["on_time_closing_rate"],
+                "overdue": detail["overdue"],
+            }
+        )
+    return rows
 
 
 def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:

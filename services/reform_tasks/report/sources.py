@@ -1,5 +1,5 @@
 """What a report needs from the other services, over HTTP with a service token: scores and
-rankings from evaluation, the hotline's three rates from hotline_ingest."""
+rankings from evaluation (the hotline's rates come with the scores, as the score counted them)."""
 
 from __future__ import annotations
 
@@ -50,15 +50,6 @@ class Sources:
             "评价服务",
         )
         return body
-
-    async def hotline_rates(self, period: str) -> list[dict[str, Any]]:
-        body = await self._get(
-            self._settings.hotline_url,
-            "/api/hotline/v1/rates",
-            {"period": period, "by": "unit"},
-            "12345热线服务",
-        )
-        return list(body["items"])
 
 
 def sources_of(request: Request) -> Sources:

@@ -1,0 +1,82 @@
+"""The orders the sweeps tell evaluation about, each locked as the webhook locks it; never
+commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.models import WorkOrder
+
+# The webhook's lock of one order (migration 0010h, `hotline.receive_batch`). Tried, not waited
+# for: an order the webhook is writing is left for the next sweep.
+_TRY_LOCK = text(
+    "SELECT o FROM unnest(CAST(:orders AS text[])) AS o"
+    " WHERE pg_try_advisory_xact_lock(hashtextextended('hotline.work_order:' || o, 0))"
+)
+
+
+class SweepRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _locked(self, order_nos: Sequence[str]) -> list[str]:
+        """The given orders this transaction now holds the webhook's lock of (a settle that
+        committed before is seen by the statements after this one)."""
+        if not order_nos:
+            return []
+        rows = await self.session.execute(_TRY_LOCK, {"orders": sorted(order_nos)})
+        return [str(r[0]) for r in rows]
+
+    async def _fresh(self, order_nos: Sequence[str]) -> Sequence[WorkOrder]:
+        rows = await self.session.execute(
+            select(WorkOrder)
+            .where(WorkOrder.order_no.in_(order_nos))
+            .order_by(WorkOrder.order_no)
+            .execution_options(populate_existing=True)
+        )
+        return rows.scalars().all()
+
+    async def unsigned(self) -> Sequence[WorkOrder]:
+        """Orders out of quarantine, with a handling unit, not signed for, and whose current
+        signing clock has had no expiry told; locked, read after the lock."""
+        clock = func.coalesce(WorkOrder.assigned_at, WorkOrder.received_at)
+        candidates = await self.session.execute(
+            select(WorkOrder.order_no).where(
+                WorkOrder.accepted_at.is_(None),
+                WorkOrder.quarantine_reason.is_(None),
+                WorkOrder.handling_unit_code.is_not(None),
+                WorkOrder.status != "returned",  # back with the platform, to be reassigned
+                WorkOrder.response_expired_for.is_distinct_from(clock),
+            )
+        )
+        return await self._fresh(await self._locked(candidates.scalars().all()))
+
+    async def overdue(self, now: datetime) -> Sequence[WorkOrder]:
+        """Orders out of quarantine past their due time, neither closed nor visited, not told
+        overdue before; locked, read after the lock."""
+        candidates = await self.session.execute(
+            select(WorkOrder.order_no).where(
+                WorkOrder.closed_at.is_(None),
+                WorkOrder.visited_at.is_(None),
+                WorkOrder.due_at < now,
+                WorkOrder.overdue_reported_at.is_(None),
+                WorkOrder.quarantine_reason.is_(None),
+            )
+        )
+        return await self._fresh(await self._locked(candidates.scalars().all()))
+
+    async def mark_expired(self, order_no: str, clock: datetime) -> None:
+        await self.session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.order_no == order_no)
+            .values(response_expired_for=clock)
+        )
+
+    async def mark_overdue(self, order_no: str, now: datetime) -> None:
+        await self.session.execute(
+            update(WorkOrder).where(WorkOrder.order_no == order_no).values(overdue_reported_at=now)
+        )

@@ -1,0 +1,148 @@
+"""The 12345 hotline's four rates, defined once (issue #19, fix 3; docs/HOTLINE.md "Rates").
+
+No seed gives the formulas (seed 004 names 12345's tracking, supervision and evaluation; seed 001
+feeds its complaints into the year-end evaluation): they are the office's defaults.
+
+An order counts in the period it was received (its receipt day, Asia/Shanghai):
+
+- 响应率 (response) = orders signed for (accepted) within the signing limit ÷ orders signed for,
+  or whose signing limit passed unsigned (an order still inside its limit is in neither). The
+  limit is `HOTLINE_RESPONSE_DAYS` working days per appeal kind, counted from when the handling
+  unit got the order (receipt, or the last reassignment).
+- 解决率 (resolution) = follow-up visits saying resolved ÷ orders visited.
+- 满意率 (satisfaction) = visits satisfied or basically satisfied ÷ orders visited.
+- 按时办结率 (on-time closing) = orders closed by their due time ÷ orders closed, or past their
+  due time unclosed. The due time is the platform's `due_at`, else `HOTLINE_CLOSING_DAYS`
+  working days per kind (the closing limit, 办结, a setting apart from the signing limit, 签收).
+
+Two readings of the same counts, held equal by tests/hotline/test_rate_definitions.py:
+
+- `order_counts`: what one order's state adds (hotline_ingest's live table, per current handling
+  unit, `GET /api/hotline/v1/rates`);
+- `fact_counters`: what each fact the hotline tells evaluation adds (evaluation's counters, which
+  the score and the monthly reports read). The hotline decides every flag those facts carry —
+  signed in time, already expired, closed on time, already overdue — so evaluation adds them up
+  and derives nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.events import (
+    WorkOrderClosed,
+    WorkOrderCreated,
+    WorkOrderFacts,
+    WorkOrderOverdue,
+    WorkOrderResponded,
+    WorkOrderResponseExpired,
+    WorkOrderVisited,
+)
+from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
+
+SATISFIED = ("satisfied", "basically_satisfied")
+
+# The counts, one column each in evaluation.unit_counters:
+# orders; responded (signed for, in time or late); responded_in_time; response_due (the
+# response rate's denominator); visited; resolved; satisfied; overdue (closed late, or past due
+# and unclosed); closed; closed_on_time; closing_due (the on-time closing rate's denominator).
+COUNTERS = HOTLINE_COUNTER_COLUMNS
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    response: float | None
+    resolution: float | None
+    satisfaction: float | None
+    on_time_closing: float | None
+
+
+def ratio(numerator: float, denominator: float) -> float | None:
+    """A rate, or None when nothing counts for it yet (shown as “—”; the score counts it
+    full)."""
+    return numerator / denominator if denominator else None
+
+
+def rates(counts: Mapping[str, float]) -> Rates:
+    c = counts.get
+    return Rates(
+        response=ratio(c("responded_in_time", 0), c("response_due", 0)),
+        resolution=ratio(c("resolved", 0), c("visited", 0)),
+        satisfaction=ratio(c("satisfied", 0), c("visited", 0)),
+        on_time_closing=ratio(c("closed_on_time", 0), c("closing_due", 0)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    """One order as hotline_ingest holds it, with its two limits worked out."""
+
+    accepted_at: datetime | None
+    response_deadline: datetime  # end of the signing limit, from the current handling unit's start
+    visited: bool
+    resolved: bool | None
+    satisfaction: str | None
+    closed_at: datetime | None
+    due_at: datetime  # the platform's, else the closing limit
+
+
+def order_counts(order: OrderState, now: datetime) -> dict[str, int]:
+    """What one order adds to its handling unit's counts at `now`."""
+    counts = dict.fromkeys(COUNTERS, 0)
+    counts["orders"] = 1
+    if order.accepted_at is not None:
+        counts["responded"] = counts["response_due"] = 1
+        counts["responded_in_time"] = int(order.accepted_at <= order.response_deadline)
+    elif now > order.response_deadline:
+        counts["response_due"] = 1
+    if order.visited:
+        counts["visited"] = 1
+        counts["resolved"] = int(bool(order.resolved))
+        counts["satisfied"] = int(order.satisfaction in SATISFIED)
+    if order.closed_at is not None:
+        on_time = order.closed_at <= order.due_at
+        counts["closed"] = counts["closing_due"] = 1
+        counts["closed_on_time"] = int(on_time)
+        counts["overdue"] = int(not on_time)
+    elif not order.visited and now > order.due_at:
+        counts["closing_due"] = counts["overdue"] = 1
+    return counts
+
+
+def fact_counters(fact: WorkOrderFacts) -> list[str]:
+    """The counters one told fact adds one to. A late signing or closing after the sweep has
+    already told the expiry (overdue) was counted then, and is not counted twice."""
+    match fact:
+        case WorkOrderCreated():
+            return ["orders"]
+        case WorkOrderResponded():
+            names = ["responded"]
+            names += ["responded_in_time"] if fact.within_limit else []
+            names += [] if fact.after_expiry else ["response_due"]
+            return names
+        case WorkOrderResponseExpired():
+            return ["response_due"]
+        case WorkOrderVisited():
+            names = ["visited"]
+            names += ["resolved"] if fact.resolved else []
+            names += ["satisfied"] if fact.satisfaction in SATISFIED else []
+            return names
+        case WorkOrderClosed():
+            names = ["closed"]
+            names += ["closed_on_time"] if fact.on_time else []
+            names += [] if fact.after_overdue else ["closing_due"]
+            names += [] if fact.on_time or fact.after_overdue else ["overdue"]
+            return names
+        case WorkOrderOverdue():
+            return ["overdue", "closing_due"]
+    return []
+
+
+def add_up(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(COUNTERS, 0)
+    for c in counts:
+        for name in COUNTERS:
+            total[name] += c.get(name, 0)
+    return total
