@@ -6,8 +6,8 @@ each quarter it notifies the city, praising the best and naming the worst. Seed
 accountability. Seed 004_1871f105e1d7927d.txt: monthly notices on supervision.
 
 A report is generated as a snapshot of numbers as of the period's end (or now, for a period still
-running): reform_tasks' own tables, plus scores and rankings from evaluation and the hotline's
-three rates, both over HTTP. The snapshot never changes; generating again adds a version. A
+running): reform_tasks' own tables, plus scores, rankings and the hotline rates the scores
+counted, from evaluation over HTTP. The snapshot never changes; generating again adds a version. A
 notice's free-text parts are edited while it is a draft; publishing delivers it to every unit.
 """
 
