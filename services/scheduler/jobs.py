@@ -24,6 +24,7 @@ OUTBOX_RETENTION = timedelta(days=30)
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=30)
 HOTLINE_SWEEPS = ("response-expiry", "overdue")
+HOTLINE_SWEEP_CALLS = 200  # × the sweep's batch of 500: 100k orders in one day's round
 SWEEPS = ("lagging", "problems", "supervision")
 
 
@@ -130,8 +131,19 @@ async def daily_sweeps(
         response.raise_for_status()
     if hotline_client is not None:
         for sweep in HOTLINE_SWEEPS:
-            response = await hotline_client.post(
-                f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/sweeps/{sweep}",
-                headers=headers,
-            )
-            response.raise_for_status()
+            await _hotline_sweep(hotline_client, settings, headers, sweep)
+
+
+async def _hotline_sweep(
+    client: httpx.AsyncClient, settings: Settings, headers: dict[str, str], sweep: str
+) -> None:
+    """One hotline sweep, called again while it says more orders are due and it is still
+    telling some (each call tells a bounded batch in its own transaction)."""
+    for _ in range(HOTLINE_SWEEP_CALLS):
+        response = await client.post(
+            f"{settings.hotline_url.rstrip('/')}/api/hotline/v1/sweeps/{sweep}", headers=headers
+        )
+        response.raise_for_status()
+        result = response.json()
+        if not (result["remaining"] and result["announced"]):
+            return

@@ -42,7 +42,7 @@ async def test_every_event_the_hotline_writes_fits_the_catalogue(
         swept = await hotline_client.post("/api/hotline/v1/sweeps/overdue", headers=office)
     finally:
         clock.freeze(None)
-    assert swept.json() == {"announced": 2}
+    assert swept.json() == {"announced": 2, "remaining": False}
 
     rows = (await session.scalars(select(OutboxEvent))).all()
     assert {r.type for r in rows} == {

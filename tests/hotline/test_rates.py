@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -192,12 +194,44 @@ async def test_overdue_orders_are_told_to_evaluation_once(
         again = await hotline_client.post("/api/hotline/v1/sweeps/overdue", headers=office)
     finally:
         clock.freeze(None)
-    assert (first.json(), again.json()) == ({"announced": 1}, {"announced": 0})
+    assert (first.json()["announced"], again.json()["announced"]) == (1, 0)
     [event] = (
         await session.scalars(select(OutboxEvent).where(OutboxEvent.type == "work_order.overdue"))
     ).all()
     # Working days after the 13th up to the 25th: 14 (调休), 24, 25 — the holidays do not count.
     assert (event.data["order_no"], event.data["working_days_over"]) == ("OV1", 3)
+
+
+async def test_a_sweep_tells_a_bounded_batch_per_call_and_says_more_are_due(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each told order's lock is held to the commit: one call tells at most `BATCH` orders and
+    says `remaining`; the scheduler calls again (services.scheduler.jobs._hotline_sweep)."""
+    from services.hotline_ingest.sweep import service as sweeps
+    from shared import clock
+
+    monkeypatch.setattr(sweeps, "BATCH", 2)
+    await factory.unit("zhengwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    for n in range(3):
+        await platform.send("work_order.created", created(f"BT{n}", due_at=_t("2026-02-13 10:00")))
+    office = factory.headers("office", Role.office_admin, "gaigeban")
+    clock.freeze(datetime(2026, 2, 25, 4, tzinfo=ZoneInfo("UTC")))
+    try:
+        calls = [
+            (await hotline_client.post(f"/api/hotline/v1/sweeps/{sweep}", headers=office)).json()
+            for sweep in ("overdue", "overdue", "overdue")
+        ]
+    finally:
+        clock.freeze(None)
+    assert calls == [
+        {"announced": 2, "remaining": True},
+        {"announced": 1, "remaining": False},
+        {"announced": 0, "remaining": False},
+    ]
 
 
 async def test_response_limit_runs_from_the_last_assignment(
@@ -258,7 +292,7 @@ async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
         again = await hotline_client.post("/api/hotline/v1/sweeps/response-expiry", headers=office)
     finally:
         clock.freeze(None)
-    assert (first.json(), again.json()) == ({"announced": 1}, {"announced": 0})
+    assert (first.json()["announced"], again.json()["announced"]) == (1, 0)
     await platform.send(
         "work_order.accepted", {"order_no": "CL1", "occurred_at": _t("2026-02-26 15:00")}
     )
@@ -348,3 +382,45 @@ async def test_2027_is_provisional_with_weekend_holidays_made_up(session: AsyncS
     assert not calendar.is_workday(datetime(2027, 5, 3).date())
     assert not calendar.is_workday(datetime(2027, 5, 4).date())
     assert calendar.is_workday(datetime(2027, 5, 6).date())
+
+
+async def test_the_schedulers_round_calls_a_sweep_again_until_every_due_order_is_told(
+    tasks_client: httpx.AsyncClient,
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    settings: Any,
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.hotline_ingest.sweep import service as sweeps
+    from services.scheduler.jobs import daily_sweeps
+    from shared import clock
+    from shared.http import ServiceTokens
+
+    monkeypatch.setattr(sweeps, "BATCH", 1)
+    await factory.unit("zhengwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    await factory.programme("2026")
+    for n in range(3):
+        await platform.send("work_order.created", created(f"SC{n}", due_at=_t("2026-06-02 10:00")))
+    clock.freeze(datetime(2026, 6, 20, 4, tzinfo=ZoneInfo("UTC")))
+    try:
+        await daily_sweeps(
+            tasks_client,
+            settings.model_copy(update={"reform_tasks_url": "", "hotline_url": ""}),
+            ServiceTokens(settings),
+            "2026-06-20",
+            hotline_client=hotline_client,
+        )
+    finally:
+        clock.freeze(None)
+    told = (
+        await session.scalars(
+            select(OutboxEvent.type).where(
+                OutboxEvent.type.in_(["work_order.overdue", "work_order.response_expired"])
+            )
+        )
+    ).all()
+    # Never signed (limit 5 working days from 1 June) and past due: each told once.
+    assert sorted(told) == ["work_order.overdue"] * 3 + ["work_order.response_expired"] * 3

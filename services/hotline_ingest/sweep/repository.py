@@ -23,51 +23,54 @@ class SweepRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _locked(self, order_nos: Sequence[str]) -> list[str]:
-        """The given orders this transaction now holds the webhook's lock of (a settle that
-        committed before is seen by the statements after this one)."""
+    async def locked(self, order_nos: Sequence[str]) -> Sequence[WorkOrder]:
+        """Those of the given orders this transaction now holds the webhook's lock of, read
+        after taking it (so a settle that committed before is seen)."""
         if not order_nos:
             return []
-        rows = await self.session.execute(_TRY_LOCK, {"orders": sorted(order_nos)})
-        return [str(r[0]) for r in rows]
-
-    async def _fresh(self, order_nos: Sequence[str]) -> Sequence[WorkOrder]:
+        held = await self.session.execute(_TRY_LOCK, {"orders": sorted(order_nos)})
         rows = await self.session.execute(
             select(WorkOrder)
-            .where(WorkOrder.order_no.in_(order_nos))
+            .where(WorkOrder.order_no.in_([str(r[0]) for r in held]))
             .order_by(WorkOrder.order_no)
             .execution_options(populate_existing=True)
         )
         return rows.scalars().all()
 
-    async def unsigned(self) -> Sequence[WorkOrder]:
-        """Orders out of quarantine, with a handling unit, not signed for, and whose current
-        signing clock has had no expiry told; locked, read after the lock."""
+    async def unsigned(self) -> list[tuple[str, str | None, datetime]]:
+        """(order, kind, start of its signing clock) of the orders out of quarantine, with a
+        handling unit, not signed for, whose current clock has had no expiry told."""
         clock = func.coalesce(WorkOrder.assigned_at, WorkOrder.received_at)
-        candidates = await self.session.execute(
-            select(WorkOrder.order_no).where(
+        rows = await self.session.execute(
+            select(WorkOrder.order_no, WorkOrder.kind, clock)
+            .where(
                 WorkOrder.accepted_at.is_(None),
                 WorkOrder.quarantine_reason.is_(None),
                 WorkOrder.handling_unit_code.is_not(None),
                 WorkOrder.status != "returned",  # back with the platform, to be reassigned
                 WorkOrder.response_expired_for.is_distinct_from(clock),
+                clock.is_not(None),
             )
+            .order_by(WorkOrder.order_no)
         )
-        return await self._fresh(await self._locked(candidates.scalars().all()))
+        return [(str(no), kind, start) for no, kind, start in rows]
 
-    async def overdue(self, now: datetime) -> Sequence[WorkOrder]:
-        """Orders out of quarantine past their due time, neither closed nor visited, not told
-        overdue before; locked, read after the lock."""
-        candidates = await self.session.execute(
-            select(WorkOrder.order_no).where(
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Up to `limit` orders out of quarantine past their due time, neither closed nor
+        visited, not told overdue before."""
+        rows = await self.session.execute(
+            select(WorkOrder.order_no)
+            .where(
                 WorkOrder.closed_at.is_(None),
                 WorkOrder.visited_at.is_(None),
                 WorkOrder.due_at < now,
                 WorkOrder.overdue_reported_at.is_(None),
                 WorkOrder.quarantine_reason.is_(None),
             )
+            .order_by(WorkOrder.order_no)
+            .limit(limit)
         )
-        return await self._fresh(await self._locked(candidates.scalars().all()))
+        return list(rows.scalars().all())
 
     async def mark_expired(self, order_no: str, clock: datetime) -> None:
         await self.session.execute(

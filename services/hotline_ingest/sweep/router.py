@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from services.hotline_ingest.sweep import service
-from services.hotline_ingest.sweep.service import OverdueResult, ResponseExpiryResult
+from services.hotline_ingest.sweep.service import SweepResult
 from shared.auth import OfficeOrService
 from shared.clock import now_utc
 from shared.db import Session
@@ -14,19 +14,19 @@ router = APIRouter(prefix="/api/hotline/v1/sweeps", tags=["sweeps"], responses=P
 
 @router.post(
     "/overdue",
-    response_model=OverdueResult,
+    response_model=SweepResult,
     summary="Tell evaluation about orders that became overdue (once each)",
 )
-async def overdue(principal: OfficeOrService, session: Session) -> OverdueResult:
+async def overdue(principal: OfficeOrService, session: Session) -> SweepResult:
     return await service.overdue(session, now_utc())
 
 
 @router.post(
     "/response-expiry",
-    response_model=ResponseExpiryResult,
+    response_model=SweepResult,
     summary="Tell evaluation about orders whose signing limit passed unsigned (once each)",
 )
 async def response_expiry(
     request: Request, principal: OfficeOrService, session: Session
-) -> ResponseExpiryResult:
+) -> SweepResult:
     return await service.response_expiry(session, request.app.state.settings, now_utc())

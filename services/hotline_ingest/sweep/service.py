@@ -8,7 +8,9 @@ the rates are shared.hotline_rates).
 
 Each order is locked as the webhook locks it, so a signing or closing the webhook is storing at
 the same moment is either seen here (and nothing is told) or tells evaluation that the sweep
-already counted it (`after_expiry`, `after_overdue`); never both, never neither.
+already counted it (`after_expiry`, `after_overdue`); never both, never neither. An order the
+webhook holds is left for the next call. One call tells at most `BATCH` orders (each lock is
+held to the commit); `remaining` says more are due, and the scheduler calls again.
 """
 
 from __future__ import annotations
@@ -25,13 +27,12 @@ from shared.models import WorkOrder
 from shared.periods import SHANGHAI
 from shared.settings import Settings
 
-
-class OverdueResult(BaseModel):
-    announced: int = Field(description="本次告知评估服务的超期工单数")
+BATCH = 500
 
 
-class ResponseExpiryResult(BaseModel):
-    announced: int = Field(description="本次告知评估服务的签收超时工单数")
+class SweepResult(BaseModel):
+    announced: int = Field(description="本次告知评估服务的工单数")
+    remaining: bool = Field(description="还有到期待告知的工单（再次调用继续）")
 
 
 def _facts(order: WorkOrder, received: datetime) -> dict[str, object]:
@@ -44,40 +45,51 @@ def _facts(order: WorkOrder, received: datetime) -> dict[str, object]:
     }
 
 
-async def response_expiry(
-    session: AsyncSession, settings: Settings, now: datetime
-) -> ResponseExpiryResult:
+async def response_expiry(session: AsyncSession, settings: Settings, now: datetime) -> SweepResult:
+    """Orders whose signing limit (签收, `HOTLINE_RESPONSE_DAYS`) passed unsigned."""
     repo = SweepRepository(session)
     working = await calendar.load(session)
+
+    def limit(kind: str | None) -> int:
+        return settings.hotline_response_days.get(kind or "", 1)
+
+    expired = [
+        no
+        for no, kind, clock in await repo.unsigned()
+        if now > working.deadline(clock, limit(kind))
+    ]
     announced = 0
-    for order in await repo.unsigned():
+    for order in await repo.locked(expired[:BATCH]):
         clock = order.assigned_at or order.received_at
         if order.received_at is None or clock is None:
             continue  # an order out of quarantine has been received (hotline.settle)
-        days = settings.hotline_response_days.get(order.kind or "", 1)
-        deadline = working.deadline(clock, days)
+        deadline = working.deadline(clock, limit(order.kind))
         if order.accepted_at is not None or order.response_expired_for == clock or now <= deadline:
-            continue
+            continue  # settled differently while the lock was being taken
         await repo.mark_expired(order.order_no, clock)
         await outbox.enqueue(
             session,
             "work_order.response_expired",
-            {**_facts(order, order.received_at), "limit_days": days},
+            {**_facts(order, order.received_at), "limit_days": limit(order.kind)},
             unit_code=order.handling_unit_code,
             occurred_at=deadline,
         )
         announced += 1
-    return ResponseExpiryResult(announced=announced)
+    return SweepResult(announced=announced, remaining=len(expired) > BATCH)
 
 
-async def overdue(session: AsyncSession, now: datetime) -> OverdueResult:
+async def overdue(session: AsyncSession, now: datetime) -> SweepResult:
+    """Orders past their due time, neither closed nor visited."""
     repo = SweepRepository(session)
     working = await calendar.load(session)
+    due_orders = await repo.overdue(now, BATCH + 1)
     announced = 0
-    for order in await repo.overdue(now):
+    for order in await repo.locked(due_orders[:BATCH]):
         due, received = order.due_at, order.received_at
         if due is None or received is None or due >= now or order.closed_at or order.visited_at:
             continue  # settled differently while the lock was being taken
+        if order.overdue_reported_at is not None:
+            continue
         day, end = due.astimezone(SHANGHAI).date(), now.astimezone(SHANGHAI).date()
         over = 0
         while day < end:
@@ -92,4 +104,4 @@ async def overdue(session: AsyncSession, now: datetime) -> OverdueResult:
             occurred_at=now,
         )
         announced += 1
-    return OverdueResult(announced=announced)
+    return SweepResult(announced=announced, remaining=len(due_orders) > BATCH)
