@@ -33,7 +33,9 @@ from shared.settings import Settings, get_settings
 app = typer.Typer(help="12345 热线演示数据", no_args_is_help=True)
 console = Console()
 WEBHOOK = "/api/hotline/v1/webhooks/12345"
-LIMIT_DAYS = {"consult": 1, "help": 3, "complaint": 5, "suggestion": 5, "report": 5}
+# The platform's own time to close an order, in calendar days (about the office's default closing
+# limits in working days: consult 2, help 5, complaint and suggestion 10, report 15).
+CLOSING_DAYS = {"consult": 3, "help": 7, "complaint": 14, "suggestion": 14, "report": 21}
 UNKNOWN_UNIT = "SJ-RSJ-02"  # a platform code the office has not mapped yet (quarantine demo)
 
 
@@ -85,7 +87,7 @@ def order_events(
     kind = template["kind"]
     received = now - timedelta(days=rng.uniform(0.2, 330), minutes=rng.randint(0, 600))
     order_no = f"YL{received:%Y%m%d}{number:05d}"
-    due = received + timedelta(days=LIMIT_DAYS.get(kind, 5) + 2)
+    due = received + timedelta(days=CLOSING_DAYS[kind])
     name = rng.choice(demo.surnames) + "".join(
         rng.choice(demo.given) for _ in range(rng.choice((1, 2)))
     )
@@ -123,7 +125,7 @@ def order_events(
         )
         moment += timedelta(hours=1)
         unit = district["code"]
-        due = moment + timedelta(days=LIMIT_DAYS.get(kind, 5) + 2)
+        due = moment + timedelta(days=CLOSING_DAYS[kind])
         events.append(
             (
                 "work_order.assigned",
@@ -152,14 +154,20 @@ def order_events(
                 )
             )
         if rng.random() < 0.92:
-            moment += timedelta(hours=rng.randint(4, 120))
+            # Most are closed in time (a reply, then the close an hour or a day later); about
+            # one in eight late, by up to four days.
+            if rng.random() < 0.88:
+                close = moment + (due - moment) * rng.uniform(0.15, 0.9)
+            else:
+                close = due + timedelta(hours=rng.randint(2, 96))
+            moment = max(close - timedelta(hours=rng.randint(1, 24)), moment + timedelta(hours=1))
             events.append(
                 (
                     "work_order.replied",
                     {"order_no": order_no, "occurred_at": _at(moment), "reply": template["reply"]},
                 )
             )
-            moment += timedelta(hours=rng.randint(1, 24))
+            moment = max(close, moment + timedelta(minutes=30))
             events.append(("work_order.closed", {"order_no": order_no, "occurred_at": _at(moment)}))
             if rng.random() < 0.85:
                 resolved = rng.random() < 0.85

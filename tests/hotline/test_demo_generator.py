@@ -4,6 +4,7 @@ and sending them again changes nothing."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 
 import httpx
@@ -53,3 +54,34 @@ async def test_demo_deliveries_arrive_once_each(
         )
     ).all()
     assert all("SJ-RSJ-02" in reason for reason in held)  # only the deliberate unknown code
+
+
+def test_the_demo_years_orders_are_a_plausible_city_year() -> None:
+    """Issue #19 (a believable demo year): most orders signed in hours and closed by their due
+    time; some late, a few never signed — within ranges, not merely above zero."""
+    from datetime import timedelta
+
+    from shared.demo.hotline import Demo, order_events
+
+    demo = Demo.load()
+    rng = random.Random(2026)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    closed = on_time = signed = orders = 0
+    for number in range(2000):
+        events = dict(order_events(demo, rng, number, now))
+        created = events["work_order.created"]
+        if datetime.fromisoformat(created["received_at"]) > now - timedelta(days=30):
+            continue  # still running
+        orders += 1
+        signed += "work_order.accepted" in events
+        due = datetime.fromisoformat(
+            events.get("work_order.extended", {}).get("new_due_at")
+            or events.get("work_order.assigned", created)["due_at"]
+        )
+        if "work_order.closed" in events:
+            closed += 1
+            on_time += datetime.fromisoformat(events["work_order.closed"]["occurred_at"]) <= due
+    assert orders > 1500
+    assert 0.95 <= signed / orders <= 0.99
+    assert 0.85 <= closed / orders <= 0.95
+    assert 0.80 <= on_time / closed <= 0.95

@@ -389,7 +389,7 @@ def _hotline_score(
         "resolution_rate": r.resolution,
         "satisfaction_rate": r.satisfaction,
         "on_time_closing_rate": r.on_time_closing,
-        **{k: c.get(k, 0) for k in hotline_rates.COUNTERS},
+        **{k: int(c.get(k, 0)) for k in hotline_rates.COUNTERS},  # whole orders
     }
     has_data = any(c.get(k, 0) for k in ("orders", "response_due", "visited", "closing_due"))
     return weight * share, detail, has_data
