@@ -22,6 +22,8 @@ def test_office_sees_every_menu_and_the_whole_programme(page: Page, stack: Stack
         expect(page.get_by_test_id(f"menu-{name}")).to_be_visible()
     expect(page.get_by_test_id("stat-tasks")).to_contain_text("210")
     expect(page.get_by_test_id("district-scores").locator("canvas")).to_be_visible()
+    # The city's hotline rates (hotline_ingest's /rates/total, shared.hotline_rates).
+    expect(page.get_by_test_id("hotline-rates").locator("canvas")).to_be_visible()
     screenshot(page, "overview")
 
     with stack.client("office") as api:
