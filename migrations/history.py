@@ -7,15 +7,20 @@ import importlib.util
 from pathlib import Path
 
 
-def function_statements(revision: str) -> list[str]:
-    """The statements of the `FUNCTIONS` script of migration `revision` (e.g. "0008h")."""
+def script(revision: str, name: str) -> str:
+    """The SQL script `name` (a module constant) of migration `revision` (e.g. "0008h")."""
     path = next((Path(__file__).parent / "versions").glob(f"*-{revision}_*.py"))
     spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return [s for s in str(module.FUNCTIONS).split("-- statement") if s.strip()]
+    return str(getattr(module, name))
+
+
+def function_statements(revision: str) -> list[str]:
+    """The statements of the `FUNCTIONS` script of migration `revision` (e.g. "0008h")."""
+    return [s for s in script(revision, "FUNCTIONS").split("-- statement") if s.strip()]
 
 
 def create_function(revision: str, name: str, *, replace: bool = False) -> str:

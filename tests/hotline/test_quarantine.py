@@ -167,3 +167,67 @@ async def test_an_order_told_then_held_by_a_reassignment_is_not_told_twice_on_re
     # Released: its events are told again, but an event already told keeps its outbox id, so
     # evaluation (which keys facts by event id) counts each once.
     assert sorted(await _told(session)) == told
+
+
+async def test_an_order_sent_without_its_codes_is_kept_until_dispatched_and_classified(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    session: AsyncSession,
+    units: None,
+    office: dict[str, str],
+) -> None:
+    """Issue #26: a platform that does not know the handling unit, district or category at
+    intake sends them null, empty or not at all — the order is stored (200), held as 待派单 and
+    待分类, not scored; the platform's `assigned` dispatches it, the office classifies it with a
+    known category, and it is released and told with all its events."""
+    data = created("NC1", handling_unit_code=None, district_code="", extra_field={"x": 1})
+    del data["category_code"]
+    sent = await platform.send("work_order.created", data)
+    assert sent.status_code == 200, sent.text
+    held = await _order(session, "NC1")
+    assert held.quarantine_reason == "待派单（尚无承办单位）；待分类（尚无诉求分类）"
+    assert (held.district_code, held.category_code) == (None, None)
+    assert await _told(session) == []
+
+    await platform.send("work_order.assigned", {**at("NC1", 0.1), "handling_unit_code": "zhengwu"})
+    assert (await _order(session, "NC1")).quarantine_reason == "待分类（尚无诉求分类）"
+    unknown = await hotline_client.post(
+        f"{QUEUE}/NC1/resolve", json={"category_code": "no_such"}, headers=office
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["loc"] == ["body", "category_code"]
+    resolved = await hotline_client.post(
+        f"{QUEUE}/NC1/resolve", json={"category_code": "qy_kaiban"}, headers=office
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["order"]["quarantine_reason"] is None
+    order = await _order(session, "NC1")
+    assert (order.handling_unit_code, order.category_code) == ("zhengwu", "qy_kaiban")
+    assert await _told(session) == [("work_order.created", "NC1")]
+    told = await session.scalar(select(OutboxEvent).where(OutboxEvent.type == "work_order.created"))
+    assert told is not None
+    assert (told.unit_code, told.data["category_code"]) == ("zhengwu", "qy_kaiban")
+    again = await hotline_client.post(
+        f"{QUEUE}/NC1/resolve", json={"category_code": "qy_kaiban"}, headers=office
+    )
+    assert again.status_code == 409
+    audit = await session.scalar(
+        select(AuditLog).where(
+            AuditLog.action == "work_order.quarantine_resolved", AuditLog.entity_id == "NC1"
+        )
+    )
+    assert audit is not None
+    assert audit.after["category_code"] == "qy_kaiban"
+
+
+async def test_the_platform_may_classify_an_order_itself(
+    platform: Platform, session: AsyncSession, units: None
+) -> None:
+    data = created("NC2", category_code=None)
+    assert (await platform.send("work_order.created", data)).status_code == 200
+    assert (await _order(session, "NC2")).quarantine_reason == "待分类（尚无诉求分类）"
+    # Classified at the moment of intake, arriving later: the same state in any order.
+    classified = {**at("NC2", 0), "category_code": "qy_kaiban"}
+    assert (await platform.send("work_order.categorized", classified)).status_code == 200
+    order = await _order(session, "NC2")
+    assert (order.quarantine_reason, order.category_code) == (None, "qy_kaiban")

@@ -1,6 +1,7 @@
 """The office's own forms in the browser: resolving an order held in the hotline's quarantine
 queue (an unknown handling-unit code mapped to one of our units; an unknown category
-registered), and opening a rating window for the lead units (a bad code refused in Chinese,
+registered; an order sent without unit or category dispatched and classified), and opening a
+rating window for the lead units (a bad code refused in Chinese,
 then the window saved and shown as not yet open)."""
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ DISTRICT = "songlinxian"  # not the district the live-score test watches
 MAPPED_UNIT = "renshe"
 
 
-def _new_order(stack: Stack, *, title: str, unit_code: str, category_code: str) -> str:
+def _new_order(
+    stack: Stack, *, title: str, unit_code: str | None, category_code: str | None
+) -> str:
     now = datetime.now(UTC)
     order_no = f"YLQ{now:%Y%m%d}{uuid.uuid4().hex[:8].upper()}"
     created = deliver(
@@ -153,6 +156,43 @@ def test_an_unknown_category_is_registered_and_the_order_leaves_the_queue(
     assert after["domain_code"] == domain["code"]
     registered = [c for c in categories if c["code"] == category]
     assert registered == [{"code": category, "name": "社保转移接续", "domain_code": domain["code"]}]
+
+
+def test_an_order_sent_without_unit_or_category_is_dispatched_and_classified(
+    page: Page, stack: Stack
+) -> None:
+    """Issue #26: the platform did not know the handling unit or the category at intake; the
+    office dispatches the order and picks one of the known categories in one step."""
+    order_no = _new_order(stack, title="企业开办咨询无人受理", unit_code=None, category_code=None)
+    with stack.client("office") as api:
+        units = api.get("/api/tasks/v1/units", params={"limit": 200}).json()["items"]
+        categories = api.get("/api/hotline/v1/categories").json()["items"]
+    unit_name = next(u["short_name"] for u in units if u["code"] == MAPPED_UNIT)
+    category = next(c for c in categories if c["code"] == "qy_kaiban")
+
+    login(page, "office")
+    _open_queue(page)
+    row = page.get_by_test_id("work-orders").locator("tbody tr").filter(has_text=order_no)
+    expect(row).to_contain_text("待派单（尚无承办单位）；待分类（尚无诉求分类）")
+    row.get_by_role("button", name="处理").click()
+    dialog = page.get_by_role("dialog", name="处理待处理工单")
+    confirm = dialog.get_by_role("button", name="确定")
+    unit = dialog.get_by_role("combobox", name="承办单位")
+    unit.click()
+    unit.press_sequentially(unit_name)
+    page.get_by_role("option", name=unit_name, exact=True).click()
+    expect(confirm).to_be_disabled()  # the category is still missing
+    classify = dialog.get_by_role("combobox", name="诉求分类")
+    classify.click()
+    page.get_by_role("option", name=f"{category['name']}（qy_kaiban）", exact=True).click()
+    confirm.click()
+
+    expect(page.get_by_text("已处理，放行 0 张工单")).to_be_visible()
+    expect(page.get_by_test_id("work-orders").get_by_text(order_no)).to_have_count(0)
+    with stack.client("office") as api:
+        after = api.get(f"/api/hotline/v1/work-orders/{order_no}").json()
+    assert after["quarantine_reason"] is None
+    assert (after["handling_unit_code"], after["category_code"]) == (MAPPED_UNIT, "qy_kaiban")
 
 
 def test_office_opens_a_rating_window_and_a_bad_code_is_refused_in_chinese(

@@ -42,14 +42,12 @@ async def resolve(
     order_no: str, body: ResolveIn, request: Request, principal: OfficeWrite, session: Session
 ) -> ResolveOut:
     settings = request.app.state.settings
-    order, released = await service.resolve(
-        session,
-        settings,
-        principal,
-        order_no,
-        body.unit_code,
-        body.category.model_dump() if body.category else None,
+    resolution = service.Resolution(
+        unit_code=body.unit_code,
+        category=body.category.model_dump() if body.category else None,
+        category_code=body.category_code,
     )
+    order, released = await service.resolve(session, settings, principal, order_no, resolution)
     return ResolveOut(order=to_out(order, settings), released=released)
 
 

@@ -26,6 +26,12 @@ class ResolveIn(BaseModel):
         description="本平台的单位代码：把平台的承办单位代码映射过来；工单尚无承办单位时即派单",
     )
     category: CategoryIn | None = Field(default=None, description="登记平台的新分类")
+    category_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="待分类工单：归入一个已登记的分类（分类代码）",
+    )
 
 
 class ResolveOut(BaseModel):

@@ -1,14 +1,16 @@
 """The quarantine queue (待处理): orders the platform sent with a handling unit or category we
-do not know, or without a handling unit at all (Open311 requests), or whose `created` event has
-not arrived. They are kept and not scored — never dropped (seed 004: every appeal is tracked).
-The office maps the code (a unit-code mapping, a category, or a dispatch to one of our units);
-every order waiting for that code is then derived again and, once out of quarantine, told to
-evaluation with all its events in order."""
+do not know, or without a handling unit (待派单: Open311 requests, platforms that dispatch later)
+or a category (待分类) at all, or whose `created` event has not arrived. They are kept and not
+scored — never dropped (seed 004: every appeal is tracked). The office maps the code (a
+unit-code mapping, a category, a dispatch to one of our units, or one of the known categories
+for an order that has none); every order waiting for that code is then derived again and, once
+out of quarantine, told to evaluation with all its events in order."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.quarantine import repository
 from services.hotline_ingest.webhook.repository import receive_in_session, refresh_in_session
-from services.hotline_ingest.webhook.schemas import Assigned
+from services.hotline_ingest.webhook.schemas import Assigned, Categorized
 from services.hotline_ingest.webhook.service import event_receipt
 from shared import audit
 from shared.auth import Principal
@@ -25,13 +27,23 @@ from shared.models import WorkOrder
 from shared.settings import Settings
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What the office supplies for a held order: a unit (a mapping of the platform's code, or
+    a dispatch when it has none), a new category for an unknown code, or one of the known
+    categories for an order that came without one."""
+
+    unit_code: str | None = None
+    category: dict[str, Any] | None = None
+    category_code: str | None = None
+
+
 async def resolve(
     session: AsyncSession,
     settings: Settings,
     principal: Principal,
     order_no: str,
-    unit_code: str | None,
-    category: dict[str, Any] | None,
+    resolution: Resolution,
 ) -> tuple[WorkOrder, list[str]]:
     """Resolve one order's quarantine; returns the order and every order released with it."""
     order = await repository.order(session, order_no)
@@ -39,31 +51,24 @@ async def resolve(
         raise NotFound(f"工单 {order_no} 不存在")
     if order.quarantine_reason is None:
         raise Conflict("该工单不在待处理队列中")
-    if unit_code is None and category is None:
+    if resolution == Resolution():
         raise ValidationFailed(
             "请提供单位代码或分类",
             errors=[FieldError(loc=["body", "unit_code"], msg="缺少必填字段", type="missing")],
         )
     before = order.quarantine_reason
     waiting = {order_no}
-    if unit_code is not None:
-        if not await repository.unit_exists(session, unit_code):
-            raise ValidationFailed(
-                f"单位 {unit_code} 不存在",
-                errors=[FieldError(loc=["body", "unit_code"], msg="单位不存在", type="unknown")],
-            )
-        if order.handling_unit_code is None:
-            await dispatch(session, settings, principal, order, unit_code)
-        elif order.handling_unit_code != unit_code:
-            external = order.handling_unit_code
-            waiting |= set(await repository.orders_waiting_for(session, unit_code=external))
-            await repository.map_unit_code(session, external, unit_code, principal.username)
-    if category is not None and order.category_code is not None:
+    if resolution.unit_code is not None:
+        waiting |= await _supply_unit(session, settings, principal, order, resolution.unit_code)
+    if resolution.category is not None and order.category_code is not None:
         code = order.category_code
         waiting |= set(await repository.orders_waiting_for(session, category_code=code))
+        category = resolution.category
         await set_category(
             session, principal, code, str(category["name"]), category.get("domain_code")
         )
+    if resolution.category_code is not None:
+        await _classify(session, settings, principal, order, resolution.category_code)
     released = await replay(session, settings, sorted(waiting))
     order = await repository.order(session, order_no)
     assert order is not None
@@ -76,12 +81,50 @@ async def resolve(
         before={"quarantine_reason": before},
         after={
             "quarantine_reason": order.quarantine_reason,
-            "unit_code": unit_code,
-            "category": category,
+            "unit_code": resolution.unit_code,
+            "category": resolution.category,
+            "category_code": resolution.category_code,
             "released": released,
         },
     )
     return order, [o for o in released if o != order_no]
+
+
+async def _supply_unit(
+    session: AsyncSession, settings: Settings, principal: Principal, order: WorkOrder, unit: str
+) -> set[str]:
+    """Dispatch an order that has no handling unit, or map the platform's unknown code to ours;
+    returns the other orders waiting for that mapping."""
+    if not await repository.unit_exists(session, unit):
+        raise ValidationFailed(
+            f"单位 {unit} 不存在",
+            errors=[FieldError(loc=["body", "unit_code"], msg="单位不存在", type="unknown")],
+        )
+    if order.handling_unit_code is None:
+        await dispatch(session, settings, principal, order, unit)
+        return set()
+    if order.handling_unit_code == unit:
+        return set()
+    external = order.handling_unit_code
+    waiting = set(await repository.orders_waiting_for(session, unit_code=external))
+    await repository.map_unit_code(session, external, unit, principal.username)
+    return waiting
+
+
+async def _classify(
+    session: AsyncSession, settings: Settings, principal: Principal, order: WorkOrder, code: str
+) -> None:
+    """归类 by the office: an order that came without a category gets one of the known ones,
+    recorded as the `categorized` event the platform would send."""
+    if order.category_code is not None:
+        raise Conflict(f"工单已有分类“{order.category_code}”，请登记该分类而不是另选")
+    if await repository.category(session, code) is None:
+        raise ValidationFailed(
+            f"分类 {code} 未登记",
+            errors=[FieldError(loc=["body", "category_code"], msg="分类未登记", type="unknown")],
+        )
+    data = Categorized(order_no=order.order_no, occurred_at=datetime.now(UTC), category_code=code)
+    await _record_office_event(session, settings, principal, "work_order.categorized", data)
 
 
 async def replay(session: AsyncSession, settings: Settings, order_nos: list[str]) -> list[str]:
@@ -107,12 +150,24 @@ async def dispatch(
         handling_unit_code=unit,
         due_at=order.due_at or now,
     )
+    await _record_office_event(session, settings, principal, "work_order.assigned", data)
+
+
+async def _record_office_event(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    event_type: str,
+    data: Assigned | Categorized,
+) -> None:
+    """Store the office's action as the event the platform would have sent (derived with the
+    order's other events, in any order)."""
     base = {
         "webhook_id": f"office:{uuid.uuid4().hex}",
         "source": "office",
         "headers": json.dumps({"actor": principal.username}),
         "body": data.model_dump_json(),
-        "event_type": "work_order.assigned",
+        "event_type": event_type,
     }
     await receive_in_session(session, event_receipt(settings, base, data), settings)
 

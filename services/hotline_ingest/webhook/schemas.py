@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from shared.events import AppealKind, Satisfaction
 
@@ -42,6 +50,15 @@ def storable(value: str) -> str:
 Text = Annotated[str, AfterValidator(storable)]
 
 
+def _blank_is_absent(value: object) -> object:
+    """A code the platform does not know yet may come absent, null or empty: all mean none."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+# A code known later (issue #26): the order is kept and waits in the quarantine queue for it.
+LaterCode = Annotated[Text | None, BeforeValidator(_blank_is_absent)]
+
+
 class Envelope(BaseModel):
     """What the platform POSTs: `{"type", "timestamp", "data"}`."""
 
@@ -68,15 +85,25 @@ class Created(EventData):
     title: Text = Field(min_length=1, max_length=200)
     content: Text = Field(min_length=1, max_length=20000)
     received_at: AwareDatetime
-    district_code: Text = Field(min_length=1, max_length=32)
+    district_code: LaterCode = Field(
+        default=None, max_length=32, description="来源区县；未知可缺省或为 null"
+    )
     enterprise_name: Text | None = Field(default=None, max_length=200)
     credit_code: Text | None = Field(
         default=None, description="统一社会信用代码 (GB 32100-2015, check character verified)"
     )
     contact_name: Text | None = Field(default=None, max_length=64, description="encrypted at rest")
     contact_phone: Text | None = Field(default=None, max_length=32, description="encrypted at rest")
-    category_code: Text = Field(min_length=1, max_length=64)
-    handling_unit_code: Text = Field(min_length=1, max_length=32)
+    category_code: LaterCode = Field(
+        default=None,
+        max_length=64,
+        description="诉求分类；未知可缺省或为 null（工单进入待处理队列“待分类”）",
+    )
+    handling_unit_code: LaterCode = Field(
+        default=None,
+        max_length=32,
+        description="承办单位；未知可缺省或为 null（工单进入待处理队列“待派单”）",
+    )
     due_at: AwareDatetime | None = Field(default=None, description=DUE_AT)
 
     @field_validator("credit_code")
@@ -93,6 +120,13 @@ class Created(EventData):
 class Assigned(EventData):
     handling_unit_code: Text = Field(min_length=1, max_length=32)
     due_at: AwareDatetime | None = Field(default=None, description=DUE_AT)
+
+
+class Categorized(EventData):
+    """The order's category, for one that came without it (the platform's, or the office's
+    choice recorded from the quarantine queue)."""
+
+    category_code: Text = Field(min_length=1, max_length=64)
 
 
 class Accepted(EventData):
@@ -123,6 +157,7 @@ class Extended(EventData):
 EVENT_MODELS: dict[str, type[EventData]] = {
     "work_order.created": Created,
     "work_order.assigned": Assigned,
+    "work_order.categorized": Categorized,
     "work_order.accepted": Accepted,
     "work_order.replied": Replied,
     "work_order.closed": Closed,
