@@ -170,9 +170,9 @@ class WorkOrderResponded(WorkOrderFacts):
 
 
 class WorkOrderResponseExpired(WorkOrderFacts):
-    """The signing limit passed with the order unsigned (the hotline's daily sweep)."""
+    """The signing limit passed with the order unsigned (the hotline's sweep)."""
 
-    limit_days: Days = Field(description="签收时限（工作日）")
+    limit: str = Field(min_length=1, max_length=32, description="签收时限，如 15分钟、1个工作日")
 
 
 class WorkOrderVisited(WorkOrderFacts):

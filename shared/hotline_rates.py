@@ -7,8 +7,8 @@ An order counts in the period it was received (its receipt day, Asia/Shanghai):
 
 - 响应率 (response) = orders signed for (accepted) within the signing limit ÷ orders signed for,
   or whose signing limit passed unsigned (an order still inside its limit is in neither). The
-  limit is `HOTLINE_RESPONSE_DAYS` working days per appeal kind, counted from when the handling
-  unit got the order (receipt, or the last reassignment).
+  limit (`signing_deadline`) runs from when the handling unit got the order (receipt, or the
+  last reassignment): minutes for an urgent order, else working days per appeal kind.
 - 解决率 (resolution) = follow-up visits saying resolved ÷ orders visited.
 - 满意率 (satisfaction) = visits satisfied or basically satisfied ÷ orders visited.
 - 按时办结率 (on-time closing) = orders closed by their due time ÷ orders closed, or past their
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.events import (
     WorkOrderClosed,
@@ -41,6 +41,8 @@ from shared.events import (
     WorkOrderVisited,
 )
 from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
+from shared.settings import Settings
+from shared.working_days import WorkingCalendar
 
 SATISFIED = ("satisfied", "basically_satisfied")
 
@@ -49,6 +51,43 @@ SATISFIED = ("satisfied", "basically_satisfied")
 # response rate's denominator); visited; resolved; satisfied; overdue (closed late, or past due
 # and unclosed); closed; closed_on_time; closing_due (the on-time closing rate's denominator).
 COUNTERS = HOTLINE_COUNTER_COLUMNS
+
+
+URGENCIES = ("normal", "utilities", "life_property")
+
+
+def signing_deadline(
+    calendar: WorkingCalendar,
+    settings: Settings,
+    clock: datetime,
+    kind: str | None,
+    urgency: str | None,
+) -> datetime:
+    """End of the signing limit (签收) from the handling unit's clock (receipt or the last
+    reassignment): minutes for an urgent order (`HOTLINE_URGENT_SIGNING_MINUTES`), else the end
+    of the N-th working day (`HOTLINE_RESPONSE_DAYS` per kind). SQL `hotline.signing_deadline`
+    is the same rule (tests/hotline/test_rates.py compares them)."""
+    minutes = settings.hotline_urgent_signing_minutes.get(urgency or "")
+    if minutes is not None:
+        return clock + timedelta(minutes=minutes)
+    return calendar.deadline(clock, settings.hotline_response_days.get(kind or "", 1))
+
+
+def signing_limit(settings: Settings, kind: str | None, urgency: str | None) -> str:
+    """The signing limit as the office reads it: 15分钟, 1个工作日."""
+    minutes = settings.hotline_urgent_signing_minutes.get(urgency or "")
+    if minutes is not None:
+        return f"{minutes}分钟"
+    return f"{settings.hotline_response_days.get(kind or '', 1)}个工作日"
+
+
+def closing_deadline(
+    calendar: WorkingCalendar, settings: Settings, clock: datetime, kind: str | None
+) -> datetime:
+    """The due time of an order the platform sent none for: the closing limit (办结,
+    `HOTLINE_CLOSING_DAYS` working days per kind) from the handling unit's clock. SQL: the
+    `due_at` of `hotline.settle`."""
+    return calendar.deadline(clock, settings.hotline_closing_days.get(kind or "", 1))
 
 
 @dataclass(frozen=True, slots=True)

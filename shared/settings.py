@@ -88,24 +88,28 @@ class Settings(BaseSettings):
     hotline_webhook_fast_path: bool = True
     # Webhook group commit: groups of deliveries in flight per process (each one transaction).
     hotline_webhook_groups: int = Field(default=1, ge=1, le=16)
-    # Office defaults, no seed gives them (shared.hotline_rates). The signing limit (签收): working
-    # days a handling unit has to accept an order, per appeal kind.
+    # Office defaults, no seed gives them (shared.hotline_rates). The signing limit (签收): minutes
+    # for an urgent order, by urgency (risk to life or property; water, power, gas and heating),
+    # else working days per appeal kind.
+    hotline_urgent_signing_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"life_property": 15, "utilities": 30}
+    )
     hotline_response_days: dict[str, int] = Field(
         default_factory=lambda: {
             "consult": 1,
-            "help": 3,
-            "complaint": 5,
-            "suggestion": 5,
-            "report": 5,
+            "help": 1,
+            "complaint": 1,
+            "suggestion": 1,
+            "report": 1,
         }
     )
     # The closing limit (办结): working days to close an order the platform sent no `due_at` for.
     hotline_closing_days: dict[str, int] = Field(
         default_factory=lambda: {
-            "consult": 2,
-            "help": 5,
-            "complaint": 10,
-            "suggestion": 10,
+            "consult": 3,
+            "help": 7,
+            "complaint": 15,
+            "suggestion": 15,
             "report": 15,
         }
     )

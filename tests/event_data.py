@@ -96,7 +96,7 @@ def _samples(unit: str) -> dict[str, dict[str, Any]]:
         },
         "work_order.created": {**_order(), "category_code": None, "domain_code": None},
         "work_order.responded": {**_order(), "within_limit": True, "after_expiry": False},
-        "work_order.response_expired": {**_order(), "limit_days": 1},
+        "work_order.response_expired": {**_order(), "limit": "1个工作日"},
         "work_order.visited": {**_order(), "resolved": True, "satisfaction": "satisfied"},
         "work_order.overdue": {**_order(), "working_days_over": 1},
         "work_order.closed": {**_order(), "on_time": True, "after_overdue": False},

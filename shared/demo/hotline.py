@@ -85,6 +85,8 @@ def order_events(
     if rng.random() < 0.01:
         unit = UNKNOWN_UNIT
     kind = template["kind"]
+    # A few urgent orders (their signing limit is minutes): utilities, then risk to life.
+    urgency = rng.choices(["normal", "utilities", "life_property"], weights=(91, 6, 3))[0]
     received = now - timedelta(days=rng.uniform(0.2, 330), minutes=rng.randint(0, 600))
     order_no = f"YL{received:%Y%m%d}{number:05d}"
     due = received + timedelta(days=CLOSING_DAYS[kind])
@@ -100,6 +102,7 @@ def order_events(
                 "occurred_at": _at(received),
                 "channel": rng.choice(["phone", "phone", "phone", "web", "wechat", "app"]),
                 "kind": kind,
+                "urgency": urgency,
                 "title": template["title"],
                 "content": content,
                 "received_at": _at(received),
@@ -137,9 +140,10 @@ def order_events(
                 },
             )
         )
-    # Most accept within hours; some late (past the working-day limit), a few never.
+    # Most sign within hours (urgent ones within minutes); some late, a few never.
     if rng.random() < 0.97:
-        moment += timedelta(hours=rng.choice([1, 2, 4, 8, 20, 30, 70, 160]))
+        delays = [0.1, 0.2, 0.3, 0.6] if urgency != "normal" else [0.5, 1, 2, 4, 8, 20, 30, 70]
+        moment += timedelta(hours=rng.choice(delays))
         events.append(("work_order.accepted", {"order_no": order_no, "occurred_at": _at(moment)}))
         if rng.random() < 0.06:
             due += timedelta(days=5)

@@ -85,6 +85,8 @@ class WorkOrder(Base):
     status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str | None] = mapped_column(String(16))
+    # normal, utilities or life_property: an urgent order's signing limit is minutes.
+    urgency: Mapped[str] = mapped_column(String(16), server_default="normal", default="normal")
     title: Mapped[str | None] = mapped_column(String(200))
     content: Mapped[str | None] = mapped_column(Text)
     category_code: Mapped[str | None] = mapped_column(String(64))

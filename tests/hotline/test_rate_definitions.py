@@ -2,10 +2,10 @@
 
 hotline_ingest's live table reads each order's state (`order_counts`); evaluation adds up the
 facts the hotline told it (`fact_counters`), which the score and the monthly reports read. For
-any order histories — signed in time, late, after the sweep told the limit passed, or never;
-closed on time, late, after the sweep told it overdue, or never; visited or not; with or without
-a due time from the platform — arriving in any order, with the daily sweeps run at any moment
-between them, the two give the same counts."""
+any order histories — urgent or not; signed in time, late, after the sweep told the limit
+passed, or never; closed on time, late, after the sweep told it overdue, or never; visited or
+not; with or without a due time from the platform — arriving in any order, with the sweeps run
+at any moment between them, the two give the same counts."""
 
 from __future__ import annotations
 
@@ -42,10 +42,11 @@ SHOWN = (  # what the table shows of each count
 )
 _units = itertools.count(1)
 
-hours = st.floats(min_value=0.5, max_value=400, allow_nan=False)
+hours = st.floats(min_value=0.05, max_value=400, allow_nan=False)
 history = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(["consult", "complaint", "help", "suggestion", "report"]),
+        "urgency": st.sampled_from(["normal", "normal", "utilities", "life_property"]),
         "received": st.floats(min_value=0, max_value=200, allow_nan=False),  # hours after START
         "due": st.one_of(st.none(), st.floats(min_value=4, max_value=300, allow_nan=False)),
         "accepted": st.one_of(st.none(), hours),
@@ -68,6 +69,7 @@ def _deliveries(order_no: str, unit: str, h: dict[str, Any]) -> list[tuple[datet
     data = created(
         order_no,
         kind=h["kind"],
+        urgency=h["urgency"],
         occurred_at=received.isoformat(),
         received_at=received.isoformat(),
         handling_unit_code=unit,

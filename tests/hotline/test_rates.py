@@ -71,7 +71,8 @@ async def test_three_rates_match_the_hand_computed_fixture(
     await factory.unit("yunzhongqu", UnitKind.district, name="云中区人民政府")
     orders = {
         # order: (kind, received, accepted, visit)
-        "A": ("complaint", "2026-02-13 10:00", "2026-02-27 15:00", (True, "satisfied")),
+        # Signing limit 1 working day (office default): Sat 14 Feb is a 调休 working day.
+        "A": ("complaint", "2026-02-13 10:00", "2026-02-14 15:00", (True, "satisfied")),
         "B": ("complaint", "2026-02-13 10:00", "2026-03-02 09:00", (False, "dissatisfied")),
         "C": ("consult", "2026-01-05 09:00", "2026-01-06 10:00", (True, "basically_satisfied")),
         "D": ("consult", "2026-01-05 09:00", None, None),
@@ -271,9 +272,9 @@ async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
 ) -> None:
     """The closing limit (办结, HOTLINE_CLOSING_DAYS) is a setting apart from the signing limit
     (签收, HOTLINE_RESPONSE_DAYS); it applies when the platform sends no due time. A help
-    request received Friday 13 Feb 2026 (Sat 14 a 调休 working day, 15–23 Spring Festival) is
-    due by the end of its 5th working day, Friday 27 Feb; its signing limit (3 working days)
-    ended with Wednesday 25 Feb."""
+    request received Friday 13 Feb 2026 (Sat 14 and Sat 28 调休 working days, 15–23 Spring
+    Festival) is due by the end of its 7th working day, Monday 2 March; its signing limit (1
+    working day) ended with Saturday 14 Feb."""
     await factory.unit("zhengwu")
     await factory.unit("yunzhongqu", UnitKind.district)
     received = _t("2026-02-13 10:00")
@@ -282,7 +283,7 @@ async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
     assert (await platform.send("work_order.created", data)).status_code == 200
     office = factory.headers("office", Role.office_admin, "gaigeban")
     order = (await hotline_client.get("/api/hotline/v1/work-orders/CL1", headers=office)).json()
-    assert datetime.fromisoformat(order["due_at"]) == datetime(2026, 2, 28, tzinfo=SH)
+    assert datetime.fromisoformat(order["due_at"]) == datetime(2026, 3, 3, tzinfo=SH)
 
     from shared import clock
 
@@ -297,7 +298,7 @@ async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
         "work_order.accepted", {"order_no": "CL1", "occurred_at": _t("2026-02-26 15:00")}
     )
     await platform.send(
-        "work_order.closed", {"order_no": "CL1", "occurred_at": _t("2026-02-28 09:00")}
+        "work_order.closed", {"order_no": "CL1", "occurred_at": _t("2026-03-03 09:00")}
     )
     told = {
         e.type: e.data
@@ -305,7 +306,7 @@ async def test_an_order_sent_without_a_due_time_is_due_by_the_closing_limit(
             select(OutboxEvent).where(OutboxEvent.unit_code == "zhengwu")
         )
     }
-    assert told["work_order.response_expired"]["limit_days"] == 3
+    assert told["work_order.response_expired"]["limit"] == "1个工作日"
     assert (
         told["work_order.responded"]["within_limit"],
         told["work_order.responded"]["after_expiry"],
@@ -424,3 +425,84 @@ async def test_the_schedulers_round_calls_a_sweep_again_until_every_due_order_is
     ).all()
     # Never signed (limit 5 working days from 1 June) and past due: each told once.
     assert sorted(told) == ["work_order.overdue"] * 3 + ["work_order.response_expired"] * 3
+
+
+async def test_sql_signing_deadline_agrees_with_python_for_every_urgency_and_kind(
+    session: AsyncSession, settings: Any
+) -> None:
+    """`hotline.signing_deadline` (the `within_limit` told with each signing) and
+    `shared.hotline_rates.signing_deadline` (the sweep, the live table) agree: minutes for an
+    urgent order, working days per kind otherwise, over a year of starting times."""
+    from services.hotline_ingest.webhook.repository import limits_json
+    from shared.hotline_rates import URGENCIES, signing_deadline
+
+    calendar = await load(session)
+    starts = [datetime(2026, 1, 1, 9, 37, tzinfo=SH) + timedelta(hours=29 * i) for i in range(302)]
+    kinds = ["consult", "complaint", "help", "suggestion", "report"]
+    rows = (
+        await session.execute(
+            text(
+                "SELECT s.at, k.kind, u.urgency,"
+                " hotline.signing_deadline(s.at, k.kind, u.urgency, CAST(:limits AS jsonb))"
+                " FROM unnest(CAST(:starts AS timestamptz[])) AS s(at),"
+                " unnest(CAST(:kinds AS text[])) AS k(kind),"
+                " unnest(CAST(:urgencies AS text[])) AS u(urgency)"
+            ),
+            {
+                "starts": starts,
+                "kinds": kinds,
+                "urgencies": list(URGENCIES),
+                "limits": limits_json(settings),
+            },
+        )
+    ).all()
+    assert len(rows) == 302 * 5 * 3
+    wrong = [
+        (at, kind, urgency)
+        for at, kind, urgency, due in rows
+        if due != signing_deadline(calendar, settings, at, kind, urgency)
+    ]
+    assert wrong == []
+
+
+async def test_an_urgent_order_must_be_signed_within_minutes(
+    hotline_client: httpx.AsyncClient,
+    platform: Platform,
+    factory: Factory,
+    session: AsyncSession,
+) -> None:
+    """Issue #26: a risk to life or property is signed within 15 minutes, a utilities outage
+    within 30 (office defaults), whatever the working calendar says."""
+    await factory.unit("zhengwu")
+    await factory.unit("yunzhongqu", UnitKind.district)
+    received = _t("2026-06-06 22:00")  # a Saturday night
+    for order_no, urgency in (
+        ("UR1", "life_property"),
+        ("UR2", "life_property"),
+        ("UR3", "utilities"),
+    ):
+        data = created(order_no, urgency=urgency, occurred_at=received, received_at=received)
+        assert (await platform.send("work_order.created", data)).status_code == 200
+    await platform.send(
+        "work_order.accepted", {"order_no": "UR1", "occurred_at": _t("2026-06-06 22:10")}
+    )
+    await platform.send(
+        "work_order.accepted", {"order_no": "UR3", "occurred_at": _t("2026-06-06 22:40")}
+    )
+    from shared import clock
+
+    office = factory.headers("office", Role.office_admin, "gaigeban")
+    clock.freeze(datetime(2026, 6, 6, 14, 16, tzinfo=ZoneInfo("UTC")))  # 22:16 in Shanghai
+    try:
+        swept = await hotline_client.post("/api/hotline/v1/sweeps/response-expiry", headers=office)
+    finally:
+        clock.freeze(None)
+    assert swept.json()["announced"] == 1
+    told = {
+        (e.type, e.data["order_no"]): e.data for e in await session.scalars(select(OutboxEvent))
+    }
+    assert told[("work_order.responded", "UR1")]["within_limit"] is True
+    assert told[("work_order.responded", "UR3")]["within_limit"] is False  # 40 min > 30
+    assert told[("work_order.response_expired", "UR2")]["limit"] == "15分钟"
+    detail = await hotline_client.get("/api/hotline/v1/work-orders/UR2", headers=office)
+    assert detail.json()["urgency"] == "life_property"

@@ -297,7 +297,7 @@ def _hotline_reason(event_type: str, raw: dict[str, Any]) -> str:
         case WorkOrderResponded():
             return f"工单{data.order_no}未在签收时限内签收"
         case WorkOrderResponseExpired():
-            return f"工单{data.order_no}签收时限（{data.limit_days}个工作日）届满未签收"
+            return f"工单{data.order_no}签收时限（{data.limit}）届满未签收"
         case WorkOrderVisited(resolved=False):
             return f"工单{data.order_no}回访未解决"
         case WorkOrderVisited():

@@ -19,6 +19,7 @@ from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.history.reader import Row, to_row
 from services.hotline_ingest.webhook.repository import PLANNED_TRANSACTION, Receipt, limits_json
 from services.hotline_ingest.webhook.service import event_receipt
+from shared.hotline_rates import closing_deadline
 from shared.settings import Settings
 
 _BATCH = text(
@@ -47,7 +48,7 @@ async def prepare(
     working = await calendar.load(session)
 
     def due(received: datetime, kind: str) -> datetime:
-        return working.deadline(received, settings.hotline_closing_days.get(kind, 1))
+        return closing_deadline(working, settings, received, kind)
 
     return [to_row(number, cells, due) for number, cells in enumerate(table, start=2)]
 

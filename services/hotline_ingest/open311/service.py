@@ -33,6 +33,7 @@ from shared import audit
 from shared.auth import Principal
 from shared.crypto import encrypt, mask_text
 from shared.errors import Conflict, NotFound
+from shared.hotline_rates import closing_deadline
 from shared.models import Category, Open311Key
 from shared.settings import Settings
 
@@ -216,8 +217,7 @@ async def create_request(
     )
     name = " ".join(filter(None, (_field(form, "last_name", 32), _field(form, "first_name", 32))))
     phone = _field(form, "phone", 32)
-    days = settings.hotline_closing_days.get(kind, 1)
-    due = (await calendar.load(session)).deadline(now, days)
+    due = closing_deadline(await calendar.load(session), settings, now, kind)
     order_no = f"OS{now.astimezone(UTC):%Y%m%d}{uuid.uuid4().hex[:10].upper()}"
     data = {
         "order_no": order_no,

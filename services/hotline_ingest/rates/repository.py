@@ -22,6 +22,7 @@ async def rate_rows(
         select(
             key.label("unit"),
             WorkOrder.kind,
+            WorkOrder.urgency,
             WorkOrder.assigned_at,
             WorkOrder.received_at,
             WorkOrder.accepted_at,

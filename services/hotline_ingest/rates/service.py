@@ -19,7 +19,7 @@ from services.hotline_ingest.rates.schemas import TrendPoint, UnitRates, UnitTre
 from shared import hotline_rates
 from shared.auth import Principal
 from shared.errors import NotFound
-from shared.hotline_rates import OrderState, order_counts
+from shared.hotline_rates import OrderState, closing_deadline, order_counts, signing_deadline
 from shared.periods import SHANGHAI, Period, parse_period
 from shared.settings import Settings
 
@@ -38,17 +38,15 @@ async def compute(
     orders: dict[str, list[dict[str, int]]] = {}
     for row in rows:
         start = row.assigned_at or row.received_at
-        kind = row.kind or ""
         state = OrderState(
             accepted_at=row.accepted_at,
-            response_deadline=working.deadline(start, settings.hotline_response_days.get(kind, 1)),
+            response_deadline=signing_deadline(working, settings, start, row.kind, row.urgency),
             visited=row.visited_at is not None,
             resolved=row.resolved,
             satisfaction=row.satisfaction,
             closed_at=row.closed_at,
             # Orders stored before due times were filled in from the closing limit.
-            due_at=row.due_at
-            or working.deadline(start, settings.hotline_closing_days.get(kind, 1)),
+            due_at=row.due_at or closing_deadline(working, settings, start, row.kind),
         )
         orders.setdefault(row.unit, []).append(order_counts(state, now))
     return {unit: hotline_rates.add_up(counts) for unit, counts in orders.items()}

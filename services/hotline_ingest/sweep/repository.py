@@ -37,12 +37,12 @@ class SweepRepository:
         )
         return rows.scalars().all()
 
-    async def unsigned(self) -> list[tuple[str, str | None, datetime]]:
-        """(order, kind, start of its signing clock) of the orders out of quarantine, with a
-        handling unit, not signed for, whose current clock has had no expiry told."""
+    async def unsigned(self) -> list[tuple[str, str | None, str, datetime]]:
+        """(order, kind, urgency, start of its signing clock) of the orders out of quarantine,
+        with a handling unit, not signed for, whose current clock has had no expiry told."""
         clock = func.coalesce(WorkOrder.assigned_at, WorkOrder.received_at)
         rows = await self.session.execute(
-            select(WorkOrder.order_no, WorkOrder.kind, clock)
+            select(WorkOrder.order_no, WorkOrder.kind, WorkOrder.urgency, clock)
             .where(
                 WorkOrder.accepted_at.is_(None),
                 WorkOrder.quarantine_reason.is_(None),
@@ -53,7 +53,7 @@ class SweepRepository:
             )
             .order_by(WorkOrder.order_no)
         )
-        return [(str(no), kind, start) for no, kind, start in rows]
+        return [(str(no), kind, urgency, start) for no, kind, urgency, start in rows]
 
     async def overdue(self, now: datetime, limit: int) -> list[str]:
         """Up to `limit` orders out of quarantine past their due time, neither closed nor

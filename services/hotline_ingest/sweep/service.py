@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.sweep.repository import SweepRepository
 from shared import outbox
+from shared.hotline_rates import signing_deadline, signing_limit
 from shared.models import WorkOrder
 from shared.periods import SHANGHAI
 from shared.settings import Settings
@@ -46,31 +47,30 @@ def _facts(order: WorkOrder, received: datetime) -> dict[str, object]:
 
 
 async def response_expiry(session: AsyncSession, settings: Settings, now: datetime) -> SweepResult:
-    """Orders whose signing limit (签收, `HOTLINE_RESPONSE_DAYS`) passed unsigned."""
+    """Orders whose signing limit (签收: minutes if urgent, else working days) passed unsigned."""
     repo = SweepRepository(session)
     working = await calendar.load(session)
-
-    def limit(kind: str | None) -> int:
-        return settings.hotline_response_days.get(kind or "", 1)
-
     expired = [
         no
-        for no, kind, clock in await repo.unsigned()
-        if now > working.deadline(clock, limit(kind))
+        for no, kind, urgency, clock in await repo.unsigned()
+        if now > signing_deadline(working, settings, clock, kind, urgency)
     ]
     announced = 0
     for order in await repo.locked(expired[:BATCH]):
         clock = order.assigned_at or order.received_at
         if order.received_at is None or clock is None:
             continue  # an order out of quarantine has been received (hotline.settle)
-        deadline = working.deadline(clock, limit(order.kind))
+        deadline = signing_deadline(working, settings, clock, order.kind, order.urgency)
         if order.accepted_at is not None or order.response_expired_for == clock or now <= deadline:
             continue  # settled differently while the lock was being taken
         await repo.mark_expired(order.order_no, clock)
         await outbox.enqueue(
             session,
             "work_order.response_expired",
-            {**_facts(order, order.received_at), "limit_days": limit(order.kind)},
+            {
+                **_facts(order, order.received_at),
+                "limit": signing_limit(settings, order.kind, order.urgency),
+            },
             unit_code=order.handling_unit_code,
             occurred_at=deadline,
         )

@@ -87,10 +87,14 @@ class Receipt:
 
 
 def limits_json(settings: Settings) -> str:
-    """The signing (签收) and closing (办结) limits, working days per appeal kind, as the SQL
-    functions read them."""
+    """The signing (签收: minutes per urgency, working days per appeal kind) and closing (办结:
+    working days per kind) limits, as the SQL functions read them."""
     return json.dumps(
-        {"response": settings.hotline_response_days, "closing": settings.hotline_closing_days},
+        {
+            "urgent": settings.hotline_urgent_signing_minutes,
+            "response": settings.hotline_response_days,
+            "closing": settings.hotline_closing_days,
+        },
         sort_keys=True,
     )
 

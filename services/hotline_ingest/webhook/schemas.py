@@ -82,6 +82,11 @@ class EventData(BaseModel):
 class Created(EventData):
     channel: Literal["phone", "web", "wechat", "app"]
     kind: AppealKind
+    urgency: Literal["normal", "utilities", "life_property"] = Field(
+        default="normal",
+        description="紧急程度：normal 一般；utilities 水电气热等公用事业；life_property "
+        "涉及生命财产安全（签收时限按分钟计，HOTLINE_URGENT_SIGNING_MINUTES）",
+    )
     title: Text = Field(min_length=1, max_length=200)
     content: Text = Field(min_length=1, max_length=20000)
     received_at: AwareDatetime

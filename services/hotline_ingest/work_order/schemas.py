@@ -40,6 +40,9 @@ class WorkOrderOut(BaseModel):
     status: str = Field(description="created/assigned/accepted/replied/closed/visited/returned")
     channel: str | None
     kind: str | None
+    urgency: str = Field(
+        description="normal 一般 / utilities 公用事业 / life_property 生命财产安全"
+    )
     title: str | None
     category_code: str | None
     domain_code: str | None = Field(default=None, description="分类对应的任务清单领域")

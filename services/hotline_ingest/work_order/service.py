@@ -79,6 +79,7 @@ def to_out(
         status=order.status,
         channel=order.channel,
         kind=order.kind,
+        urgency=order.urgency,
         title=mask_text(order.title),
         category_code=order.category_code,
         domain_code=domain_code,
