@@ -164,6 +164,15 @@ async def test_the_reports_hotline_table_is_what_the_score_counted(
     assert {k: detail[k] for k in row if k in detail} == {k: row[k] for k in row if k in detail}
     october_report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
     assert october_report["data"]["hotline"] == []  # type: ignore[index]
+    # 12345 红黑榜 (issue #26): per ranking group, by the same counts.
+    boards = {b["group"]: b["rows"] for b in data["hotline_board"]}
+    assert [(r["unit_code"], r["red"], r["black"]) for r in boards["department"]] == [
+        ("zhengwu", True, False)
+    ]
+    assert boards["district"] == []
+    docx = await reports.get(f"{BASE}/{report['id']}/docx", headers=scene.headers("office"))
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx.content)).paragraphs)
+    assert "12345热线红黑榜" in text
 
 
 async def test_regenerating_adds_a_version_and_keeps_the_old_snapshot(

@@ -95,6 +95,8 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
         Op("GET", f"{EV}/units/zhengwu/explain", EVERYONE, detail("unit_code")),
         Op("GET", f"{EV}/rankings", EVERYONE, params={"group": "department"}),
         Op("GET", f"{EV}/rankings/export", EVERYONE, params={"group": "department"}),
+        # Published like the rankings: every unit reads the whole board.
+        Op("GET", f"{EV}/rankings/hotline", EVERYONE, params={"group": "department"}),
         Op("POST", f"{EV}/recompute", ADMIN_ONLY),
         Op("GET", f"{EV}/stream", EVERYONE, call=False),
         Op("POST", f"{EV}/inspections", OFFICE_WRITE, json=inspection),

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.evaluation.score import service
-from services.evaluation.score.schemas import Explanation, Ranking, RecomputeResult, ScoreOut
+from services.evaluation.score.schemas import (
+    Explanation,
+    HotlineBoard,
+    Ranking,
+    RecomputeResult,
+    ScoreOut,
+)
 from services.evaluation.score.stream import (
     Broadcaster,
     recheck_after,
@@ -79,6 +85,21 @@ async def rankings(
     group: RankingGroupQuery = None,
 ) -> Ranking:
     return await service.rankings(session, programme, service.period_or_422(period), group)
+
+
+@router.get(
+    "/rankings/hotline",
+    response_model=HotlineBoard,
+    summary="12345 红黑榜: one ranking group by the hotline component's share, top and bottom N",
+)
+async def hotline_board(
+    principal: Authenticated,
+    session: Session,
+    programme: Programme = "2026",
+    period: PeriodQuery = "2026",
+    group: RankingGroupQuery = None,
+) -> HotlineBoard:
+    return await service.hotline_board(session, programme, service.period_or_422(period), group)
 
 
 @router.get(

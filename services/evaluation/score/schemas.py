@@ -101,6 +101,37 @@ class Ranking(BaseModel):
     items: list[RankingItem]
 
 
+class HotlineBoardItem(BaseModel):
+    rank: int = Field(description="并列者名次相同（1, 2, 2, 4）")
+    unit_code: str
+    unit_name: str
+    score: float = Field(description="热线综合得分率（%）：热线评分项得分 ÷ 满分 × 100")
+    orders: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    on_time_closing_rate: float | None
+    red: bool = Field(description="红榜：前 N 位（并列同享）")
+    black: bool = Field(
+        description="黑榜：倒数 N 位内（并列同享）且低于中位数超过 naming_margin 个百分点"
+    )
+
+
+class HotlineBoard(BaseModel):
+    """12345 红黑榜 of one ranking group (issue #26): the units any order counts for, ranked by
+    the hotline component's share of its weight."""
+
+    programme: str
+    period: str
+    group: str
+    group_name: str
+    groups: list[RankingGroupOut] = Field(description="规则集中的全部排名分组")
+    top_n: int
+    bottom_n: int
+    naming_margin: float
+    items: list[HotlineBoardItem]
+
+
 class RecomputeResult(BaseModel):
     programme: str
     facts_replayed: int

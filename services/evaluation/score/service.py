@@ -17,6 +17,7 @@ from services.evaluation.rule_set.schemas import (
     DeductionComponent,
     DeliveryRateComponent,
     HotlineComponent,
+    RankingGroup,
     RatingComponent,
     RuleSetBody,
     SurveyComponent,
@@ -27,6 +28,8 @@ from services.evaluation.score.schemas import (
     ExplainComponent,
     ExplainEntry,
     Explanation,
+    HotlineBoard,
+    HotlineBoardItem,
     Ranking,
     RankingGroupOut,
     RankingItem,
@@ -318,12 +321,8 @@ async def rankings(
     (`scoring.ranks`)."""
     book = await scoring.rule_book(session, programme)
     _, rules = book.at(period.end)
-    chosen = next((g for g in rules.ranking_groups if group is None or g.key == group), None)
-    if chosen is None:
-        known = "、".join(f"{g.key}（{g.name}）" for g in rules.ranking_groups)
-        raise ValidationFailed(f"排名分组 {group} 不存在，可选：{known}")
-    kinds = await ScoringRepository(session).unit_kinds()
-    units = [code for code, kind in kinds.items() if kind in chosen.unit_kinds]
+    chosen = _ranking_group(rules, group)
+    units = await _units_of(session, chosen)
     current = await scoring.compute_scores(session, book, programme, units, period)
     previous_period = period.previous()
     previous = (
@@ -369,6 +368,77 @@ async def rankings(
         programme=programme,
         period=period.id,
         previous_period=previous_period.id,
+        group=chosen.key,
+        group_name=chosen.name,
+        groups=[
+            RankingGroupOut(key=g.key, name=g.name, unit_kinds=list(g.unit_kinds))
+            for g in rules.ranking_groups
+        ],
+        top_n=rules.top_n,
+        bottom_n=rules.bottom_n,
+        naming_margin=rules.naming_margin,
+        items=items,
+    )
+
+
+def _ranking_group(rules: RuleSetBody, group: str | None) -> RankingGroup:
+    """The rule set's ranking group `group` (None: its first)."""
+    chosen = next((g for g in rules.ranking_groups if group is None or g.key == group), None)
+    if chosen is None:
+        known = "、".join(f"{g.key}（{g.name}）" for g in rules.ranking_groups)
+        raise ValidationFailed(f"排名分组 {group} 不存在，可选：{known}")
+    return chosen
+
+
+async def _units_of(session: AsyncSession, group: RankingGroup) -> list[str]:
+    kinds = await ScoringRepository(session).unit_kinds()
+    return [code for code, kind in kinds.items() if kind in group.unit_kinds]
+
+
+async def hotline_board(
+    session: AsyncSession, programme: str, period: Period, group: str | None
+) -> HotlineBoard:
+    """12345 红黑榜 (issue #26) of one ranking group: the units any order counts for in the
+    period, by the hotline component's share of its weight (the rates as the score counted
+    them: shared.hotline_rates). Red: the top N; black: the bottom N more than the naming margin
+    (percentage points) below the median — whole tie groups, as the rankings."""
+    book = await scoring.rule_book(session, programme)
+    _, rules = book.at(period.end)
+    chosen = _ranking_group(rules, group)
+    current = await scoring.compute_scores(
+        session, book, programme, await _units_of(session, chosen), period
+    )
+    hotline = {
+        code: c
+        for code, (_kind, score, _v) in current.items()
+        for c in score.components
+        if c.key == "hotline" and not c.no_data and c.max > 0
+    }
+    shares = {code: round(c.points / c.max * 100, 2) for code, c in hotline.items()}
+    placed = placings(shares, rules.top_n, rules.bottom_n, rules.naming_margin)
+    names = await ScoreRepository(session).unit_names()
+    items = sorted(
+        (
+            HotlineBoardItem(
+                rank=placed[code].rank,
+                unit_code=code,
+                unit_name=names.get(code, code),
+                score=shares[code],
+                orders=int(c.detail.get("orders") or 0),
+                response_rate=c.detail.get("response_rate"),
+                resolution_rate=c.detail.get("resolution_rate"),
+                satisfaction_rate=c.detail.get("satisfaction_rate"),
+                on_time_closing_rate=c.detail.get("on_time_closing_rate"),
+                red=placed[code].top,
+                black=placed[code].bottom,
+            )
+            for code, c in hotline.items()
+        ),
+        key=lambda item: (item.rank, item.unit_code),
+    )
+    return HotlineBoard(
+        programme=programme,
+        period=period.id,
         group=chosen.key,
         group_name=chosen.name,
         groups=[

@@ -246,6 +246,38 @@ def _hotline(data: dict[str, Any]) -> Section:
     )
 
 
+def _hotline_board(data: dict[str, Any]) -> list[Section]:
+    """12345 红黑榜 (issue #26): per ranking group, the units on the red (top N) and black
+    (bottom N) lists by the hotline component's share. Snapshots taken before it have none."""
+    boards = data.get("hotline_board") or []
+    if not boards:
+        return []
+    columns = ["榜单", "名次", "单位", "综合得分率", "响应率", "解决率", "满意率", "按时办结率"]
+    tables = [
+        Table(
+            f"{board['name']}：红榜前{data['top_n']}位、黑榜后{data['bottom_n']}位",
+            columns,
+            [
+                [
+                    "红榜" if r["red"] else "黑榜",
+                    r["rank"],
+                    r["unit_name"],
+                    f"{r['score']:.2f}%",
+                    r["response_rate"],
+                    r["resolution_rate"],
+                    r["satisfaction_rate"],
+                    r["on_time_closing_rate"],
+                ]
+                for r in board["rows"]
+                if r["red"] or r["black"]
+            ],
+            percent_columns=frozenset({4, 5, 6, 7}),
+        )
+        for board in boards
+    ]
+    return [Section("12345热线红黑榜", "热线红黑榜", tables=tables)]
+
+
 def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
     n_top, n_bottom = data["top_n"], data["bottom_n"]
 
@@ -307,6 +339,7 @@ def sections(report: dict[str, Any]) -> list[Section]:
             *_facts(data),
             _scores(data),
             _hotline(data),
+            *_hotline_board(data),
         ]
     else:
         requirements = [
@@ -318,6 +351,7 @@ def sections(report: dict[str, Any]) -> list[Section]:
             _scores(data),
             *_progress(data)[:2],
             _hotline(data),
+            *_hotline_board(data),
             Section("工作要求", "工作要求", requirements),
         ]
     return body

@@ -256,6 +256,14 @@ async def _remote(
             for r in rankings
         ],
         "hotline": _hotline_rows(scores),
+        # 12345 红黑榜 per ranking group (issue #26), in the rule set's order.
+        "hotline_board": [
+            {"group": b["group"], "name": b["group_name"], "rows": b["items"]}
+            for b in [
+                await sources.hotline_board(programme.code, period.id, str(g["key"]))
+                for g in first["groups"]
+            ]
+        ],
     }
 
 

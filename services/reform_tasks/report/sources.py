@@ -51,6 +51,16 @@ class Sources:
         )
         return body
 
+    async def hotline_board(self, programme: str, period: str, group: str) -> dict[str, Any]:
+        """One ranking group's 12345 红黑榜."""
+        body: dict[str, Any] = await self._get(
+            self._settings.evaluation_url,
+            "/api/evaluation/v1/rankings/hotline",
+            {"programme": programme, "period": period, "group": group},
+            "评价服务",
+        )
+        return body
+
 
 def sources_of(request: Request) -> Sources:
     """The app's one HTTP client (tests route it to the other apps in process)."""
