@@ -37,6 +37,9 @@ def _order(stack: Stack, unit: str, satisfied: bool) -> None:
                 "district_code": "baihexian",
                 "category_code": "qy_kaiban",
                 "handling_unit_code": unit,
+                # Like every order (other tests read the newest order's masked contact).
+                "contact_name": "赵小兰",
+                "contact_phone": "13912345678",
             },
         ),
         ("work_order.accepted", {}),

@@ -368,17 +368,24 @@ async def rankings(
         programme=programme,
         period=period.id,
         previous_period=previous_period.id,
-        group=chosen.key,
-        group_name=chosen.name,
-        groups=[
+        items=items,
+        **_group_fields(rules, chosen),
+    )
+
+
+def _group_fields(rules: RuleSetBody, chosen: RankingGroup) -> dict[str, Any]:
+    """What a ranking and the hotline board say of the group and the rule set's naming."""
+    return {
+        "group": chosen.key,
+        "group_name": chosen.name,
+        "groups": [
             RankingGroupOut(key=g.key, name=g.name, unit_kinds=list(g.unit_kinds))
             for g in rules.ranking_groups
         ],
-        top_n=rules.top_n,
-        bottom_n=rules.bottom_n,
-        naming_margin=rules.naming_margin,
-        items=items,
-    )
+        "top_n": rules.top_n,
+        "bottom_n": rules.bottom_n,
+        "naming_margin": rules.naming_margin,
+    }
 
 
 def _ranking_group(rules: RuleSetBody, group: str | None) -> RankingGroup:
@@ -439,16 +446,8 @@ async def hotline_board(
     return HotlineBoard(
         programme=programme,
         period=period.id,
-        group=chosen.key,
-        group_name=chosen.name,
-        groups=[
-            RankingGroupOut(key=g.key, name=g.name, unit_kinds=list(g.unit_kinds))
-            for g in rules.ranking_groups
-        ],
-        top_n=rules.top_n,
-        bottom_n=rules.bottom_n,
-        naming_margin=rules.naming_margin,
         items=items,
+        **_group_fields(rules, chosen),
     )
 
 
