@@ -157,7 +157,7 @@ def order_events(
                     },
                 )
             )
-        if rng.random() < 0.92:
+        if rng.random() < 0.96:
             # Most are closed in time (a reply, then the close an hour or a day later); about
             # one in eight late, by up to four days.
             if rng.random() < 0.88:

@@ -252,7 +252,7 @@ def _hotline_board(data: dict[str, Any]) -> list[Section]:
     boards = data.get("hotline_board") or []
     if not boards:
         return []
-    columns = ["榜单", "名次", "单位", "综合得分率", "响应率", "解决率", "满意率", "按时办结率"]
+    columns = ["榜单", "名次", "单位", "得分率%", "响应率", "解决率", "满意率", "按时办结率"]
     tables = [
         Table(
             f"{board['name']}：红榜前{data['top_n']}位、黑榜后{data['bottom_n']}位",
@@ -262,7 +262,7 @@ def _hotline_board(data: dict[str, Any]) -> list[Section]:
                     "红榜" if r["red"] else "黑榜",
                     r["rank"],
                     r["unit_name"],
-                    f"{r['score']:.2f}%",
+                    f"{r['score']:.2f}",
                     r["response_rate"],
                     r["resolution_rate"],
                     r["satisfaction_rate"],
