@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import models_json_schema
 
+from shared.appeals import AppealKind
 from shared.audit import jsonable
 
 INTERNAL_EVENTS_PATH = "/internal/events"
@@ -29,7 +30,6 @@ MAX_BATCH = 100
 # filled in. docs/schemas/events.schema.json is generated from these models (`python -m
 # shared.events`), kept equal by a test.
 
-AppealKind = Literal["consult", "complaint", "help", "suggestion", "report"]
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 Severity = Literal["lagging", "seriously_lagging"]
 SeverityOrNone = Literal["none", "lagging", "seriously_lagging"]

@@ -53,9 +53,6 @@ SATISFIED = ("satisfied", "basically_satisfied")
 COUNTERS = HOTLINE_COUNTER_COLUMNS
 
 
-URGENCIES = ("normal", "utilities", "life_property")
-
-
 def signing_deadline(
     calendar: WorkingCalendar,
     settings: Settings,

@@ -12,12 +12,16 @@ import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.appeals import APPEAL_KINDS, URGENCIES
 from shared.signing_keys import KeyRing, key_ring, private_key, public_text
+
+WorkingDays = Annotated[int, Field(ge=0, le=60)]
+Minutes = Annotated[int, Field(ge=1, le=24 * 60)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = REPO_ROOT / "var"
@@ -91,10 +95,10 @@ class Settings(BaseSettings):
     # Office defaults, no seed gives them (shared.hotline_rates). The signing limit (签收): minutes
     # for an urgent order, by urgency (risk to life or property; water, power, gas and heating),
     # else working days per appeal kind.
-    hotline_urgent_signing_minutes: dict[str, int] = Field(
+    hotline_urgent_signing_minutes: dict[str, Minutes] = Field(
         default_factory=lambda: {"life_property": 15, "utilities": 30}
     )
-    hotline_response_days: dict[str, int] = Field(
+    hotline_response_days: dict[str, WorkingDays] = Field(
         default_factory=lambda: {
             "consult": 1,
             "help": 1,
@@ -104,7 +108,7 @@ class Settings(BaseSettings):
         }
     )
     # The closing limit (办结): working days to close an order the platform sent no `due_at` for.
-    hotline_closing_days: dict[str, int] = Field(
+    hotline_closing_days: dict[str, WorkingDays] = Field(
         default_factory=lambda: {
             "consult": 3,
             "help": 7,
@@ -189,6 +193,25 @@ class Settings(BaseSettings):
                 " so no person's token could be verified"
             ]
         return []
+
+    @model_validator(mode="after")
+    def _every_kind_has_its_limits(self) -> Settings:
+        """The hotline's limits name every appeal kind, and only kinds and urgencies that exist:
+        a kind left out would fall back to a guess, a misspelt one would never apply."""
+        for name, known in (
+            ("hotline_response_days", APPEAL_KINDS),
+            ("hotline_closing_days", APPEAL_KINDS),
+            ("hotline_urgent_signing_minutes", URGENCIES[1:]),  # not `normal`
+        ):
+            limits: dict[str, int] = getattr(self, name)
+            problems = [f"unknown {k}" for k in sorted(set(limits) - set(known))]
+            if known is APPEAL_KINDS:
+                problems += [f"no limit for {k}" for k in known if k not in limits]
+            if problems:
+                raise ValueError(
+                    f"{name.upper()}: {'; '.join(problems)} (known: {', '.join(known)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_dev(self) -> Settings:

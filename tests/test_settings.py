@@ -150,3 +150,23 @@ def test_environment_wins_over_env_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.hotline_webhook_secrets == "whsec_env"
     assert settings.jwt_key_id == "from-generated-file"
+
+
+def test_the_hotline_limits_name_every_kind_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kind left out of a limit would fall back to a guess and a misspelt one never apply:
+    both are refused at start, with the names (issue #26: limits the office edits)."""
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    monkeypatch.setenv("HOTLINE_RESPONSE_DAYS", '{"consult": 1, "complain": 2}')
+    with pytest.raises(ValidationError, match=r"unknown complain.*no limit for complaint"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("HOTLINE_RESPONSE_DAYS")
+    monkeypatch.setenv("HOTLINE_URGENT_SIGNING_MINUTES", '{"normal": 60}')
+    with pytest.raises(ValidationError, match="HOTLINE_URGENT_SIGNING_MINUTES: unknown normal"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("HOTLINE_URGENT_SIGNING_MINUTES", '{"utilities": 0}')
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("HOTLINE_URGENT_SIGNING_MINUTES", '{"utilities": 20}')
+    assert Settings(_env_file=None).hotline_urgent_signing_minutes == {"utilities": 20}  # type: ignore[call-arg]

@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 from standardwebhooks import Webhook
 
+from shared.appeals import URGENCIES
 from shared.auth import issue_token
 from shared.demo.loader import read_json
 from shared.http import signed_headers
@@ -86,7 +87,7 @@ def order_events(
         unit = UNKNOWN_UNIT
     kind = template["kind"]
     # A few urgent orders (their signing limit is minutes): utilities, then risk to life.
-    urgency = rng.choices(["normal", "utilities", "life_property"], weights=(91, 6, 3))[0]
+    urgency = rng.choices(URGENCIES, weights=(91, 6, 3))[0]
     received = now - timedelta(days=rng.uniform(0.2, 330), minutes=rng.randint(0, 600))
     order_no = f"YL{received:%Y%m%d}{number:05d}"
     due = received + timedelta(days=CLOSING_DAYS[kind])

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shared import clock, hotline_rates
+from shared.appeals import URGENCIES
 from shared.events import WorkOrderFacts, parse_data
 from shared.models import OutboxEvent, Role, UnitKind
 from tests.conftest import Factory
@@ -46,7 +47,7 @@ hours = st.floats(min_value=0.05, max_value=400, allow_nan=False)
 history = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(["consult", "complaint", "help", "suggestion", "report"]),
-        "urgency": st.sampled_from(["normal", "normal", "utilities", "life_property"]),
+        "urgency": st.sampled_from(["normal", *URGENCIES]),
         "received": st.floats(min_value=0, max_value=200, allow_nan=False),  # hours after START
         "due": st.one_of(st.none(), st.floats(min_value=4, max_value=300, allow_nan=False)),
         "accepted": st.one_of(st.none(), hours),

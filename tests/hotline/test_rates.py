@@ -434,7 +434,8 @@ async def test_sql_signing_deadline_agrees_with_python_for_every_urgency_and_kin
     `shared.hotline_rates.signing_deadline` (the sweep, the live table) agree: minutes for an
     urgent order, working days per kind otherwise, over a year of starting times."""
     from services.hotline_ingest.webhook.repository import limits_json
-    from shared.hotline_rates import URGENCIES, signing_deadline
+    from shared.appeals import URGENCIES
+    from shared.hotline_rates import signing_deadline
 
     calendar = await load(session)
     starts = [datetime(2026, 1, 1, 9, 37, tzinfo=SH) + timedelta(hours=29 * i) for i in range(302)]

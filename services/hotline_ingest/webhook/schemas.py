@@ -16,7 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-from shared.events import AppealKind, Satisfaction
+from shared.appeals import AppealKind, Urgency
+from shared.events import Satisfaction
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -82,7 +83,7 @@ class EventData(BaseModel):
 class Created(EventData):
     channel: Literal["phone", "web", "wechat", "app"]
     kind: AppealKind
-    urgency: Literal["normal", "utilities", "life_property"] = Field(
+    urgency: Urgency = Field(
         default="normal",
         description="紧急程度：normal 一般；utilities 水电气热等公用事业；life_property "
         "涉及生命财产安全（签收时限按分钟计，HOTLINE_URGENT_SIGNING_MINUTES）",
