@@ -53,6 +53,15 @@ SATISFIED = ("satisfied", "basically_satisfied")
 COUNTERS = HOTLINE_COUNTER_COLUMNS
 
 
+def _signing_limit(settings: Settings, kind: str | None, urgency: str | None) -> tuple[int, bool]:
+    """(amount, in minutes?): minutes on the clock for an urgent order
+    (`HOTLINE_URGENT_SIGNING_MINUTES`), else working days per kind (`HOTLINE_RESPONSE_DAYS`)."""
+    minutes = settings.hotline_urgent_signing_minutes.get(urgency or "")
+    if minutes is not None:
+        return minutes, True
+    return settings.hotline_response_days.get(kind or "", 1), False
+
+
 def signing_deadline(
     calendar: WorkingCalendar,
     settings: Settings,
@@ -61,21 +70,17 @@ def signing_deadline(
     urgency: str | None,
 ) -> datetime:
     """End of the signing limit (签收) from the handling unit's clock (receipt or the last
-    reassignment): minutes for an urgent order (`HOTLINE_URGENT_SIGNING_MINUTES`), else the end
-    of the N-th working day (`HOTLINE_RESPONSE_DAYS` per kind). SQL `hotline.signing_deadline`
-    is the same rule (tests/hotline/test_rates.py compares them)."""
-    minutes = settings.hotline_urgent_signing_minutes.get(urgency or "")
-    if minutes is not None:
-        return clock + timedelta(minutes=minutes)
-    return calendar.deadline(clock, settings.hotline_response_days.get(kind or "", 1))
+    reassignment): the minutes after it for an urgent order, else the end of the N-th working
+    day. SQL `hotline.signing_deadline` is the same rule (tests/hotline/test_rates.py compares
+    them)."""
+    amount, in_minutes = _signing_limit(settings, kind, urgency)
+    return clock + timedelta(minutes=amount) if in_minutes else calendar.deadline(clock, amount)
 
 
 def signing_limit(settings: Settings, kind: str | None, urgency: str | None) -> str:
     """The signing limit as the office reads it: 15分钟, 1个工作日."""
-    minutes = settings.hotline_urgent_signing_minutes.get(urgency or "")
-    if minutes is not None:
-        return f"{minutes}分钟"
-    return f"{settings.hotline_response_days.get(kind or '', 1)}个工作日"
+    amount, in_minutes = _signing_limit(settings, kind, urgency)
+    return f"{amount}分钟" if in_minutes else f"{amount}个工作日"
 
 
 def closing_deadline(
