@@ -26,6 +26,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 url = config.attributes.get("database_url") or get_settings().effective_database_url
 config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+# What a revision needs from the settings is handed over here: a revision imports no live code,
+# so what it did when written is what it does (tests/test_migrations.py checks).
+config.attributes.setdefault("pii_encryption_key", get_settings().pii_encryption_key)
 target_metadata = Base.metadata
 
 

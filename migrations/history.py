@@ -1,10 +1,45 @@
-"""An earlier migration's SQL functions, read from its file: a downgrade restores exactly what
-that migration created, without a second copy of the SQL."""
+"""What a revision runs, frozen when it was written.
+
+- `sql_file`: a SQL function's versioned text: services/hotline_ingest/sql/<function>/
+  <revision>.sql for the hotline's functions, shared/sql/<function>/<revision>.sql for the
+  platform's. The revision that introduces a version pins its sha256, so the file cannot change
+  after the fact: a rule changes in a new version of the file (diff it against the previous
+  one), loaded by a new revision. tests/test_sql_functions.py checks that the newest version of
+  each is what the database runs.
+- `script`: an earlier revision's module constant, so a downgrade restores exactly what that
+  revision created, without a second copy.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where each schema's functions live, a directory per function.
+SQL_DIRS = {
+    "hotline": ROOT / "services" / "hotline_ingest" / "sql",
+    "platform": ROOT / "shared" / "sql",
+}
+
+
+class ChangedAfterTheFact(RuntimeError):
+    pass
+
+
+def sql_file(function: str, revision: str, sha256: str) -> str:
+    """The text of `<schema's directory>/<name>/<revision>.sql` of `function` ("schema.name"),
+    refused unless its sha256 is `sha256`."""
+    schema, name = function.split(".")
+    path = SQL_DIRS[schema] / name / f"{revision}.sql"
+    text = path.read_text(encoding="utf-8")
+    if hashlib.sha256(text.encode()).hexdigest() != sha256:
+        raise ChangedAfterTheFact(
+            f"{path} changed after revision {revision} was written: put the change in a new "
+            "version of the file, loaded by a new revision"
+        )
+    return text
 
 
 def script(revision: str, name: str) -> str:
@@ -16,17 +51,3 @@ def script(revision: str, name: str) -> str:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return str(getattr(module, name))
-
-
-def function_statements(revision: str) -> list[str]:
-    """The statements of the `FUNCTIONS` script of migration `revision` (e.g. "0008h")."""
-    return [s for s in script(revision, "FUNCTIONS").split("-- statement") if s.strip()]
-
-
-def create_function(revision: str, name: str, *, replace: bool = False) -> str:
-    """The `CREATE FUNCTION name(` statement of that script (as `CREATE OR REPLACE` if asked)."""
-    marker = f"CREATE FUNCTION {name}("
-    (statement,) = [s for s in function_statements(revision) if marker in s]
-    return (
-        statement.replace(marker, f"CREATE OR REPLACE FUNCTION {name}(") if replace else statement
-    )

@@ -23,12 +23,13 @@ MAX_BATCH = 100
 # --- The catalogue: one pydantic model per event type -------------------------------------------
 #
 # Every event's `data` is one of these models. A producer's data is validated when it is enqueued
-# (`shared.outbox.enqueue`); data built in SQL (the hotline's `hotline.receive`) is checked against
-# the same models by tests/hotline/test_event_catalogue.py; the consumer validates again and parks
-# what does not fit, with the error (`services.evaluation.event.service`). Validation is JSON mode
-# and strict: what is checked is exactly what travels and is stored, and nothing is coerced or
-# filled in. docs/schemas/events.schema.json is generated from these models (`python -m
-# shared.events`), kept equal by a test.
+# (`shared.outbox.enqueue`); every row written to the outbox, data built in SQL (the hotline's
+# `hotline.settle`) included, is checked by the database's guard generated from these models
+# (shared/event_guard.py); the consumer validates again and parks what does not fit, with the
+# error (`services.evaluation.event.service`). Validation is JSON mode and strict: what is checked
+# is exactly what travels and is stored, and nothing is coerced or filled in.
+# docs/schemas/events.schema.json is generated from these models (`python -m shared.events`),
+# kept equal by a test.
 
 Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
 Severity = Literal["lagging", "seriously_lagging"]

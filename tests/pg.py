@@ -47,8 +47,10 @@ def alembic_config(url: str) -> Config:
 
 def migrations_fingerprint() -> str:
     digest = hashlib.sha256()
-    for path in sorted((REPO_ROOT / "migrations").rglob("*.py")):
-        digest.update(path.name.encode())
+    migrations = (REPO_ROOT / "migrations").rglob("*.py")
+    functions = (REPO_ROOT / "services" / "hotline_ingest" / "sql").rglob("*.sql")
+    for path in sorted([*migrations, *functions]):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
         digest.update(path.read_bytes())
     digest.update(Path(REPO_ROOT / "shared" / "models").name.encode())
     return digest.hexdigest()[:16]

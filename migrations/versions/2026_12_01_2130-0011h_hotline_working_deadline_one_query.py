@@ -20,46 +20,18 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from migrations.history import create_function
+from migrations.history import script, sql_file
 
 revision: str = "0011h"
 down_revision: str | None = "0010h"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ONE_QUERY = r"""
--- End (Asia/Shanghai) of the `days`-th working day after the day of `start_at`.
-CREATE OR REPLACE FUNCTION hotline.working_deadline(start_at timestamptz, days int)
-RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    d date := (start_at AT TIME ZONE 'Asia/Shanghai')::date;
-    remaining int := greatest(days, 0);
-    read_until date;  -- the calendar's exceptions are known up to this day
-    make_up date[];   -- 调休 working days on a weekend
-    off date[];       -- holidays on a weekday
-BEGIN
-    IF start_at IS NULL THEN
-        RETURN NULL;
-    END IF;
-    WHILE remaining > 0 LOOP
-        IF read_until IS NULL OR d >= read_until THEN
-            read_until := d + 31;
-            SELECT coalesce(array_agg(c.day) FILTER (WHERE c.is_workday), '{}'),
-                   coalesce(array_agg(c.day) FILTER (WHERE NOT c.is_workday), '{}')
-            INTO make_up, off
-            FROM hotline.calendar_days AS c
-            WHERE c.day > d AND c.day <= read_until;
-        END IF;
-        d := d + 1;
-        IF d = ANY (make_up) OR (extract(isodow FROM d) < 6 AND NOT d = ANY (off)) THEN
-            remaining := remaining - 1;
-        END IF;
-    END LOOP;
-    RETURN (d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai';
-END
-$$;
-"""
+ONE_QUERY = sql_file(
+    "hotline.working_deadline",
+    "0011h",
+    "c3252dd94947dc3723fa27ce354405d2f22154a3339c5b948dd5aad5c8bf73a8",
+)
 
 
 def upgrade() -> None:
@@ -67,4 +39,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(create_function("0008h", "hotline.working_deadline", replace=True))
+    op.execute(script("0008h", "WORKING_DEADLINE"))
