@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from migrations.history import SQL_DIRS
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -474,6 +476,9 @@ def test_python_image_is_multi_stage_slim_from_the_lockfile_without_secrets() ->
     ]
     sources = _copy_sources(DEPLOY / "Dockerfile")
     assert {"requirements.lock", "pyproject.toml", "alembic.ini", "migrations"} <= set(sources)
+    # The runtime stage runs the migrations: the SQL files they load travel with them.
+    loaded = {str(d.relative_to(ROOT)) for d in SQL_DIRS.values()}
+    assert loaded <= set(sources)
 
     final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
     env = " ".join(args for keyword, args in final if keyword == "ENV")
