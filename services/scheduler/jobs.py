@@ -1,7 +1,8 @@
 """Jobs the scheduler runs while it is leader. Each (job kind, period) is claimed in the run
 ledger first, so a period's work happens once however many replicas race; a failed run is tried
 again with exponential backoff, up to MAX_ATTEMPTS. A run left `running` longer than
-`stuck_after` (its replica died mid-run) counts as failed and is taken over."""
+`stuck_after` (its replica died mid-run) counts as failed and is taken over. The ledger decides
+*what* is due; `services.scheduler.schedule` decides *when* a round asks it."""
 
 from __future__ import annotations
 
@@ -97,6 +98,36 @@ async def run_once(
         assert run is not None
         run.status, run.error, run.finished_at = status, error, now_utc()
     return status is JobRunStatus.succeeded
+
+
+async def settled(
+    sessionmaker: async_sessionmaker[AsyncSession], job_kind: str, period: str
+) -> bool:
+    """Whether the ledger is done with (job kind, period): succeeded, or failed with its
+    attempts used. Anything else (failed and waiting for its backoff, `running` on a replica
+    that may have died) needs the scheduler to come back for it."""
+    async with sessionmaker() as session:
+        run = await session.scalar(
+            select(JobRun).where(JobRun.job_kind == job_kind, JobRun.period == period)
+        )
+    if run is None:
+        return False
+    if run.status is JobRunStatus.succeeded:
+        return True
+    return run.status is JobRunStatus.failed and run.attempt >= MAX_ATTEMPTS
+
+
+async def run_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    job_kind: str,
+    period: str,
+    work: Callable[[], Awaitable[object]],
+    stuck_after: timedelta = STUCK_AFTER,
+) -> bool:
+    """`run_once`, then whether (job kind, period) is settled (see `settled`)."""
+    if await run_once(sessionmaker, job_kind, period, work, stuck_after) is True:
+        return True
+    return await settled(sessionmaker, job_kind, period)
 
 
 async def prune_delivered_outbox(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

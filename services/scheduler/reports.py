@@ -4,9 +4,10 @@ The scheduler only decides *when* and records the run; reform_tasks gathers the 
 and stores (`POST /api/tasks/v1/reports`, `POST /api/tasks/v1/reminders/run`).
 
 A period's report is due at the first cron fire time after the period ends (cron per job in
-settings, Asia/Shanghai). Each round walks every period of each programme from its start, in
-order: a period already done is skipped, a due one is run, and the first one that fails (or waits
-for its retry) holds back the later ones — so after an outage every missed period is produced,
+settings, Asia/Shanghai). A job's round (at its cron fire, at start-up or on gaining leadership,
+and again while it is unsettled) walks every period of each programme from its start, in order:
+a period already done is skipped, a due one is run, and the first one that fails (or waits for
+its retry) holds back the later ones — so after an outage every missed period is produced,
 oldest first, exactly once (the run ledger's unique (job kind, period), and `if_absent` in
 reform_tasks should a run die between generating and recording success).
 """
@@ -14,16 +15,16 @@ reform_tasks should a run die between generating and recording success).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.scheduler.jobs import run_once
+from services.scheduler.cron import Job, crontab, fired_on, midnight, next_fire, trigger
+from services.scheduler.jobs import run_due, run_once, settled
 from shared.clock import SHANGHAI, now_utc
 from shared.http import ServiceTokens
 from shared.models import JobRun, JobRunStatus
@@ -38,21 +39,16 @@ class ProgrammeRef:
     ends_on: date
 
 
-def _trigger(crontab: str) -> CronTrigger:
-    return CronTrigger.from_crontab(crontab, timezone=SHANGHAI)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+PERIOD_KINDS = {Job.monthly_dispatch: "month", Job.quarterly_notice: "quarter"}
 
 
 def due_periods(crontab: str, kind: str, programme: ProgrammeRef, now: datetime) -> list[str]:
     """The programme's periods (`month` / `quarter`) whose report is due by `now`, in order."""
-    trigger = _trigger(crontab)
+    cron = trigger(crontab)
     due: list[str] = []
     period: Period = period_containing(programme.starts_on, kind)
     while period.start <= programme.ends_on:
-        fires = trigger.get_next_fire_time(None, _midnight(period.end + timedelta(days=1)))
+        fires = next_fire(cron, midnight(period.end + timedelta(days=1)))
         if fires is None or fires > now:
             break
         due.append(period.id)
@@ -65,8 +61,7 @@ def reminders_due_today(crontab: str, programme: ProgrammeRef, now: datetime) ->
     today = now.astimezone(SHANGHAI).date()
     if not programme.starts_on <= today <= programme.ends_on:
         return None
-    fires = _trigger(crontab).get_next_fire_time(None, _midnight(today))
-    return today if fires is not None and fires <= now else None
+    return today if fired_on(trigger(crontab), today, now) else None
 
 
 def ledger_key(programme: ProgrammeRef, period: str) -> str:
@@ -139,45 +134,76 @@ class ReformTasks:
         return list(response.json()["sent"])
 
 
-async def _succeeded(
-    sessionmaker: async_sessionmaker[AsyncSession], job_kinds: tuple[str, ...]
-) -> set[tuple[str, str]]:
-    """(job kind, period) of the runs already done: skipped without claiming."""
+async def _succeeded(sessionmaker: async_sessionmaker[AsyncSession], job: Job) -> set[str]:
+    """Periods of the job's runs already done: skipped without claiming."""
     async with sessionmaker() as session:
-        rows = await session.execute(
-            select(JobRun.job_kind, JobRun.period).where(
-                JobRun.job_kind.in_(job_kinds), JobRun.status == JobRunStatus.succeeded
+        rows = await session.scalars(
+            select(JobRun.period).where(
+                JobRun.job_kind == job, JobRun.status == JobRunStatus.succeeded
             )
         )
-        return {(kind, period) for kind, period in rows.all()}
+        return set(rows.all())
+
+
+async def report_round(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tasks: ReformTasks,
+    settings: Settings,
+    job: Job,
+) -> bool:
+    """Every monthly dispatch report (or quarterly notice) due by `now_utc()` and not yet done,
+    oldest first per programme. Whether the round is settled: False while a period waits for a
+    retry (the scheduler comes back for it)."""
+    now = now_utc()
+    publish = job is Job.monthly_dispatch and settings.monthly_dispatch_auto_publish
+    stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
+    done = await _succeeded(sessionmaker, job)
+    all_settled = True
+    for programme in await tasks.programmes():
+        for period in due_periods(crontab(settings, job), PERIOD_KINDS[job], programme, now):
+            key = ledger_key(programme, period)
+            if key in done:
+                continue
+            work = partial(tasks.report, programme.code, job, period, publish)
+            if await run_once(sessionmaker, job, key, work, stuck_after) is not True:
+                if not await settled(sessionmaker, job, key):
+                    all_settled = False
+                break  # later periods wait for this one
+    return all_settled
+
+
+async def reminders_round(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tasks: ReformTasks,
+    settings: Settings,
+) -> bool:
+    """Today's reminders for each running programme, once the reminders cron has fired today.
+    Whether the round is settled (as `report_round`)."""
+    now = now_utc()
+    stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
+    all_settled = True
+    for programme in await tasks.programmes():
+        day = reminders_due_today(settings.scheduler_reminders_cron, programme, now)
+        if day is None:
+            continue
+        remind = partial(tasks.reminders, programme.code, day)
+        key = ledger_key(programme, day.isoformat())
+        if not await run_due(sessionmaker, Job.reminders, key, remind, stuck_after):
+            all_settled = False
+    return all_settled
 
 
 async def catch_up(
     sessionmaker: async_sessionmaker[AsyncSession],
     tasks: ReformTasks,
     settings: Settings,
-) -> None:
-    """One scheduler round for reports, notices and reminders, as of `now_utc()`. The caller's
-    round has checked that the services it needs are ready (`ReformTasks.ready`)."""
-    now = now_utc()
-    jobs = (
-        ("monthly_dispatch", "month", settings.scheduler_monthly_dispatch_cron),
-        ("quarterly_notice", "quarter", settings.scheduler_quarterly_notice_cron),
-    )
-    stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
-    done = await _succeeded(sessionmaker, tuple(job for job, _, _ in jobs))
-    for programme in await tasks.programmes():
-        for job_kind, period_kind, crontab in jobs:
-            publish = job_kind == "monthly_dispatch" and settings.monthly_dispatch_auto_publish
-            for period in due_periods(crontab, period_kind, programme, now):
-                key = ledger_key(programme, period)
-                if (job_kind, key) in done:
-                    continue
-                work = partial(tasks.report, programme.code, job_kind, period, publish)
-                if await run_once(sessionmaker, job_kind, key, work, stuck_after) is not True:
-                    break  # later periods wait for this one
-        day = reminders_due_today(settings.scheduler_reminders_cron, programme, now)
-        if day is not None:
-            remind = partial(tasks.reminders, programme.code, day)
-            key = ledger_key(programme, day.isoformat())
-            await run_once(sessionmaker, "reminders", key, remind, stuck_after)
+) -> bool:
+    """Reports, notices and reminders due by `now_utc()`, missed periods first: every job's
+    round at once (what a start or a gained leadership does). The caller has checked that the
+    services it needs are ready (`ReformTasks.ready`). Whether every round is settled."""
+    rounds = [
+        await report_round(sessionmaker, tasks, settings, Job.monthly_dispatch),
+        await report_round(sessionmaker, tasks, settings, Job.quarterly_notice),
+        await reminders_round(sessionmaker, tasks, settings),
+    ]
+    return all(rounds)
