@@ -25,7 +25,7 @@ import asyncpg  # type: ignore[import-untyped]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import asyncpg_dsn, fresh_database
-from services.evaluation.scoring import service as scoring
+from services.evaluation.ledger import service as ledger
 from shared.db import create_sessionmaker
 from shared.periods import business_day
 from shared.settings import Settings
@@ -192,7 +192,7 @@ async def _recompute(url: str) -> float:
     try:
         started = time.perf_counter()
         async with create_sessionmaker(engine)() as session, session.begin():
-            await scoring.recompute(session, "2026")
+            await ledger.recompute(session, "2026")
         return time.perf_counter() - started
     finally:
         await engine.dispose()

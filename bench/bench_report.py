@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
-from services.evaluation.scoring import service as scoring  # noqa: E402
+from services.evaluation.ledger import service as ledger  # noqa: E402
 from shared import clock  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.db import create_engine, create_sessionmaker  # noqa: E402
@@ -145,7 +145,7 @@ async def main(rounds: int) -> None:
         loaded = await load(session, password="bench", as_of=TODAY)  # noqa: S106
     orders = await _seed_hotline(asyncpg_dsn(url), per_unit=40)
     async with sessionmaker() as session, session.begin():
-        await scoring.recompute(session, "2026")
+        await ledger.recompute(session, "2026")
     clock.freeze(datetime(2026, 12, 1, 2, tzinfo=UTC))
     app, client = tasks_app_with_sources(settings, sessionmaker)
     office = {

@@ -26,11 +26,11 @@ from honcho.manager import Manager
 from rich.console import Console
 from rich.table import Table
 
+from shared.clock import SHANGHAI
 from shared.db import create_engine, create_sessionmaker
 from shared.demo.loader import HOTLINE_USER, OFFICE_USERS, load, read_json
 from shared.embedded_pg import EmbeddedPostgres
 from shared.outbox import pending_count
-from shared.periods import SHANGHAI
 from shared.settings import (
     DEV_ENV_FILE,
     EMBEDDED_PG_PORT,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator
 
+from shared.clock import SHANGHAI
 from shared.validation import MAX_YEAR, MIN_YEAR
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PATTERN = re.compile(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$")
 
 
@@ -35,6 +34,12 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The period as instants [from, to): from the start of its first day to the start of
+        the day after its last, in Asia/Shanghai."""
+        start = datetime.combine(self.start, time(0), tzinfo=SHANGHAI)
+        return start, datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
 def _month_end(year: int, month: int) -> date:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from services.evaluation.scoring import service as scoring
+from services.evaluation.ledger import service as ledger
 from shared.db import create_engine, create_sessionmaker
 from shared.settings import get_settings
 
@@ -46,7 +46,7 @@ def recompute(programme: str = typer.Option("2026", help="改革工程代码（�
                     progress.update(tasks[stage], completed=done, total=total)
 
                 async with create_sessionmaker(engine)() as session, session.begin():
-                    return await scoring.recompute(session, programme, report)
+                    return await ledger.recompute(session, programme, report)
         finally:
             await engine.dispose()
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox, working_days
 from shared.auth import hash_password
+from shared.clock import SHANGHAI
 from shared.context import current_service
 from shared.demo.problems import load_problems
 from shared.events import SupervisionEscalated
@@ -52,7 +52,6 @@ from shared.models import (
 )
 from shared.models.tasks import default_programme_settings
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROGRAMME_CODE = "2026"
 OFFICE_USERS = (
     ("office", "改革办管理员", Role.office_admin),

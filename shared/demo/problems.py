@@ -25,18 +25,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
-from shared.clock import today_shanghai
+from shared.clock import SHANGHAI, today_shanghai
 from shared.context import current_service
 from shared.models import Problem, ProblemSource, ProblemStatus, Programme, TimelineEntry, Unit
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DATA_FILE = "problems.json"
 SOURCE_LABELS = {
     "督查": ProblemSource.inspection,

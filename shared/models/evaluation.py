@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import EVALUATION, Base, str_enum
 
-# The milestone events the delivery rate reads (services.evaluation.scoring.engine.milestone_fact).
+# The milestone events the delivery rate reads (services.evaluation.ledger.engine.milestone_fact).
 MILESTONE_STATE_EVENTS = ("milestone.completed", "milestone.lagging", "milestone.reopened")
 
 

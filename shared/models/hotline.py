@@ -70,8 +70,9 @@ class WorkOrderEvent(Base):
 
 class WorkOrder(Base):
     """The state derived from all of an order's events by occurred_at (any arrival order gives
-    the same result). Derived fields are written only by the SQL function `hotline.settle` (0010h),
-    which `hotline.receive_batch` calls once per group for every order with a new event."""
+    the same result). Derived fields are written only by the SQL function `hotline.settle`
+    (services/hotline_ingest/sql/settle/, the newest version), which `hotline.receive_batch`
+    calls once per group for every order with a new event."""
 
     __tablename__ = "work_orders"
     __table_args__ = (

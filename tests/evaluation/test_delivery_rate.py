@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.scoring.repository import ScoringRepository
+from services.evaluation.ledger.repository import LedgerRepository
 from shared.events import (
     MilestoneCompleted,
     MilestoneLagging,
@@ -222,7 +222,7 @@ async def test_roles_weigh_as_the_rule_set_says_and_no_data_is_never_hidden(
 async def test_the_sql_reading_of_milestone_events_is_the_catalogues(
     session: AsyncSession, events: Events, city: dict[str, Any]
 ) -> None:
-    """`ScoringRepository.milestone_facts` reads the fields in SQL (on every refresh); each must
+    """`LedgerRepository.milestone_facts` reads the fields in SQL (on every refresh); each must
     be what the catalogue's model of that fact says."""
     shared_task = {"responsible_units": ["yunzhongqu", "zhengwu"]}
     await _done(events, "shichang", 7, 1, "2026-04-10", on_time=False, **shared_task)
@@ -233,7 +233,7 @@ async def test_the_sql_reading_of_milestone_events_is_the_catalogues(
         _at("2026-05-20"),
         {"task_number": 7, "milestone": 1, "on_time": False, **shared_task},
     )
-    facts = await ScoringRepository(session).milestone_facts(
+    facts = await LedgerRepository(session).milestone_facts(
         "2026", ["yunzhongqu"], date(2026, 12, 31)
     )
     stored = {

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.evaluation.scoring.ranks import placings
+from services.evaluation.score.ranks import placings
 from shared.models import Role, UnitKind
 from tests.conftest import Factory
 from tests.evaluation.conftest import Events

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.evaluation.scoring.service import ensure_default_rule_set
+from services.evaluation.ledger.service import ensure_default_rule_set
 from shared.models import AuditLog, Role, RuleSet
 from tests.conftest import Factory
 

@@ -16,8 +16,8 @@ from dataclasses import asdict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.event.repository import FactRepository
+from services.evaluation.ledger import service as ledger
 from services.evaluation.score.stream import Broadcaster
-from services.evaluation.scoring import service as scoring
 from shared.db import after_commit
 from shared.events import EventAck, EventEnvelope, is_sent_to
 from shared.outbox import claim
@@ -46,11 +46,11 @@ async def consume_batch(
             continue
         if not is_sent_to(event.type, CONSUMER):
             # Office inputs are entered in evaluation itself, never sent: kept for the office.
-            await scoring.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
+            await ledger.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
             continue
         await FactRepository(session).insert(event)
         fresh.append(event)
-    changes = await scoring.consume_many(session, fresh) if fresh else []
+    changes = await ledger.consume_many(session, fresh) if fresh else []
     if broadcaster is not None and changes:
         # Which event moved a unit is told for single deliveries; a batch names its last one.
         by_unit = {e.unit_code: e for e in fresh}

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,21 +20,20 @@ from services.evaluation.inputs.schemas import (
     InspectionIn,
     SurveyIn,
 )
+from services.evaluation.ledger import service as ledger
+from services.evaluation.ledger.repository import LedgerRepository
 from services.evaluation.rule_set.schemas import RuleSetBody
-from services.evaluation.scoring import service as scoring
-from services.evaluation.scoring.repository import ScoringRepository
 from shared import audit
 from shared.auth import Principal
+from shared.clock import SHANGHAI
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EventEnvelope, is_sent_to, parse_data
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult
 from shared.periods import business_day, parse_period, today
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 async def _require_unit(session: AsyncSession, code: str, field: str) -> None:
-    if code not in await ScoringRepository(session).unit_kinds([code]):
+    if code not in await LedgerRepository(session).unit_kinds([code]):
         raise ValidationFailed(
             f"单位 {code} 不存在",
             errors=[FieldError(loc=["body", field], msg="单位不存在", type="unknown")],
@@ -61,7 +59,7 @@ async def _record(
         data=recorded.model_dump(mode="json"),
     )
     await FactRepository(session).insert(envelope)
-    await scoring.consume(session, envelope)
+    await ledger.consume(session, envelope)
     await audit.record(
         session,
         actor=principal,
@@ -142,7 +140,7 @@ async def record_external_rank(
     部门绩效考核成绩与营商环境国评、省评直接挂钩): a district is not an indicator's lead."""
     _not_in_the_future(date(body.year, 1, 1), "year", "国评、省评结果的年度不能晚于今年")
     await _require_unit(session, body.lead_unit, "lead_unit")
-    kinds = await ScoringRepository(session).unit_kinds([body.lead_unit])
+    kinds = await LedgerRepository(session).unit_kinds([body.lead_unit])
     if kinds.get(body.lead_unit) == "district":
         message = "国评、省评指标的牵头单位应为市直部门"
         raise ValidationFailed(
@@ -185,7 +183,7 @@ def _rank_out(row: ExternalRankIn | ExternalRank, rules: RuleSetBody) -> Externa
 
 
 async def _rules_today(session: AsyncSession, programme: str) -> RuleSetBody:
-    _, rules = (await scoring.rule_book(session, programme)).at(today())
+    _, rules = (await ledger.rule_book(session, programme)).at(today())
     return rules
 
 
@@ -209,20 +207,20 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     envelope = EventEnvelope.model_validate(parked.envelope)
     if not is_sent_to(envelope.type, CONSUMER):
         raise Conflict(f"事件类型 {envelope.type} 不是发给评估服务的事件，不能重新处理")
-    data = scoring.typed_data(envelope)
+    data = ledger.typed_data(envelope)
     if isinstance(data, str):
         raise Conflict(f"该事件仍无法处理：{data}")
-    named = scoring.named_units(envelope.unit_code, data) | {envelope.unit_code or ""}
-    missing = named - set(await ScoringRepository(session).unit_kinds(named))
+    named = ledger.named_units(envelope.unit_code, data) | {envelope.unit_code or ""}
+    missing = named - set(await LedgerRepository(session).unit_kinds(named))
     if missing:
         raise Conflict(f"单位仍不存在：{'、'.join(sorted(missing))}")
     parked.replayed_at = datetime.now(UTC)
     await session.flush()
     day = business_day(envelope.occurred_at)
-    programme = scoring.programme_of(envelope.programme, day)
-    book = await scoring.rule_book(session, programme)
-    touched = await scoring.apply_effects(session, book, envelope, data)
-    await scoring.refresh_touched(session, book, programme, touched)
+    programme = ledger.programme_of(envelope.programme, day)
+    book = await ledger.rule_book(session, programme)
+    touched = await ledger.apply_effects(session, book, envelope, data)
+    await ledger.refresh_touched(session, book, programme, touched)
     await audit.record(
         session,
         actor=principal,

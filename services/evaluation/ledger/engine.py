@@ -185,7 +185,7 @@ def hotline_options(rules: RuleSetBody) -> tuple[bool, bool]:
 def hotline_units(unit_code: str, data: WorkOrderFacts, rules: RuleSetBody) -> list[str]:
     """Whose rates a work order counts for: its handling unit; also the district it came from
     if the rule set says so; nobody's if it is a consultation (咨询) the rule set leaves out.
-    `ScoringRepository.bulk_hotline_counters` is the same rule in SQL (the property test holds
+    `LedgerRepository.bulk_hotline_counters` is the same rule in SQL (the property test holds
     them together). Which counters each fact adds to is shared.hotline_rates.fact_counters."""
     for_district, consultations = hotline_options(rules)
     if data.kind == "consult" and not consultations:
@@ -213,7 +213,7 @@ class MilestoneFact:
 
 
 # Milestone event type → its state for the delivery rate ("": the lagging event's severity).
-# ScoringRepository.milestone_facts reads these events' fields in SQL.
+# LedgerRepository.milestone_facts reads these events' fields in SQL.
 MILESTONE_STATES = {
     "milestone.completed": "done",
     "milestone.reopened": "reopened",

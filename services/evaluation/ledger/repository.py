@@ -1,4 +1,4 @@
-"""Queries of the scoring module: aggregates by SQL, never Python loops over fact rows."""
+"""Queries of the ledger: aggregates by SQL, never Python loops over fact rows."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any, cast
 
 from sqlalchemy import String, Table, and_, delete, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import array, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.scoring.engine import MILESTONE_STATES, DailyInputs, MilestoneFact
+from services.evaluation.ledger.engine import MILESTONE_STATES, DailyInputs, MilestoneFact
+from shared.clock import SHANGHAI
 from shared.events import (
     EventData,
     ExternalRankRecorded,
@@ -35,6 +35,7 @@ from shared.models import (
     UnitCounter,
 )
 from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS, MILESTONE_STATE_EVENTS
+from shared.repository import RepositoryBase
 from shared.validation import ascii_number
 
 
@@ -56,9 +57,8 @@ class HotlineWindow:
         }
 
 
-class ScoringRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class LedgerRepository(RepositoryBase[ScoreEntry]):
+    model = ScoreEntry
 
     async def unit_kinds(self, codes: Iterable[str] | None = None) -> dict[str, str]:
         stmt = select(Unit.code, Unit.kind).where(Unit.kind != "office", Unit.is_active)
@@ -239,7 +239,7 @@ class ScoringRepository:
         """Everything scores depend on between two dates, per unit and day, in five queries;
         any period inside the range is then summed up in memory."""
         daily = DailyInputs()
-        day_of_fact = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        day_of_fact = func.date(func.timezone(SHANGHAI.key, Fact.occurred_at))
         ledger = await self.session.execute(
             select(
                 ScoreEntry.unit_code,
@@ -343,7 +343,7 @@ class ScoringRepository:
         Parked events are left out."""
         if not units:
             return []
-        day = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        day = func.date(func.timezone(SHANGHAI.key, Fact.occurred_at))
         task = Fact.data["task_number"].astext
         milestone_events = (Fact.programme == programme, Fact.type.in_(MILESTONE_STATE_EVENTS))
         # Two statements, not a subquery: planned together, a join with stale statistics rescans
@@ -564,7 +564,7 @@ class ScoringRepository:
                 ~Fact.type.like("work_order.%"),
                 func.coalesce(
                     Fact.programme,
-                    func.to_char(func.timezone("Asia/Shanghai", Fact.occurred_at), "YYYY"),
+                    func.to_char(func.timezone(SHANGHAI.key, Fact.occurred_at), "YYYY"),
                 )
                 == programme,
             )

@@ -11,10 +11,10 @@ from datetime import date, datetime
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.ledger import engine
+from services.evaluation.ledger.repository import HotlineWindow, LedgerRepository
 from services.evaluation.rule_set.repository import RuleSetRepository
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
-from services.evaluation.scoring import engine
-from services.evaluation.scoring.repository import HotlineWindow, ScoringRepository
 from shared.events import (
     EVENTS,
     OFFICE_INPUTS,
@@ -104,7 +104,7 @@ class ScoreChange:
 
 async def park(session: AsyncSession, event: EventEnvelope, reason: str) -> None:
     """Keep an event that cannot be applied, with why, for the office (never dropped)."""
-    await ScoringRepository(session).park(
+    await LedgerRepository(session).park(
         event.id, event.type, event.model_dump(mode="json"), reason
     )
 
@@ -151,7 +151,7 @@ async def apply_effects(
 ) -> Touched:
     """Write what one fact (`data`: its data as the catalogue's model) does; returns whose
     scores it moves and in which periods."""
-    repo = ScoringRepository(session)
+    repo = LedgerRepository(session)
     day = fact_day(event.occurred_at, data)
     programme = programme_of(event.programme, day)
     _version, rules = book.at(day)
@@ -232,7 +232,7 @@ async def compute_scores(
 
     `daily` (inputs already loaded for a range covering the period) lets a caller score many
     periods from one load, as the full recompute does."""
-    repo = ScoringRepository(session)
+    repo = LedgerRepository(session)
     kinds = kinds if kinds is not None else await repo.unit_kinds(units)
     codes = sorted(c for c in units if c in kinds)
     if not codes:
@@ -293,7 +293,7 @@ async def refresh_scores(
     units: Iterable[str],
     periods: Iterable[Period],
 ) -> list[ScoreChange]:
-    repo = ScoringRepository(session)
+    repo = LedgerRepository(session)
     unit_list = sorted(set(units))
     period_list = sorted(periods, key=lambda p: p.id)
     if not unit_list or not period_list:
@@ -355,7 +355,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
     """Apply new facts (their inbox claims are made in this transaction) and refresh each
     affected unit's scores once, however many of the facts touched it. An event whose data
     does not fit the catalogue, or that names an unknown unit, is parked with the reason."""
-    repo = ScoringRepository(session)
+    repo = LedgerRepository(session)
     typed: list[tuple[EventEnvelope, EventData]] = []
     for event in events:
         data = typed_data(event)
@@ -401,9 +401,7 @@ async def refresh_touched(
 ) -> list[ScoreChange]:
     """Refresh the live scores facts moved: their units (and every unit of their tasks) in their
     periods."""
-    units = touched.units | await ScoringRepository(session).units_of_tasks(
-        programme, touched.tasks
-    )
+    units = touched.units | await LedgerRepository(session).units_of_tasks(programme, touched.tasks)
     return await refresh_scores(session, book, programme, units, touched.periods())
 
 
@@ -411,7 +409,7 @@ async def recompute(
     session: AsyncSession, programme: str, progress: Callable[[str, int, int], None] | None = None
 ) -> int:
     """Rebuild ledger, counters, ratings and scores of a programme from its facts alone."""
-    repo = ScoringRepository(session)
+    repo = LedgerRepository(session)
     book = await rule_book(session, programme)
     parked = await repo.parked_event_ids()
     await repo.clear_derived(programme)

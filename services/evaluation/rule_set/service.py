@@ -13,13 +13,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.ledger import service as ledger
 from services.evaluation.rule_set.repository import RuleSetRepository
 from services.evaluation.rule_set.schemas import (
     PublishRequest,
     RuleSetBody,
     RuleSetOut,
 )
-from services.evaluation.scoring import service as scoring
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -69,7 +69,7 @@ def year_start(programme: str) -> date:
 
 
 async def list_rule_sets(session: AsyncSession, programme: str) -> Sequence[RuleSet]:
-    await scoring.ensure_default_rule_set(session, programme, year_start(programme), "system")
+    await ledger.ensure_default_rule_set(session, programme, year_start(programme), "system")
     return await RuleSetRepository(session).versions(programme)
 
 
@@ -84,7 +84,7 @@ async def create_draft(
     session: AsyncSession, principal: Principal, programme: str, raw: dict[str, Any], note: str
 ) -> RuleSet:
     body = validate_body(raw)
-    await scoring.ensure_default_rule_set(
+    await ledger.ensure_default_rule_set(
         session, programme, year_start(programme), principal.username
     )
     latest = await RuleSetRepository(session).highest_version(programme)
@@ -162,5 +162,5 @@ async def publish(
         },
     )
     # Scores from the effective date on follow the new rules at once.
-    await scoring.recompute(session, rule_set.programme)
+    await ledger.recompute(session, rule_set.programme)
     return rule_set

@@ -4,14 +4,13 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Date, func, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Fact, Score, ScoreEntry, SurveyResult, Unit
+from shared.repository import RepositoryBase
 
 
-class ScoreRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ScoreRepository(RepositoryBase[Score]):
+    model = Score
 
     async def survey_results(self) -> list[tuple[str, str, float]]:
         """(half-year, unit, score) of every survey result recorded."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from services.evaluation.ledger import service as ledger
 from services.evaluation.score import service
 from services.evaluation.score.schemas import (
     Explanation,
@@ -21,7 +22,6 @@ from services.evaluation.score.stream import (
     session_end,
     visible_to,
 )
-from services.evaluation.scoring import service as scoring
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.downloads import XLSX, attachment
@@ -133,7 +133,7 @@ async def export_rankings(
 async def recompute(
     principal: OfficeAdmin, session: Session, programme: Programme = "2026"
 ) -> RecomputeResult:
-    replayed = await scoring.recompute(session, programme)
+    replayed = await ledger.recompute(session, programme)
     return RecomputeResult(programme=programme, facts_replayed=replayed, scores=0)
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.evaluation.ledger import engine
+from services.evaluation.ledger import service as ledger
+from services.evaluation.ledger.repository import LedgerRepository
 from services.evaluation.rule_set.schemas import (
     DeductionComponent,
     DeliveryRateComponent,
@@ -22,6 +25,7 @@ from services.evaluation.rule_set.schemas import (
     RuleSetBody,
     SurveyComponent,
 )
+from services.evaluation.score.ranks import competition_ranks, placings
 from services.evaluation.score.repository import ScoreRepository
 from services.evaluation.score.schemas import (
     ComponentOut,
@@ -35,10 +39,6 @@ from services.evaluation.score.schemas import (
     RankingItem,
     ScoreOut,
 )
-from services.evaluation.scoring import engine
-from services.evaluation.scoring import service as scoring
-from services.evaluation.scoring.ranks import competition_ranks, placings
-from services.evaluation.scoring.repository import ScoringRepository
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.events import (
@@ -96,25 +96,25 @@ async def list_scores(
             for r in rows
         ]
         # Units no fact has touched yet have no live row: they stand at full marks.
-        kinds = await ScoringRepository(session).unit_kinds()
+        kinds = await LedgerRepository(session).unit_kinds()
         have = {r.unit_code for r in rows}
         missing = [
             c
             for c, k in kinds.items()
             if c not in have and (kind is None or (k == "district") == (kind == "district"))
         ]
-        book = await scoring.rule_book(session, programme)
-        computed = await scoring.compute_scores(
+        book = await ledger.rule_book(session, programme)
+        computed = await ledger.compute_scores(
             session, book, programme, missing, period, kinds=kinds
         )
         live.extend(_score_out(principal, names, period, computed))
         return sorted(live, key=lambda s: (-s.total, s.unit_code))
-    book = await scoring.rule_book(session, programme)
-    kinds = await ScoringRepository(session).unit_kinds()
+    book = await ledger.rule_book(session, programme)
+    kinds = await LedgerRepository(session).unit_kinds()
     wanted = [
         c for c, k in kinds.items() if kind is None or (k == "district") == (kind == "district")
     ]
-    computed = await scoring.compute_scores(
+    computed = await ledger.compute_scores(
         session, book, programme, wanted, period, as_of=as_of, kinds=kinds
     )
     return sorted(
@@ -141,7 +141,7 @@ def _score_out(
             components=_visible_components(
                 principal,
                 code,
-                [ComponentOut.model_validate(c) for c in scoring.components_json(score)],
+                [ComponentOut.model_validate(c) for c in ledger.components_json(score)],
             ),
         )
         for code, (unit_kind, score, version) in computed.items()
@@ -223,10 +223,10 @@ async def explain(
         raise NotFound(f"单位 {unit_code} 的得分明细不存在或无权查看")
     as_of = as_of or today()
     end = min(period.end, as_of)
-    book = await scoring.rule_book(session, programme)
+    book = await ledger.rule_book(session, programme)
     # One load of the unit's inputs for the score and for the milestones explain lists.
-    daily = await ScoringRepository(session).daily_inputs(programme, [unit_code], period.start, end)
-    computed = await scoring.compute_scores(
+    daily = await LedgerRepository(session).daily_inputs(programme, [unit_code], period.start, end)
+    computed = await ledger.compute_scores(
         session, book, programme, [unit_code], period, as_of=as_of, daily=daily
     )
     if unit_code not in computed:
@@ -318,15 +318,15 @@ async def rankings(
     """One ranking group of the rule set in force at the period's end (office default groups:
     市直部门, 区县, 中央驻市单位及公用企业): tied totals share a rank, praise and naming take
     whole tie groups, naming only below the group's median by more than the margin
-    (`scoring.ranks`)."""
-    book = await scoring.rule_book(session, programme)
+    (`ranks.py`)."""
+    book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
     units = await _units_of(session, chosen)
-    current = await scoring.compute_scores(session, book, programme, units, period)
+    current = await ledger.compute_scores(session, book, programme, units, period)
     previous_period = period.previous()
     previous = (
-        await scoring.compute_scores(
+        await ledger.compute_scores(
             session, book, str(previous_period.start.year), units, previous_period
         )
         if str(previous_period.start.year) == programme
@@ -398,7 +398,7 @@ def _ranking_group(rules: RuleSetBody, group: str | None) -> RankingGroup:
 
 
 async def _units_of(session: AsyncSession, group: RankingGroup) -> list[str]:
-    kinds = await ScoringRepository(session).unit_kinds()
+    kinds = await LedgerRepository(session).unit_kinds()
     return [code for code, kind in kinds.items() if kind in group.unit_kinds]
 
 
@@ -409,10 +409,10 @@ async def hotline_board(
     period, by the hotline component's share of its weight (the rates as the score counted
     them: shared.hotline_rates). Red: the top N; black: the bottom N more than the naming margin
     (percentage points) below the median — whole tie groups, as the rankings."""
-    book = await scoring.rule_book(session, programme)
+    book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
-    current = await scoring.compute_scores(
+    current = await ledger.compute_scores(
         session, book, programme, await _units_of(session, chosen), period
     )
     hotline = {

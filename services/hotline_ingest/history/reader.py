@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -16,8 +17,8 @@ from openpyxl import load_workbook
 from pydantic import BaseModel, ValidationError
 
 from services.hotline_ingest.webhook.schemas import EVENT_MODELS
+from shared.clock import SHANGHAI
 from shared.errors import field_errors_from_pydantic
-from shared.periods import SHANGHAI
 
 # column → canonical field; Chinese headers first (the platform's export), English accepted.
 COLUMNS = {
@@ -106,40 +107,59 @@ def read_table(path: Path) -> list[dict[str, Any]]:
     return [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 
-def to_row(number: int, cells: dict[str, Any], due: Any) -> Row:
+# Cells holding a moment (naive ones are Asia/Shanghai).
+MOMENTS = ("received_at", "due_at", "accepted_at", "replied_at", "closed_at", "visited_at")
+
+
+def to_row(number: int, cells: dict[str, Any], due: Callable[[datetime, str], datetime]) -> Row:
     """One row as validated events; `due(received_at, kind)` fills a missing 办理期限."""
     row = Row(number)
+    values = _field_values(cells, row.errors)
+    if all(values.get(k) is None for k in COLUMNS.values()):
+        return row  # an empty line
+    row.errors.extend(_missing_required(values, row.errors))
+    if row.errors:
+        return row
+    if values.get("due_at") is None and values.get("kind"):
+        values["due_at"] = due(values["received_at"], values["kind"])
+    for event_type, data in _event_drafts(values):
+        _add_event(row, event_type, {**data, "order_no": values["order_no"]})
+    return row
+
+
+def _field_values(cells: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    """The cells as the events' values: moments as aware instants, the platform's words
+    (渠道, 诉求类型, 满意度, 是否解决) as ours, other text trimmed. An unreadable moment is an
+    error and no value."""
     values: dict[str, Any] = {}
     for name, cell in cells.items():
-        if name in (
-            "received_at",
-            "due_at",
-            "accepted_at",
-            "replied_at",
-            "closed_at",
-            "visited_at",
-        ):
+        if name in MOMENTS:
             try:
                 values[name] = _moment(cell)
             except ValueError:
-                row.errors.append(f"{name}: 时间格式不正确（{cell}）")
+                errors.append(f"{name}: 时间格式不正确（{cell}）")
         elif name in VALUES and _text(cell) is not None:
             mapping: dict[str, Any] = VALUES[name]
             values[name] = mapping.get(str(cell).strip(), str(cell).strip())
         else:
             values[name] = _text(cell)
-    if all(values.get(k) is None for k in COLUMNS.values()):
-        return row  # an empty line
-    for name in REQUIRED:
-        if values.get(name) is None and not any(e.startswith(f"{name}:") for e in row.errors):
-            row.errors.append(f"{name}: 缺少必填字段")
-    if row.errors:
-        return row
-    order_no, received = values["order_no"], values["received_at"]
-    if values.get("due_at") is None and values.get("kind"):
-        values["due_at"] = due(received, values["kind"])
+    return values
+
+
+def _missing_required(values: dict[str, Any], errors: list[str]) -> list[str]:
+    """A required field that is empty, unless its cell was already reported unreadable."""
+    return [
+        f"{name}: 缺少必填字段"
+        for name in REQUIRED
+        if values.get(name) is None and not any(e.startswith(f"{name}:") for e in errors)
+    ]
+
+
+def _event_drafts(values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The events the platform would have pushed: created at receipt, then each step whose
+    time is filled in."""
     drafts: list[tuple[str, dict[str, Any]]] = [
-        ("work_order.created", {**values, "occurred_at": received}),
+        ("work_order.created", {**values, "occurred_at": values["received_at"]}),
     ]
     if values.get("accepted_at"):
         drafts.append(("work_order.accepted", {"occurred_at": values["accepted_at"]}))
@@ -159,13 +179,16 @@ def to_row(number: int, cells: dict[str, Any], due: Any) -> Row:
                 },
             )
         )
-    for event_type, data in drafts:
-        try:
-            model = EVENT_MODELS[event_type].model_validate({**data, "order_no": order_no})
-        except ValidationError as exc:
-            for error in field_errors_from_pydantic(exc.errors(include_url=False)):
-                where = ".".join(str(p) for p in error.loc)
-                row.errors.append(f"{where}: {error.msg}")
-            continue
-        row.events.append((event_type, model))
-    return row
+    return drafts
+
+
+def _add_event(row: Row, event_type: str, data: dict[str, Any]) -> None:
+    """The event validated as the webhook validates it; its errors, by field, otherwise."""
+    try:
+        model = EVENT_MODELS[event_type].model_validate(data)
+    except ValidationError as exc:
+        for error in field_errors_from_pydantic(exc.errors(include_url=False)):
+            where = ".".join(str(p) for p in error.loc)
+            row.errors.append(f"{where}: {error.msg}")
+        return
+    row.events.append((event_type, model))

@@ -12,23 +12,15 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.history.reader import Row, to_row
-from services.hotline_ingest.webhook.repository import PLANNED_TRANSACTION, Receipt, limits_json
+from services.hotline_ingest.history.repository import HistoryRepository
+from services.hotline_ingest.webhook.repository import Receipt, limits_json
 from services.hotline_ingest.webhook.service import event_receipt
 from shared.hotline_rates import closing_deadline
 from shared.settings import Settings
-
-_BATCH = text(
-    "SELECT outcome, told FROM hotline.receive_batch(CAST(:ids AS text[]),"
-    " CAST(:sources AS text[]), CAST(:headers AS text[]), CAST(:bodies AS bytea[]),"
-    " CAST(:types AS text[]), CAST(:outcomes AS text[]), CAST(:errors AS text[]),"
-    " CAST(:orders AS text[]), CAST(:moments AS timestamptz[]), CAST(:datas AS text[]),"
-    " CAST(:names AS bytea[]), CAST(:phones AS bytea[]), CAST(:limits AS jsonb))"
-)
 
 
 @dataclass
@@ -71,28 +63,12 @@ def receipts(settings: Settings, row: Row) -> list[Receipt]:
 async def store(session: AsyncSession, settings: Settings, batch: list[Receipt]) -> list[str]:
     """One chunk in the caller's transaction; returns each event's outcome."""
     batch = sorted(batch, key=lambda r: r.lock_order)
-    columns = list(zip(*(r.args(settings) for r in batch), strict=True))
-    names = (
-        "ids",
-        "sources",
-        "headers",
-        "bodies",
-        "types",
-        "outcomes",
-        "errors",
-        "orders",
-        "moments",
-        "datas",
-        "names",
-        "phones",
+    stored = await HistoryRepository(session).receive_batch(
+        [r.args(settings) for r in batch], limits_json(settings)
     )
-    params: dict[str, object] = {n: list(c) for n, c in zip(names, columns, strict=True)}
-    params["limits"] = limits_json(settings)
-    await session.execute(PLANNED_TRANSACTION)  # for this chunk's transaction only
-    rows = (await session.execute(_BATCH, params)).all()
-    if any(r.told for r in rows):
+    if any(told for _, told in stored):
         session.info["outbox_enqueued"] = True
-    return [str(r.outcome) for r in rows]
+    return [outcome for outcome, _ in stored]
 
 
 async def import_rows(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar import service as calendar
-from services.hotline_ingest.open311 import repository
+from services.hotline_ingest.open311.repository import CLOSED, Open311Repository, Row
 from services.hotline_ingest.open311.schemas import (
     KeyCreated,
     KeyOut,
@@ -63,12 +63,12 @@ def service_of(category: Category) -> Open311Service:
     )
 
 
-def request_of(row: repository.Row, *, full: bool) -> Open311Request:
+def request_of(row: Row, *, full: bool) -> Open311Request:
     """Public (`full=False`): category, status, dates and the district only — no citizen's
     text, name, address or enterprise. With a `read`-scoped api_key: the text too (phone and
     ID numbers masked) and the handling unit."""
     order, service_name, unit_name, district_name = row
-    closed = order.status in repository.CLOSED
+    closed = order.status in CLOSED
     return Open311Request(
         service_request_id=order.order_no,
         status="closed" if closed else "open",
@@ -87,7 +87,7 @@ def request_of(row: repository.Row, *, full: bool) -> Open311Request:
 
 
 async def services(session: AsyncSession) -> list[Open311Service]:
-    return [service_of(c) for c in await repository.services(session)]
+    return [service_of(c) for c in await Open311Repository(session).services()]
 
 
 def _instant(value: str, name: str) -> datetime:
@@ -148,8 +148,8 @@ async def requests(
     else:
         start, end = _window(params, now)
         statuses, codes = _statuses(params), _list(params.get("service_code"))
-    rows = await repository.requests(
-        session, ids=ids, codes=codes, start=start, end=end, statuses=statuses, limit=MAX_ROWS
+    rows = await Open311Repository(session).requests(
+        ids=ids, codes=codes, start=start, end=end, statuses=statuses, limit=MAX_ROWS
     )
     return [request_of(row, full=full) for row in rows]
 
@@ -173,7 +173,7 @@ async def _may_read_text(session: AsyncSession, api_key: str | None) -> bool:
 
 async def check_key(session: AsyncSession, api_key: str | None) -> list[str]:
     """The key's scopes, or 403."""
-    row = await repository.active_key(session, hash_key(api_key)) if api_key else None
+    row = await Open311Repository(session).active_key(hash_key(api_key)) if api_key else None
     if row is None:
         raise Open311Error(403, "api_key is missing or not valid")
     return list(row.scopes)
@@ -199,7 +199,7 @@ async def create_request(
     if CREATE not in await check_key(session, form.get("api_key")):
         raise Open311Error(403, "this api_key may not create service requests")
     code = _field(form, "service_code", 64)
-    if code is None or not await repository.category_exists(session, code):
+    if code is None or not await Open311Repository(session).category_exists(code):
         raise Open311Error(400, f"service_code {code!r} is not a known service")
     description = _field(form, "description", 4000)
     if description is None:
@@ -213,7 +213,9 @@ async def create_request(
     if kind not in KINDS:
         raise Open311Error(400, f"attribute[kind] must be one of {', '.join(KINDS)}")
     district = (
-        address_id if address_id and await repository.district_exists(session, address_id) else None
+        address_id
+        if address_id and await Open311Repository(session).district_exists(address_id)
+        else None
     )
     name = " ".join(filter(None, (_field(form, "last_name", 32), _field(form, "first_name", 32))))
     phone = _field(form, "phone", 32)
@@ -276,13 +278,13 @@ async def create_key(
 
 
 async def list_keys(session: AsyncSession) -> list[KeyOut]:
-    return [KeyOut.model_validate(k) for k in await repository.keys(session)]
+    return [KeyOut.model_validate(k) for k in await Open311Repository(session).keys()]
 
 
 async def revoke_key(
     session: AsyncSession, principal: Principal, key_id: int, now: datetime
 ) -> KeyOut:
-    row = await repository.key(session, key_id)
+    row = await Open311Repository(session).key(key_id)
     if row is None:
         raise NotFound("密钥不存在")
     if row.revoked_at is not None:

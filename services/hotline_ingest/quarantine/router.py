@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from services.hotline_ingest.quarantine import repository, service
+from services.hotline_ingest.quarantine import service
 from services.hotline_ingest.quarantine.schemas import (
     CategoryIn,
     CategoryOut,
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/hotline/v1", tags=["quarantine"], responses=PROB
 async def queue(
     request: Request, principal: OfficeRead, session: Session, page: Pagination
 ) -> Page[WorkOrderOut]:
-    rows, total = await repository.queue(session, page.limit, page.offset)
+    rows, total = await service.queue(session, page)
     settings = request.app.state.settings
     return Page[WorkOrderOut](items=[to_out(o, settings) for o in rows], total=total)
 
@@ -57,7 +57,7 @@ async def resolve(
     summary="The platform's handling-unit codes the office mapped to ours",
 )
 async def unit_mappings(principal: OfficeRead, session: Session) -> Page[UnitMappingOut]:
-    rows = await repository.unit_mappings(session)
+    rows = await service.unit_mappings(session)
     return Page[UnitMappingOut](
         items=[UnitMappingOut.model_validate(r) for r in rows], total=len(rows)
     )
@@ -69,7 +69,7 @@ async def unit_mappings(principal: OfficeRead, session: Session) -> Page[UnitMap
     summary="Hotline categories and the task-list domain each maps to",
 )
 async def list_categories(principal: Authenticated, session: Session) -> Page[CategoryOut]:
-    rows = await repository.categories(session)
+    rows = await service.categories(session)
     return Page[CategoryOut](items=[CategoryOut.model_validate(r) for r in rows], total=len(rows))
 
 

@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.hotline_ingest.quarantine import repository
+from services.hotline_ingest.quarantine.repository import QuarantineRepository
 from services.hotline_ingest.webhook.repository import receive_in_session, refresh_in_session
 from services.hotline_ingest.webhook.schemas import Assigned, Categorized
 from services.hotline_ingest.webhook.service import event_receipt
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
-from shared.models import WorkOrder
+from shared.models import Category, UnitCodeMapping, WorkOrder
+from shared.pagination import PageParams
 from shared.settings import Settings
+
+
+async def queue(session: AsyncSession, page: PageParams) -> tuple[Sequence[WorkOrder], int]:
+    return await QuarantineRepository(session).queue(page)
+
+
+async def unit_mappings(session: AsyncSession) -> list[UnitCodeMapping]:
+    return await QuarantineRepository(session).unit_mappings()
+
+
+async def categories(session: AsyncSession) -> list[Category]:
+    return await QuarantineRepository(session).categories()
 
 
 @dataclass(frozen=True)
@@ -46,7 +60,8 @@ async def resolve(
     resolution: Resolution,
 ) -> tuple[WorkOrder, list[str]]:
     """Resolve one order's quarantine; returns the order and every order released with it."""
-    order = await repository.order(session, order_no)
+    repo = QuarantineRepository(session)
+    order = await repo.order(order_no)
     if order is None:
         raise NotFound(f"工单 {order_no} 不存在")
     if order.quarantine_reason is None:
@@ -62,7 +77,7 @@ async def resolve(
         waiting |= await _supply_unit(session, settings, principal, order, resolution.unit_code)
     if resolution.category is not None and order.category_code is not None:
         code = order.category_code
-        waiting |= set(await repository.orders_waiting_for(session, category_code=code))
+        waiting |= set(await repo.orders_waiting_for(category_code=code))
         category = resolution.category
         await set_category(
             session, principal, code, str(category["name"]), category.get("domain_code")
@@ -70,7 +85,7 @@ async def resolve(
     if resolution.category_code is not None:
         await _classify(session, settings, principal, order, resolution.category_code)
     released = await replay(session, settings, sorted(waiting))
-    order = await repository.order(session, order_no)
+    order = await repo.order(order_no)
     assert order is not None
     await audit.record(
         session,
@@ -95,7 +110,8 @@ async def _supply_unit(
 ) -> set[str]:
     """Dispatch an order that has no handling unit, or map the platform's unknown code to ours;
     returns the other orders waiting for that mapping."""
-    if not await repository.unit_exists(session, unit):
+    repo = QuarantineRepository(session)
+    if not await repo.unit_exists(unit):
         raise ValidationFailed(
             f"单位 {unit} 不存在",
             errors=[FieldError(loc=["body", "unit_code"], msg="单位不存在", type="unknown")],
@@ -106,8 +122,8 @@ async def _supply_unit(
     if order.handling_unit_code == unit:
         return set()
     external = order.handling_unit_code
-    waiting = set(await repository.orders_waiting_for(session, unit_code=external))
-    await repository.map_unit_code(session, external, unit, principal.username)
+    waiting = set(await repo.orders_waiting_for(unit_code=external))
+    await repo.map_unit_code(external, unit, principal.username)
     return waiting
 
 
@@ -118,7 +134,7 @@ async def _classify(
     recorded as the `categorized` event the platform would send."""
     if order.category_code is not None:
         raise Conflict(f"工单已有分类“{order.category_code}”，请登记该分类而不是另选")
-    if await repository.category(session, code) is None:
+    if await QuarantineRepository(session).category(code) is None:
         raise ValidationFailed(
             f"分类 {code} 未登记",
             errors=[FieldError(loc=["body", "category_code"], msg="分类未登记", type="unknown")],
@@ -129,10 +145,11 @@ async def _classify(
 
 async def replay(session: AsyncSession, settings: Settings, order_nos: list[str]) -> list[str]:
     """Derive each order again; returns those that left quarantine."""
+    repo = QuarantineRepository(session)
     released = []
     for order_no in order_nos:
         await refresh_in_session(session, order_no, settings)
-        refreshed = await repository.order(session, order_no)
+        refreshed = await repo.order(order_no)
         if refreshed is not None and refreshed.quarantine_reason is None:
             released.append(order_no)
     return released
@@ -176,9 +193,10 @@ async def set_category(
     session: AsyncSession, principal: Principal, code: str, name: str, domain_code: str | None
 ) -> None:
     """The office's category table: a platform category and the task-list domain it feeds."""
-    existing = await repository.category(session, code)
+    repo = QuarantineRepository(session)
+    existing = await repo.category(code)
     before = {"name": existing.name, "domain_code": existing.domain_code} if existing else None
-    await repository.upsert_category(session, code, name, domain_code)
+    await repo.upsert_category(code, name, domain_code)
     await audit.record(
         session,
         actor=principal,
@@ -199,6 +217,6 @@ async def put_category(
     domain_code: str | None,
 ) -> list[str]:
     """Set a category, then release the orders that were waiting for it."""
-    waiting = await repository.orders_waiting_for(session, category_code=code)
+    waiting = await QuarantineRepository(session).orders_waiting_for(category_code=code)
     await set_category(session, principal, code, name, domain_code)
     return await replay(session, settings, waiting)

@@ -7,39 +7,41 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Result, Row, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import Unit, WorkOrder
+from shared.repository import RepositoryBase
 
 
-async def rate_rows(
-    session: AsyncSession, start: datetime, end: datetime, by_district: bool
-) -> Sequence[Row[Any]]:
-    """What the rates read of every order received in [start, end), out of quarantine, with
-    its unit (or district) as `unit`."""
-    key = WorkOrder.district_code if by_district else WorkOrder.handling_unit_code
-    rows: Result[Any] = await session.execute(
-        select(
-            key.label("unit"),
-            WorkOrder.kind,
-            WorkOrder.urgency,
-            WorkOrder.assigned_at,
-            WorkOrder.received_at,
-            WorkOrder.accepted_at,
-            WorkOrder.visited_at,
-            WorkOrder.resolved,
-            WorkOrder.satisfaction,
-            WorkOrder.closed_at,
-            WorkOrder.due_at,
-        ).where(
-            WorkOrder.received_at >= start,
-            WorkOrder.received_at < end,
-            key.is_not(None),
-            WorkOrder.quarantine_reason.is_(None),
+class RatesRepository(RepositoryBase[WorkOrder]):
+    model = WorkOrder
+
+    async def rate_rows(
+        self, start: datetime, end: datetime, by_district: bool
+    ) -> Sequence[Row[Any]]:
+        """What the rates read of every order received in [start, end), out of quarantine, with
+        its unit (or district) as `unit`."""
+        key = WorkOrder.district_code if by_district else WorkOrder.handling_unit_code
+        rows: Result[Any] = await self.session.execute(
+            select(
+                key.label("unit"),
+                WorkOrder.kind,
+                WorkOrder.urgency,
+                WorkOrder.assigned_at,
+                WorkOrder.received_at,
+                WorkOrder.accepted_at,
+                WorkOrder.visited_at,
+                WorkOrder.resolved,
+                WorkOrder.satisfaction,
+                WorkOrder.closed_at,
+                WorkOrder.due_at,
+            ).where(
+                WorkOrder.received_at >= start,
+                WorkOrder.received_at < end,
+                key.is_not(None),
+                WorkOrder.quarantine_reason.is_(None),
+            )
         )
-    )
-    return rows.all()
+        return rows.all()
 
-
-async def unit_names(session: AsyncSession) -> dict[str, str]:
-    return {c: n for c, n in (await session.execute(select(Unit.code, Unit.name)))}
+    async def unit_names(self) -> dict[str, str]:
+        return {c: n for c, n in (await self.session.execute(select(Unit.code, Unit.name)))}

@@ -9,31 +9,26 @@ Working days come from `hotline.calendar_days` (holidays and 调休 make-up days
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest.calendar import service as calendar
-from services.hotline_ingest.rates import repository
+from services.hotline_ingest.rates.repository import RatesRepository
 from services.hotline_ingest.rates.schemas import TrendPoint, UnitRates, UnitTrend
 from shared import hotline_rates
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.hotline_rates import OrderState, closing_deadline, order_counts, signing_deadline
-from shared.periods import SHANGHAI, Period, parse_period
+from shared.periods import Period, parse_period
 from shared.settings import Settings
-
-
-def _window(period: Period) -> tuple[datetime, datetime]:
-    start = datetime.combine(period.start, time(0), tzinfo=SHANGHAI)
-    return start, datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=SHANGHAI)
 
 
 async def compute(
     session: AsyncSession, settings: Settings, period: Period, by: str, now: datetime
 ) -> dict[str, dict[str, int]]:
     """Counts per unit (or district) for one period."""
-    rows = await repository.rate_rows(session, *_window(period), by == "district")
+    rows = await RatesRepository(session).rate_rows(*period.window(), by == "district")
     working = await calendar.load(session)
     orders: dict[str, list[dict[str, int]]] = {}
     for row in rows:
@@ -89,7 +84,7 @@ async def rates(
     """Each readable unit's four rates, with the previous period's for the trend."""
     current = await compute(session, settings, period, by, now)
     previous = await compute(session, settings, period.previous(), by, now)
-    names = await repository.unit_names(session)
+    names = await RatesRepository(session).unit_names()
     result = []
     for code, counts in sorted(current.items()):
         if not principal.can_read_unit(code):
@@ -155,5 +150,5 @@ async def trend(
                 overdue=rates_.overdue,
             )
         )
-    names = await repository.unit_names(session)
+    names = await RatesRepository(session).unit_names()
     return UnitTrend(unit_code=unit, unit_name=names.get(unit, unit), points=points)

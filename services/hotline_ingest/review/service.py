@@ -4,22 +4,14 @@ satisfied, bad when dissatisfied. Listed per order and summed per unit or distri
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.hotline_ingest.review import repository
+from services.hotline_ingest.review.repository import GOOD, ReviewRepository
 from services.hotline_ingest.review.schemas import ReviewOut, ReviewSummary
 from shared.auth import Principal
 from shared.crypto import mask_text
-from shared.models import WorkOrder
 from shared.pagination import Page, PageParams
-from shared.periods import SHANGHAI, Period
-
-
-def _window(period: Period) -> tuple[datetime, datetime]:
-    start = datetime.combine(period.start, time(0), tzinfo=SHANGHAI)
-    return start, datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+from shared.periods import Period
 
 
 async def reviews(
@@ -31,14 +23,9 @@ async def reviews(
     unit: str | None,
     rating: str | None,
 ) -> Page[ReviewOut]:
-    statement = repository.readable(principal, *_window(period))
-    if unit:
-        statement = statement.where(WorkOrder.handling_unit_code == unit)
-    if rating == "good":
-        statement = statement.where(WorkOrder.satisfaction.in_(repository.GOOD))
-    elif rating == "bad":
-        statement = statement.where(WorkOrder.satisfaction == "dissatisfied")
-    rows, total = await repository.page(session, statement, page.limit, page.offset)
+    rows, total = await ReviewRepository(session).reviews(
+        principal, period.window(), page, unit=unit, rating=rating
+    )
     return Page[ReviewOut](
         items=[
             ReviewOut(
@@ -50,7 +37,7 @@ async def reviews(
                 visited_at=o.visited_at or o.updated_at,
                 satisfaction=o.satisfaction or "",
                 resolved=o.resolved,
-                rating="good" if o.satisfaction in repository.GOOD else "bad",
+                rating="good" if o.satisfaction in GOOD else "bad",
             )
             for o in rows
         ],
@@ -61,8 +48,7 @@ async def reviews(
 async def summary(
     session: AsyncSession, principal: Principal, period: Period, by: str
 ) -> list[ReviewSummary]:
-    statement = repository.readable(principal, *_window(period))
-    rows = await repository.summary(session, statement, by == "district")
+    rows = await ReviewRepository(session).summary(principal, period.window(), by == "district")
     return [
         ReviewSummary(
             unit_code=code,

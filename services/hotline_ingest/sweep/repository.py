@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import WorkOrder
+from shared.repository import RepositoryBase
 
 # The webhook's lock of one order (migration 0010h, `hotline.receive_batch`). Tried, not waited
 # for: an order the webhook is writing is left for the next sweep.
@@ -19,9 +19,8 @@ _TRY_LOCK = text(
 )
 
 
-class SweepRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class SweepRepository(RepositoryBase[WorkOrder]):
+    model = WorkOrder
 
     async def locked(self, order_nos: Sequence[str]) -> Sequence[WorkOrder]:
         """Those of the given orders this transaction now holds the webhook's lock of, read

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.sweep.repository import SweepRepository
 from shared import outbox
+from shared.clock import SHANGHAI
 from shared.hotline_rates import signing_deadline, signing_limit
 from shared.models import WorkOrder
-from shared.periods import SHANGHAI
 from shared.settings import Settings
 
 BATCH = 500

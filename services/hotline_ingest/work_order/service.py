@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.hotline_ingest.work_order import repository
+from services.hotline_ingest.work_order.repository import WorkOrderRepository
 from services.hotline_ingest.work_order.schemas import (
     Contact,
     WorkOrderDetail,
@@ -24,12 +24,12 @@ from services.hotline_ingest.work_order.schemas import (
 )
 from shared import audit
 from shared.auth import Principal
+from shared.clock import SHANGHAI
 from shared.crypto import decrypt, mask_name, mask_phone, mask_text
 from shared.errors import NotFound
 from shared.models import WorkOrder
 from shared.office_files import append_row
 from shared.pagination import Page, PageParams
-from shared.periods import SHANGHAI
 from shared.settings import Settings
 
 EXPORT_LIMIT = 50_000
@@ -111,15 +111,14 @@ async def list_orders(
     filters: WorkOrderFilters,
     now: datetime,
 ) -> Page[WorkOrderOut]:
-    statement = repository.filtered(principal, filters, now)
-    rows, total = await repository.page(session, statement, page.limit, page.offset)
+    rows, total = await WorkOrderRepository(session).page(principal, filters, now, page)
     return Page[WorkOrderOut](items=[to_out(o, settings, d, now) for o, d in rows], total=total)
 
 
 async def _get(
     session: AsyncSession, principal: Principal, order_no: str
 ) -> tuple[WorkOrder, str | None]:
-    row = await repository.get(session, principal, order_no)
+    row = await WorkOrderRepository(session).get_readable(principal, order_no)
     if row is None:
         raise NotFound(f"工单 {order_no} 不存在或无权查看")
     return row
@@ -129,7 +128,7 @@ async def detail(
     session: AsyncSession, settings: Settings, principal: Principal, order_no: str, now: datetime
 ) -> WorkOrderDetail:
     order, domain = await _get(session, principal, order_no)
-    events = await repository.events(session, order_no)
+    events = await WorkOrderRepository(session).events(order_no)
     return WorkOrderDetail(
         **to_out(order, settings, domain, now).model_dump(),
         content=mask_text(order.content),
@@ -250,9 +249,6 @@ async def export(
     now: datetime,
 ) -> bytes:
     """The filtered list as xlsx (≤ 50,000 rows), contacts masked, built off the event loop."""
-    statement = repository.filtered(principal, filters, now)
-    rows = [
-        _export_row(to_out(order, settings, domain, now))
-        async for order, domain in repository.stream(session, statement, EXPORT_LIMIT)
-    ]
+    orders = WorkOrderRepository(session).stream(principal, filters, now, EXPORT_LIMIT)
+    rows = [_export_row(to_out(order, settings, domain, now)) async for order, domain in orders]
     return await asyncio.to_thread(_workbook, rows)

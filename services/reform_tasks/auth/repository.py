@@ -1,3 +1,5 @@
+"""Login throttling (platform.login_throttle); the accounts are `user.repository`'s."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -5,19 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import joinedload
 
-from shared.models.platform import LoginThrottle, User
+from shared.models.platform import LoginThrottle
 from shared.repository import RepositoryBase
-
-
-class UserRepository(RepositoryBase[User]):
-    model = User
-
-    async def get_by_username(self, username: str) -> User | None:
-        return await self.get_one_or_none(
-            select(User).options(joinedload(User.unit)).where(User.username == username)
-        )
 
 
 @dataclass(frozen=True, slots=True)

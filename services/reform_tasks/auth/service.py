@@ -16,12 +16,9 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.auth.repository import (
-    LoginThrottleRepository,
-    ThrottleRule,
-    UserRepository,
-)
+from services.reform_tasks.auth.repository import LoginThrottleRepository, ThrottleRule
 from services.reform_tasks.auth.schemas import Me, PasswordChange, TokenResponse
+from services.reform_tasks.user.repository import UserRepository
 from shared import audit
 from shared.auth import Principal, hash_password_async, issue_token, verify_password_async
 from shared.clock import now_utc

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, ScalarSelect, Select, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.reform_tasks.task.repository import TaskRepository, involves_unit
@@ -25,11 +24,11 @@ from shared.models import (
     Unit,
     task_responsible_units,
 )
+from shared.repository import RepositoryBase
 
 
-class BattleMapRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class BattleMapRepository(RepositoryBase[Milestone]):
+    model = Milestone
 
     def task_ids(
         self,

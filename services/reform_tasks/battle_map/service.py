@@ -7,8 +7,11 @@ and the slip against it stays visible."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
+from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.battle_map.repository import BattleMapRepository
@@ -52,16 +55,59 @@ async def battle_map(
     task_ids = repo.task_ids(
         principal, programme.id, domain=domain, unit=unit, task_class=task_class
     )
-    cutoff = end_of_day(as_of)
+    thresholds = Thresholds.of(programme.settings)
     task_rows = await repo.tasks(task_ids)
+    responsible = await _responsible_units(repo, task_ids)
+    milestones = await _milestones_as_of(repo, task_ids, as_of, thresholds)
+    tasks = [
+        MapTask.model_construct(
+            number=number,
+            title=title,
+            domain=d_code,
+            domain_name=d_name,
+            task_class=klass,
+            lead_unit=UnitBrief.model_construct(code=l_code, short_name=l_short),
+            responsible_units=responsible.get(task_id, []),
+            deadline=deadline,
+            task_status=task_status([m.status for m in milestones.get(task_id, [])]),
+            milestones=milestones.get(task_id, []),
+        )
+        for task_id, number, title, klass, deadline, d_code, d_name, l_code, l_short in task_rows
+    ]
+    return BattleMap.model_construct(
+        programme=programme.code,
+        as_of=as_of,
+        months=[f"{programme.year}-{m:02d}" for m in range(1, 13)],
+        thresholds={
+            "lagging_after_days": thresholds.lagging_after_days,
+            "seriously_lagging_after_days": thresholds.seriously_lagging_after_days,
+        },
+        tasks=tasks,
+        by_domain=_status_counts(tasks, lambda t: (t.domain, t.domain_name)),
+        by_unit=_status_counts(tasks, lambda t: (t.lead_unit.code, t.lead_unit.short_name)),
+        totals=_counts(Counter(m.status for t in tasks for m in t.milestones)),
+    )
+
+
+async def _responsible_units(
+    repo: BattleMapRepository, task_ids: ScalarSelect[Any]
+) -> dict[int, list[UnitBrief]]:
     responsible: dict[int, list[UnitBrief]] = defaultdict(list)
     for task_id, code, short_name in await repo.responsible_units(task_ids):
         responsible[task_id].append(UnitBrief.model_construct(code=code, short_name=short_name))
+    return responsible
+
+
+async def _milestones_as_of(
+    repo: BattleMapRepository, task_ids: ScalarSelect[Any], as_of: date, thresholds: Thresholds
+) -> dict[int, list[MapMilestone]]:
+    """Each task's milestones as they stood at the end of `as_of`: planned as the extensions
+    approved by then left them, completed only if done by then, and their status on that day."""
+    cutoff = end_of_day(as_of)
     approvals: dict[int, list[Approval]] = defaultdict(list)
     for milestone_id, decided_at, moved_from in await repo.approvals_since(task_ids, cutoff):
         if decided_at is not None:  # always set on an approved request
             approvals[milestone_id].append(Approval(decided_at, moved_from))
-    thresholds = Thresholds.of(programme.settings)
     milestones: dict[int, list[MapMilestone]] = defaultdict(list)
     for row in await repo.milestones(task_ids, cutoff):
         task_id, milestone_id, ordinal, title, planned_now, baseline, completed_on, reported = row
@@ -87,53 +133,22 @@ async def battle_map(
                 status_label=STATUS_LABELS[status],
             )
         )
+    return milestones
 
-    by_domain: dict[str, Counter[MilestoneStatus]] = defaultdict(Counter)
-    by_unit: dict[str, Counter[MilestoneStatus]] = defaultdict(Counter)
-    domain_names: dict[str, str] = {}
-    unit_names: dict[str, str] = {}
-    totals: Counter[MilestoneStatus] = Counter()
-    items: list[MapTask] = []
-    for task_id, number, title, klass, deadline, d_code, d_name, l_code, l_short in task_rows:
-        rows = milestones.get(task_id, [])
-        statuses = [m.status for m in rows]
-        by_domain[d_code].update(statuses)
-        by_unit[l_code].update(statuses)
-        totals.update(statuses)
-        domain_names[d_code], unit_names[l_code] = d_name, l_short
-        items.append(
-            MapTask.model_construct(
-                number=number,
-                title=title,
-                domain=d_code,
-                domain_name=d_name,
-                task_class=klass,
-                lead_unit=UnitBrief.model_construct(code=l_code, short_name=l_short),
-                responsible_units=responsible.get(task_id, []),
-                deadline=deadline,
-                task_status=task_status(statuses),
-                milestones=rows,
-            )
-        )
-    return BattleMap.model_construct(
-        programme=programme.code,
-        as_of=as_of,
-        months=[f"{programme.year}-{m:02d}" for m in range(1, 13)],
-        thresholds={
-            "lagging_after_days": thresholds.lagging_after_days,
-            "seriously_lagging_after_days": thresholds.seriously_lagging_after_days,
-        },
-        tasks=items,
-        by_domain=[
-            StatusCounts.model_construct(key=k, name=domain_names[k], counts=_counts(v))
-            for k, v in sorted(by_domain.items())
-        ],
-        by_unit=[
-            StatusCounts.model_construct(key=k, name=unit_names[k], counts=_counts(v))
-            for k, v in sorted(by_unit.items())
-        ],
-        totals=_counts(totals),
-    )
+
+def _status_counts(
+    tasks: list[MapTask], key: Callable[[MapTask], tuple[str, str]]
+) -> list[StatusCounts]:
+    """The tasks' milestone statuses counted per key (a domain or a lead unit: code, name)."""
+    counters: dict[str, Counter[MilestoneStatus]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    for task in tasks:
+        code, names[code] = key(task)
+        counters[code].update(m.status for m in task.milestones)
+    return [
+        StatusCounts.model_construct(key=k, name=names[k], counts=_counts(v))
+        for k, v in sorted(counters.items())
+    ]
 
 
 def _counts(counter: Counter[MilestoneStatus]) -> dict[str, int]:

@@ -11,7 +11,9 @@ from shared.models import ExtensionRequest, ExtensionStatus, Milestone, Task
 from shared.pagination import PageParams
 
 
-class ExtensionRepository(MilestoneQueries):
+class ExtensionRepository(MilestoneQueries[ExtensionRequest]):
+    model = ExtensionRequest
+
     def readable_statement(
         self, principal: Principal, programme_id: int
     ) -> Select[ExtensionRequest, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.reform_tasks.import_export import xlsx
 from services.reform_tasks.import_export.schemas import ChangedTask, CreatedTask, ImportPreview
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
+from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.task.service import FIELD_NAMES
 from services.reform_tasks.timeline import service as timeline
 from shared import audit
@@ -235,67 +235,14 @@ class RowReader:
         if number is None:
             raw = _text(cells.get("序号"))
             self.error(row, "序号", f"序号应为正整数：“{raw}”" if raw else "序号为空")
-        domain_text = _text(cells.get("领域"))
-        domain = self.domains.find(domain_text) if domain_text else None
-        if domain is None:
-            self.error(
-                row,
-                "领域",
-                f"未知领域“{domain_text}”" if domain_text else "领域为空",
-                "unknown_domain",
-            )
-        title = _text(cells.get("任务"))
-        if not title:
-            self.error(row, "任务", "任务名称为空")
-        elif len(title) > TITLE_MAX:
-            self.error(row, "任务", f"任务名称不能超过 {TITLE_MAX} 字")
+        domain = self._domain(row)
+        title = self._title(row)
         klass = xlsx.parse_class(cells.get("类别"))
         if klass is None:
             self.error(row, "类别", f"类别应为A/B/C：“{_text(cells.get('类别'))}”", "bad_class")
-        lead: Unit | None = None
-        leads = self.units_of(row, "牵头单位")
-        lead_names = xlsx.split_units(cells.get("牵头单位"))
-        if not lead_names:
-            self.error(row, "牵头单位", "牵头单位为空")
-        elif len(lead_names) > 1 or len(leads) > 1:
-            self.error(row, "牵头单位", f"牵头单位只能有一个：“{'、'.join(lead_names)}”")
-        elif leads:
-            lead = leads[0]
-        responsible = self.units_of(row, "责任单位")
-        if not xlsx.split_units(cells.get("责任单位")):
-            self.error(row, "责任单位", "责任单位为空")
-        if lead is not None and lead in responsible:
-            self.error(
-                row,
-                "责任单位",
-                f"牵头单位“{lead.short_name}”不能同时是责任单位",
-                "lead_in_responsible",
-            )
-        year, ends = self.programme.year, self.programme.ends_on
-        deadline: date | None = None
-        deadline_text = ""
-        try:
-            deadline, deadline_text = xlsx.parse_deadline(cells.get("完成时限"), year, ends)
-        except ValueError as exc:
-            text = str(exc)
-            self.error(
-                row, "完成时限", f"无法识别的日期“{text}”" if text else "完成时限为空", "bad_date"
-            )
-        if len(deadline_text) > DEADLINE_TEXT_MAX:
-            self.error(row, "完成时限", f"完成时限不能超过 {DEADLINE_TEXT_MAX} 字")
-        milestones: list[tuple[date, str]] = []
-        try:
-            milestones = xlsx.parse_milestones(cells.get("时间节点"), year, ends)
-        except ValueError as exc:
-            text = str(exc)
-            self.error(
-                row,
-                "时间节点",
-                f"无法识别的时间节点“{text}”（应为“3月底前：工作内容”，每行一个）"
-                if text
-                else "时间节点为空",
-                "bad_date",
-            )
+        lead, responsible = self._lead_and_responsible(row)
+        deadline, deadline_text = self._deadline(row)
+        milestones = self._milestones(row)
         self._check_milestones(row, milestones, deadline)
         if len(self.errors) > before or None in (number, domain, klass, lead, deadline):
             return None
@@ -319,6 +266,83 @@ class RowReader:
             deadline_text=deadline_text,
             milestones=milestones,
         )
+
+    def _domain(self, row: xlsx.Row) -> Domain | None:
+        domain_text = _text(row.cells.get("领域"))
+        domain = self.domains.find(domain_text) if domain_text else None
+        if domain is None:
+            self.error(
+                row,
+                "领域",
+                f"未知领域“{domain_text}”" if domain_text else "领域为空",
+                "unknown_domain",
+            )
+        return domain
+
+    def _title(self, row: xlsx.Row) -> str:
+        title = _text(row.cells.get("任务"))
+        if not title:
+            self.error(row, "任务", "任务名称为空")
+        elif len(title) > TITLE_MAX:
+            self.error(row, "任务", f"任务名称不能超过 {TITLE_MAX} 字")
+        return title
+
+    def _lead_and_responsible(self, row: xlsx.Row) -> tuple[Unit | None, list[Unit]]:
+        """Seed 001: one lead unit, accountable; the responsible units beside it, never it."""
+        lead: Unit | None = None
+        leads = self.units_of(row, "牵头单位")
+        lead_names = xlsx.split_units(row.cells.get("牵头单位"))
+        if not lead_names:
+            self.error(row, "牵头单位", "牵头单位为空")
+        elif len(lead_names) > 1 or len(leads) > 1:
+            self.error(row, "牵头单位", f"牵头单位只能有一个：“{'、'.join(lead_names)}”")
+        elif leads:
+            lead = leads[0]
+        responsible = self.units_of(row, "责任单位")
+        if not xlsx.split_units(row.cells.get("责任单位")):
+            self.error(row, "责任单位", "责任单位为空")
+        if lead is not None and lead in responsible:
+            self.error(
+                row,
+                "责任单位",
+                f"牵头单位“{lead.short_name}”不能同时是责任单位",
+                "lead_in_responsible",
+            )
+        return lead, responsible
+
+    def _deadline(self, row: xlsx.Row) -> tuple[date | None, str]:
+        """(完成时限, the text as written)."""
+        deadline: date | None = None
+        deadline_text = ""
+        try:
+            deadline, deadline_text = xlsx.parse_deadline(
+                row.cells.get("完成时限"), self.programme.year, self.programme.ends_on
+            )
+        except ValueError as exc:
+            text = str(exc)
+            self.error(
+                row, "完成时限", f"无法识别的日期“{text}”" if text else "完成时限为空", "bad_date"
+            )
+        if len(deadline_text) > DEADLINE_TEXT_MAX:
+            self.error(row, "完成时限", f"完成时限不能超过 {DEADLINE_TEXT_MAX} 字")
+        return deadline, deadline_text
+
+    def _milestones(self, row: xlsx.Row) -> list[tuple[date, str]]:
+        try:
+            return xlsx.parse_milestones(
+                row.cells.get("时间节点"), self.programme.year, self.programme.ends_on
+            )
+        except ValueError as exc:
+            text = str(exc)
+            self.error(
+                row,
+                "时间节点",
+                f"无法识别的时间节点“{text}”（应为“3月底前：工作内容”，每行一个）"
+                if text
+                else "时间节点为空",
+                "bad_date",
+            )
+            return []
 
     def _check_milestones(
         self, row: xlsx.Row, milestones: list[tuple[date, str]], deadline: date | None
@@ -422,9 +446,38 @@ async def import_task_list(
         UnitDirectory(await repo.units()),
         errors,
     )
+    plans = _plans(reader, parsed.rows, errors)
+    existing = {t.number: t for t in await repo.all_in_programme(programme.id)}
+    changing = [existing[p.number] for p in plans if p.number in existing]
+    history = await repo.milestones_with_history([m.id for t in changing for m in t.milestones])
+    outcome = _compare(programme, plans, existing, history, errors)
+    if errors:
+        order = {title: i for i, title in enumerate(parsed.sheet_order)}
+        errors.sort(key=lambda e: (order.get(str(e.loc[0]), 0), int(e.loc[1])))
+        raise ValidationFailed(f"共 {len(errors)} 处错误，未导入任何数据", errors=errors)
+    if not dry_run:
+        try:
+            for plan, task, diff in outcome.work:
+                if task is None:
+                    await _create(session, repo, principal, programme, plan)
+                else:
+                    await _update(session, repo, principal, programme, plan, task, diff)
+        except (IntegrityError, StaleDataError) as exc:  # a concurrent change by the API
+            raise Conflict("导入期间任务清单被他人修改，请重新导入") from exc
+    return ImportPreview(
+        dry_run=dry_run,
+        created=outcome.created,
+        changed=outcome.changed,
+        unchanged=outcome.unchanged,
+    )
+
+
+def _plans(reader: RowReader, rows: list[xlsx.Row], errors: list[FieldError]) -> list[Plan]:
+    """Every row read (its errors added); a number already used by an earlier row is an error
+    at the later one, which is not planned."""
     plans: list[Plan] = []
     seen: dict[int, xlsx.Row] = {}
-    for row in parsed.rows:
+    for row in rows:
         number = xlsx.parse_number(row.cells.get("序号"))
         plan = reader.read(row, number)
         if number is not None and number in seen:
@@ -446,44 +499,48 @@ async def import_task_list(
             seen[number] = row
         if plan is not None:
             plans.append(plan)
-    existing = {t.number: t for t in await repo.all_in_programme(programme.id)}
-    changing = [existing[p.number] for p in plans if p.number in existing]
-    history = await repo.milestones_with_history([m.id for t in changing for m in t.milestones])
-    created: list[CreatedTask] = []
-    changed: list[ChangedTask] = []
-    work: list[tuple[Plan, Task | None, dict[str, list[Any]]]] = []
-    unchanged = 0
+    return plans
+
+
+@dataclass
+class _Outcome:
+    """What an import does: tasks to create, tasks to change (with the fields that move) and
+    how many are already as the file says; `work` in the file's order."""
+
+    created: list[CreatedTask] = field(default_factory=list)
+    changed: list[ChangedTask] = field(default_factory=list)
+    work: list[tuple[Plan, Task | None, dict[str, list[Any]]]] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _compare(
+    programme: Programme,
+    plans: list[Plan],
+    existing: dict[int, Task],
+    history: set[int],
+    errors: list[FieldError],
+) -> _Outcome:
+    """Each plan against the task of its number, if any; changes an existing task may not take
+    are added to `errors`."""
+    outcome = _Outcome()
     for plan in plans:
         task = existing.get(plan.number)
         if task is None:
-            created.append(CreatedTask(number=plan.number, title=plan.title))
-            work.append((plan, None, {}))
+            outcome.created.append(CreatedTask(number=plan.number, title=plan.title))
+            outcome.work.append((plan, None, {}))
             continue
         old, new = task_fields(task, programme), plan_fields(plan, programme)
         diff = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
         if not diff:
-            unchanged += 1
+            outcome.unchanged += 1
             continue
         _existing_task_errors(plan, task, history, errors)
         columns = list(dict.fromkeys(COLUMN_OF[k] for k in diff))
-        changed.append(
+        outcome.changed.append(
             ChangedTask(number=plan.number, title=plan.title, fields=diff, columns=columns)
         )
-        work.append((plan, task, diff))
-    if errors:
-        order = {title: i for i, title in enumerate(parsed.sheet_order)}
-        errors.sort(key=lambda e: (order.get(str(e.loc[0]), 0), int(e.loc[1])))
-        raise ValidationFailed(f"共 {len(errors)} 处错误，未导入任何数据", errors=errors)
-    if not dry_run:
-        try:
-            for plan, task, diff in work:
-                if task is None:
-                    await _create(session, repo, principal, programme, plan)
-                else:
-                    await _update(session, repo, principal, programme, plan, task, diff)
-        except (IntegrityError, StaleDataError) as exc:  # a concurrent change by the API
-            raise Conflict("导入期间任务清单被他人修改，请重新导入") from exc
-    return ImportPreview(dry_run=dry_run, created=created, changed=changed, unchanged=unchanged)
+        outcome.work.append((plan, task, diff))
+    return outcome
 
 
 async def _create(
@@ -640,9 +697,8 @@ async def export_task_list(
     session: AsyncSession, principal: Principal, programme: Programme
 ) -> Download:
     """The caller's readable tasks (a unit: its own) in the import layout."""
-    repo = TaskRepository(session)
-    statement = repo.readable_statement(principal, programme.id).options(*TASK_DETAIL)
-    rows = export_rows(await repo.list(statement), programme)
+    tasks = await TaskRepository(session).readable_with_detail(principal, programme.id)
+    rows = export_rows(tasks, programme)
     title = f"{programme.name}重点任务清单"
     content = await asyncio.to_thread(xlsx.write_task_list, title, rows)
     return Download(content, f"{title}.xlsx")

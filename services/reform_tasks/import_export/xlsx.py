@@ -12,6 +12,7 @@ import calendar
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from io import BytesIO
@@ -391,50 +392,20 @@ def _read_book(book: Any) -> Parsed:
             or getattr(sheet, "sheet_state", "visible") != "visible"
         ):
             continue
-        header: dict[int, tuple[str, str]] | None = None
+        lines = _lines(sheet)
+        found = _find_header(lines)
+        if found is None:
+            continue
+        found_header = True
+        index, header = found
         labels: dict[str, str] = {}
-        domain_fill: Any = None
-        for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if index > MAX_SCANNED_ROWS:
-                raise FileRejected(f"工作表“{sheet.title}”行数过多，已拒绝")
-            cells = [v.strip() if isinstance(v, str) else v for v in values]
-            if header is None:
-                if index > HEADER_SEARCH_ROWS:
-                    break
-                header = _header(cells)
-                if header is not None:
-                    found_header = True
-                    labels = {}
-                    for canonical, label in header.values():
-                        labels.setdefault(canonical, label)
-                    missing = [c for c in REQUIRED if c not in labels]
-                    if missing:
-                        sheets.append(Sheet(sheet.title, index, missing))
-                continue
-            if all(v in (None, "") for v in cells):
-                continue
-            heading = _heading(cells, min(header))
-            if heading is not None:
-                domain_fill = heading
-                continue
-            record: dict[str, Any] = {}
-            for position, (canonical, _) in header.items():
-                value = cells[position] if position < len(cells) else None
-                if canonical in record and value not in (None, ""):
-                    # 责任单位 and 配合单位 side by side: both are responsible units.
-                    record[canonical] = "\n".join(
-                        str(v) for v in (record[canonical], value) if v not in (None, "")
-                    )
-                elif canonical not in record:
-                    record[canonical] = value
-            if normalise(record.get("序号")).startswith(EXAMPLE_PREFIX):
-                continue
-            # 领域 is often a merged cell over its tasks (only the first row holds the value),
-            # or a heading row above them.
-            if record.get("领域") in (None, ""):
-                record["领域"] = domain_fill
-            domain_fill = record.get("领域")
-            rows.append(Row(sheet=sheet.title, number=index, cells=record, headers=labels))
+        for canonical, label in header.values():
+            labels.setdefault(canonical, label)
+        missing = [c for c in REQUIRED if c not in labels]
+        if missing:
+            sheets.append(Sheet(sheet.title, index, missing))
+        for row in _task_rows(sheet.title, lines, header, labels):
+            rows.append(row)
             if len(rows) > MAX_ROWS:
                 raise FileRejected(f"任务行超过 {MAX_ROWS} 行，已拒绝")
     if not found_header:
@@ -442,6 +413,71 @@ def _read_book(book: Any) -> Parsed:
     if not rows and not sheets:
         raise FileRejected("表头下没有任务行（以“示例”开头的示例行不导入）")
     return Parsed(rows=rows, sheets=sheets, sheet_order=[s.title for s in book.worksheets])
+
+
+_Line = tuple[int, list[Any]]
+
+
+def _lines(sheet: Any) -> Iterator[_Line]:
+    """(row number as Excel shows it, cells with text trimmed), at most MAX_SCANNED_ROWS."""
+    for index, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if index > MAX_SCANNED_ROWS:
+            raise FileRejected(f"工作表“{sheet.title}”行数过多，已拒绝")
+        yield index, [v.strip() if isinstance(v, str) else v for v in values]
+
+
+def _find_header(lines: Iterator[_Line]) -> tuple[int, dict[int, tuple[str, str]]] | None:
+    """The header row among the first HEADER_SEARCH_ROWS lines, which are consumed up to it."""
+    for index, cells in lines:
+        if index > HEADER_SEARCH_ROWS:
+            return None
+        header = _header(cells)
+        if header is not None:
+            return index, header
+    return None
+
+
+def _task_rows(
+    title: str,
+    lines: Iterator[_Line],
+    header: dict[int, tuple[str, str]],
+    labels: dict[str, str],
+) -> Iterator[Row]:
+    """The rows below the header that are tasks: blank lines, domain headings and the
+    template's example rows are not."""
+    first_column = min(header)
+    domain_fill: Any = None
+    for index, cells in lines:
+        if all(v in (None, "") for v in cells):
+            continue
+        heading = _heading(cells, first_column)
+        if heading is not None:
+            domain_fill = heading
+            continue
+        record = _record(cells, header)
+        if normalise(record.get("序号")).startswith(EXAMPLE_PREFIX):
+            continue
+        # 领域 is often a merged cell over its tasks (only the first row holds the value),
+        # or a heading row above them.
+        if record.get("领域") in (None, ""):
+            record["领域"] = domain_fill
+        domain_fill = record.get("领域")
+        yield Row(sheet=title, number=index, cells=record, headers=labels)
+
+
+def _record(cells: list[Any], header: dict[int, tuple[str, str]]) -> dict[str, Any]:
+    """A line's values by canonical column."""
+    record: dict[str, Any] = {}
+    for position, (canonical, _) in header.items():
+        value = cells[position] if position < len(cells) else None
+        if canonical in record and value not in (None, ""):
+            # 责任单位 and 配合单位 side by side: both are responsible units.
+            record[canonical] = "\n".join(
+                str(v) for v in (record[canonical], value) if v not in (None, "")
+            )
+        elif canonical not in record:
+            record[canonical] = value
+    return record
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ def _reports() -> Select[ProgressReport, int, int, str]:
     )
 
 
-class ProgressRepository(MilestoneQueries):
+class ProgressRepository(MilestoneQueries[ProgressReport]):
+    model = ProgressReport
+
     async def report(self, report_id: int) -> ReportRow:
         row = (
             await self.session.execute(

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import or_, select, union
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.models import (
     Milestone,
@@ -23,6 +22,7 @@ from shared.models import (
     UnitMessage,
     task_responsible_units,
 )
+from shared.repository import RepositoryBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +56,8 @@ class Sent:
     link: str
 
 
-class ReminderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class ReminderRepository(RepositoryBase[UnitMessage]):
+    model = UnitMessage
 
     async def open_milestones_between(
         self, programme_id: int, as_of: date, since: date, until: date

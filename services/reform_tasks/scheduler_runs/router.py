@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.reform_tasks.scheduler_runs.repository import JobRunRepository
+from services.reform_tasks.scheduler_runs import service
 from services.reform_tasks.scheduler_runs.schemas import JobRunOut
 from shared.auth import OfficeWrite
 from shared.db import Session
@@ -31,20 +31,4 @@ async def list_runs(
         JobRunStatus | None, Query(description="running / succeeded / failed")
     ] = None,
 ) -> Page[JobRunOut]:
-    rows, total = await JobRunRepository(session).runs(page, job_kind, status)
-    return Page[JobRunOut](
-        items=[
-            JobRunOut(
-                id=r.id,
-                job_kind=r.job_kind,
-                period=r.period,
-                status=r.status,
-                attempt=r.attempt,
-                started_at=r.started_at,
-                finished_at=r.finished_at,
-                error=r.error,
-            )
-            for r in rows
-        ],
-        total=total,
-    )
+    return await service.list_runs(session, page, job_kind, status)

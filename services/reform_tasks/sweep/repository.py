@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from shared.models import Milestone, Task, TaskStatus, Unit, task_responsible_units
+from shared.repository import RepositoryBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,8 @@ class OpenMilestone:
     responsible_units: list[tuple[int, str]]
 
 
-class SweepRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class SweepRepository(RepositoryBase[Milestone]):
+    model = Milestone
 
     async def milestones_past_due(self, programme_id: int, as_of: date) -> list[OpenMilestone]:
         """Milestones of tasks still in progress, not completed, planned before `as_of`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,12 +21,12 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from shared.auth import Principal
 from shared.models import (
+    Base,
     Domain,
     ExtensionRequest,
     Milestone,
@@ -40,6 +40,8 @@ from shared.models import (
 )
 from shared.repository import RepositoryBase
 from shared.validation import ascii_number
+
+M = TypeVar("M", bound=Base)
 
 # What a task view needs, loaded in a few queries (relations are lazy="raise").
 TASK_DETAIL: tuple[LoaderOption, ...] = (
@@ -97,11 +99,8 @@ def search_condition(q: str) -> ColumnElement[bool] | None:
     return condition
 
 
-class MilestoneQueries:
+class MilestoneQueries(RepositoryBase[M]):
     """The unit and milestone lookups the workflow modules (progress, extensions) share."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def unit(self, code: str | None) -> Unit | None:
         if code is None:
@@ -155,7 +154,8 @@ class TaskRepository(RepositoryBase[Task]):
         status: TaskStatus | None = None,
         q: str | None = None,
     ) -> Select[Task]:
-        """The readable tasks, filtered and sorted (filters narrow, never widen, the scope)."""
+        """The readable tasks with their details, filtered and sorted (filters narrow, never
+        widen, the scope)."""
         stmt = self.readable_statement(principal, programme_id)
         if domain:
             stmt = stmt.where(
@@ -175,7 +175,12 @@ class TaskRepository(RepositoryBase[Task]):
             stmt = stmt.where(Task.status == status)
         if q and (condition := search_condition(q)) is not None:
             stmt = stmt.where(condition)
-        return stmt.order_by(*SORTS[sort])
+        return stmt.options(*TASK_DETAIL).order_by(*SORTS[sort])
+
+    async def readable_with_detail(self, principal: Principal, programme_id: int) -> Sequence[Task]:
+        return await self.list(
+            self.readable_statement(principal, programme_id).options(*TASK_DETAIL)
+        )
 
     async def get_readable(
         self,

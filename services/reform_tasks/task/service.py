@@ -5,6 +5,7 @@ the tasks it leads or shares."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.reform_tasks.task.access import readable_task
-from services.reform_tasks.task.repository import TASK_DETAIL, TaskRepository
+from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.task.schemas import (
     DomainRef,
     MilestoneOut,
@@ -138,7 +139,7 @@ async def list_tasks(
         status=status,
         q=q,
     )
-    items, total = await repo.paginate(statement.options(*TASK_DETAIL), page)
+    items, total = await repo.paginate(statement, page)
     return Page[TaskOut](items=[to_out(t, programme) for t in items], total=total)
 
 
@@ -215,27 +216,7 @@ async def create_task(
         responsible=body.responsible_units,
         errors=errors,
     )
-    for index, milestone in enumerate(body.milestones):
-        day = milestone.planned_date
-        if not (programme.starts_on <= day <= programme.ends_on) or day > body.deadline:
-            errors.append(
-                _error(
-                    ["body", "milestones", index, "planned_date"],
-                    "时间节点须在改革工程年度内且不晚于完成时限",
-                    "out_of_range",
-                )
-            )
-        if milestone.ordinal is not None and milestone.ordinal != index + 1:
-            errors.append(
-                _error(
-                    ["body", "milestones", index, "ordinal"],
-                    f"时间节点序次应为 {index + 1}（须从 1 起连续编号）",
-                    "ordinal_gap",
-                )
-            )
-    dates = [m.planned_date for m in body.milestones]
-    if dates != sorted(dates):
-        errors.append(_error(["body", "milestones"], "时间节点须按日期先后排列", "unordered"))
+    errors.extend(_milestone_errors(programme, body))
     _raise_if(errors)
     assert domain is not None
     assert lead is not None
@@ -252,9 +233,8 @@ async def create_task(
         deadline=body.deadline,
         deadline_text=body.deadline_text.strip(),
     )
-    session.add(task)
     try:
-        await session.flush()
+        await repo.add(task)
     except IntegrityError as exc:  # the same number created at the same moment
         raise Conflict(f"序号 {body.number} 的任务已存在") from exc
     await repo.set_responsible_units(task.id, [u.id for u in responsible])
@@ -285,6 +265,34 @@ async def create_task(
     return to_out(created, programme)
 
 
+def _milestone_errors(programme: Programme, body: TaskCreate) -> list[FieldError]:
+    """A new task's milestones lie within the programme year and by its deadline, are numbered
+    1, 2, 3 … (when numbered at all) and come in date order."""
+    errors: list[FieldError] = []
+    for index, milestone in enumerate(body.milestones):
+        day = milestone.planned_date
+        if not (programme.starts_on <= day <= programme.ends_on) or day > body.deadline:
+            errors.append(
+                _error(
+                    ["body", "milestones", index, "planned_date"],
+                    "时间节点须在改革工程年度内且不晚于完成时限",
+                    "out_of_range",
+                )
+            )
+        if milestone.ordinal is not None and milestone.ordinal != index + 1:
+            errors.append(
+                _error(
+                    ["body", "milestones", index, "ordinal"],
+                    f"时间节点序次应为 {index + 1}（须从 1 起连续编号）",
+                    "ordinal_gap",
+                )
+            )
+    dates = [m.planned_date for m in body.milestones]
+    if dates != sorted(dates):
+        errors.append(_error(["body", "milestones"], "时间节点须按日期先后排列", "unordered"))
+    return errors
+
+
 def check_version(if_match: str | None, task: Task) -> None:
     """Optimistic versioning: the caller must name the version it read (`ETag`)."""
     if if_match is None or not if_match.strip():
@@ -296,6 +304,34 @@ def check_version(if_match: str | None, task: Task) -> None:
         raise PreconditionFailed(
             f"任务 {task.number} 已被他人修改（当前版本 {task.version}），请刷新后重试"
         )
+
+
+def _deadline_errors(task: Task, deadline: date) -> list[FieldError]:
+    """A deadline may not fall before a milestone (those move by extension or re-import)."""
+    late = [m for m in task.milestones if m.planned_date > deadline]
+    if not late:
+        return []
+    return [
+        _error(
+            ["body", "deadline"],
+            f"完成时限不能早于第 {late[-1].ordinal} 个时间节点（{late[-1].planned_date}）",
+            "before_milestone",
+        )
+    ]
+
+
+# The task's own columns an update may set (domain, lead and responsible units are resolved).
+EDITABLE = ("task_class", "title", "benchmark", "goal", "measures", "deadline", "deadline_text")
+
+
+def _apply(task: Task, changes: dict[str, Any], domain: Domain | None, lead: Unit | None) -> None:
+    if domain is not None:
+        task.domain_id = domain.id
+    if lead is not None:
+        task.lead_unit_id = lead.id
+    for key in EDITABLE:
+        if key in changes:
+            setattr(task, key, changes[key])
 
 
 async def update_task(
@@ -328,17 +364,9 @@ async def update_task(
         errors=errors,
     )
     if "deadline" in changes:
-        late = [m for m in task.milestones if m.planned_date > changes["deadline"]]
-        if late:
-            errors.append(
-                _error(
-                    ["body", "deadline"],
-                    f"完成时限不能早于第 {late[-1].ordinal} 个时间节点（{late[-1].planned_date}）",
-                    "before_milestone",
-                )
-            )
+        errors.extend(_deadline_errors(task, changes["deadline"]))
         if changes["deadline"] != task.deadline and "deadline_text" not in changes:
-            changes["deadline_text"] = ""
+            changes["deadline_text"] = ""  # “6月底前” would no longer be true
     _raise_if(errors)
     wanted = {
         **before,
@@ -350,21 +378,7 @@ async def update_task(
         return to_out(task, programme)
     if task.status is TaskStatus.closed_out:
         raise Conflict(f"任务 {number} 已销号，不能再修改")
-    if domain is not None:
-        task.domain_id = domain.id
-    if lead is not None:
-        task.lead_unit_id = lead.id
-    for key in (
-        "task_class",
-        "title",
-        "benchmark",
-        "goal",
-        "measures",
-        "deadline",
-        "deadline_text",
-    ):
-        if key in changes:
-            setattr(task, key, changes[key])
+    _apply(task, changes, domain, lead)
     if "responsible_units" in changed:
         await repo.set_responsible_units(task.id, [u.id for u in responsible], replace=True)
     task.updated_at = func.now()  # always an UPDATE, so the version moves

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.timeline.repository import TimelineRepository
 from shared.audit import jsonable
 from shared.auth import Principal
 from shared.models import TimelineEntry
@@ -34,17 +34,10 @@ async def append(
         actor_unit_code=actor.unit_code if actor else None,
         data=jsonable(data or {}),
     )
-    session.add(entry)
-    await session.flush()
-    return entry
+    return await TimelineRepository(session).add(entry)
 
 
 async def entries(
     session: AsyncSession, subject: Subject, subject_id: int
 ) -> Sequence[TimelineEntry]:
-    stmt = (
-        select(TimelineEntry)
-        .where(TimelineEntry.subject_type == subject, TimelineEntry.subject_id == subject_id)
-        .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    return await TimelineRepository(session).of_subject(subject, subject_id)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, any_, literal, or_, select, update
+from sqlalchemy import Select, any_, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from shared.models.platform import Unit, UnitKind, User
+from shared.models.platform import Unit, UnitKind
 from shared.repository import RepositoryBase
 
 
@@ -34,9 +34,3 @@ class UnitRepository(RepositoryBase[Unit]):
 
     async def get_by_name(self, name: str) -> Unit | None:
         return await self.get_one_or_none(select(Unit).where(Unit.name == name))
-
-    async def revoke_tokens_of_users(self, unit_id: int) -> None:
-        """Every token of the unit's users stops working (shared.auth checks the version)."""
-        await self.session.execute(
-            update(User).where(User.unit_id == unit_id).values(token_version=User.token_version + 1)
-        )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.unit.repository import UnitRepository
 from services.reform_tasks.unit.schemas import UnitCreate, UnitOut, UnitUpdate
+from services.reform_tasks.user.repository import UserRepository
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -115,7 +116,7 @@ async def update_unit(
     if "aliases" in changes:
         changes["aliases"] = _clean_aliases(changes["aliases"] or [])
     if changes.get("is_active") is False and unit.is_active:
-        await repo.revoke_tokens_of_users(unit.id)
+        await UserRepository(session).revoke_tokens_of_unit(unit.id)
     await repo.update(unit, changes)
     await audit.record(
         session,

@@ -1,6 +1,8 @@
+"""User accounts (platform.users): the one repository login and account management share."""
+
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from shared.models.platform import Role, Unit, User
@@ -24,6 +26,7 @@ class UserRepository(RepositoryBase[User]):
         return stmt
 
     async def get_by_username(self, username: str) -> User | None:
+        """With its unit, read afresh (not as an earlier query of this session left it)."""
         return await self.get_one_or_none(
             select(User)
             .options(joinedload(User.unit))
@@ -38,3 +41,9 @@ class UserRepository(RepositoryBase[User]):
 
     async def any_with_role(self, role: Role) -> bool:
         return bool(await self.session.scalar(select(exists().where(User.role == role))))
+
+    async def revoke_tokens_of_unit(self, unit_id: int) -> None:
+        """Every token of the unit's users stops working (shared.auth checks the version)."""
+        await self.session.execute(
+            update(User).where(User.unit_id == unit_id).values(token_version=User.token_version + 1)
+        )
