@@ -1,10 +1,12 @@
 """Personal data at rest, sealed with PII_ENCRYPTION_KEY, and the masks every list and export
 shows (张*, 138****5678).
 
-A sealed value is version byte 0x01, a random 96-bit nonce and AES-256-GCM ciphertext with its
-tag, under a key derived from PII_ENCRYPTION_KEY by HKDF-SHA256. The webhook seals every raw body
-and each order's contact, and Fernet cost ~15–19 µs per value against ~2 µs (docs/PERFORMANCE.md).
-Values sealed earlier with Fernet itself (base64 text, never starting with 0x01) still open.
+A sealed value is version byte 0x01, a random 96-bit nonce and AES-256-GCM ciphertext with its tag,
+under a key derived from PII_ENCRYPTION_KEY by HKDF-SHA256. The webhook seals every raw body and
+each order's contact, and Fernet cost ~14–19 µs per value against ~2 µs (docs/PERFORMANCE-DIARY.md).
+Values sealed earlier with Fernet itself (base64 text, never starting with 0x01) still open; for
+them the key must stay in Fernet's format, 32 bytes URL-safe base64, which is what `make up`
+generates (`Fernet.generate_key()`).
 """
 
 from __future__ import annotations

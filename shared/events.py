@@ -1,4 +1,5 @@
-"""The event envelope and catalogue between services (docs/ARCHITECTURE.md "Events")."""
+"""The event envelope and catalogue between services (docs/ARCHITECTURE.md "Events between
+services")."""
 
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ class RatingSubmitted(EventData):
 
 
 class SupervisionEscalated(EventData):
-    """督办 → 二次督办 → 问责 (seed 002): a milestone's or a problem's, never both."""
+    """督办 → 二次督办 → 问责 (seed 002_c95ffdd180ea7e81.txt), of a milestone or a problem."""
 
     supervision_id: Number
     parent_id: Number | None
@@ -122,6 +123,7 @@ class SupervisionEscalated(EventData):
 
     @model_validator(mode="after")
     def _one_subject(self) -> SupervisionEscalated:
+        """One subject, never both: a milestone (task_number and milestone) or a problem."""
         of_milestone = self.task_number is not None and self.milestone is not None
         of_problem = self.problem_number is not None
         if of_milestone == of_problem or (self.task_number is None) != (self.milestone is None):
@@ -149,8 +151,9 @@ class ProblemClosed(EventData):
 
 
 class WorkOrderFacts(EventData):
-    """What every work-order event says (no personal data: seed 004's 12345 orders). Rates count
-    an order in the period of `received_on` (shared.hotline_rates)."""
+    """What every work-order event says about a 12345 order (seed 004_1871f105e1d7927d.txt), with no
+    personal data. Rates count an order in the period of `received_on` (shared.hotline_rates;
+    docs/RULES.md: "An order counts in the period it was received …")."""
 
     order_no: str = Field(min_length=1)
     kind: AppealKind

@@ -1,7 +1,10 @@
 """The 12345 hotline's four rates, defined once (issue #19, fix 3; docs/HOTLINE.md "Rates").
 
-No seed gives the formulas (seed 004 names 12345's tracking, supervision and evaluation; seed 001
-feeds its complaints into the year-end evaluation): they are the office's defaults.
+No seed gives the formulas (seed 004_1871f105e1d7927d.txt names 12345's tracking, supervision and
+evaluation, 跟踪督办、考核评价, and raising its satisfaction rate, 满意率;
+seed 001_643c54550577dac0.txt has 12345 complaints read as part of the supervision that feeds the
+year-end evaluation): they are the office's defaults, one row of docs/RULES.md ("Each rate is
+defined once: …").
 
 An order counts in the period it was received (its receipt day, Asia/Shanghai):
 

@@ -1,5 +1,7 @@
-"""The battle-map status of a milestone as of a date (seed 001_643c54550577dac0.txt: each month
-the office compares every task's dated milestones on the battle map with actual progress).
+"""The battle-map status of a milestone as of a date (seed 001_643c54550577dac0.txt: each month the
+office compares every task's dated milestones on the battle map with actual progress). The
+thresholds and the worst-milestone rule are office defaults (docs/RULES.md: "A milestone past its
+planned date and not done is lagging (滞后) …", "A task's status is its worst milestone's").
 
 Pure functions, shared by reform_tasks (battle map, lagging sweep, progress, reminders, dispatch
 report) and the demo year, which replays the sweep's announcements.

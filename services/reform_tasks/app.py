@@ -1,4 +1,5 @@
-"""reform_tasks: task list, units, battle map, progress, ratings, supervision (and login)."""
+"""reform_tasks: task list, units, battle map, progress, extensions, ratings, problems,
+supervision, sweeps, reports, reminders and unit inboxes (and login and user accounts)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """`python -m shared.demo.hotline send --url http://127.0.0.1:8003 --count 300`: a demo 12345
 platform. It sends signed Standard Webhooks deliveries to a running hotline_ingest — realistic
 orders for the demo units and enterprises (texts in data/hotline_templates.json, written from
-seed 004's list of what 12345 handles), each order's lifecycle (assign, accept, reply, close,
-follow-up visit; some late, some returned and reassigned, some extended, a few with a unit code
-the office must map), plus duplicate and out-of-order deliveries like a real platform retrying.
+seed 004_1871f105e1d7927d.txt's list of what 12345 handles), each order's lifecycle (assign, accept,
+reply, close, follow-up visit; some late, some returned and reassigned, some extended, a few with a
+unit code the office must map), plus duplicate and out-of-order deliveries like a real platform
+retrying.
 
 Before sending, the categories in data/hotline_categories.json that the service does not know
 yet are registered with their task-list domain (as the office would). The same seed sends the

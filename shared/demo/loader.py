@@ -1,8 +1,9 @@
 """Demo data for the 2026 programme of 云岭市, written from the seed documents.
 
-Sources (../shared/seeds): 001_643c54550577dac0.txt gives the shape — a task list of 210 tasks in
-14 domains, classes A/B/C, one lead unit and responsible units per task, 49 units, a battle map of
-dated milestones; 002 and 003 the problem lists; 004 the hotline. The texts under `data/` are the
+Sources (../shared/seeds): 001_643c54550577dac0.txt gives the shape — a task list of 210 tasks in 14
+domains, classes A/B/C, a lead unit and responsible units per task, 49 units, a battle map of dated
+milestones; 002_c95ffdd180ea7e81.txt and 003_fe0a5556b3029276.txt the problem lists (002 the
+supervision ladder too); 004_1871f105e1d7927d.txt the hotline. The texts under `data/` are the
 project's own Chinese, drawn from those documents.
 
 Loading is idempotent: everything is keyed by its natural key (unit code, username, programme
@@ -414,9 +415,9 @@ async def _supervise(
 ) -> int:
     """The demo office supervises (督办) every milestone the day it turns seriously lagging, 10
     working days to fix it; not fixed → a second supervision (5 working days); still not →
-    accountability proposed for the office to decide (seed 002: 首次督办 → 二次督办 → 问责). Each
-    step is dated when it happened and told to evaluation as reform_tasks would. Returns how
-    many supervisions were issued."""
+    accountability proposed for the office to decide (seed 002_c95ffdd180ea7e81.txt: 首次督办 →
+    二次督办 → 问责). Each step is dated when it happened and told to evaluation as reform_tasks
+    would. Returns how many supervisions were issued."""
     serious = [day for day, level in fate.lagging_on if level is LaggingLevel.seriously_lagging]
     if not serious:
         return 0

@@ -1,8 +1,9 @@
-"""The office's demo inputs to evaluation, entered through its API as the office would: the
-year's inspections (四不两直 included; seed 001), the half-yearly enterprise survey of
-departments (万企评机关; seed 002) and last year's national and provincial indicator ranks
-(国评/省评; seed 001), from `data/inspections.json`, `surveys.json` and `external_ranks.json`.
-`make up` sends them once, on the first start, before the scheduler catches up the reports."""
+"""The office's demo inputs to evaluation, entered through its API as the office would: the year's
+inspections (四不两直 included; seed 001_643c54550577dac0.txt), the half-yearly enterprise survey of
+departments (万企评机关; seed 002_c95ffdd180ea7e81.txt) and last year's national and provincial
+indicator ranks (国评/省评; seed 001), from `data/inspections.json`, `surveys.json` and
+`external_ranks.json`. `make up` sends them once, on the first start, before the scheduler catches
+up the reports."""
 
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import EVALUATION, Base, str_enum
 
-# The milestone events the delivery rate reads (services.evaluation.ledger.engine.milestone_fact).
+# The milestone events the delivery rate reads (services/evaluation/ledger/:
+# `LedgerRepository.milestone_facts`; `engine.MILESTONE_STATES` gives each one's state).
 MILESTONE_STATE_EVENTS = ("milestone.completed", "milestone.lagging", "milestone.reopened")
 
 
@@ -231,7 +232,8 @@ class Inspection(Base):
 
 
 class SurveyResult(Base):
-    """万企评机关: half-yearly satisfaction of firms with a department (seed 002)."""
+    """万企评机关: half-yearly satisfaction of firms with a department (seed
+    002_c95ffdd180ea7e81.txt; docs/RULES.md: "Enterprises rate departments every half-year …")."""
 
     __tablename__ = "survey_results"
     __table_args__ = (

@@ -1,7 +1,7 @@
 """`tasks` schema: programmes, domains, reform tasks, milestones (the battle map) and progress.
 
 Seed 001_643c54550577dac0.txt: a programme's task list has numbered tasks in domains, each classed
-A/B/C with a goal, one lead unit, responsible units and a deadline; the battle map dates each task's
+A/B/C with a goal, its lead unit, responsible units and a deadline; the battle map dates each task's
 milestones and monthly dispatch compares them with actual progress.
 """
 
@@ -333,8 +333,10 @@ class ProblemStatus(StrEnum):
 
 
 class Problem(TimestampMixin, Base):
-    """An item of the problem list with its cause and measure (seeds 002 and 003: problem /
-    cause / measure lists, closed out item by item)."""
+    """An item of the problem list with its cause and measure (seed 003_fe0a5556b3029276.txt:
+    problem / cause / measure lists; seed 002_c95ffdd180ea7e81.txt: closed out item by item;
+    docs/RULES.md: "Problems are listed with a responsible unit …", "Each problem records the
+    problem, its cause and the measure (三张清单)")."""
 
     __tablename__ = "problems"
     __table_args__ = (UniqueConstraint("programme_id", "number"), {"schema": TASKS})
@@ -363,7 +365,8 @@ class Problem(TimestampMixin, Base):
 
 
 class SupervisionLevel(StrEnum):
-    """督办 → 二次督办 → 问责 (seed 002)."""
+    """督办 → 二次督办 → 问责 (seed 002_c95ffdd180ea7e81.txt; docs/RULES.md: "An unresolved first
+    supervision past its date becomes a second supervision …")."""
 
     first = "first"
     second = "second"
@@ -451,7 +454,9 @@ class UnitMessage(Base):
 
 
 class ReportKind(StrEnum):
-    """月度调度 (seeds 001, 002) and 季度通报 (seeds 001, 002)."""
+    """月度调度 and 季度通报 (seed 001_643c54550577dac0.txt: monthly dispatch against the battle
+    map, quarterly meetings and notices; seed 002_c95ffdd180ea7e81.txt: monthly dispatch, typical
+    cases notified at least quarterly)."""
 
     monthly_dispatch = "monthly_dispatch"
     quarterly_notice = "quarterly_notice"

@@ -1,6 +1,12 @@
-"""Inputs the office enters itself: inspection findings (督查, 四不两直 spot checks; seed 001),
-the half-yearly enterprise survey (万企评机关; seed 002) and external indicator ranks (国评/省评;
-seeds 000 and 001). Each is recorded as a fact, then applied like any event."""
+"""Inputs the office enters itself, each recorded as a fact, then applied like any event:
+
+- inspection findings (督查, 四不两直 spot checks; seed 001_643c54550577dac0.txt; docs/RULES.md:
+  "Inspections (including unannounced 四不两直 checks) and their findings feed …");
+- the half-yearly enterprise survey (万企评机关; seed 002_c95ffdd180ea7e81.txt; docs/RULES.md:
+  "Enterprises rate departments every half-year (万企评机关) …");
+- external indicator ranks (国评/省评; seed 000_09317301cc05ec06.txt: the province has its cities
+  evaluated by a third party and ranks them; seed 001: what a leading rank earns; docs/RULES.md:
+  "An indicator in the national top 10 or first in the province …")."""
 
 from __future__ import annotations
 
@@ -136,8 +142,10 @@ HEAD_EXCELLENT = "牵头部门和部门主要负责人年终考核定为优秀�
 async def record_external_rank(
     session: AsyncSession, principal: Principal, body: ExternalRankIn, programme: str
 ) -> ExternalRankOut:
-    """Seed 001: an indicator's national or provincial rank bears on its lead department (市直
-    部门绩效考核成绩与营商环境国评、省评直接挂钩): a district is not an indicator's lead."""
+    """Seed 001_643c54550577dac0.txt: an indicator's national or provincial rank bears on its
+    lead department (市直部门绩效考核成绩与营商环境国评、省评直接挂钩): a district is not an
+    indicator's lead (docs/RULES.md: "An indicator in the national top 10 or first in the
+    province …")."""
     _not_in_the_future(date(body.year, 1, 1), "year", "国评、省评结果的年度不能晚于今年")
     await _require_unit(session, body.lead_unit, "lead_unit")
     kinds = await LedgerRepository(session).unit_kinds([body.lead_unit])
@@ -161,8 +169,9 @@ async def record_external_rank(
 
 
 def _rank_out(row: ExternalRankIn | ExternalRank, rules: RuleSetBody) -> ExternalRankOut:
-    """A rank with what it earns under `rules` (seed 001: national top 10 or provincial first →
-    the lead department's full marks and 优秀 next year, and its head's 优秀)."""
+    """A rank with what it earns under `rules` (seed 001_643c54550577dac0.txt: national top 10
+    or provincial first → the lead department's full marks and 优秀, and its head's 优秀; that a
+    year's rank counts in the next year's assessment is the office's reading)."""
     national, provincial = rules.external_rank.national_top, rules.external_rank.provincial_top
     leads = (row.national_rank is not None and row.national_rank <= national) or (
         row.provincial_rank is not None and row.provincial_rank <= provincial
@@ -282,7 +291,8 @@ async def import_surveys(
     session: AsyncSession, principal: Principal, content: bytes, *, dry_run: bool
 ) -> int:
     """All or nothing: one bad row and nothing is recorded; every error names its row and column
-    (seed 002: departments rated half-yearly by enterprises)."""
+    (seed 002_c95ffdd180ea7e81.txt: departments rated half-yearly by enterprises; docs/RULES.md:
+    "Enterprises rate departments every half-year (万企评机关) …")."""
     import asyncio
 
     from pydantic import ValidationError

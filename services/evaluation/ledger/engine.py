@@ -1,11 +1,21 @@
 """Scoring rules as pure functions: what a fact does to the ledger and counters, and how a
 unit's component points, total and grade follow from them.
 
-Sources: seed 001_643c54550577dac0.txt (lead units rate responsible units; districts out of 80;
-national top-10 / provincial first → full marks and 优秀; 12345 complaints and inspections feed the
-year-end evaluation), seed 002_c95ffdd180ea7e81.txt (first / second supervision then
-accountability; problem lists closed item by item; half-yearly enterprise survey of departments),
-seed 004_1871f105e1d7927d.txt (the hotline's response, resolution and satisfaction).
+Sources, each a row of docs/RULES.md (quoted):
+
+- seed 001_643c54550577dac0.txt: lead units rate responsible units ("The lead unit rates its
+  task's responsible units …"); districts out of 80 ("A district's business-environment score is
+  out of 80"); national top 10 / provincial first → full marks and 优秀 ("An indicator in the
+  national top 10 or first in the province …"); inspections' results go into the year-end
+  evaluation ("Inspections (including unannounced 四不两直 checks) …"), and 12345 complaints are
+  read as part of that supervision ("12345 complaints feed the evaluation …");
+- seed 002_c95ffdd180ea7e81.txt: first / second supervision then accountability ("An unresolved
+  first supervision past its date …"); problem lists closed item by item by a deadline ("Problems
+  are listed with a responsible unit …"); the half-yearly enterprise survey of departments
+  ("Enterprises rate departments every half-year …");
+- seed 004_1871f105e1d7927d.txt: 12345's tracking, supervision and evaluation, and raising its
+  satisfaction rate (满意率). The rates' formulas, the response and resolution rates among them,
+  and every weight and point are office defaults (their rows say so).
 """
 
 from __future__ import annotations
@@ -169,7 +179,10 @@ def _severity_points(rules: RuleSetBody, severity: str) -> float:
 
 def task_units(unit_code: str, data: TaskUnits) -> list[str]:
     """A milestone late or lagging counts against the lead unit and every responsible unit:
-    districts are mostly responsible units, and their 80 points must see it (seed 001)."""
+    districts are mostly responsible units, and their 80 points (seed 001_643c54550577dac0.txt)
+    must see it. Counting every responsible unit is the office's default in both models of
+    改革任务推进 (docs/RULES.md: "改革任务推进 is weight × the on-time completion rate …",
+    "Option (deduction model of 改革任务推进) …")."""
     return list(dict.fromkeys([unit_code, *data.responsible_units]))
 
 
@@ -420,7 +433,8 @@ def score_unit(rules: RuleSetBody, unit_kind: str, inputs: UnitInputs) -> UnitSc
         )
     total = round(_total(rules, components, max_total), 4)
     if inputs.external_full_marks:
-        # Seed 001: the indicator's lead unit gets full marks and the grade 优秀.
+        # Seed 001_643c54550577dac0.txt: the indicator's lead unit gets full marks and the grade
+        # 优秀 (docs/RULES.md: "An indicator in the national top 10 or first in the province …").
         indicators = "、".join(inputs.external_full_marks)
         override = (
             f"国评/省评指标领先：{indicators}（牵头部门直接得满分；"

@@ -1,9 +1,19 @@
 """The scoring rule set: a validated JSON document, versioned per programme.
 
-Seed 001_643c54550577dac0.txt: the district assessment gives business environment 80 points; a
-national top-10 or provincial first rank of an indicator gives its lead department full marks and
-the grade 优秀; lead units rate their responsible units. Seed 002_c95ffdd180ea7e81.txt: first and
-second supervision, then accountability; the half-yearly enterprise survey of departments.
+What the seeds give, each a row of docs/RULES.md (quoted):
+
+- seed 001_643c54550577dac0.txt: districts are assessed out of 80 ("A district's
+  business-environment score is out of 80"); an indicator in the national top 10 or first in the
+  province gives its lead department full marks and 优秀 ("An indicator in the national top 10 or
+  first in the province …"); lead units rate their responsible units ("The lead unit rates its
+  task's responsible units …");
+- seed 002_c95ffdd180ea7e81.txt: first and second supervision, then accountability ("An
+  unresolved first supervision past its date becomes a second supervision …"); the half-yearly
+  enterprise survey of departments ("Enterprises rate departments every half-year …"), its
+  bottom five twice in a row held to account ("A department in the bottom five of the enterprise
+  survey …").
+
+Every other number here is an office default (its row in docs/RULES.md says so).
 """
 
 from __future__ import annotations
@@ -56,10 +66,11 @@ class DeductionComponent(BaseModel):
 
 class DeliveryRateComponent(BaseModel):
     """改革任务推进 as performance, not workload (issue #19, fix 2; office default — no seed gives
-    a formula): weight × the on-time completion rate (按期完成率) of the unit's milestones in the
-    period. A milestone counts in the period it was done (on time: for; late: against) and in
-    every period that ends while it is announced lagging or seriously lagging and not done
-    (against). The lead unit and each responsible unit count it with their role's weight."""
+    a formula; docs/RULES.md: "改革任务推进 is weight × the on-time completion rate …"): weight ×
+    the on-time completion rate (按期完成率) of the unit's milestones in the period. A milestone
+    counts in the period it was done (on time: for; late: against) and in every period that ends
+    while it is announced lagging or seriously lagging and not done (against). The lead unit and
+    each responsible unit count it with their role's weight."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -247,9 +258,10 @@ def deduction_task_delivery() -> DeductionComponent:
 
 
 def default_rule_set() -> RuleSetBody:
-    """The office's defaults: the weights and points per fact are not from any seed (seed 001
-    gives the districts' 80 and the external-rank override, seed 002 the supervision ladder and
-    the survey's bottom five); docs/EVALUATION.md says which is which."""
+    """The office's defaults: the weights and points per fact are not from any seed (seed
+    001_643c54550577dac0.txt gives the districts' 80 and the external-rank override, seed
+    002_c95ffdd180ea7e81.txt the supervision ladder and the survey's bottom five);
+    docs/EVALUATION.md "Totals and grades" and docs/RULES.md say which is which."""
     return RuleSetBody(
         components=[
             DeliveryRateComponent(

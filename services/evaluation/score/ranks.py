@@ -1,11 +1,13 @@
 """Ranks that treat equals equally, and who is praised or named.
 
-Seed 001_643c54550577dac0.txt: quarterly notices praise the best and name the worst. How ties,
-groups and the naming threshold work is the office's default (no seed gives it): totals are
-compared as published (two decimals); tied totals share a rank (standard competition ranking:
-1, 2, 2, 4); praise takes every unit ranked within the top N, naming every unit ranked within
-the bottom N counted from the end, and only if it is more than the rule set's margin below its
-group's median (a unit a hair below the others is not named). A praised unit is never named.
+Seed 001_643c54550577dac0.txt: quarterly notices praise the best and name the worst
+(docs/RULES.md: "Each quarter the best are praised and the worst named"). How ties, groups and
+the naming threshold work is the office's default (no seed gives it; docs/RULES.md has a row
+for each): totals are compared as published (two decimals); tied totals share a rank (standard
+competition ranking: 1, 2, 2, 4); praise takes every unit ranked within the top N, naming every
+unit ranked within the bottom N counted from the end, and only if it is more than the rule
+set's margin below its group's median (a unit a hair below the others is not named). A praised
+unit is never named.
 """
 
 from __future__ import annotations

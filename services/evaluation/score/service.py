@@ -1,8 +1,10 @@
 """Scores, explanations and rankings as the office and units read them.
 
 Seed 001_643c54550577dac0.txt: a real-time evaluation platform; quarterly notices praise the best
-and name the worst. Seed 002_c95ffdd180ea7e81.txt: a department in the bottom five of the
-half-yearly enterprise survey twice in a row is held accountable.
+and name the worst (docs/RULES.md: "Each quarter the best are praised and the worst named").
+Seed 002_c95ffdd180ea7e81.txt: the heads of a department in the bottom five of the half-yearly
+enterprise survey twice in a row are held accountable (docs/RULES.md: "A department in the bottom
+five of the enterprise survey (万企评机关) twice in a row is flagged for accountability").
 """
 
 from __future__ import annotations
@@ -318,7 +320,7 @@ async def rankings(
     """One ranking group of the rule set in force at the period's end (office default groups:
     市直部门, 区县, 中央驻市单位及公用企业): tied totals share a rank, praise and naming take
     whole tie groups, naming only below the group's median by more than the margin
-    (`ranks.py`)."""
+    (`ranks.py`; docs/RULES.md: "Units are ranked within groups …")."""
     book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
@@ -408,7 +410,8 @@ async def hotline_board(
     """12345 红黑榜 (issue #26) of one ranking group: the units any order counts for in the
     period, by the hotline component's share of its weight (the rates as the score counted
     them: shared.hotline_rates). Red: the top N; black: the bottom N more than the naming margin
-    (percentage points) below the median — whole tie groups, as the rankings."""
+    (percentage points) below the median — whole tie groups, as the rankings (docs/RULES.md:
+    "12345 红黑榜: …")."""
     book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
@@ -454,7 +457,9 @@ async def hotline_board(
 async def survey_accountability(
     session: AsyncSession, programme: str, period: Period, rules: RuleSetBody
 ) -> set[str]:
-    """Departments in the survey's bottom N in two consecutive half-years up to this period."""
+    """Departments in the survey's bottom N in two consecutive half-years up to this period
+    (seed 002_c95ffdd180ea7e81.txt: "连续两次处于后五位"; docs/RULES.md: "A department in the
+    bottom five of the enterprise survey (万企评机关) twice in a row …")."""
     rows = await ScoreRepository(session).survey_results()
     by_half: dict[str, list[tuple[float, str]]] = {}
     for half, unit, score in rows:

@@ -1,7 +1,7 @@
 """Live score updates to browsers: an in-process fan-out of committed score changes.
 
 One evaluation process sees every change it commits; with several replicas, each would publish
-only its own (Postgres LISTEN/NOTIFY would be the next step; docs/ARCHITECTURE.md).
+only its own (Postgres LISTEN/NOTIFY would be the next step; docs/EVALUATION.md).
 What each subscriber sees, and when its stream ends, is decided here too.
 """
 

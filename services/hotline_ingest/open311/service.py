@@ -1,5 +1,7 @@
-"""Open311 GeoReport v2 for other city systems (seed 004_1871f105e1d7927d.txt: 12345 is the
-single service line; other systems hand their citizens' appeals to it and read its progress).
+"""Open311 GeoReport v2 for other city systems (seed 004_1871f105e1d7927d.txt: 12345 is the single
+service line, 一号对外, into which the departments' non-emergency lines merge and which links with
+the emergency and utility lines, 联动机制; an open API for other systems is the platform's reading
+of that).
 Services are the hotline categories; requests are work orders out of quarantine from the last 90
 days. The public sees category, status, dates and district only; a caller whose `api_key` has
 the `read` scope also sees the text (phone and ID numbers masked) and the handling unit.

@@ -1,10 +1,12 @@
-"""The quarantine queue (待处理): orders the platform sent with a handling unit or category we
-do not know, or without a handling unit (待派单: Open311 requests, platforms that dispatch later)
-or a category (待分类) at all, or whose `created` event has not arrived. They are kept and not
-scored — never dropped (seed 004: every appeal is tracked). The office maps the code (a
-unit-code mapping, a category, a dispatch to one of our units, or one of the known categories
-for an order that has none); every order waiting for that code is then derived again and, once
-out of quarantine, told to evaluation with all its events in order."""
+"""The quarantine queue (待处理): orders the platform sent with a handling unit or category we do
+not know, or without a handling unit (待派单: Open311 requests, platforms that dispatch later) or a
+category (待分类) at all, or whose `created` event has not arrived. They are kept and not scored —
+never dropped (seed 004_1871f105e1d7927d.txt: 12345 is the one service desk, 总客服, for every
+consultation, complaint, request for help, suggestion and report, and tracks each; docs/RULES.md:
+"Every order the platform sends is kept, even without its handling unit or category …"). The office
+maps the code (a unit-code mapping, a category, a dispatch to one of our units, or one of the known
+categories for an order that has none); every order waiting for that code is then derived again and,
+once out of quarantine, told to evaluation with all its events in order."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""好差评 (seed 004_1871f105e1d7927d.txt: good/bad reviews of every government service): each
-follow-up visit of a 12345 order is one review — good when the caller was satisfied or basically
-satisfied, bad when dissatisfied. Listed per order and summed per unit or district."""
+"""好差评 (seed 004_1871f105e1d7927d.txt: good/bad reviews of every government service, 一事一评议):
+each follow-up visit of a 12345 order is one review — good when the caller was satisfied or
+basically satisfied, bad when dissatisfied (the office's reading: no seed says how a visit maps to a
+review). Listed per order and summed per unit or district."""
 
 from __future__ import annotations
 

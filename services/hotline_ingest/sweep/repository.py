@@ -11,8 +11,9 @@ from sqlalchemy import func, select, text, update
 from shared.models import WorkOrder
 from shared.repository import RepositoryBase
 
-# The webhook's lock of one order (migration 0010h, `hotline.receive_batch`). Tried, not waited
-# for: an order the webhook is writing is left for the next sweep.
+# The webhook's lock of one order (SQL `hotline.receive_batch`, which `hotline.receive` calls:
+# services/hotline_ingest/sql/receive_batch/). Tried, not waited for: an order the webhook is
+# writing is left for the next sweep.
 _TRY_LOCK = text(
     "SELECT o FROM unnest(CAST(:orders AS text[])) AS o"
     " WHERE pg_try_advisory_xact_lock(hashtextextended('hotline.work_order:' || o, 0))"

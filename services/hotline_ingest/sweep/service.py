@@ -1,6 +1,8 @@
 """The hotline's daily sweeps: what only the passing of time makes true, told to evaluation once
-(seed 004: 12345 supervises handling units; seed 001: complaints feed the year-end evaluation;
-the rates are shared.hotline_rates).
+(seed 004_1871f105e1d7927d.txt: 12345 tracks and supervises the handling of every appeal, 跟踪督办;
+seed 001_643c54550577dac0.txt: 12345 complaints are read as part of the supervision whose results go
+into the year-end evaluation). The limits and the rates are office defaults (shared.hotline_rates;
+docs/RULES.md: "The hotline decides every fact the rates need …").
 
 - An order's signing limit (签收) passed unsigned: `work_order.response_expired`, once per
   handling unit's clock (receipt or reassignment).

@@ -1,7 +1,7 @@
-"""Work orders as the office and handling units read them (seed 004: 12345 tracks every appeal
-and supervises the handling units). Personal data is masked in every list, detail and export
-(张*, 138****5678; phone and ID numbers inside free text too); an office admin may reveal one
-order's contact with a reason, which is audited."""
+"""Work orders as the office and handling units read them (seed 004_1871f105e1d7927d.txt: 12345
+tracks and supervises the handling of every appeal, 跟踪督办). Personal data is masked in every
+list, detail and export (张*, 138****5678; phone and ID numbers inside free text too); an office
+admin may reveal one order's contact with a reason, which is audited."""
 
 from __future__ import annotations
 

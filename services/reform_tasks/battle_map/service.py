@@ -1,8 +1,10 @@
 """The battle map (作战图): every task's milestones by month with their status as of a date
 (seed 001_643c54550577dac0.txt: the office reviews progress against the battle map's time nodes
-every month). The planned date in force on `as_of` is the plan after the extensions approved on
-or before that day, so a past date shows the map as it was then, while the baseline never moves
-and the slip against it stays visible."""
+every month; docs/RULES.md: "Every month progress is judged against the battle map's dated
+milestones (月度调度)"). The planned date in force on `as_of` is the plan after the extensions
+approved on or before that day, so a past date shows the map as it was then, while the baseline
+never moves and the slip against it stays visible (office default; docs/RULES.md: "An approved
+extension moves the planned date; the baseline never moves …")."""
 
 from __future__ import annotations
 
@@ -48,9 +50,10 @@ async def battle_map(
     unit: str | None = None,
     task_class: TaskClass | None = None,
 ) -> BattleMap:
-    """Seed 001: the battle map dates every task's time nodes; the office compares them with
-    actual progress. Units see the tasks they lead or are responsible for; the office and viewers
-    see all. Four queries, then the status rules (shared/milestone_status.py) in Python."""
+    """Seed 001_643c54550577dac0.txt: the battle map dates every task's time nodes; the office
+    compares them with actual progress. Units see the tasks they lead or are responsible for; the
+    office and viewers see all. Four queries, then the status rules (shared/milestone_status.py) in
+    Python."""
     repo = BattleMapRepository(session)
     task_ids = repo.task_ids(
         principal, programme.id, domain=domain, unit=unit, task_class=task_class

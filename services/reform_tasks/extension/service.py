@@ -1,7 +1,8 @@
 """Extension requests (延期申请): a unit asks to move a milestone; the office approves or rejects.
 Approval moves the planned date and never the baseline, so the battle map shows the slippage
 (seed 001_643c54550577dac0.txt: the battle map's dated time nodes are what progress is judged
-against; seed 002_c95ffdd180ea7e81.txt: deadlines are fixed and tracked item by item)."""
+against). That the baseline never moves is the office's default, no seed's (docs/RULES.md: "An
+approved extension moves the planned date; the baseline never moves …")."""
 
 from __future__ import annotations
 

@@ -42,7 +42,8 @@ from shared.models import (
 
 TITLE_MAX = 200
 DEADLINE_TEXT_MAX = 64
-# “各区县” in 责任单位 means every district (seed 001: districts deliver their part of a task).
+# “各区县” in 责任单位 means every district (seed 001_643c54550577dac0.txt: each district follows
+# the same lead / responsible system, 每个区县按照这一责任体系).
 ALL_DISTRICTS = {"各区县", "各县区", "各区", "各区县政府", "各区县人民政府", "各区(县)"}
 # The spreadsheet column each compared field comes from (the task list's field names, except
 # that both deadlines come from one column and milestones are a column of their own).
@@ -288,7 +289,9 @@ class RowReader:
         return title
 
     def _lead_and_responsible(self, row: xlsx.Row) -> tuple[Unit | None, list[Unit]]:
-        """Seed 001: one lead unit, accountable; the responsible units beside it, never it."""
+        """Seed 001_643c54550577dac0.txt: each task names its lead unit (牵头单位, whose power
+        and responsibility are one) and its responsible units (责任单位). One lead per task,
+        never also a responsible unit, is the office's reading."""
         lead: Unit | None = None
         leads = self.units_of(row, "牵头单位")
         lead_names = xlsx.split_units(row.cells.get("牵头单位"))
@@ -347,8 +350,9 @@ class RowReader:
     def _check_milestones(
         self, row: xlsx.Row, milestones: list[tuple[date, str]], deadline: date | None
     ) -> None:
-        """Seed 001's battle map: the steps fall within the programme year, in order, and the
-        last one no later than the task's deadline."""
+        """The battle map (seed 001_643c54550577dac0.txt) dates each task's time nodes; that
+        they fall within the programme year, in order, the last one no later than the task's
+        deadline, is the office's check."""
         if not milestones:
             return
         dates = [d for d, _ in milestones]
@@ -422,10 +426,11 @@ async def import_task_list(
     *,
     dry_run: bool,
 ) -> ImportPreview:
-    """The office uploads its task list (seed 001). Every row is read and checked first; any
-    error → 422 listing all of them by sheet, row and column, nothing written. `dry_run` shows
-    what would be created and changed. Otherwise new numbers are created and existing ones
-    updated (tasks not in the file stay as they are), with an audit row per task."""
+    """The office uploads its task list (seed 001_643c54550577dac0.txt). Every row is read and
+    checked first; any error → 422 listing all of them by sheet, row and column, nothing
+    written. `dry_run` shows what would be created and changed. Otherwise new numbers are
+    created and existing ones updated (tasks not in the file stay as they are), with an audit
+    row per task."""
     try:
         parsed = await asyncio.to_thread(xlsx.read_rows, content)
     except xlsx.FileRejected as exc:

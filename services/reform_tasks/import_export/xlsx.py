@@ -1,7 +1,7 @@
 """The office's task-list spreadsheet: reading messy real files and writing the same layout.
 
 Blocking (zipfile, openpyxl): call `read_rows` and `write_task_list` in a worker thread.
-Layout (seed 001's task list): a title row, then
+Layout (the fields of seed 001_643c54550577dac0.txt's task list): a title row, then
 序号 | 领域 | 任务 | 类别 | 对标 | 目标 | 具体措施 | 牵头单位 | 责任单位 | 完成时限 | 时间节点.
 The parsers of single cells (`parse_deadline`, `parse_milestones`, `parse_class` …) are pure.
 """

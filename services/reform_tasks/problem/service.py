@@ -1,8 +1,11 @@
 """Problem lists (问题清单): problems found by inspections, hotline typical cases, surveys or the
-units themselves, each with its cause and its measure, a responsible unit and a due date;
-progress is reported against it and the office closes it out item by item (对单销号). Seeds
-003_fe0a5556b3029276.txt (the three lists: problem / cause / measure) and
-002_c95ffdd180ea7e81.txt (problems closed item by item; overdue ones supervised)."""
+units themselves, each with its cause and its measure, a responsible unit and a due date; progress
+is reported against it and the office closes it out item by item (对单销号).
+Seeds 003_fe0a5556b3029276.txt (the three lists: problem / cause / measure; docs/RULES.md: "Each
+problem records the problem, its cause and the measure (三张清单)") and 002_c95ffdd180ea7e81.txt (a
+problem list with a responsible party for each, closed item by item by a deadline and supervised;
+docs/RULES.md: "Problems are listed with a responsible unit and closed item by item by a due
+date")."""
 
 from __future__ import annotations
 
@@ -115,8 +118,9 @@ async def _tell_unit(
 async def create(
     session: AsyncSession, principal: Principal, programme: Programme, body: ProblemIn
 ) -> ProblemOut:
-    """The office registers a problem with its cause and measure (seed 003: the problem, cause
-    and measure lists) and assigns it to a responsible unit with a due date."""
+    """The office registers a problem with its cause and measure (seed 003_fe0a5556b3029276.txt: the
+    problem, cause and measure lists; docs/RULES.md: "Each problem records the problem, its cause
+    and the measure (三张清单)") and assigns it to a responsible unit with a due date."""
     _check_dates(body.found_on, body.due_on)
     unit = await _unit(session, body.responsible_unit)
     repository = ProblemRepository(session)
@@ -293,7 +297,8 @@ async def close_out(
     session: AsyncSession, principal: Principal, programme: Programme, number: int, body: NoteIn
 ) -> ProblemOut:
     """Seed 002_c95ffdd180ea7e81.txt (对单销号): the office strikes a rectified problem off the
-    list; evaluation learns whether it was closed by its due date (`problem.closed`)."""
+    list; evaluation learns whether it was closed by its due date (`problem.closed`; docs/RULES.md:
+    "Problems are listed with a responsible unit and closed item by item by a due date")."""
     problem = await _get(session, principal, programme, number, lock=True)
     if problem.status is ProblemStatus.closed:
         raise Conflict(f"问题 {number} 已于 {problem.closed_on} 销号")

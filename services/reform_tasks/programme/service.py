@@ -1,4 +1,4 @@
-"""Programmes (one year's 一号改革工程, seed 001) and their domains."""
+"""Programmes (one year's 一号改革工程, seed 001_643c54550577dac0.txt) and their domains."""
 
 from __future__ import annotations
 

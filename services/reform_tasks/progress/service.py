@@ -1,8 +1,11 @@
 """Progress reports with evidence, the lead unit's review and the office's close-out (销号).
 
-Seed 001_643c54550577dac0.txt: units report progress against the battle map's time nodes; the lead
-unit is accountable for its task and judges its responsible units' work. Seed
-002_c95ffdd180ea7e81.txt: items are struck off one by one (对单销号) once confirmed done."""
+Seed 001_643c54550577dac0.txt: progress is judged against the battle map's time nodes, and the lead
+unit evaluates its responsible units (that it reviews their reports is the office's reading;
+docs/RULES.md: "A milestone is done on the date of the completion report its lead unit accepted").
+Seed 002_c95ffdd180ea7e81.txt: items are struck off one by one (对单销号) once confirmed done
+(docs/RULES.md: "The office's 销号 confirms a done milestone; it does not make it done", "A task is
+struck off when all its milestones are …")."""
 
 from __future__ import annotations
 
@@ -271,8 +274,9 @@ async def submit_report(
     completion_date: date | None,
     files: list[UploadFile],
 ) -> ReportOut:
-    """Seed 001: the task's lead unit or a responsible unit reports progress on a milestone
-    (the office does not report). Not on a closed-out milestone (409)."""
+    """The task's lead unit or a responsible unit reports progress on a milestone (the office does
+    not report): seed 001_643c54550577dac0.txt judges progress against the milestones; who reports
+    it is the office's reading. Not on a closed-out milestone (409)."""
     task = await readable_task(session, principal, programme, number)
     require_involved_unit(principal, task)
     milestone = await _milestone(session, task, ordinal, for_update=True)
@@ -359,11 +363,13 @@ async def review(
     decision: str,
     comment: str,
 ) -> ReportOut:
-    """Seed 001: the lead unit is accountable for the task and judges the work reported on it.
-    Only the lead unit reviews (403); a report is reviewed once, and not after the milestone
-    was closed out (409). Accepting a completion claim makes the milestone `accepted` and done
-    on the report's completion date (`_record_completion`); returning tells the reporting unit
-    why and reopens the milestone if nothing else is pending."""
+    """Seed 001_643c54550577dac0.txt: the lead unit evaluates its responsible units' work
+    (评价责任单位的权力交给牵头单位), so it reviews what is reported on its task. Only the lead unit
+    reviews (403); a report is reviewed once, and not after the milestone was closed out (409).
+    Accepting a completion claim makes the milestone `accepted` and done on the report's completion
+    date (`_record_completion`; docs/RULES.md: "A milestone is done on the date of the completion
+    report its lead unit accepted"); returning tells the reporting unit why and reopens the
+    milestone if nothing else is pending."""
     repo = ProgressRepository(session)
     found = await repo.report_for_review(report_id, programme.id)
     if found is None:
@@ -524,9 +530,10 @@ async def close_out_milestone(
     ordinal: int,
     if_match: str | None,
 ) -> tuple[CloseOutResult, int]:
-    """Seed 002 (对单销号): the office strikes off a milestone the lead unit accepted as done —
-    its confirmation; the milestone was done, and told to evaluation, when the completion was
-    accepted (`_record_completion`). 409 if already closed out or nothing accepted; 412 on a
+    """Seed 002_c95ffdd180ea7e81.txt (对单销号): the office strikes off a milestone the lead unit
+    accepted as done — its confirmation; the milestone was done, and told to evaluation, when the
+    completion was accepted (`_record_completion`; docs/RULES.md: "The office's 销号 confirms a done
+    milestone; it does not make it done"). 409 if already closed out or nothing accepted; 412 on a
     stale If-Match. Returns the result and the milestone's new version."""
     task = await readable_task(session, principal, programme, number)
     milestone = await _milestone(session, task, ordinal, for_update=True)
@@ -665,9 +672,11 @@ async def close_out_task(
     number: int,
     if_match: str | None,
 ) -> tuple[CloseOutResult, int]:
-    """Seed 002 (对单销号): a task is struck off when every milestone is; it is done on the last
-    completion date, on time if not after its deadline (`task.closed_out`). 409 listing the
-    milestones still open, or if already closed out; 412 on a stale If-Match."""
+    """Seed 002_c95ffdd180ea7e81.txt (对单销号): a task is struck off when every milestone is; it is
+    done on the last completion date, on time if not after its deadline (`task.closed_out`;
+    docs/RULES.md: "A task is struck off when all its milestones are …", its points an office
+    default). 409 listing the milestones still open, or if already closed out; 412 on a stale
+    If-Match."""
     task = await readable_task(session, principal, programme, number)
     repo = ProgressRepository(session)
     await repo.lock_task(task)

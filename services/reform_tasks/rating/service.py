@@ -1,8 +1,9 @@
 """Lead units rate their responsible units (seed 001_643c54550577dac0.txt: the lead unit is given
-the power to evaluate the responsible units of its tasks, and the result feeds their year-end
-assessment). The office opens a rating window (e.g. each quarter); inside it a lead unit gives
-each responsible unit of each task it leads one score with a comment, editable until the window
-closes; no unit rates itself. Every save is told to evaluation (`rating.submitted`)."""
+the power to evaluate the responsible units of its tasks, and the result weighs in their performance
+assessment, 绩效考核; docs/RULES.md: "The lead unit rates its task's responsible units; the rating
+feeds their score"). The office opens a rating window (e.g. each quarter); inside it a lead unit
+gives each responsible unit of each task it leads one score with a comment, editable until the
+window closes; no unit rates itself. Every save is told to evaluation (`rating.submitted`)."""
 
 from __future__ import annotations
 
@@ -155,7 +156,8 @@ async def sheet(
 
 def check_window_accepts_ratings(window: RatingWindow, today: date) -> None:
     """Ratings are given inside the window the office set, until it closes (seed
-    001_643c54550577dac0.txt: lead units rate responsible units; the office runs the periods)."""
+    001_643c54550577dac0.txt: lead units rate responsible units; the window is an office
+    default, docs/RULES.md: "Ratings only within the office's window …")."""
     if window.closed_at is not None or today > window.closes_on:
         raise Conflict(f"评分窗口 {window.code} 已关闭，不能再评分或修改评分")
     if today < window.opens_on:
@@ -166,7 +168,8 @@ def check_window_accepts_ratings(window: RatingWindow, today: date) -> None:
 
 def check_rated_unit(principal: Principal, task: Task, unit_code: str) -> Unit:
     """Seed 001_643c54550577dac0.txt: the lead unit rates the responsible units of its task —
-    only those, and never itself."""
+    only those, and never itself (docs/RULES.md: "The lead unit rates its task's responsible
+    units …")."""
     require_lead(principal, task)
     if unit_code == principal.unit_code:
         raise ValidationFailed("不能为本单位评分")

@@ -5,10 +5,13 @@
   overdue reminder only until the milestone is seriously lagging (the programme's threshold),
   from when the lagging sweep and supervision take over;
 - the quarterly progress report, due by the 25th of the quarter's last month (seed
-  003_fe0a5556b3029276.txt), from 7 days before;
+  003_fe0a5556b3029276.txt: "每季度末月25日前将工作开展情况报市创优营商环境组"; docs/RULES.md:
+  "A quarterly progress report is due by the 25th of the quarter's last month (reminded)"), from
+  7 days before;
 - a rating window closing within 3 days, to the lead units that rate (seed 001: lead units rate
-  responsible units);
-- a supervision's deadline within 3 days (seed 002_c95ffdd180ea7e81.txt).
+  responsible units; docs/RULES.md: "The lead unit rates its task's responsible units …");
+- a supervision's deadline within 3 days (seed 002_c95ffdd180ea7e81.txt: a supervision sets a
+  deadline, 一次督办、限期解决).
 
 Running again for the same or a later day sends only what is new; after an outage the first run
 sends what is still relevant (a due-soon window covers the missed days).

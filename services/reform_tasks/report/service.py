@@ -1,9 +1,12 @@
 """Reports and notices: the monthly dispatch report (月度调度) and the quarterly notice (季度通报).
 
 Seed 001_643c54550577dac0.txt: each month the office dispatches progress against the battle map;
-each quarter it notifies the city, praising the best and naming the worst. Seed
-002_c95ffdd180ea7e81.txt: monthly dispatch, quarterly notices of typical cases, supervision up to
-accountability. Seed 004_1871f105e1d7927d.txt: monthly notices on supervision.
+each quarter it notifies the city, praising the best and naming the worst.
+Seed 002_c95ffdd180ea7e81.txt: monthly dispatch, a notice of typical cases at least each quarter,
+supervision up to accountability. (Seed 004_1871f105e1d7927d.txt's monthly notice, 月通报, is on how
+departments carry out their regulatory duties, 监管, not on 督办.) docs/RULES.md: "Each month a
+dispatch report, each quarter a notice, for every past period, once", "Each quarter the best are
+praised and the worst named", "The notice names supervisions that ended in a decided 问责".
 
 A report is generated as a snapshot of numbers as of the period's end (or now, for a period still
 running): reform_tasks' own tables, plus scores, rankings and the hotline rates the scores
@@ -294,9 +297,12 @@ def _hotline_rows(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
-    """Seed 001: praise the best, name the worst, in each ranking group (who is praised or
-    named is evaluation's call: whole tie groups, naming only well below the median). Seed 002:
-    supervisions escalated to accountability are named too."""
+    """Seed 001_643c54550577dac0.txt: praise the best, name the worst, in each ranking group (who is
+    praised or named is evaluation's call: whole tie groups, naming only well below the median).
+    Seed 002_c95ffdd180ea7e81.txt: supervisions that ended in a decided 问责 are named too (a
+    snapshot taken before the office decided accountability has no status: each escalated one
+    counts). docs/RULES.md: "Each quarter the best are praised and the worst named", "The notice
+    names supervisions that ended in a decided 问责"."""
 
     def pick(flag: str) -> list[dict[str, Any]]:
         worst_first = flag == "bottom"
@@ -540,7 +546,9 @@ async def edit(
 
 
 async def _publish(session: AsyncSession, principal: Principal, report: Report) -> int:
-    """Seed 001: the report goes to every unit's inbox; the office then sees who has read it."""
+    """The report goes to every unit's inbox; the office then sees who has read it
+    (seed 001_643c54550577dac0.txt has the results notified, 分析通报; inboxes and read receipts are
+    the platform's own)."""
     report.status = ReportStatus.published
     report.published_at, report.published_by = now_utc(), principal.username
     await session.flush()

@@ -1,8 +1,10 @@
 """Supervision (督办): the office demands that a unit fix a lagging milestone or a problem by a
 date; not fixed by then → a second supervision (二次督办); still not → accountability (问责).
 Seed 002_c95ffdd180ea7e81.txt: problems raised by firms are handled with first supervision, then
-second supervision, then accountability. Every step is dated, sent to the unit's inbox, shown in
-the subject's timeline, audited and told to evaluation (`supervision.escalated`)."""
+second supervision, then accountability (docs/RULES.md: "An unresolved first supervision past its
+date becomes a second supervision …"); supervising a lagging milestone the same way is the office's.
+Every step is dated, sent to the unit's inbox, shown in the subject's timeline, audited and told to
+evaluation (`supervision.escalated`)."""
 
 from __future__ import annotations
 
@@ -318,12 +320,14 @@ async def resolve(
 async def escalate(
     session: AsyncSession, principal: Principal, programme: Programme, as_of: date
 ) -> EscalationSummary:
-    """Seed 002_c95ffdd180ea7e81.txt (首次督办 → 二次督办 → 问责): every open supervision whose due
-    date is before `as_of` and whose subject is still not done escalates one level — a first
-    supervision to a second one (due `second_supervision_days` working days later), a second one
-    to a proposal of accountability for the office to decide (`decide`; issue #19, fix 5: 问责 is
-    a decision, not a cron job). If the subject was done meanwhile it is resolved instead.
-    Running the sweep again for the same day changes nothing."""
+    """Seed 002_c95ffdd180ea7e81.txt (首次督办 → 二次督办 → 问责; docs/RULES.md: "An unresolved
+    first supervision past its date becomes a second supervision …"): every open supervision whose
+    due date is before `as_of` and whose subject is still not done escalates one level — a first
+    supervision to a second one (due `second_supervision_days` working days later, an office
+    default), a second one to a proposal of accountability for the office to decide (`decide`; issue
+    #19, fix 5: 问责 is a decision, not a cron job; docs/RULES.md: "Accountability is the office's
+    decision …"). If the subject was done meanwhile it is resolved instead. Running the sweep again
+    for the same day changes nothing."""
     summary = EscalationSummary(
         as_of=as_of, escalated_to_second=0, escalated_to_accountability=0, resolved=0
     )

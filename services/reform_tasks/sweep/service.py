@@ -33,10 +33,13 @@ async def lagging(
     session: AsyncSession, principal: Principal, programme: Programme, as_of: date
 ) -> LaggingSweepResult:
     """Seed 001_643c54550577dac0.txt: every task's dated milestones are compared with actual
-    progress on the battle map; a milestone past its planned date and not done is lagging, and
-    seriously lagging past the programme's threshold (shared/milestone_status.py). Each severity a
-    milestone reaches is announced once (`milestone.lagging`, to the lead unit's account), shown
-    in the task's timeline and sent to the inboxes of the units on the task."""
+    progress on the battle map (docs/RULES.md: "Every month progress is judged against the battle
+    map's dated milestones (月度调度)"); a milestone past its planned date and not done is lagging,
+    and seriously lagging past the programme's threshold (shared/milestone_status.py; office
+    defaults, docs/RULES.md: "A milestone past its planned date and not done is lagging (滞后) …").
+    Each severity a milestone reaches is announced once (`milestone.lagging`, to the lead unit's
+    account; docs/RULES.md: "Each severity a milestone reaches is announced once …"), shown in the
+    task's timeline and sent to the inboxes of the units on the task."""
     result = LaggingSweepResult(as_of=as_of, announced=0, lagging=0, seriously_lagging=0)
     thresholds = Thresholds.of(programme.settings)
     repository = SweepRepository(session)
@@ -134,9 +137,11 @@ async def _announce_lagging(
 async def overdue_problems(
     session: AsyncSession, principal: Principal, programme: Programme, as_of: date
 ) -> OverdueSweepResult:
-    """Seed 002_c95ffdd180ea7e81.txt: problems are closed item by item by their due date; an
-    open problem past it is announced once (`problem.overdue`), shown in its timeline and sent
-    to the responsible unit's inbox — and may then be supervised like a lagging milestone."""
+    """Seed 002_c95ffdd180ea7e81.txt: problems are closed item by item by their due date (限期解决);
+    an open problem past it is announced once (`problem.overdue`; the points are an office default,
+    docs/RULES.md: "An open problem past its due date is announced overdue once …"), shown in its
+    timeline and sent to the responsible unit's inbox — and may then be supervised like a lagging
+    milestone."""
     marked = await ProblemRepository(session).mark_overdue(programme.id, as_of)
     for problem in marked:
         overdue_days = (as_of - problem.due_on).days

@@ -1,5 +1,7 @@
-"""Who may see and act on a task (seed 001: the lead unit is accountable and reviews/rates the
-responsible units; the office closes tasks out)."""
+"""Who may see and act on a task. Seed 001_643c54550577dac0.txt gives the lead unit the power to
+evaluate its task's responsible units (docs/RULES.md: "The lead unit rates its task's
+responsible units …"); that it also reviews their progress reports, and that the office closes
+tasks out (对单销号, seed 002_c95ffdd180ea7e81.txt), is the office's workflow."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The task list (seed 001_643c54550577dac0.txt: numbered tasks in domains, classed A/B/C, each with
-a goal, one lead unit, responsible units and a deadline). The office writes it; every unit reads
+a goal, its lead unit, responsible units and a deadline). The office writes it; every unit reads
 the tasks it leads or shares."""
 
 from __future__ import annotations
@@ -169,7 +169,8 @@ async def _resolve(
     errors: list[FieldError],
 ) -> tuple[Domain | None, Unit | None, list[Unit]]:
     """Domain and units by code; unknown codes and a lead that is also responsible are field
-    errors (seed 001: one lead unit accountable, the others responsible)."""
+    errors (seed 001_643c54550577dac0.txt: a task's lead unit and its responsible units; one
+    lead, never also responsible, is the office's reading)."""
     found_domain = None
     if domain is not None:
         found_domain = await repo.domain_by_code(programme.id, domain)
@@ -200,10 +201,11 @@ async def _resolve(
 async def create_task(
     session: AsyncSession, principal: Principal, programme: Programme, body: TaskCreate
 ) -> TaskOut:
-    """The office adds a task with its milestones (seed 001: the battle map dates each task's
-    steps). A number already used is a conflict; everything else wrong is listed field by field:
-    unknown domain or unit, a lead unit that is also responsible, milestones outside the
-    programme year or after the deadline, out of order, or ordinals that are not 1, 2, 3 …"""
+    """The office adds a task with its milestones (seed 001_643c54550577dac0.txt: the battle map
+    dates each task's steps). A number already used is a conflict; everything else wrong is
+    listed field by field: unknown domain or unit, a lead unit that is also responsible,
+    milestones outside the programme year or after the deadline, out of order, or ordinals that
+    are not 1, 2, 3 …"""
     repo = TaskRepository(session)
     if await repo.exists(programme.id, body.number):
         raise Conflict(f"序号 {body.number} 的任务已存在")

@@ -1,5 +1,6 @@
-"""Units (seed 001: 49 lead and responsible units, districts among them). Every logged-in user
-reads the unit list (task lists and rankings name them all); only office admins change it."""
+"""Units (seed 001_643c54550577dac0.txt: 49 lead and responsible units, and every district working
+within the same system of responsibility). Every logged-in user reads the unit list (task lists and
+rankings name them all); only office admins change it."""
 
 from __future__ import annotations
 
