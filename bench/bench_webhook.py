@@ -98,7 +98,11 @@ def checks_only_app() -> Any:
 
         app.state.webhook_store = store
 
-    vars(module)["open_pool"] = no_store  # create_app reads it from the module
+    async def nothing_to_close(app: Any) -> None:
+        pass
+
+    vars(module)["open_webhook_store"] = no_store  # create_app reads them from the module
+    vars(module)["close_webhook_store"] = nothing_to_close
     return module.create_app()
 
 

@@ -87,9 +87,6 @@ class Settings(BaseSettings):
 
     pii_encryption_key: str = DEV_PII_KEY
     hotline_webhook_secrets: str = ""
-    # Serve the 12345 webhook in front of the middleware stack on a raw asyncpg pool (same rules;
-    # false routes it through FastAPI like any endpoint). docs/HOTLINE.md, docs/PERFORMANCE.md.
-    hotline_webhook_fast_path: bool = True
     # Webhook group commit: groups of deliveries in flight per process (each one transaction).
     hotline_webhook_groups: int = Field(default=1, ge=1, le=16)
     # Office defaults, no seed gives them (shared.hotline_rates). The signing limit (签收): minutes

@@ -3,13 +3,15 @@ transaction per test, and the services driven over HTTP through ASGITransport.""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import insert, select
@@ -118,19 +120,82 @@ async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterat
 AppFactory = Callable[[Settings], FastAPI]
 
 
+class MakeClient(Protocol):
+    def __call__(self, factory: AppFactory, *, lifespan: bool = False) -> httpx.AsyncClient: ...
+
+
+class TransactionPool:
+    """An app's raw asyncpg pool in tests (hotline_ingest's webhook store): the test's own
+    connection, so what the app stores is in the test's transaction — `session` reads it, the
+    rollback undoes it. Each statement runs in a savepoint, as each group runs in its own
+    transaction in production: one that fails leaves the test's transaction usable."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def acquire(self) -> TransactionPool:
+        return self
+
+    async def release(self, conn: TransactionPool) -> None:
+        """The connection stays the test's."""
+
+    async def close(self) -> None:
+        """The connection stays the test's."""
+
+    def is_closed(self) -> bool:
+        return self.connection.closed
+
+    def terminate(self) -> None:
+        """Never the test's connection."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        async with self.connection.begin_nested():
+            raw = await self.connection.get_raw_connection()
+            rows: list[Any] = await raw.driver_connection.fetch(query, *args)
+        return rows
+
+
+class LifespanTransport(httpx.ASGITransport):
+    """ASGITransport running the app's lifespan as uvicorn does: started before the first
+    request, ended when the client closes."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(app=app, raise_app_exceptions=False)
+        self.lifespan: LifespanManager | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.lifespan is None:
+            self.lifespan = LifespanManager(self.app)
+            await self.lifespan.__aenter__()
+            gc.unfreeze()  # the lifespan keeps a process's start-up heap; a test's app dies
+        return await super().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self.lifespan is not None:
+            await self.lifespan.__aexit__(None, None, None)
+
+
 @pytest.fixture
 async def make_client(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[Callable[[AppFactory], httpx.AsyncClient]]:
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    connection: AsyncConnection,
+) -> AsyncIterator[MakeClient]:
+    """`make_client(create_app)`: a client of the app on the test's transaction (its sessions
+    and its raw pool). `lifespan=True` runs the app's lifespan around the client (what the app
+    opens there: hotline_ingest's webhook store)."""
     clients: list[httpx.AsyncClient] = []
 
-    def build(factory: AppFactory) -> httpx.AsyncClient:
+    def build(factory: AppFactory, *, lifespan: bool = False) -> httpx.AsyncClient:
         app = factory(settings)
         app.state.sessionmaker = sessionmaker
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url="http://testserver",
+        app.state.webhook_pool = TransactionPool(connection)
+        transport = (
+            LifespanTransport(app)
+            if lifespan
+            else httpx.ASGITransport(app=app, raise_app_exceptions=False)
         )
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         clients.append(client)
         return client
 
@@ -161,7 +226,7 @@ async def hotline_client(
 ) -> httpx.AsyncClient:
     from services.hotline_ingest.app import create_app
 
-    return make_client(create_app)
+    return make_client(create_app, lifespan=True)
 
 
 class Factory:

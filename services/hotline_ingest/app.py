@@ -13,7 +13,8 @@ from services.hotline_ingest.quarantine.router import router as quarantine_route
 from services.hotline_ingest.rates.router import router as rates_router
 from services.hotline_ingest.review.router import router as review_router
 from services.hotline_ingest.sweep.router import router as sweep_router
-from services.hotline_ingest.webhook.fastpath import HotlineApp, close_pool, open_pool
+from services.hotline_ingest.webhook.repository import BatchStore, create_pool
+from services.hotline_ingest.webhook.router import route as webhook_route
 from services.hotline_ingest.webhook.router import router as webhook_router
 from services.hotline_ingest.webhook.schemas import contract_schema, event_components
 from services.hotline_ingest.work_order.router import router as work_order_router
@@ -21,6 +22,22 @@ from shared.app import create_service_app
 from shared.settings import Settings
 
 SERVICE = "hotline_ingest"
+
+
+async def open_webhook_store(app: FastAPI) -> None:
+    """Lifespan: the webhook's group-commit store, on the app's asyncpg pool — opened here, or
+    the one given before start-up (the tests give their transaction's connection)."""
+    settings: Settings = app.state.settings
+    if app.state.webhook_pool is None:
+        app.state.webhook_pool = await create_pool(settings)
+    app.state.webhook_store = BatchStore(
+        app.state.webhook_pool, settings, concurrency=settings.hotline_webhook_groups
+    )
+
+
+async def close_webhook_store(app: FastAPI) -> None:
+    app.state.webhook_store = None
+    await app.state.webhook_pool.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "service reviews, quarantine, working-day calendar and Open311 GeoReport v2. "
             "See docs/HOTLINE.md."
         ),
+        routes=[webhook_route],  # the busiest path, matched first
         routers=[
             webhook_router,
             work_order_router,
@@ -45,9 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         settings=settings,
         produces_events=True,
-        on_startup=[open_pool],
-        on_shutdown=[close_pool],
-        app_class=HotlineApp,  # the webhook answered before FastAPI's own stack (fastpath.py)
+        on_startup=[open_webhook_store],
+        on_shutdown=[close_webhook_store],
     )
     app.state.webhook_pool = None
     app.state.webhook_store = None

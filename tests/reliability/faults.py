@@ -202,25 +202,20 @@ def hotline_settings(url: str) -> Settings:
 
 
 async def replay_in_order(url: str, deliveries: list[Delivery]) -> None:
-    """The reference: every delivery once, in order, through the hotline app in process."""
+    """The reference: every delivery once, in order, through the hotline app in process (its
+    lifespan opens its database connections)."""
     from services.hotline_ingest.app import create_app
-    from shared.db import create_engine, create_sessionmaker
+    from tests.conftest import LifespanTransport
 
-    settings = hotline_settings(url)
-    engine = create_engine(settings, pool_size=2)
-    app = create_app(settings)
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app = create_app(hotline_settings(url))
     signer = Webhook(SECRET)
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://replay"
-        ) as client:
-            for delivery in deliveries:
-                headers = signed_headers(signer, delivery)
-                response = await client.post(WEBHOOK, content=delivery.body, headers=headers)
-                assert response.status_code == 200, response.text
-    finally:
-        await engine.dispose()
+    async with httpx.AsyncClient(
+        transport=LifespanTransport(app), base_url="http://replay"
+    ) as client:
+        for delivery in deliveries:
+            headers = signed_headers(signer, delivery)
+            response = await client.post(WEBHOOK, content=delivery.body, headers=headers)
+            assert response.status_code == 200, response.text
 
 
 SNAPSHOT = {

@@ -7,13 +7,13 @@ size (413), headers and Standard Webhooks signature with any active secret withi
 no control characters in them (401), UTF-8 (400), JSON (400).
 Then the delivery is stored whatever it says: an unknown event type is kept and ignored (2xx), a
 schema violation is kept for review and answered 422 with field errors, a valid event is applied
-— all by one call of `hotline.receive`, committed before the answer.
+— all by one call of `hotline.receive`, committed before the answer. Every refusal is a typed
+`DomainError`, answered as problem+json by the app's error handlers like any endpoint's.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -85,23 +85,12 @@ def verify(settings: Settings, text: str, headers: dict[str, str]) -> str:
     raise Unauthorized("签名无效、密钥未知或时间戳超出 ±5 分钟")
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    status: int
-    outcome: str | None = None
-    error: DomainError | None = None
-
-
 class SchemaRejected(DomainError):
     status, code, title = 422, "validation_failed", "事件数据校验未通过"
 
 
 class HeadersTooLarge(DomainError):
     status, code, title = 431, "headers_too_large", "请求头过大"
-
-
-class InternalError(DomainError):
-    status, code, title = 500, "internal_error", "服务器内部错误"
 
 
 def parse(settings: Settings, body: bytes, headers: dict[str, str]) -> Receipt:
@@ -166,24 +155,17 @@ def event_receipt(settings: Settings, base: dict[str, Any], data: Any) -> Receip
 
 async def receive(
     store: Store, settings: Settings, body: bytes | None, headers: dict[str, str]
-) -> tuple[Answer, int]:
+) -> tuple[str, int]:
     """Check, store and apply one delivery (`body` None: it passed 256 KiB and was not read
-    further); returns the answer and the outbox rows written."""
+    further); returns the outcome and the outbox rows written. A refusal raises its
+    `DomainError` — after storing, for a schema violation (kept for review)."""
     if sum(len(name) + len(value) for name, value in headers.items()) > MAX_HEADER_BYTES:
-        return Answer(431, error=HeadersTooLarge("请求头超过 16 KiB")), 0
+        raise HeadersTooLarge("请求头超过 16 KiB")
     if body is None or len(body) > MAX_BODY:
-        return Answer(413, error=PayloadTooLarge("请求体超过 256 KiB")), 0
-    try:
-        receipt = parse(settings, body, headers)
-    except DomainError as exc:
-        return Answer(exc.status, error=exc), 0
+        raise PayloadTooLarge("请求体超过 256 KiB")
+    receipt = parse(settings, body, headers)
     outcome, told = await store(receipt)
     if receipt.outcome == "rejected_schema":
         errors = [FieldError(**e) for e in json.loads(receipt.errors or "[]")]
-        return Answer(
-            422,
-            error=SchemaRejected(
-                "事件不符合 12345 工单事件格式（原始数据已留存待核查）", errors=errors
-            ),
-        ), 0
-    return Answer(200, outcome=outcome), told
+        raise SchemaRejected("事件不符合 12345 工单事件格式（原始数据已留存待核查）", errors=errors)
+    return outcome, told
