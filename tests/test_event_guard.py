@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from migrations.history import SQL_DIRS
 from shared import event_guard
 from shared.events import EVENTS, REMINDER_PREFIX, EventData, Reminder, consumer_of, parse_data
+from tests.event_data import event_data
 
 # A model's own validator is Python's alone (shared/event_guard.py): compared on the rest.
 TYPES = [t for t in EVENTS if t != "supervision.escalated"] + [f"{REMINDER_PREFIX}due_soon"]
@@ -68,14 +69,17 @@ def _valid(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[An
     return {"boolean": st.booleans(), "null": st.none()}[kind]
 
 
-def _near_miss(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Values just outside `schema` (mostly what its own limits refuse: one character too many
-    or too few, a day that does not exist, a float where an integer belongs, one below the
-    minimum, a word not in the list; else a value of another JSON type)."""
+OTHER_TYPES = [True, "1", 1, 1.5, [], {}]
+
+
+def _misses(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:
+    """Values just outside `schema`: what its own limits refuse (one character too many or too
+    few, a day that does not exist, a float where an integer belongs, one below the minimum, a
+    word not in the list, an element too long), then values of another JSON type."""
     if "$ref" in schema:
-        return _near_miss(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+        return _misses(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
     if "anyOf" in schema:
-        return st.one_of(*(_near_miss(option, defs) for option in schema["anyOf"]))
+        return [miss for option in schema["anyOf"] for miss in _misses(option, defs)]
     kind, misses = schema["type"], []
     if "maxLength" in schema:
         misses.append("x" * (schema["maxLength"] + 1))
@@ -89,9 +93,12 @@ def _near_miss(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrateg
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         misses += [low - 1, low - 0.5, *([low + 0.5, float(low + 1)] if kind == "integer" else [])]
     if kind == "array":
-        misses += [[1], [""], "a"]
-    other_type = st.sampled_from([True, "1", 1, 1.5, [], {}])
-    return st.one_of(st.sampled_from(misses), other_type) if misses else other_type
+        misses += [[1], [""], ["x" * 33], ["ok", None], "a"]
+    return misses + OTHER_TYPES
+
+
+def _near_miss(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[Any]:
+    return st.sampled_from(_misses(schema, defs))
 
 
 @st.composite
@@ -141,6 +148,28 @@ def test_the_database_runs_the_guard_the_catalogue_generates() -> None:
 )
 @given(cases=st.lists(rows(), min_size=1, max_size=8))
 async def test_the_guard_agrees_with_pydantic_on_any_data(
+    connection: AsyncConnection, cases: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    await _judged_alike(connection, cases)
+
+
+async def test_the_guard_judges_every_near_miss_of_every_field_as_pydantic_does(
+    connection: AsyncConnection,
+) -> None:
+    """Each field of each type's sample data (tests/event_data.py) replaced, in turn, by each
+    of its near misses."""
+    cases = []
+    for event_type in (t for t in TYPES if t in EVENTS):
+        sample = event_data(event_type, "shichang")
+        schema = _model(event_type).model_json_schema(mode="validation")
+        for name, field in schema["properties"].items():
+            for miss in _misses(field, schema.get("$defs", {})):
+                cases.append((event_type, consumer_of(event_type), {**sample, name: miss}))
+    assert len(cases) > 500
+    await _judged_alike(connection, cases)
+
+
+async def _judged_alike(
     connection: AsyncConnection, cases: list[tuple[str, str, dict[str, Any]]]
 ) -> None:
     """The oracle reads the data as stored (jsonb keeps 1e+300 as the integer it equals), which

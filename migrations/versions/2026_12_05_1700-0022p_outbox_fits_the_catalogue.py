@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 FITS_CATALOGUE = sql_file(
     "platform.fits_catalogue",
     "0022p",
-    "a3d40ffe4bffbf50e94dfb5289ae1cda67066f2ffd2fab30b6b606b64570eb04",
+    "aeebd27fa3aca71e777269b04b6cf30a66ffde0259f24daca79ed4e7cd5df032",
 )
 OUTBOX_FITS_CATALOGUE = sql_file(
     "platform.outbox_fits_catalogue",

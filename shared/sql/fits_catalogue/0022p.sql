@@ -9,11 +9,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 SELECT coalesce(CASE
     WHEN p_type = 'milestone.completed' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late']))
+            AND (p_data - ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'lead_unit')) = 'string' THEN char_length(((p_data -> 'lead_unit') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'lead_unit') #>> '{}')) <= 32 ELSE false END)
-            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT EXISTS (SELECT FROM jsonb_array_elements((p_data -> 'responsible_units')) AS e(v) WHERE NOT (CASE WHEN jsonb_typeof(e.v) = 'string' THEN char_length((e.v #>> '{}')) >= 1
-                    AND char_length((e.v #>> '{}')) <= 32 ELSE false END)) ELSE false END)
+            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT jsonb_path_exists((p_data -> 'responsible_units'), '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,32}$" flag "s"))') ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'task_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'milestone')) = 'number' THEN ((p_data -> 'milestone') #>> '{}') ~ '^-?[0-9]+$'
@@ -30,11 +29,10 @@ SELECT coalesce(CASE
                 AND ((p_data -> 'days_late') #>> '{}')::numeric >= 0 ELSE false END) ELSE false END)
     WHEN p_type = 'milestone.lagging' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'severity', 'previous_severity', 'days_late', 'as_of']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'severity', 'previous_severity', 'days_late', 'as_of']))
+            AND (p_data - ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'severity', 'previous_severity', 'days_late', 'as_of']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'lead_unit')) = 'string' THEN char_length(((p_data -> 'lead_unit') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'lead_unit') #>> '{}')) <= 32 ELSE false END)
-            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT EXISTS (SELECT FROM jsonb_array_elements((p_data -> 'responsible_units')) AS e(v) WHERE NOT (CASE WHEN jsonb_typeof(e.v) = 'string' THEN char_length((e.v #>> '{}')) >= 1
-                    AND char_length((e.v #>> '{}')) <= 32 ELSE false END)) ELSE false END)
+            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT jsonb_path_exists((p_data -> 'responsible_units'), '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,32}$" flag "s"))') ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'task_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'milestone')) = 'number' THEN ((p_data -> 'milestone') #>> '{}') ~ '^-?[0-9]+$'
@@ -52,11 +50,10 @@ SELECT coalesce(CASE
                 AND pg_input_is_valid(((p_data -> 'as_of') #>> '{}'), 'date') ELSE false END) ELSE false END)
     WHEN p_type = 'milestone.lag_reversed' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'from_severity', 'to_severity']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'from_severity', 'to_severity']))
+            AND (p_data - ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'from_severity', 'to_severity']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'lead_unit')) = 'string' THEN char_length(((p_data -> 'lead_unit') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'lead_unit') #>> '{}')) <= 32 ELSE false END)
-            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT EXISTS (SELECT FROM jsonb_array_elements((p_data -> 'responsible_units')) AS e(v) WHERE NOT (CASE WHEN jsonb_typeof(e.v) = 'string' THEN char_length((e.v #>> '{}')) >= 1
-                    AND char_length((e.v #>> '{}')) <= 32 ELSE false END)) ELSE false END)
+            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT jsonb_path_exists((p_data -> 'responsible_units'), '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,32}$" flag "s"))') ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'task_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'milestone')) = 'number' THEN ((p_data -> 'milestone') #>> '{}') ~ '^-?[0-9]+$'
@@ -72,11 +69,10 @@ SELECT coalesce(CASE
             AND (CASE WHEN jsonb_typeof((p_data -> 'to_severity')) = 'string' THEN ((p_data -> 'to_severity') #>> '{}') IN ('none', 'lagging', 'seriously_lagging') ELSE false END) ELSE false END)
     WHEN p_type = 'milestone.reopened' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late', 'reason']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late', 'reason']))
+            AND (p_data - ARRAY['lead_unit', 'responsible_units', 'task_number', 'milestone', 'title', 'planned_date', 'baseline_date', 'completed_on', 'on_time', 'days_late', 'reason']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'lead_unit')) = 'string' THEN char_length(((p_data -> 'lead_unit') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'lead_unit') #>> '{}')) <= 32 ELSE false END)
-            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT EXISTS (SELECT FROM jsonb_array_elements((p_data -> 'responsible_units')) AS e(v) WHERE NOT (CASE WHEN jsonb_typeof(e.v) = 'string' THEN char_length((e.v #>> '{}')) >= 1
-                    AND char_length((e.v #>> '{}')) <= 32 ELSE false END)) ELSE false END)
+            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT jsonb_path_exists((p_data -> 'responsible_units'), '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,32}$" flag "s"))') ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'task_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'milestone')) = 'number' THEN ((p_data -> 'milestone') #>> '{}') ~ '^-?[0-9]+$'
@@ -94,11 +90,10 @@ SELECT coalesce(CASE
             AND (CASE WHEN jsonb_typeof((p_data -> 'reason')) = 'string' THEN char_length(((p_data -> 'reason') #>> '{}')) >= 1 ELSE false END) ELSE false END)
     WHEN p_type = 'task.closed_out' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['lead_unit', 'responsible_units', 'task_number', 'deadline', 'closed_out_on', 'on_time']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['lead_unit', 'responsible_units', 'task_number', 'deadline', 'closed_out_on', 'on_time']))
+            AND (p_data - ARRAY['lead_unit', 'responsible_units', 'task_number', 'deadline', 'closed_out_on', 'on_time']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'lead_unit')) = 'string' THEN char_length(((p_data -> 'lead_unit') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'lead_unit') #>> '{}')) <= 32 ELSE false END)
-            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT EXISTS (SELECT FROM jsonb_array_elements((p_data -> 'responsible_units')) AS e(v) WHERE NOT (CASE WHEN jsonb_typeof(e.v) = 'string' THEN char_length((e.v #>> '{}')) >= 1
-                    AND char_length((e.v #>> '{}')) <= 32 ELSE false END)) ELSE false END)
+            AND (CASE WHEN jsonb_typeof((p_data -> 'responsible_units')) = 'array' THEN NOT jsonb_path_exists((p_data -> 'responsible_units'), '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,32}$" flag "s"))') ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'task_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'deadline')) = 'string' THEN ((p_data -> 'deadline') #>> '{}') ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
@@ -108,7 +103,7 @@ SELECT coalesce(CASE
             AND (jsonb_typeof((p_data -> 'on_time')) = 'boolean') ELSE false END)
     WHEN p_type = 'rating.submitted' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['window', 'task_number', 'rater_unit', 'rated_unit', 'score', 'scale_max', 'version']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['window', 'task_number', 'rater_unit', 'rated_unit', 'score', 'scale_max', 'version']))
+            AND (p_data - ARRAY['window', 'task_number', 'rater_unit', 'rated_unit', 'score', 'scale_max', 'version']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'window')) = 'string' THEN char_length(((p_data -> 'window') #>> '{}')) >= 1
                 AND char_length(((p_data -> 'window') #>> '{}')) <= 32 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'task_number')) = 'number' THEN ((p_data -> 'task_number') #>> '{}') ~ '^-?[0-9]+$'
@@ -123,7 +118,7 @@ SELECT coalesce(CASE
                 AND ((p_data -> 'version') #>> '{}')::numeric >= 1 ELSE false END) ELSE false END)
     WHEN p_type = 'supervision.escalated' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['supervision_id', 'parent_id', 'level', 'unit', 'reason', 'task_number', 'milestone', 'problem_number', 'issued_on', 'due_on']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['supervision_id', 'parent_id', 'level', 'unit', 'reason', 'task_number', 'milestone', 'problem_number', 'issued_on', 'due_on']))
+            AND (p_data - ARRAY['supervision_id', 'parent_id', 'level', 'unit', 'reason', 'task_number', 'milestone', 'problem_number', 'issued_on', 'due_on']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'supervision_id')) = 'number' THEN ((p_data -> 'supervision_id') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'supervision_id') #>> '{}')::numeric >= 1 ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'parent_id')) = 'number' THEN ((p_data -> 'parent_id') #>> '{}') ~ '^-?[0-9]+$'
@@ -144,7 +139,7 @@ SELECT coalesce(CASE
                 AND pg_input_is_valid(((p_data -> 'due_on') #>> '{}'), 'date') ELSE false END) OR (jsonb_typeof((p_data -> 'due_on')) = 'null')) ELSE false END)
     WHEN p_type = 'problem.closed' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['problem_number', 'unit', 'source', 'found_on', 'due_on', 'closed_on', 'on_time']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['problem_number', 'unit', 'source', 'found_on', 'due_on', 'closed_on', 'on_time']))
+            AND (p_data - ARRAY['problem_number', 'unit', 'source', 'found_on', 'due_on', 'closed_on', 'on_time']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'problem_number')) = 'number' THEN ((p_data -> 'problem_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'problem_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'unit')) = 'string' THEN char_length(((p_data -> 'unit') #>> '{}')) >= 1
@@ -159,7 +154,7 @@ SELECT coalesce(CASE
             AND (jsonb_typeof((p_data -> 'on_time')) = 'boolean') ELSE false END)
     WHEN p_type = 'problem.overdue' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['problem_number', 'unit', 'found_on', 'due_on', 'as_of', 'days_overdue']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['problem_number', 'unit', 'found_on', 'due_on', 'as_of', 'days_overdue']))
+            AND (p_data - ARRAY['problem_number', 'unit', 'found_on', 'due_on', 'as_of', 'days_overdue']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'problem_number')) = 'number' THEN ((p_data -> 'problem_number') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'problem_number') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'unit')) = 'string' THEN char_length(((p_data -> 'unit') #>> '{}')) >= 1
@@ -174,7 +169,7 @@ SELECT coalesce(CASE
                 AND ((p_data -> 'days_overdue') #>> '{}')::numeric >= 0 ELSE false END) ELSE false END)
     WHEN p_type = 'work_order.created' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'category_code', 'domain_code']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'category_code', 'domain_code']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'category_code', 'domain_code']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -185,7 +180,7 @@ SELECT coalesce(CASE
             AND ((jsonb_typeof((p_data -> 'domain_code')) = 'string') OR (jsonb_typeof((p_data -> 'domain_code')) = 'null')) ELSE false END)
     WHEN p_type = 'work_order.responded' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'within_limit', 'after_expiry']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'within_limit', 'after_expiry']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'within_limit', 'after_expiry']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -196,7 +191,7 @@ SELECT coalesce(CASE
             AND (jsonb_typeof((p_data -> 'after_expiry')) = 'boolean') ELSE false END)
     WHEN p_type = 'work_order.response_expired' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'limit']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'limit']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'limit']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -207,7 +202,7 @@ SELECT coalesce(CASE
                 AND char_length(((p_data -> 'limit') #>> '{}')) <= 32 ELSE false END) ELSE false END)
     WHEN p_type = 'work_order.visited' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'resolved', 'satisfaction']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'resolved', 'satisfaction']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'resolved', 'satisfaction']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -218,7 +213,7 @@ SELECT coalesce(CASE
             AND (CASE WHEN jsonb_typeof((p_data -> 'satisfaction')) = 'string' THEN ((p_data -> 'satisfaction') #>> '{}') IN ('satisfied', 'basically_satisfied', 'dissatisfied') ELSE false END) ELSE false END)
     WHEN p_type = 'work_order.overdue' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'working_days_over']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'working_days_over']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'working_days_over']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -229,7 +224,7 @@ SELECT coalesce(CASE
                 AND ((p_data -> 'working_days_over') #>> '{}')::numeric >= 0 ELSE false END) ELSE false END)
     WHEN p_type = 'work_order.closed' THEN p_consumer = 'evaluation'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['order_no', 'kind', 'district_code', 'received_on', 'on_time', 'after_overdue']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['order_no', 'kind', 'district_code', 'received_on', 'on_time', 'after_overdue']))
+            AND (p_data - ARRAY['order_no', 'kind', 'district_code', 'received_on', 'on_time', 'after_overdue']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'order_no')) = 'string' THEN char_length(((p_data -> 'order_no') #>> '{}')) >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'kind')) = 'string' THEN ((p_data -> 'kind') #>> '{}') IN ('consult', 'complaint', 'help', 'suggestion', 'report') ELSE false END)
             AND ((CASE WHEN jsonb_typeof((p_data -> 'district_code')) = 'string' THEN char_length(((p_data -> 'district_code') #>> '{}')) >= 1
@@ -240,7 +235,7 @@ SELECT coalesce(CASE
             AND (jsonb_typeof((p_data -> 'after_overdue')) = 'boolean') ELSE false END)
     WHEN p_type LIKE 'reminder._%' THEN p_consumer = 'oa'
         AND (CASE WHEN jsonb_typeof(p_data) = 'object' THEN p_data ?& ARRAY['id', 'unit_code', 'kind', 'title', 'body', 'link']::text[]
-            AND NOT EXISTS (SELECT FROM jsonb_object_keys(p_data) AS k(name) WHERE k.name <> ALL (ARRAY['id', 'unit_code', 'kind', 'title', 'body', 'link']))
+            AND (p_data - ARRAY['id', 'unit_code', 'kind', 'title', 'body', 'link']::text[]) = '{}'::jsonb
             AND (CASE WHEN jsonb_typeof((p_data -> 'id')) = 'number' THEN ((p_data -> 'id') #>> '{}') ~ '^-?[0-9]+$'
                 AND ((p_data -> 'id') #>> '{}')::numeric >= 1 ELSE false END)
             AND (CASE WHEN jsonb_typeof((p_data -> 'unit_code')) = 'string' THEN char_length(((p_data -> 'unit_code') #>> '{}')) >= 1
