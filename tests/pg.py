@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from filelock import FileLock
 
+from migrations.history import SQL_DIRS
 from shared.embedded_pg import EmbeddedPostgres
 from shared.settings import REPO_ROOT, VAR_DIR, embedded_database_url
 
@@ -48,7 +49,7 @@ def alembic_config(url: str) -> Config:
 def migrations_fingerprint() -> str:
     digest = hashlib.sha256()
     migrations = (REPO_ROOT / "migrations").rglob("*.py")
-    functions = (REPO_ROOT / "services" / "hotline_ingest" / "sql").rglob("*.sql")
+    functions = [path for root in SQL_DIRS.values() for path in root.rglob("*.sql")]
     for path in sorted([*migrations, *functions]):
         digest.update(str(path.relative_to(REPO_ROOT)).encode())
         digest.update(path.read_bytes())
