@@ -8,12 +8,23 @@ per process, and the outbox relay for services that produce events.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import gc
+import itertools
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -21,7 +32,15 @@ from asgi_correlation_id import correlation_id
 from asgi_correlation_id.middleware import is_valid_uuid4
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, Counter, Histogram, Summary
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator.routing import get_route_name
 from pydantic import BaseModel
@@ -54,65 +73,59 @@ class Health(BaseModel):
     service: str
 
 
-class ServiceNameMiddleware:
-    """Sets `current_service` for audit rows, outbox producers and log lines."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = current_service.set(self.service)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            current_service.reset(token)
-
-
 UNMEASURED = frozenset({"/healthz", "/readyz", "/metrics"})
 # prometheus-fastapi-instrumentator's buckets for `http_request_duration_highr_seconds`.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 3.5, 4,
                    4.5, 5, 7.5, 10, 30, 60)  # fmt: skip
+ROUTE_BUCKETS = (0.1, 0.5, 1)  # and its `http_request_duration_seconds`
 
 
-class RequestMetrics:
+class Distribution:
+    """A histogram's observations: a count per bucket (the last one past every bound) and the
+    sum."""
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = tuple(bounds)
+        # The bounds' labels as the library writes them ("1.0", "+Inf").
+        self.labels = [*(floatToGoString(b) for b in self.bounds), "+Inf"]  # type: ignore[no-untyped-call]
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1  # le: value <= bound
+        self.total += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        """Cumulative, as Prometheus exposes them, "+Inf" last."""
+        return list(zip(self.labels, itertools.accumulate(self.counts), strict=True))
+
+
+@dataclass(slots=True)
+class Sizes:
+    """Content-Length of a route's requests and answers: one count for both summaries."""
+
+    count: int = 0
+    requests: int = 0
+    answers: int = 0
+
+
+class RequestMetrics(Collector):
     """The request metrics `/metrics` serves: prometheus-fastapi-instrumentator's default
     series (requests by method, status class and route template; request and response
-    Content-Length by route; latency, and latency by method and route) under their names."""
+    Content-Length by route; latency, and latency by method and route) under their names.
+
+    Recorded as plain numbers and exposed through prometheus_client's collector API: every
+    request is recorded by the event loop's one thread, so it needs none of the lock per
+    observation that the library's metric objects take (9 of them per request, ~5 of the 12345
+    webhook's µs, docs/PERFORMANCE.md "hotline_ingest"). `collect` runs in the `/metrics`
+    handler's worker thread and reads copies taken under the GIL."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Counter(
-            "http_requests_total",
-            "Total number of requests by method, status and handler.",
-            ("method", "status", "handler"),
-            registry=registry,
-        )
-        self.request_sizes = Summary(
-            "http_request_size_bytes",
-            "Content length of incoming requests by handler (the header's value).",
-            ("handler",),
-            registry=registry,
-        )
-        self.response_sizes = Summary(
-            "http_response_size_bytes",
-            "Content length of outgoing responses by handler (the header's value).",
-            ("handler",),
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_highr_seconds",
-            "Latency with many buckets but no API specific labels.",
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
-        self.latency_by_route = Histogram(
-            "http_request_duration_seconds",
-            "Latency with only few buckets by handler.",
-            ("method", "handler"),
-            buckets=(0.1, 0.5, 1),
-            registry=registry,
-        )
-        self.labelled: dict[tuple[str, str, str], tuple[Any, Any, Any, Any]] = {}
+        self.requests: dict[tuple[str, str, str], int] = {}
+        self.sizes: dict[str, Sizes] = {}
+        self.latency = Distribution(LATENCY_BUCKETS)
+        self.latency_by_route: dict[tuple[str, str], Distribution] = {}
+        registry.register(self)
 
     def record(self, scope: Scope, status: int, size: int, seconds: float) -> None:
         """One answer. Its route is the one the router chose (`scope["route"]`); an answer
@@ -124,95 +137,60 @@ class RequestMetrics:
         )
         if handler in UNMEASURED:
             return
-        requests, request_sizes, response_sizes, latency = self.series(
-            scope["method"], f"{str(status)[0]}xx", handler
-        )
-        requests.inc()
-        request_sizes.observe(_content_length(scope["headers"]))
-        response_sizes.observe(size)
+        method = scope["method"]
+        key = (method, f"{status // 100}xx", handler)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        sizes = self.sizes.get(handler) or self.sizes.setdefault(handler, Sizes())
+        sizes.count += 1
+        sizes.requests += _content_length(scope["headers"])
+        sizes.answers += size
         self.latency.observe(seconds)
-        latency.observe(seconds)
+        by_route = self.latency_by_route.get((method, handler))
+        if by_route is None:
+            by_route = self.latency_by_route[method, handler] = Distribution(ROUTE_BUCKETS)
+        by_route.observe(seconds)
 
-    def series(self, method: str, status: str, handler: str) -> tuple[Any, Any, Any, Any]:
-        """The series of one method, status class and route, kept (there are few)."""
-        found = self.labelled.get((method, status, handler))
-        if found is None:
-            found = self.labelled[method, status, handler] = (
-                self.requests.labels(method, status, handler),
-                self.request_sizes.labels(handler),
-                self.response_sizes.labels(handler),
-                self.latency_by_route.labels(method, handler),
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "http_requests_total",
+            "Total number of requests by method, status and handler.",
+            labels=("method", "status", "handler"),
+        )
+        for labels, count in list(self.requests.items()):
+            requests.add_metric(labels, count)
+        yield requests
+        sizes = list(self.sizes.items())
+        for name, field, what in (
+            ("http_request_size_bytes", "requests", "incoming requests"),
+            ("http_response_size_bytes", "answers", "outgoing responses"),
+        ):
+            summary = SummaryMetricFamily(
+                name,
+                f"Content length of {what} by handler (the header's value).",
+                labels=("handler",),
             )
-        return found
-
-
-class RequestMetricsMiddleware:
-    """Records every answer in `RequestMetrics`, reading the route the router already chose.
-    The library's own middleware looked it up again through every router and built a Request,
-    a Response and an Info each time: ~50 µs of the 12345 webhook's CPU per delivery
-    (docs/PERFORMANCE.md "hotline_ingest")."""
-
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        answered = {"status": 500, "size": 0}
-
-        async def measured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answered["status"] = message["status"]
-                answered["size"] = _content_length(message.get("headers", ()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, measured)
-        finally:
-            seconds = time.perf_counter() - started
-            self.metrics.record(scope, answered["status"], answered["size"], seconds)
+            for handler, of in sizes:
+                summary.add_metric((handler,), count_value=of.count, sum_value=getattr(of, field))
+            yield summary
+        latency = HistogramMetricFamily(
+            "http_request_duration_highr_seconds",
+            "Latency with many buckets but no API specific labels.",
+        )
+        latency.add_metric((), self.latency.buckets(), self.latency.total)
+        yield latency
+        by_route = HistogramMetricFamily(
+            "http_request_duration_seconds",
+            "Latency with only few buckets by handler.",
+            labels=("method", "handler"),
+        )
+        for route, distribution in list(self.latency_by_route.items()):
+            by_route.add_metric(route, distribution.buckets(), distribution.total)
+        yield by_route
 
 
 def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int:
     value = next((v for name, v in headers if name == b"content-length"), b"")
     return int(value) if value.isdigit() else 0
-
-
-class RequestIdMiddleware:
-    """The request id: the caller's `X-Request-ID` when it is a UUID (asgi-correlation-id's
-    check), else a new one; in asgi-correlation-id's `correlation_id` for the log lines and
-    problem+json, and on the answer. That library's middleware does the same with copies of the
-    request's and the answer's header lists, twice this one's cost on the 12345 webhook
-    (docs/PERFORMANCE.md "hotline_ingest")."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")
-                if not is_valid_uuid4(request_id):
-                    log.warning("request_id_replaced", given=request_id[:64])
-                    request_id = ""
-                break
-        request_id = request_id or uuid.uuid4().hex
-        correlation_id.set(request_id)
-        header = (b"x-request-id", request_id.encode())
-
-        async def with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), header]}
-            await send(message)
-
-        await self.app(scope, receive, with_id)
 
 
 # On every answer of the services (JSON, problem+json, the report's HTML preview, files): nothing
@@ -229,35 +207,34 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class ServiceMiddleware:
+    """What every request of a service goes through, in one pure-ASGI layer (one wrapper of
+    `send` instead of one per concern: the 12345 webhook pays it on every delivery,
+    docs/PERFORMANCE.md "hotline_ingest"), in this order:
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class BodyLimitMiddleware:
-    """Caps a request's body before anything parses it (and before the token is checked): a
-    declared Content-Length over the cap is answered 413 at once; a body without one is counted
-    as it streams and refused when it passes the cap. Upload routes (multipart evidence and
-    imports) name their own larger caps; every other body gets `request_body_max_bytes`."""
+    1. `current_service` is set, for audit rows, outbox producers and log lines;
+    2. the request id: the caller's `X-Request-ID` when it is a UUID (asgi-correlation-id's
+       check), else a new one, in asgi-correlation-id's `correlation_id` for the log lines and
+       problem+json, and on the answer;
+    3. the body cap, before anything parses the body (or checks the token): a declared
+       Content-Length over the cap is answered 413 at once, a body without one is counted as
+       it streams and refused when it passes the cap. Upload routes (multipart evidence and
+       imports) name their own larger caps; every other body gets `request_body_max_bytes`;
+    4. the security headers on every answer (those it does not set itself);
+    5. the answer recorded in `RequestMetrics` (route, status class, sizes, latency).
+    """
 
     def __init__(
-        self, app: ASGIApp, default_limit: int, route_limits: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        service: str,
+        metrics: RequestMetrics,
+        default_limit: int,
+        route_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
+        self.service = service
+        self.metrics = metrics
         self.default_limit = default_limit
         self.route_limits = [(re.compile(p), n) for p, n in (route_limits or {}).items()]
 
@@ -265,13 +242,49 @@ class BodyLimitMiddleware:
         return next((n for p, n in self.route_limits if p.fullmatch(path)), self.default_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        token = current_service.set(self.service)
+        try:
+            if scope["type"] == "http":
+                await self.http(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            current_service.reset(token)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        request_id = _request_id(scope["headers"])
+        correlation_id.set(request_id)
+        own_headers = [(b"x-request-id", request_id.encode())]
+        answered = {"status": 500, "size": 0}
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", [])
+                present = {name.lower() for name, _ in headers}
+                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+                answered["status"] = message["status"]
+                answered["size"] = _content_length(headers)
+                message = {**message, "headers": [*headers, *own_headers, *extra]}
+            await send(message)
+
+        try:
+            await self.capped(scope, receive, answer)
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.record(scope, answered["status"], answered["size"], seconds)
+
+    async def capped(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app, behind the body cap. A declared length within the cap is all the server
+        will hand over (the rest would be the next request), so only a body without one is
+        counted."""
         limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
+        declared = next((v for name, v in scope["headers"] if name == b"content-length"), None)
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await _too_large(limit)(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         received = 0
 
@@ -284,6 +297,18 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counted, send)
+
+
+def _request_id(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The caller's `X-Request-ID` when it is a UUID, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            given = value.decode("latin-1")
+            if is_valid_uuid4(given):
+                return given
+            log.warning("request_id_replaced", given=given[:64])
+            break
+    return uuid.uuid4().hex
 
 
 def _too_large_detail(limit: int) -> str:
@@ -398,14 +423,12 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     registry = CollectorRegistry()
-    app.add_middleware(RequestMetricsMiddleware, metrics=RequestMetrics(registry))
     Instrumentator(registry=registry).expose(app, endpoint="/metrics", include_in_schema=False)
-    app.add_middleware(ServiceNameMiddleware, service=service)
     app.add_middleware(
-        BodyLimitMiddleware,
+        ServiceMiddleware,
+        service=service,
+        metrics=RequestMetrics(registry),
         default_limit=settings.request_body_max_bytes,
         route_limits=upload_limits,
     )
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -2,9 +2,10 @@
 
 Python producers check an event's data against its model in `shared.outbox.enqueue`; the hotline
 builds its events in SQL (`hotline.settle`). So that every row, whoever writes it, passes one
-check, `platform.outbox` has a statement trigger that refuses a row whose type, consumer or data
-does not fit the catalogue: `platform.fits_catalogue(type, consumer, data)`, whose text this
-module writes from each model's JSON Schema (the same schema pydantic validates with).
+check, `platform.outbox` has a row trigger (before the row is stored) that refuses a row whose
+type, consumer or data does not fit the catalogue: `platform.fits_catalogue(type, consumer,
+data)`, whose text this module writes from each model's JSON Schema (the same schema pydantic
+validates with).
 
 `python -m shared.event_guard` prints it. The function lives in versioned files,
 shared/sql/fits_catalogue/<revision>.sql: when the catalogue changes, the newest file no longer

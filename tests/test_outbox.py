@@ -153,7 +153,7 @@ async def test_batch_delivery_isolates_a_refused_event(
                 for n in range(1, 4)
             ]
             # A row that does not fit the catalogue, as stored before the database's guard
-            # (migration 0022p), which would refuse it today.
+            # (migrations 0022p, 0023p), which would refuse it today.
             await s.execute(text("ALTER TABLE platform.outbox DISABLE TRIGGER fits_catalogue"))
             unscorable = _row("rating.submitted", "shichang", {"score": "not-a-number"})
             # The consumer refuses this one (the fault injected below: a consumer that answers

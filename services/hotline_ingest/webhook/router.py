@@ -12,6 +12,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from services.hotline_ingest.webhook import service
@@ -60,17 +61,23 @@ class RawBodyRoute(APIRoute):
 
 
 async def _read_capped(request: Request, length: str) -> bytes | None:
-    """The body, or None once it passes 256 KiB (never buffered further)."""
+    """The body, or None once it passes 256 KiB (never buffered further). Read from the ASGI
+    messages themselves: `Request.stream()` costs an async generator per delivery."""
     if ascii_number(length) and int(length) > service.MAX_BODY:
         return None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > service.MAX_BODY:
             return None
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 async def receive(request: Request) -> Response:
