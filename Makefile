@@ -21,7 +21,7 @@ $(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml
 	@touch $@
 
 # --- Web app (npm ci only when the lockfile changes; build only when sources change) -------------
-WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json web/package.json -type f 2>/dev/null)
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/first-load-budget.ts web/tsconfig*.json web/package.json -type f 2>/dev/null)
 
 web/node_modules/.installed: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund

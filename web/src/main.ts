@@ -1,9 +1,7 @@
 import { createApp } from "vue";
 import { createPinia } from "pinia";
-import ElementPlus from "element-plus";
+import { provideGlobalConfig } from "element-plus";
 import zhCn from "element-plus/es/locale/lang/zh-cn";
-import "element-plus/dist/index.css";
-import { INIT_OPTIONS_KEY } from "vue-echarts";
 import App from "./App.vue";
 import { loginRedirect, router } from "./router";
 import { ApiError, notifyError } from "./api/problem";
@@ -11,8 +9,11 @@ import { STORAGE_KEY, onSessionExpired, useSession } from "./stores/session";
 
 const app = createApp(App);
 const pinia = createPinia();
-app.use(pinia).use(router).use(ElementPlus, { locale: zhCn });
-app.provide(INIT_OPTIONS_KEY, { locale: "ZH" }); // ECharts' own words (tooltips, aria) in Chinese
+app.use(pinia).use(router);
+// Element Plus' own words in Chinese, as app.use(ElementPlus, { locale }) set them, without registering
+// every component (they are imported per component, vite.config.ts). Global, so that the message
+// boxes ElMessageBox opens outside the component tree speak Chinese too.
+provideGlobalConfig({ locale: zhCn }, app, true);
 
 // Session expiry (timer, a 401 from any API, a logout in another tab): back to /login.
 const session = useSession(pinia);

@@ -1,6 +1,6 @@
 // RFC 9457 problem details, as every service answers an error. No imports from the app here, so
-// both the HTTP wrapper and the session store can use it without an import cycle.
-import { ElMessage } from "element-plus";
+// both the HTTP wrapper and the session store can use it without an import cycle. ElMessage is
+// imported by unplugin-auto-import (vite.config.ts), which brings the message's styles with it.
 
 export interface Problem {
   type: string;
