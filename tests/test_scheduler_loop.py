@@ -115,9 +115,11 @@ class Stack:
         """One scheduler process, alone, from `start` to `end` (Shanghai)."""
         leadership = Leadership(self.engine)
         client = httpx.AsyncClient(transport=httpx.MockTransport(services.handle))
-        rounds = Rounds(self.settings, self.sessionmaker, client, ServiceTokens(self.settings))
+        schedule = triggers(self.settings)
+        tokens = ServiceTokens(self.settings)
+        rounds = Rounds(self.settings, self.sessionmaker, client, tokens, schedule)
         scheduler = Scheduler(
-            triggers(self.settings),
+            schedule,
             leadership,
             rounds,
             wait=SimulatedTime(shanghai(start), shanghai(end)),

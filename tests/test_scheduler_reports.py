@@ -15,13 +15,15 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.scheduler.cron import Job, trigger, triggers
 from services.scheduler.jobs import run_once
 from services.scheduler.leader import Leadership
 from services.scheduler.reports import (
     ProgrammeRef,
     ReformTasks,
-    catch_up,
     due_periods,
+    reminders_round,
+    report_round,
 )
 from shared import clock
 from shared.http import ServiceTokens
@@ -67,6 +69,20 @@ async def stack(
     yield app, client
     await client.aclose()
     await app.state.http.aclose()
+
+
+async def _catch_up(
+    sessionmaker: async_sessionmaker[AsyncSession], tasks: ReformTasks, settings: Settings
+) -> bool:
+    """Every job's round at once, missed periods first, as the scheduler runs them when it
+    starts or gains the lead; whether every round is settled."""
+    schedule = triggers(settings)
+    rounds = [
+        await report_round(sessionmaker, tasks, settings, job, schedule[job])
+        for job in (Job.monthly_dispatch, Job.quarterly_notice)
+    ]
+    rounds.append(await reminders_round(sessionmaker, tasks, settings, schedule[Job.reminders]))
+    return all(rounds)
 
 
 @pytest.fixture
@@ -147,7 +163,7 @@ async def test_a_simulated_year_with_two_replicas_and_an_outage(
     async def replica(index: int) -> None:
         if await replicas[index].try_acquire():
             rounds[index] += 1
-            await catch_up(sessionmaker, tasks, settings)
+            await _catch_up(sessionmaker, tasks, settings)
 
     try:
         assert await replicas[0].try_acquire()  # replica 0 starts first and leads
@@ -239,7 +255,7 @@ async def test_a_stuck_run_is_taken_over_and_completed(
         )
     )
     await session.commit()
-    await catch_up(sessionmaker, tasks, settings)
+    await _catch_up(sessionmaker, tasks, settings)
     run = await session.scalar(
         select(JobRun).where(JobRun.job_kind == "monthly_dispatch", JobRun.period == "2026-01")
     )
@@ -274,12 +290,13 @@ async def test_a_fresh_running_claim_is_left_alone(
 
 def test_a_period_is_due_at_the_first_cron_fire_after_it_ends() -> None:
     programme = ProgrammeRef("2026", date(2026, 1, 1), date(2026, 12, 31))
-    cron = "0 2 1 * *"
+    cron = trigger("0 2 1 * *")
     assert due_periods(cron, "month", programme, _at(date(2026, 11, 1), hour=1)) == [
         f"2026-{m:02d}" for m in range(1, 10)
     ]
     assert due_periods(cron, "month", programme, _at(date(2026, 11, 1), hour=2))[-1] == "2026-10"
-    quarters = due_periods("0 3 1 1,4,7,10 *", "quarter", programme, _at(date(2026, 12, 1)))
+    quarterly = trigger("0 3 1 1,4,7,10 *")
+    quarters = due_periods(quarterly, "quarter", programme, _at(date(2026, 12, 1)))
     assert quarters == ["2026-Q1", "2026-Q2", "2026-Q3"]
 
 
@@ -297,7 +314,7 @@ async def test_on_the_demo_data_the_first_round_catches_up_every_past_period(
     await load(session, password="pw-demo", as_of=today)
     await session.commit()
     clock.freeze(_at(today))
-    await catch_up(sessionmaker, tasks, settings)
+    await _catch_up(sessionmaker, tasks, settings)
     reports = (await session.execute(select(Report.kind, Report.period, Report.data))).all()
     assert sorted(p for k, p, _ in reports if k == "monthly_dispatch") == [
         f"2026-{m:02d}" for m in range(1, 12)

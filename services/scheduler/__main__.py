@@ -28,14 +28,16 @@ async def main() -> None:
     engine = create_engine(settings, pool_size=3)
     client = create_http_client(settings)
     leadership = Leadership(engine)
-    rounds = Rounds(settings, create_sessionmaker(engine), client, ServiceTokens(settings))
+    schedule = triggers(settings)
+    tokens = ServiceTokens(settings)
+    rounds = Rounds(settings, create_sessionmaker(engine), client, tokens, schedule)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("scheduler_started", timezone=str(SHANGHAI))
     try:
-        await Scheduler(triggers(settings), leadership, rounds).run(stop)
+        await Scheduler(schedule, leadership, rounds).run(stop)
     finally:
         await leadership.release()
         await client.aclose()

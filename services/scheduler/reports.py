@@ -20,10 +20,11 @@ from functools import partial
 from typing import Any
 
 import httpx
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.scheduler.cron import Job, crontab, fired_on, midnight, next_fire, trigger
+from services.scheduler.cron import Job, fired_on, midnight, next_fire
 from services.scheduler.jobs import run_due, run_once, settled
 from shared.clock import SHANGHAI, now_utc
 from shared.http import ServiceTokens
@@ -42,9 +43,9 @@ class ProgrammeRef:
 PERIOD_KINDS = {Job.monthly_dispatch: "month", Job.quarterly_notice: "quarter"}
 
 
-def due_periods(crontab: str, kind: str, programme: ProgrammeRef, now: datetime) -> list[str]:
-    """The programme's periods (`month` / `quarter`) whose report is due by `now`, in order."""
-    cron = trigger(crontab)
+def due_periods(cron: CronTrigger, kind: str, programme: ProgrammeRef, now: datetime) -> list[str]:
+    """The programme's periods (`month` / `quarter`) whose report is due by `now`, in order:
+    those the job's cron has fired after."""
     due: list[str] = []
     period: Period = period_containing(programme.starts_on, kind)
     while period.start <= programme.ends_on:
@@ -56,12 +57,12 @@ def due_periods(crontab: str, kind: str, programme: ProgrammeRef, now: datetime)
     return due
 
 
-def reminders_due_today(crontab: str, programme: ProgrammeRef, now: datetime) -> date | None:
+def reminders_due_today(cron: CronTrigger, programme: ProgrammeRef, now: datetime) -> date | None:
     """Today (Shanghai), if the reminders cron has fired today and the programme is running."""
     today = now.astimezone(SHANGHAI).date()
     if not programme.starts_on <= today <= programme.ends_on:
         return None
-    return today if fired_on(trigger(crontab), today, now) else None
+    return today if fired_on(cron, today, now) else None
 
 
 def ledger_key(programme: ProgrammeRef, period: str) -> str:
@@ -150,17 +151,18 @@ async def report_round(
     tasks: ReformTasks,
     settings: Settings,
     job: Job,
+    cron: CronTrigger,
 ) -> bool:
-    """Every monthly dispatch report (or quarterly notice) due by `now_utc()` and not yet done,
-    oldest first per programme. Whether the round is settled: False while a period waits for a
-    retry (the scheduler comes back for it)."""
+    """Every monthly dispatch report (or quarterly notice) due by `now_utc()` by the job's
+    `cron` and not yet done, oldest first per programme. Whether the round is settled: False
+    while a period waits for a retry (the scheduler comes back for it)."""
     now = now_utc()
     publish = job is Job.monthly_dispatch and settings.monthly_dispatch_auto_publish
     stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
     done = await _succeeded(sessionmaker, job)
     all_settled = True
     for programme in await tasks.programmes():
-        for period in due_periods(crontab(settings, job), PERIOD_KINDS[job], programme, now):
+        for period in due_periods(cron, PERIOD_KINDS[job], programme, now):
             key = ledger_key(programme, period)
             if key in done:
                 continue
@@ -176,14 +178,15 @@ async def reminders_round(
     sessionmaker: async_sessionmaker[AsyncSession],
     tasks: ReformTasks,
     settings: Settings,
+    cron: CronTrigger,
 ) -> bool:
-    """Today's reminders for each running programme, once the reminders cron has fired today.
+    """Today's reminders for each running programme, once the reminders `cron` has fired today.
     Whether the round is settled (as `report_round`)."""
     now = now_utc()
     stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
     all_settled = True
     for programme in await tasks.programmes():
-        day = reminders_due_today(settings.scheduler_reminders_cron, programme, now)
+        day = reminders_due_today(cron, programme, now)
         if day is None:
             continue
         remind = partial(tasks.reminders, programme.code, day)
@@ -191,19 +194,3 @@ async def reminders_round(
         if not await run_due(sessionmaker, Job.reminders, key, remind, stuck_after):
             all_settled = False
     return all_settled
-
-
-async def catch_up(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    tasks: ReformTasks,
-    settings: Settings,
-) -> bool:
-    """Reports, notices and reminders due by `now_utc()`, missed periods first: every job's
-    round at once (what a start or a gained leadership does). The caller has checked that the
-    services it needs are ready (`ReformTasks.ready`). Whether every round is settled."""
-    rounds = [
-        await report_round(sessionmaker, tasks, settings, Job.monthly_dispatch),
-        await report_round(sessionmaker, tasks, settings, Job.quarterly_notice),
-        await reminders_round(sessionmaker, tasks, settings),
-    ]
-    return all(rounds)

@@ -31,7 +31,7 @@ import structlog
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.scheduler.cron import DAILY_CRON, Job, daily_period, next_fire, trigger
+from services.scheduler.cron import Job, daily_period, next_fire
 from services.scheduler.jobs import daily_sweeps, prune_delivered_outbox, run_due
 from services.scheduler.leader import Leadership
 from services.scheduler.reports import ReformTasks, reminders_round, report_round
@@ -60,13 +60,16 @@ class Rounds:
         sessionmaker: async_sessionmaker[AsyncSession],
         client: httpx.AsyncClient,
         tokens: ServiceTokens,
+        triggers: Mapping[Job, CronTrigger],
     ) -> None:
+        """`triggers`: the ones the `Scheduler` fires the rounds by (`cron.triggers`); each round
+        reads what is due from its own job's."""
         self._settings = settings
         self._sessionmaker = sessionmaker
         self._client = client
         self._tokens = tokens
         self._tasks = ReformTasks(client, settings, tokens)
-        self._daily_cron = trigger(DAILY_CRON)
+        self._triggers = triggers
 
     async def ready(self) -> bool:
         """Not held by `SCHEDULER_HOLD_FILE` (make up's first start, until the demo orders are
@@ -86,13 +89,17 @@ class Rounds:
             case Job.daily:
                 return await self._daily()
             case Job.reminders:
-                return await reminders_round(self._sessionmaker, self._tasks, self._settings)
+                return await reminders_round(
+                    self._sessionmaker, self._tasks, self._settings, self._triggers[job]
+                )
             case Job.monthly_dispatch | Job.quarterly_notice:
-                return await report_round(self._sessionmaker, self._tasks, self._settings, job)
+                return await report_round(
+                    self._sessionmaker, self._tasks, self._settings, job, self._triggers[job]
+                )
 
     async def _daily(self) -> bool:
         """The sweeps, then the outbox prune, for the day of the daily cron's latest fire."""
-        day = daily_period(self._daily_cron, now_utc()).isoformat()
+        day = daily_period(self._triggers[Job.daily], now_utc()).isoformat()
         swept = await run_due(
             self._sessionmaker,
             "daily_sweeps",
