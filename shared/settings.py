@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     evidence_scanner: Literal["none", "command"] = "none"
     evidence_scan_command: str = "clamdscan --no-summary"
     evidence_scan_timeout_seconds: float = Field(default=120, gt=0)
+    # Office default: evidence files a unit may attach to one reply to a supervision (督办回复),
+    # each under the evidence rules above. docs/RULES.md: "A supervised unit replies …".
+    supervision_reply_max_files: int = Field(default=5, ge=0, le=20)
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -161,6 +164,10 @@ class Settings(BaseSettings):
     # Monthly dispatch reports the scheduler generates go straight to every unit's inbox;
     # quarterly notices stay drafts for the office to edit and publish.
     monthly_dispatch_auto_publish: bool = True
+    # Office default: a unit's to-do list (待办, GET /api/tasks/v1/todo) shows the milestones
+    # due within this many days from today (today + 7 in, today + 8 out), besides every overdue
+    # one. docs/RULES.md: "A unit's to-do list shows …".
+    todo_due_within_days: int = Field(default=7, ge=0, le=60)
     # Optional: reminders also POSTed to the city's OA system, signed (Standard Webhooks).
     oa_webhook_url: str = ""
     oa_webhook_secret: str = ""

@@ -1,5 +1,6 @@
 """reform_tasks: task list, units, battle map, progress, extensions, ratings, problems,
-supervision, sweeps, reports, reminders and unit inboxes (and login and user accounts)."""
+supervision, sweeps, reports, reminders, unit inboxes and to-do lists (and login and user
+accounts)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from services.reform_tasks.supervision.router import router as supervision_route
 from services.reform_tasks.sweep.router import router as sweep_router
 from services.reform_tasks.task.router import router as task_router
 from services.reform_tasks.timeline.router import router as timeline_router
+from services.reform_tasks.todo.router import router as todo_router
 from services.reform_tasks.unit.router import router as unit_router
 from services.reform_tasks.user.router import router as user_router
 from shared.app import create_service_app
@@ -49,6 +51,7 @@ ROUTERS = [
     report_router,
     reminder_router,
     scheduler_runs_router,
+    todo_router,
 ]
 
 
@@ -70,6 +73,9 @@ def upload_limits(settings: Settings) -> dict[str, int]:
     return {
         r"/api/tasks/v1/tasks/\d+/milestones/\d+/reports": (
             settings.evidence_max_bytes * settings.evidence_max_files + form
+        ),
+        r"/api/tasks/v1/supervisions/\d+/replies": (
+            settings.evidence_max_bytes * settings.supervision_reply_max_files + form
         ),
         r"/api/tasks/v1/tasks/import": xlsx.MAX_BYTES + form,
     }

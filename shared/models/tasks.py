@@ -254,16 +254,10 @@ class EvidenceScanStatus(StrEnum):
     unscanned = "unscanned"  # no scanner configured (dev): shown as 未扫描, never as clean
 
 
-class EvidenceFile(Base):
-    """A file attached to a progress report; bytes live in the file store under `storage_key`."""
+class StoredFile:
+    """The columns of a file kept in the evidence store (services/reform_tasks/evidence): its
+    bytes live under `storage_key`, never under the uploader's file name."""
 
-    __tablename__ = "evidence_files"
-    __table_args__ = {"schema": TASKS}
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[int] = mapped_column(
-        ForeignKey(f"{TASKS}.progress_reports.id", ondelete="CASCADE"), index=True
-    )
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(127))
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -274,6 +268,18 @@ class EvidenceFile(Base):
     )
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class EvidenceFile(StoredFile, Base):
+    """A file attached to a progress report."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{TASKS}.progress_reports.id", ondelete="CASCADE"), index=True
     )
 
 
@@ -411,6 +417,39 @@ class Supervision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     unit: Mapped[Unit] = relationship(lazy="raise")
+
+
+class SupervisionReply(Base):
+    """A supervised unit's answer to an open supervision (督办回复): what it did to rectify
+    (整改落实情况), with evidence files. It does not resolve the supervision; the office does."""
+
+    __tablename__ = "supervision_replies"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supervision_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{TASKS}.supervisions.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    facts: Mapped[str] = mapped_column(Text)
+    replied_by: Mapped[str] = mapped_column(String(64))
+    replied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    files: Mapped[list[SupervisionReplyFile]] = relationship(
+        lazy="raise", order_by="SupervisionReplyFile.id"
+    )
+
+
+class SupervisionReplyFile(StoredFile, Base):
+    """An evidence file attached to a supervision reply."""
+
+    __tablename__ = "supervision_reply_files"
+    __table_args__ = {"schema": TASKS}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reply_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{TASKS}.supervision_replies.id", ondelete="CASCADE"), index=True
+    )
 
 
 class TimelineEntry(Base):

@@ -333,10 +333,12 @@ def _bytes(size: str) -> int:
 
 def test_nginx_body_limits_fit_imports_and_a_full_progress_report() -> None:
     """6m for every body (the 5 MB xlsx imports fit); 201m for a progress report, which may
-    carry EVIDENCE_MAX_FILES files of EVIDENCE_MAX_BYTES each; 413 as problem+json."""
+    carry EVIDENCE_MAX_FILES files of EVIDENCE_MAX_BYTES each, and for a reply to a supervision
+    (SUPERVISION_REPLY_MAX_FILES of them); 413 as problem+json."""
     from services.evaluation.inputs.router import MAX_UPLOAD
     from services.reform_tasks.import_export.xlsx import MAX_BYTES
     from services.reform_tasks.progress.router import router
+    from services.reform_tasks.supervision.router import router as supervision_router
     from shared.settings import Settings
 
     server = _server_block()
@@ -351,8 +353,17 @@ def test_nginx_body_limits_fit_imports_and_a_full_progress_report() -> None:
     ]
     assert re.fullmatch(pattern, route.format(number=12, ordinal=3))
     assert not re.fullmatch(pattern, route.format(number=12, ordinal=3) + "/x")
+    (replies,) = [
+        r.path
+        for r in supervision_router.routes
+        if r.path.endswith("/replies") and "POST" in r.methods
+    ]
+    assert re.fullmatch(pattern, replies.format(supervision_id=7))
+    assert not re.fullmatch(pattern, replies.format(supervision_id=7) + "/x")
+    assert not re.fullmatch(pattern, "/api/tasks/v1/supervisions/7")
     assert _proxied_port(body) == HTTP_SERVICES["reform_tasks"][1]
     defaults = Settings()
+    assert defaults.supervision_reply_max_files <= defaults.evidence_max_files
     largest = defaults.evidence_max_files * defaults.evidence_max_bytes
     assert largest < _bytes(_directive(body, "client_max_body_size")[0]) <= largest + 2 * 1024**2
 
@@ -734,14 +745,25 @@ def test_ingress_routes_the_same_paths_as_nginx() -> None:
     _, port, k8s_name = HTTP_SERVICES["reform_tasks"]
     body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
     evidence = next(p for p in _nginx_locations() if p.startswith("~"))[1:]
-    [evidence_path] = [p for p, a in annotations.items() if a.get(body_size) == "201m"]
-    assert routes.pop(evidence_path) == (k8s_name, port, "ImplementationSpecific")
-    assert annotations[evidence_path]["nginx.ingress.kubernetes.io/use-regex"] == "true"
-    report = "/api/tasks/v1/tasks/12/milestones/3/reports"
-    for path in (report, "/api/tasks/v1/tasks/12", "/api/tasks/v1/tasks/import"):
-        expected = path == report
-        assert bool(re.fullmatch(evidence, path)) is expected
-        assert bool(re.match(evidence_path, path)) is expected, path
+    evidence_paths = [p for p, a in annotations.items() if a.get(body_size) == "201m"]
+    assert len(evidence_paths) == 2
+    for evidence_path in evidence_paths:
+        assert routes.pop(evidence_path) == (k8s_name, port, "ImplementationSpecific")
+        assert annotations[evidence_path]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    uploads = (
+        "/api/tasks/v1/tasks/12/milestones/3/reports",
+        "/api/tasks/v1/supervisions/7/replies",
+    )
+    for path in (
+        *uploads,
+        "/api/tasks/v1/tasks/12",
+        "/api/tasks/v1/tasks/import",
+        "/api/tasks/v1/supervisions/7",
+        "/api/tasks/v1/supervisions/7/replies/x",
+    ):
+        expected = path in uploads
+        assert bool(re.fullmatch(evidence, path)) is expected, path
+        assert any(re.match(p, path) for p in evidence_paths) is expected, path
     # Logins rate-limited at the edge, as nginx.conf's limit_req.
     assert routes.pop("/api/auth/token") == (k8s_name, port, "Exact")
     assert annotations["/api/auth/token"]["nginx.ingress.kubernetes.io/limit-rpm"] == "10"

@@ -83,6 +83,13 @@ async def _objects(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
         headers=office,
     )
     assert supervision.status_code == 201, supervision.text
+    answer = await client.post(
+        f"{API}/supervisions/{supervision.json()['id']}/replies",
+        data={"facts": "已增设综合窗口"},
+        files=[("files", ("a.pdf", PDF))],
+        headers=hexiqu,
+    )
+    assert answer.status_code == 201, answer.text
     window = await client.post(
         f"{API}/rating-windows",
         json={
@@ -103,6 +110,7 @@ async def _objects(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
         "extension": extension.json()["id"],
         "problem": problem.json()["number"],
         "supervision": supervision.json()["id"],
+        "reply_evidence": answer.json()["evidence"][0]["id"],
         "message": messages.json()["items"][0]["id"],
     }
 
@@ -205,6 +213,15 @@ def _cases(o: dict[str, Any]) -> list[Case]:
             F,
             json={"decision": "hold", "reason": "越权问责"},
         ),
+        # Only the supervised unit replies; its reply's files are its and the office's.
+        Case(
+            "POST",
+            f"{API}/supervisions/{o['supervision']}/replies",
+            F,
+            F,
+            data={"facts": "越权回复"},
+        ),
+        Case("GET", f"{API}/supervisions/{o['supervision']}/evidence/{o['reply_evidence']}", NF, F),
         Case("POST", f"{API}/sweeps/lagging", F, F),
         Case("POST", f"{API}/sweeps/problems", F, F),
         Case("POST", f"{API}/sweeps/supervision", F, F),
@@ -230,6 +247,9 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("GET", f"{API}/reports/{o['notice']}/receipts", F, F),
         Case("POST", f"{API}/reminders/run", F, F),
         Case("GET", f"{API}/scheduler/runs", F, F),
+        # A unit's own to-do list (keji's is empty); another unit's is 403; viewers have none.
+        Case("GET", f"{API}/todo", LIST_EMPTY, F),
+        Case("GET", f"{API}/todo?unit=hexiqu", F, F),
     ]
 
 
@@ -292,6 +312,10 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
                     else "2026"
                     if "programmes" in concrete
                     else "2026-Q3",
+                )
+            if path.startswith(f"{API}/supervisions/") and "{evidence_id}" in path:
+                concrete = concrete.replace(
+                    f"/evidence/{objects['evidence']}", f"/evidence/{objects['reply_evidence']}"
                 )
             if "/problems/" in path:
                 concrete = concrete.replace("/problems/2", f"/problems/{objects['problem']}")

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
+from services.reform_tasks.evidence.uploads import download
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.progress import service
 from services.reform_tasks.progress.schemas import (
@@ -15,7 +16,6 @@ from services.reform_tasks.progress.schemas import (
 )
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
-from shared.downloads import attachment
 from shared.errors import PROBLEM_RESPONSES, problems
 from shared.pagination import Page, Pagination
 from shared.validation import BusinessDate, Text
@@ -177,12 +177,4 @@ async def download_evidence(
     file, path = await service.evidence_file(
         session, request.app.state.settings, principal, evidence_id
     )
-    fallback = file.filename.encode("ascii", "replace").decode().replace("?", "_")
-    return FileResponse(
-        path,
-        media_type=file.content_type,
-        headers={
-            "Content-Disposition": attachment(file.filename, fallback),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return download(file, path)

@@ -9,42 +9,32 @@ struck off when all its milestones are …")."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import structlog
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.evidence.uploads import (
+    CheckedUpload,
+    check_uploads,
+    keep_files,
+    stored_path,
+)
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.progress.repository import ProgressRepository, ReportRow
-from services.reform_tasks.progress.scanner import ScannerUnavailable, ScanResult, scanner_for
 from services.reform_tasks.progress.schemas import CloseOutResult, EvidenceOut, ReportOut
-from services.reform_tasks.progress.storage import (
-    FileStore,
-    FileTooLarge,
-    FileType,
-    LocalFileStore,
-    allowed_type,
-    content_matches,
-    safe_name,
-)
 from services.reform_tasks.task.access import readable_task, require_involved_unit, require_lead
 from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox
 from shared.auth import Principal
 from shared.clock import moment_of, now_utc, today_shanghai
-from shared.db import after_rollback
 from shared.errors import (
     Conflict,
     FieldError,
     NotFound,
-    PayloadTooLarge,
     PreconditionFailed,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from shared.milestone_status import (
@@ -57,7 +47,6 @@ from shared.milestone_status import (
 )
 from shared.models import (
     EvidenceFile,
-    EvidenceScanStatus,
     Milestone,
     MilestoneState,
     Programme,
@@ -68,13 +57,6 @@ from shared.models import (
 )
 from shared.pagination import Page, PageParams
 from shared.settings import Settings
-
-MiB = 1024 * 1024
-log = structlog.get_logger(__name__)
-
-
-def file_store(settings: Settings) -> FileStore:
-    return LocalFileStore(settings.files_dir)
 
 
 def evidence_out(file: EvidenceFile) -> EvidenceOut:
@@ -136,13 +118,6 @@ def check_if_match(if_match: str | None, version: int, what: str) -> None:
 # --- progress reports -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedUpload:
-    upload: UploadFile
-    filename: str
-    kind: FileType
-
-
 def check_report_fields(
     *,
     content: str,
@@ -184,78 +159,12 @@ def check_report_fields(
         )
 
 
-async def check_uploads(settings: Settings, files: list[UploadFile]) -> list[CheckedUpload]:
-    """Evidence rules: at most EVIDENCE_MAX_FILES files, each at most EVIDENCE_MAX_BYTES (413),
-    of an accepted type whose bytes match its extension (a renamed .exe is not a PDF) (422)."""
-    if len(files) > settings.evidence_max_files:
-        raise ValidationFailed(f"佐证材料最多 {settings.evidence_max_files} 个文件")
-    checked = []
-    for index, upload in enumerate(files):
-        filename = safe_name(upload.filename or "")
-        if upload.size is not None and upload.size > settings.evidence_max_bytes:
-            raise PayloadTooLarge(_too_large(filename, settings))
-        kind = allowed_type(filename, settings.evidence_allowed_types)
-        if kind is None or not await asyncio.to_thread(content_matches, kind, upload.file):
-            accepted = "、".join(t.upper() for t in settings.evidence_allowed_types)
-            message = f"不支持的文件“{filename}”：仅接受 {accepted}，且内容须与扩展名一致"
-            raise ValidationFailed(
-                message,
-                errors=[FieldError(loc=["body", "files", index], msg=message, type="file_type")],
-            )
-        checked.append(CheckedUpload(upload, filename, kind))
-    return checked
-
-
-def _too_large(filename: str, settings: Settings) -> str:
-    limit = settings.evidence_max_bytes
-    size = f"{limit / MiB:g} MB" if limit >= MiB else f"{limit / 1024:g} KB"
-    return f"文件“{filename}”超过 {size} 的上限"
-
-
 async def store_evidence(
     session: AsyncSession, settings: Settings, report: ProgressReport, uploads: list[CheckedUpload]
 ) -> list[EvidenceFile]:
-    """Copy each file into the store (in a worker thread), scan it, and record it. A file that
-    fails, and every file of a request whose transaction does not commit, is deleted again."""
-    store, scan = file_store(settings), scanner_for(settings)
-    written: list[str] = []
-
-    def remove_written() -> None:
-        for key in written:
-            store.delete(key)
-
-    after_rollback(session, remove_written)
-    files = []
-    try:
-        for item in uploads:
-            try:
-                stored = await asyncio.to_thread(
-                    store.save, item.upload.file, settings.evidence_max_bytes
-                )
-            except FileTooLarge as exc:
-                raise PayloadTooLarge(_too_large(item.filename, settings)) from exc
-            written.append(stored.key)
-            try:
-                result = await scan(store.local_path(stored.key))
-            except ScannerUnavailable as exc:
-                log.warning("evidence_scanner_unavailable", error=str(exc))
-                raise ServiceUnavailable("病毒扫描服务暂不可用，请稍后重新上传") from exc
-            if result is ScanResult.infected:
-                raise ValidationFailed(f"文件“{item.filename}”未通过病毒扫描，已拒收")
-            files.append(
-                EvidenceFile(
-                    report_id=report.id,
-                    filename=item.filename,
-                    content_type=item.kind.content_type,
-                    size_bytes=stored.size,
-                    sha256=stored.sha256,
-                    storage_key=stored.key,
-                    scan_status=EvidenceScanStatus(result.value),
-                )
-            )
-    except BaseException:
-        await asyncio.to_thread(remove_written)
-        raise
+    """Keep the checked files (`evidence.uploads.keep_files`) and record them as the report's."""
+    kept = await keep_files(session, settings, uploads)
+    files = [EvidenceFile(report_id=report.id, **file.columns()) for file in kept]
     session.add_all(files)
     await session.flush()
     return files
@@ -289,7 +198,7 @@ async def submit_report(
         today=today_shanghai(),
         programme_start=programme.starts_on,
     )
-    uploads = await check_uploads(settings, files)
+    uploads = await check_uploads(settings, files, max_files=settings.evidence_max_files)
     repo = ProgressRepository(session)
     unit = await repo.unit(principal.unit_code)
     assert unit is not None  # require_involved_unit: the caller's unit is on the task
@@ -743,9 +652,5 @@ async def evidence_file(
         raise NotFound("佐证材料不存在")
     file, number, programme = found
     await readable_task(session, principal, programme, number)
-    if file.scan_status not in (EvidenceScanStatus.clean, EvidenceScanStatus.unscanned):
-        raise NotFound("佐证材料不存在")
-    path = file_store(settings).local_path(file.storage_key)
-    if not await asyncio.to_thread(path.is_file):
-        raise NotFound("佐证材料文件已丢失，请联系改革办")
+    path = await stored_path(settings, file)
     return file, path

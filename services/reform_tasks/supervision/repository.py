@@ -1,5 +1,6 @@
-"""Supervision queries. Reads are scoped: the office and viewers see every supervision, a unit
-only the ones issued to it (another unit's supervision does not exist for it)."""
+"""Supervision and reply queries. Reads are scoped: the office and viewers see every
+supervision, a unit only the ones issued to it (another unit's supervision does not exist for
+it). A reply is read through its supervision."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shared.auth import Principal
 from shared.models import (
@@ -17,6 +18,8 @@ from shared.models import (
     ProblemStatus,
     Supervision,
     SupervisionLevel,
+    SupervisionReply,
+    SupervisionReplyFile,
     SupervisionStatus,
     Task,
     Unit,
@@ -63,6 +66,19 @@ class SupervisionRepository(RepositoryBase[Supervision]):
     ) -> Supervision | None:
         statement = self.readable_statement(principal, programme_id).where(
             Supervision.id == supervision_id
+        )
+        if lock:
+            statement = statement.with_for_update(of=Supervision)
+        return await self.get_one_or_none(statement)
+
+    async def get_in_programme(
+        self, programme_id: int, supervision_id: int, *, lock: bool = False
+    ) -> Supervision | None:
+        """Any unit's supervision (unscoped): for a reply, whose refusal names the reason."""
+        statement = (
+            select(Supervision)
+            .options(joinedload(Supervision.unit))
+            .where(Supervision.programme_id == programme_id, Supervision.id == supervision_id)
         )
         if lock:
             statement = statement.with_for_update(of=Supervision)
@@ -180,3 +196,43 @@ class SupervisionRepository(RepositoryBase[Supervision]):
             .with_for_update(key_share=True)
         )
         return await self.session.scalar(statement)
+
+
+class SupervisionReplyRepository(RepositoryBase[SupervisionReply]):
+    model = SupervisionReply
+
+    async def of_supervision(self, supervision_id: int) -> Sequence[SupervisionReply]:
+        """The supervision's replies with their files, oldest first."""
+        return await self.list(
+            select(SupervisionReply)
+            .options(selectinload(SupervisionReply.files))
+            .where(SupervisionReply.supervision_id == supervision_id)
+            .order_by(SupervisionReply.replied_at, SupervisionReply.id)
+        )
+
+    async def replied(self, supervision_ids: Iterable[int]) -> set[int]:
+        """Which of these supervisions have a reply, in one query."""
+        statement = (
+            select(SupervisionReply.supervision_id)
+            .where(SupervisionReply.supervision_id.in_(list(supervision_ids)))
+            .distinct()
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    async def file_of(
+        self, supervision_id: int, file_id: int
+    ) -> tuple[SupervisionReplyFile, int] | None:
+        """An evidence file of one of the supervision's replies, with the supervision's
+        programme (the caller then reads the supervision in its own scope)."""
+        row = (
+            await self.session.execute(
+                select(SupervisionReplyFile, Supervision.programme_id)
+                .join(SupervisionReply, SupervisionReply.id == SupervisionReplyFile.reply_id)
+                .join(Supervision, Supervision.id == SupervisionReply.supervision_id)
+                .where(
+                    SupervisionReplyFile.id == file_id,
+                    SupervisionReply.supervision_id == supervision_id,
+                )
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])

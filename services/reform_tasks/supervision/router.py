@@ -2,19 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi.responses import FileResponse
 
+from services.reform_tasks.evidence.uploads import download
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service
 from services.reform_tasks.supervision.schemas import (
     DecisionIn,
+    Facts,
     ResolveIn,
+    SupervisionDetailOut,
     SupervisionIn,
     SupervisionOut,
+    SupervisionReplyOut,
 )
-from shared.auth import Authenticated, OfficeWrite
+from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_RESPONSES, problems
 from shared.models import SupervisionLevel, SupervisionStatus
 from shared.pagination import Page, Pagination
 
@@ -25,7 +30,7 @@ router = APIRouter(
 
 @router.post(
     "",
-    response_model=SupervisionOut,
+    response_model=SupervisionDetailOut,
     status_code=status.HTTP_201_CREATED,
     summary="Issue a supervision (督办) to a unit for a milestone or a problem",
 )
@@ -34,14 +39,15 @@ async def issue(
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     return await service.issue(session, principal, programme, body)
 
 
 @router.get(
     "",
     response_model=Page[SupervisionOut],
-    summary="Supervisions, oldest first (office and viewers: all; a unit: its own)",
+    summary="Supervisions, oldest first, each saying whether the unit replied (office and "
+    "viewers: all; a unit: its own)",
 )
 async def list_supervisions(
     principal: Authenticated,
@@ -64,21 +70,22 @@ async def list_supervisions(
 
 @router.get(
     "/{supervision_id}",
-    response_model=SupervisionOut,
-    summary="One supervision (another unit's is 404)",
+    response_model=SupervisionDetailOut,
+    summary="One supervision with the unit's replies (督办回复), oldest first (another unit's is "
+    "404)",
 )
 async def get(
     supervision_id: int,
     principal: Authenticated,
     session: Session,
     programme: CurrentProgramme,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     return await service.get(session, principal, programme, supervision_id)
 
 
 @router.post(
     "/{supervision_id}/decision",
-    response_model=SupervisionOut,
+    response_model=SupervisionDetailOut,
     summary="Decide a proposed accountability: 问责 or 不予问责 with a reason (office; 409 if not "
     "proposed)",
 )
@@ -88,13 +95,13 @@ async def decide_accountability(
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     return await service.decide(session, principal, programme, supervision_id, body)
 
 
 @router.post(
     "/{supervision_id}/resolve",
-    response_model=SupervisionOut,
+    response_model=SupervisionDetailOut,
     summary="Resolve an open supervision (office; 409 if not open)",
 )
 async def resolve_supervision(
@@ -103,5 +110,56 @@ async def resolve_supervision(
     principal: OfficeWrite,
     session: Session,
     programme: CurrentProgramme,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     return await service.resolve(session, principal, programme, supervision_id, body)
+
+
+@router.post(
+    "/{supervision_id}/replies",
+    response_model=SupervisionReplyOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(413, 503),
+    summary="Reply to an open supervision (督办回复) with the facts and evidence files — the "
+    "supervised unit only (others 403; 409 unless open); it does not resolve it",
+)
+async def reply(
+    supervision_id: int,
+    request: Request,
+    principal: UnitWrite,
+    session: Session,
+    programme: CurrentProgramme,
+    facts: Annotated[Facts, Form(description="整改落实情况（去除首尾空白后 1–2000 字）")],
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="佐证材料：与进展报送相同的类型和大小上限，最多 5 个（改革办默认）"),
+    ] = None,
+) -> SupervisionReplyOut:
+    return await service.reply(
+        session,
+        request.app.state.settings,
+        principal,
+        programme,
+        supervision_id,
+        facts=facts,
+        files=files or [],
+    )
+
+
+@router.get(
+    "/{supervision_id}/evidence/{evidence_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+    summary="Download an evidence file of a reply (the supervised unit and the office; viewers "
+    "403, another unit 404)",
+)
+async def download_reply_evidence(
+    supervision_id: int,
+    evidence_id: int,
+    request: Request,
+    principal: Authenticated,
+    session: Session,
+) -> FileResponse:
+    file, path = await service.reply_evidence(
+        session, request.app.state.settings, principal, supervision_id, evidence_id
+    )
+    return download(file, path)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from shared.models import SupervisionLevel, SupervisionStatus
 from shared.validation import BusinessDate, Text
@@ -38,6 +38,41 @@ class ResolveIn(BaseModel):
     resolution: Text = Field(min_length=2, max_length=2000)
 
 
+FACTS_MAX_CHARS = 2000
+
+
+def _check_facts(value: str) -> str:
+    """Counted after stripping the surrounding blanks, which are not kept."""
+    facts = value.strip()
+    if not facts:
+        raise ValueError("请填写整改落实情况")
+    if len(facts) > FACTS_MAX_CHARS:
+        raise ValueError(f"整改落实情况不能超过 {FACTS_MAX_CHARS} 字（当前 {len(facts)} 字）")
+    return facts
+
+
+# A reply's facts (整改落实情况): free text (line breaks allowed, no other control character),
+# 1–2000 characters once stripped.
+Facts = Annotated[Text, AfterValidator(_check_facts)]
+
+
+class ReplyEvidenceOut(BaseModel):
+    id: int
+    filename: str = Field(description="上传时的文件名（已清理，仅用于显示和下载）")
+    content_type: str
+    size: int = Field(description="字节数")
+    download_url: str = Field(description="下载地址（被督办单位和改革办可下载）")
+
+
+class SupervisionReplyOut(BaseModel):
+    id: int
+    supervision_id: int
+    facts: str = Field(description="整改落实情况")
+    evidence: list[ReplyEvidenceOut]
+    replied_by: str = Field(description="回复人账号")
+    replied_at: datetime
+
+
 class SupervisionOut(BaseModel):
     id: int
     level: SupervisionLevel
@@ -55,6 +90,13 @@ class SupervisionOut(BaseModel):
     parent_id: int | None
     issued_by: str
     created_at: datetime
+    replied: bool = Field(
+        description="被督办单位已回复本次督办（回复不等于办结，办结由改革办决定）"
+    )
+
+
+class SupervisionDetailOut(SupervisionOut):
+    replies: list[SupervisionReplyOut] = Field(description="被督办单位的回复，先回复的在前")
 
 
 class EscalationSummary(BaseModel):

@@ -4,50 +4,75 @@ Seed 002_c95ffdd180ea7e81.txt: problems raised by firms are handled with first s
 second supervision, then accountability (docs/RULES.md: "An unresolved first supervision past its
 date becomes a second supervision …"); supervising a lagging milestone the same way is the office's.
 Every step is dated, sent to the unit's inbox, shown in the subject's timeline, audited and told to
-evaluation (`supervision.escalated`)."""
+evaluation (`supervision.escalated`). The supervised unit answers an open supervision with what it
+did (督办回复, `reply`); the office still decides whether it is resolved."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
+from typing import Any
 
+from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.evidence.uploads import check_uploads, keep_files, stored_path
 from services.reform_tasks.message.service import notify
-from services.reform_tasks.supervision.repository import SubjectRef, SupervisionRepository
+from services.reform_tasks.supervision.repository import (
+    SubjectRef,
+    SupervisionReplyRepository,
+    SupervisionRepository,
+)
 from services.reform_tasks.supervision.schemas import (
     DecisionIn,
     EscalationSummary,
+    ReplyEvidenceOut,
     ResolveIn,
+    SupervisionDetailOut,
     SupervisionIn,
     SupervisionOut,
+    SupervisionReplyOut,
 )
 from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.timeline import service as timeline
 from shared import audit, outbox, working_days
 from shared.auth import Principal
-from shared.clock import moment_of, today_shanghai
-from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shared.clock import moment_of, now_utc, today_shanghai
+from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from shared.events import SupervisionEscalated
 from shared.models import (
     ProblemStatus,
     Programme,
     Supervision,
     SupervisionLevel,
+    SupervisionReply,
+    SupervisionReplyFile,
     SupervisionStatus,
 )
 from shared.pagination import Page, PageParams
+from shared.settings import Settings
 
 LEVEL_LABELS = {
     SupervisionLevel.first: "督办",
     SupervisionLevel.second: "二次督办",
     SupervisionLevel.accountability: "问责",
 }
+# How a refused reply names the supervision's status.
+STATUS_LABELS = {
+    SupervisionStatus.open: "办理中",
+    SupervisionStatus.resolved: "已办结",
+    SupervisionStatus.escalated: "已升级为下一级督办",
+    SupervisionStatus.proposed: "已拟问责、待改革办决定",
+    SupervisionStatus.held_accountable: "已问责",
+    SupervisionStatus.dismissed: "已决定不予问责",
+}
 # Office default: working days (the city's calendar, shared.working_days) a unit has to answer
 # a second supervision, unless the programme sets `second_supervision_days`.
 DEFAULT_SECOND_SUPERVISION_DAYS = 5
 
 
-def to_out(supervision: Supervision, subject: SubjectRef) -> SupervisionOut:
+def to_out(supervision: Supervision, subject: SubjectRef, *, replied: bool) -> SupervisionOut:
     return SupervisionOut(
         id=supervision.id,
         level=supervision.level,
@@ -65,13 +90,42 @@ def to_out(supervision: Supervision, subject: SubjectRef) -> SupervisionOut:
         parent_id=supervision.parent_id,
         issued_by=supervision.issued_by,
         created_at=supervision.created_at,
+        replied=replied,
     )
 
 
-async def _out(session: AsyncSession, supervision: Supervision) -> SupervisionOut:
+def reply_out(
+    reply: SupervisionReply, files: Sequence[SupervisionReplyFile]
+) -> SupervisionReplyOut:
+    url = f"/api/tasks/v1/supervisions/{reply.supervision_id}/evidence"
+    return SupervisionReplyOut(
+        id=reply.id,
+        supervision_id=reply.supervision_id,
+        facts=reply.facts,
+        evidence=[
+            ReplyEvidenceOut(
+                id=f.id,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size_bytes,
+                download_url=f"{url}/{f.id}",
+            )
+            for f in files
+        ],
+        replied_by=reply.replied_by,
+        replied_at=reply.replied_at,
+    )
+
+
+async def _out(session: AsyncSession, supervision: Supervision) -> SupervisionDetailOut:
+    """One supervision with its replies, oldest first."""
     await session.refresh(supervision, ["unit", "created_at"])
     subjects = await SupervisionRepository(session).subjects([supervision.id])
-    return to_out(supervision, subjects[supervision.id])
+    replies = await SupervisionReplyRepository(session).of_supervision(supervision.id)
+    out = to_out(supervision, subjects[supervision.id], replied=bool(replies))
+    return SupervisionDetailOut(
+        **out.model_dump(), replies=[reply_out(r, r.files) for r in replies]
+    )
 
 
 async def _on_timeline(
@@ -81,8 +135,14 @@ async def _on_timeline(
     subject: SubjectRef,
     kind: str,
     summary: str,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    data = {"supervision_id": supervision.id, "level": supervision.level, **subject.as_data()}
+    data = {
+        "supervision_id": supervision.id,
+        "level": supervision.level,
+        **subject.as_data(),
+        **(extra or {}),
+    }
     if subject.task_id is not None:
         await timeline.append(
             session, "task", subject.task_id, kind, summary, actor=principal, data=data
@@ -162,7 +222,7 @@ async def _record_step(
 
 async def issue(
     session: AsyncSession, principal: Principal, programme: Programme, body: SupervisionIn
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     """The office supervises a unit involved in the subject: the lead or a responsible unit of
     the milestone's task, or the problem's responsible unit. One open supervision per unit and
     subject; a done milestone or a closed problem needs none."""
@@ -221,21 +281,21 @@ async def issue(
 
 async def get(
     session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
-) -> SupervisionOut:
-    supervision = await _readable(session, principal, programme, supervision_id)
+) -> SupervisionDetailOut:
+    supervision = await _readable(session, principal, programme.id, supervision_id)
     return await _out(session, supervision)
 
 
 async def _readable(
     session: AsyncSession,
     principal: Principal,
-    programme: Programme,
+    programme_id: int,
     supervision_id: int,
     *,
     lock: bool = False,
 ) -> Supervision:
     supervision = await SupervisionRepository(session).get_readable(
-        principal, programme.id, supervision_id, lock=lock
+        principal, programme_id, supervision_id, lock=lock
     )
     if supervision is None:
         raise NotFound("督办不存在或无权查看")
@@ -258,7 +318,9 @@ async def list_supervisions(
         principal, programme.id, page, status=status, level=level, unit=unit, task=task
     )
     subjects = await repository.subjects(s.id for s in rows)
-    return Page[SupervisionOut](items=[to_out(s, subjects[s.id]) for s in rows], total=total)
+    replied = await SupervisionReplyRepository(session).replied(s.id for s in rows)
+    items = [to_out(s, subjects[s.id], replied=s.id in replied) for s in rows]
+    return Page[SupervisionOut](items=items, total=total)
 
 
 async def _close(
@@ -308,9 +370,9 @@ async def resolve(
     programme: Programme,
     supervision_id: int,
     body: ResolveIn,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     """The office ends an open supervision (fixed, or no longer needed); escalation stops."""
-    supervision = await _readable(session, principal, programme, supervision_id, lock=True)
+    supervision = await _readable(session, principal, programme.id, supervision_id, lock=True)
     if supervision.status is not SupervisionStatus.open:
         raise Conflict("该督办已办结或已升级，不能再办结")
     await _close(session, principal, supervision, today_shanghai(), body.resolution)
@@ -416,11 +478,11 @@ async def decide(
     programme: Programme,
     supervision_id: int,
     body: DecisionIn,
-) -> SupervisionOut:
+) -> SupervisionDetailOut:
     """The office decides a proposed accountability: 问责 (`hold`: told to evaluation as
     `supervision.escalated` at level accountability, which costs points, dated today) or 不予问责
     (`dismiss`, with the reason; costs nothing). 409 unless the supervision is a proposal."""
-    supervision = await _readable(session, principal, programme, supervision_id, lock=True)
+    supervision = await _readable(session, principal, programme.id, supervision_id, lock=True)
     if supervision.status is not SupervisionStatus.proposed:
         raise Conflict("只有待决定的拟问责事项可以作出决定")
     today = today_shanghai()
@@ -460,3 +522,117 @@ async def decide(
         after={"status": supervision.status, "reason": reason},
     )
     return await _out(session, supervision)
+
+
+# --- the supervised unit's reply (督办回复) ----------------------------------------------------
+
+
+async def _to_answer(
+    session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
+) -> Supervision:
+    """The supervision the caller may answer, locked against the office resolving it meanwhile:
+    a unit account of the supervised unit (anyone else 403), while it is open (409 naming its
+    status)."""
+    if not principal.is_unit:
+        raise Forbidden("只有被督办单位可以回复督办")
+    supervision = await SupervisionRepository(session).get_in_programme(
+        programme.id, supervision_id, lock=True
+    )
+    if supervision is None:
+        raise NotFound("督办不存在或无权查看")
+    if supervision.unit.code != principal.unit_code:
+        raise Forbidden("只有被督办单位可以回复该督办")
+    if supervision.status is not SupervisionStatus.open:
+        raise Conflict(f"该督办{STATUS_LABELS[supervision.status]}，不能再回复")
+    return supervision
+
+
+async def _record_reply(
+    session: AsyncSession,
+    principal: Principal,
+    supervision: Supervision,
+    reply: SupervisionReply,
+    files: Sequence[SupervisionReplyFile],
+) -> None:
+    """The reply on the subject's timeline and in the audit log. No inbox message: the inbox is
+    the units' (the office reads the reply on the supervision, its `replied` flag in the list)."""
+    subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
+    attached = f"（附佐证材料{len(files)}个）" if files else ""
+    await _on_timeline(
+        session,
+        principal,
+        supervision,
+        subject,
+        "supervision.replied",
+        f"{supervision.unit.short_name}回复{LEVEL_LABELS[supervision.level]}{attached}："
+        f"{reply.facts}",
+        extra={"reply_id": reply.id, "files": len(files)},
+    )
+    await audit.record(
+        session,
+        actor=principal,
+        action="supervision.replied",
+        entity_type="supervision_reply",
+        entity_id=reply.id,
+        after={
+            "supervision_id": supervision.id,
+            "unit": supervision.unit.code,
+            "facts": reply.facts,
+            "files": [{"name": f.filename, "sha256": f.sha256} for f in files],
+        },
+    )
+
+
+async def reply(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    programme: Programme,
+    supervision_id: int,
+    *,
+    facts: str,
+    files: list[UploadFile],
+) -> SupervisionReplyOut:
+    """Seed 002_c95ffdd180ea7e81.txt (一次督办、限期解决; 整改落实不力 → 二次督办): the supervised
+    unit says what it did to rectify (整改落实情况), with up to `SUPERVISION_REPLY_MAX_FILES`
+    evidence files (office default 5) under the progress evidence's rules; it may reply again
+    while the supervision is open (docs/RULES.md: "A supervised unit replies …"). A reply does
+    not resolve the supervision, nor stop its escalation: judging the rectification is the
+    office's (`resolve`). The rows and the files are kept in the request's one transaction; if it
+    fails, nothing is (the files are deleted again)."""
+    supervision = await _to_answer(session, principal, programme, supervision_id)
+    uploads = await check_uploads(settings, files, max_files=settings.supervision_reply_max_files)
+    answer = SupervisionReply(
+        supervision_id=supervision.id,
+        unit_id=supervision.unit_id,
+        facts=facts,
+        replied_by=principal.username,
+        replied_at=now_utc(),
+    )
+    await SupervisionReplyRepository(session).add(answer)
+    kept = await keep_files(session, settings, uploads)
+    stored = [SupervisionReplyFile(reply_id=answer.id, **file.columns()) for file in kept]
+    session.add_all(stored)
+    await session.flush()
+    await _record_reply(session, principal, supervision, answer, stored)
+    return reply_out(answer, stored)
+
+
+async def reply_evidence(
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    supervision_id: int,
+    file_id: int,
+) -> tuple[SupervisionReplyFile, Path]:
+    """A reply's evidence file, for the supervised unit and the office: another unit's
+    supervision does not exist for it (404), and viewers, who read the supervision, do not
+    download its evidence (403). The supervision's own programme, not the default one."""
+    found = await SupervisionReplyRepository(session).file_of(supervision_id, file_id)
+    if found is None:
+        raise NotFound("佐证材料不存在")
+    file, programme_id = found
+    await _readable(session, principal, programme_id, supervision_id)
+    if not (principal.is_office or principal.is_unit):
+        raise Forbidden("只有被督办单位和改革办可以下载督办回复的佐证材料")
+    return file, await stored_path(settings, file)
