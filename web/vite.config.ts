@@ -95,9 +95,8 @@ const elementPlus = [
 ];
 
 // What a unit liaison's phone downloads before the first page shows (issue #22): the entry chunk,
-// its static imports and the lazy chunks of this route. The to-do page becomes the unit's home with
-// issue #22; until then a unit lands on the cockpit ("overview", the "/" route). Switch it here.
-const UNIT_HOME_ROUTE = "overview";
+// its static imports and the lazy chunks of this route — the unit's home, its to-do list (待办).
+const UNIT_HOME_ROUTE = "todo";
 
 // Element Plus' shared chunks (and their styles) would take the name of a component's `style/css`
 // module ("css-….js"): named after the library instead, so that the build's report says what they hold.

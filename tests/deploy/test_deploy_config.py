@@ -325,6 +325,29 @@ def test_nginx_answers_any_other_api_path_with_a_problem_not_the_spa() -> None:
     assert (problem["code"], problem["title"]) == ("not_found", "资源不存在")
 
 
+def test_nginx_serves_the_pwa_files_fresh_and_typed() -> None:
+    """Issue #22 (web/public/sw.js): the service worker script is revalidated on every visit, so
+    a new version takes over at once; the manifest goes out as application/manifest+json, which
+    nginx's mime.types does not know; neither they nor an icon fall back to index.html. The CSP
+    lets the page register a worker and read a manifest from its own origin."""
+    locations = _nginx_locations()
+    for path in ("=/sw.js", "=/manifest.webmanifest", "/icons/"):
+        assert _directive(locations[path], "expires") == ["-1"], path
+        assert _directive(locations[path], "try_files") == ["$uri =404"], path
+    assert _directive(locations["=/manifest.webmanifest"], "default_type") == [
+        "application/manifest+json"
+    ]
+    for name in ("sw.js", "manifest.webmanifest", "offline.html"):
+        assert (ROOT / "web" / "public" / name).is_file(), name
+    csp = dict(
+        (directive.split()[0], directive.split()[1:])
+        for directive in _headers(_server_block())["Content-Security-Policy"].split("; ")
+    )
+    # worker-src falls back to child-src, script-src, default-src; manifest-src to default-src.
+    for name in ("worker-src", "child-src", "script-src", "manifest-src"):
+        assert "'self'" in csp.get(name, csp["default-src"]), name
+
+
 def _bytes(size: str) -> int:
     match = re.fullmatch(r"(\d+)([kmg])?", size.lower())
     assert match is not None, size

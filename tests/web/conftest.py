@@ -121,7 +121,12 @@ def _build_web() -> None:
     older than a source file (the tests must see the code they test)."""
     web = REPO_ROOT / "web"
     built = web / "dist" / "index.html"
-    sources = [*(web / "src").rglob("*"), web / "index.html", web / "vite.config.ts"]
+    sources = [
+        *(web / "src").rglob("*"),
+        *(web / "public").rglob("*"),  # copied as they are: sw.js, offline.html, …
+        web / "index.html",
+        web / "vite.config.ts",
+    ]
     newest = max(path.stat().st_mtime for path in sources if path.is_file())
     if not built.exists() or built.stat().st_mtime < newest:
         subprocess.run(["npm", "run", "build"], cwd=web, check=True, capture_output=True)

@@ -20,6 +20,7 @@ def test_office_sees_every_menu_and_the_whole_programme(page: Page, stack: Stack
     expect(page.get_by_test_id("current-unit")).to_have_text("云岭市优化营商环境改革办公室")
     for name in [*EVERY_MENU, "ratings", "admin"]:
         expect(page.get_by_test_id(f"menu-{name}")).to_be_visible()
+    expect(page.get_by_test_id("menu-todo")).to_have_count(0)  # a unit's to-do list (issue #22)
     expect(page.get_by_test_id("stat-tasks")).to_contain_text("210")
     expect(page.get_by_test_id("district-scores").locator("canvas")).to_be_visible()
     # The city's hotline rates (hotline_ingest's /rates/total, shared.hotline_rates).
@@ -38,10 +39,10 @@ def test_lead_unit_rates_but_cannot_administer(page: Page, stack: Stack) -> None
     expect(page.get_by_test_id("current-unit")).to_have_text("云岭市市场监督管理局")
     expect(page.get_by_test_id("menu-ratings")).to_be_visible()
     expect(page.get_by_test_id("menu-admin")).to_have_count(0)
-    # An address typed by hand is no way round the menu.
+    # An address typed by hand is no way round the menu: back to a unit's home, its to-do list.
     page.goto("/admin")
-    expect(page).to_have_url(f"{stack.web}/")
-    expect(page.get_by_test_id("welcome")).to_be_visible()
+    expect(page).to_have_url(f"{stack.web}/todo")
+    expect(page.get_by_test_id("todo")).to_be_visible()
 
 
 def test_unit_sees_only_its_own_tasks(page: Page, stack: Stack) -> None:
@@ -51,11 +52,13 @@ def test_unit_sees_only_its_own_tasks(page: Page, stack: Stack) -> None:
     involved = {t["number"] for t in own["items"]}
 
     login(page, "yunzhongqu")
+    expect(page).to_have_url(f"{stack.web}/todo")  # a unit starts on its to-do list (issue #22)
     expect(page.get_by_test_id("current-role")).to_have_text("责任单位")
-    for name in EVERY_MENU:
+    for name in ["todo", *EVERY_MENU]:
         expect(page.get_by_test_id(f"menu-{name}")).to_be_visible()
     expect(page.get_by_test_id("menu-ratings")).to_have_count(0)
     expect(page.get_by_test_id("menu-admin")).to_have_count(0)
+    page.get_by_test_id("menu-overview").click()
     expect(page.get_by_test_id("stat-tasks")).to_contain_text(str(own["total"]))
 
     page.get_by_test_id("menu-tasks").click()

@@ -1,4 +1,4 @@
-import { createRouter, createWebHistory, type RouteLocationRaw } from "vue-router";
+import { START_LOCATION, createRouter, createWebHistory, type RouteLocationRaw } from "vue-router";
 import { useSession, type Role } from "./stores/session";
 
 declare module "vue-router" {
@@ -18,6 +18,13 @@ export const APP_TITLE = "云岭市营商环境改革综合平台";
 
 export const OFFICE: Role[] = ["office_admin", "office_staff"];
 export const RATERS: Role[] = [...OFFICE, "lead_unit"];
+/** A unit's liaisons (责任单位, 牵头单位): their home is the to-do list (待办, issue #22). */
+export const UNITS: Role[] = ["unit", "lead_unit"];
+
+/** Where a role starts: a unit on its to-do list, everyone else on the cockpit. */
+export function homeFor(role: Role | undefined): string {
+  return role && UNITS.includes(role) ? "/todo" : "/";
+}
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -30,6 +37,8 @@ export const router = createRouter({
       children: [
         { path: "", name: "overview", component: () => import("./views/OverviewView.vue"),
           meta: { title: "驾驶舱" } },
+        { path: "todo", name: "todo", component: () => import("./views/TodoView.vue"),
+          meta: { title: "待办", roles: UNITS } },
         { path: "battle-map", name: "battle-map", component: () => import("./views/BattleMapView.vue"),
           meta: { title: "作战图" } },
         { path: "tasks", name: "tasks", component: () => import("./views/TasksView.vue"),
@@ -57,10 +66,11 @@ export const router = createRouter({
   ],
 });
 
-/** Where to go after signing in: only a path inside this app (no "//host" or "http:" escapes). */
-export function safeNext(next: unknown): string {
+/** Where to go after signing in: only a path inside this app (no "//host" or "http:" escapes);
+ * without one, the role's home. */
+export function safeNext(next: unknown, home = "/"): string {
   return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")
-    && next !== "/login" && !next.startsWith("/login?") ? next : "/";
+    && next !== "/login" && !next.startsWith("/login?") ? next : home;
 }
 
 export function allowed(roles: Role[] | undefined, role: Role | undefined): boolean {
@@ -74,15 +84,22 @@ export function loginRedirect(from: string, expired = false): RouteLocationRaw {
   return { name: "login", query };
 }
 
-router.beforeEach((to) => {
+/** Running as the installed app (opened from the home screen), not in a browser tab. */
+const installed = () => window.matchMedia("(display-mode: standalone)").matches;
+
+router.beforeEach((to, from) => {
   const session = useSession();
   const active = session.isActive();
   if (!to.meta.public && !active) {
     if (session.token) session.logout(); // a stale token left in storage
     return loginRedirect(to.fullPath);
   }
-  if (to.name === "login" && active) return safeNext(to.query.next);
-  if (!allowed(to.meta.roles, session.me?.role)) return { name: "overview" };
+  const home = homeFor(session.me?.role);
+  if (to.name === "login" && active) return safeNext(to.query.next, home);
+  if (!allowed(to.meta.roles, session.me?.role)) return home;
+  // The installed app (PWA) opens at its start address, "/": a unit starts on its to-do list there
+  // too. In a browser tab "/" stays the cockpit (a reload of it stays on it).
+  if (from === START_LOCATION && to.path === "/" && home !== "/" && installed()) return home;
   return true;
 });
 

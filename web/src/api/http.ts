@@ -1,7 +1,7 @@
 // A small fetch wrapper: base '' (same origin, so Vite's proxy or nginx routes /api/*), bearer token,
 // problem+json errors (RFC 9457) as a typed ApiError, and session expiry on 401.
 import { useSession } from "../stores/session";
-import { networkError, toApiError } from "./problem";
+import { ApiError, networkError, toApiError } from "./problem";
 
 export { ApiError, errorText, notifyError, toApiError, type Problem } from "./problem";
 
@@ -73,8 +73,15 @@ export async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-export async function upload<T>(path: string, form: FormData): Promise<T> {
-  return request<T>(path, { method: "POST", body: form });
+/** POST a multipart form (files); `signal` lets the user give up on a slow upload. */
+export async function upload<T>(path: string, form: FormData, signal?: AbortSignal): Promise<T> {
+  return request<T>(path, { method: "POST", body: form, signal });
+}
+
+/** The request never reached the service or its answer never came back (no connection, a proxy's
+ * 502/504, a service down): trying again later may work, and what the user typed must be kept. */
+export function isConnectionProblem(exc: unknown): boolean {
+  return exc instanceof ApiError ? exc.status === 0 || exc.status >= 500 : exc instanceof TypeError;
 }
 
 const json = (method: string, body: unknown, headers?: Record<string, string>): RequestInit => ({

@@ -76,6 +76,8 @@ export const useSession = defineStore("session", {
   getters: {
     isOffice: (state) => state.me?.role === "office_admin" || state.me?.role === "office_staff",
     isAdmin: (state) => state.me?.role === "office_admin",
+    /** A unit's liaison (责任单位 or 牵头单位): the one with a to-do list (待办). */
+    isUnit: (state) => state.me?.role === "unit" || state.me?.role === "lead_unit",
     roleLabel: (state) => ROLE_LABELS[state.me?.role ?? ""] ?? "",
   },
   actions: {

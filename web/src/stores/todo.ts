@@ -1,0 +1,113 @@
+// A unit's to-do list (待办, issue #22): what the liaison must act on, and its count on the menu.
+// GET /api/tasks/v1/todo (reform_tasks) plus the unit's overdue 12345 orders (hotline_ingest's
+// work-order list with overdue=true, which for a unit holds only the orders it handles). Polled
+// while a unit is signed in, and again whenever the app comes back to the foreground.
+import { defineStore } from "pinia";
+import { api, errorText, type Page } from "../api/http";
+import { useInbox } from "./inbox";
+import { useSession } from "./session";
+
+export type TodoKind = "milestone_overdue" | "milestone_due" | "progress_report_returned" | "supervision" | "rating"
+  | "message";
+
+export interface TodoItem {
+  kind: TodoKind;
+  id: number;
+  title: string;
+  due_on: string | null;
+  /** 0: due today; negative: days overdue. */
+  days_left: number | null;
+  overdue: boolean;
+  /** The SPA page that handles it. */
+  route: string;
+  task_number: number | null;
+  task_title: string | null;
+  milestone_ordinal: number | null;
+  milestone_title: string | null;
+}
+
+export interface Todo {
+  unit_code: string;
+  unit_name: string;
+  as_of: string;
+  due_within_days: number;
+  total: number;
+  counts: Record<TodoKind, number>;
+  items: TodoItem[];
+}
+
+export interface OverdueOrder {
+  order_no: string;
+  title: string | null;
+  status: string;
+  received_at: string | null;
+  due_at: string | null;
+}
+
+/** The overdue 12345 orders listed on the page; the count covers them all. */
+export const ORDERS_LISTED = 5;
+const POLL_MS = 60_000;
+let timer: ReturnType<typeof setInterval> | undefined;
+
+const onForeground = () => {
+  if (document.visibilityState === "visible") void useTodo().refresh();
+};
+
+export const useTodo = defineStore("todo", {
+  state: () => ({
+    todo: null as Todo | null,
+    orders: [] as OverdueOrder[],
+    ordersTotal: 0,
+    loading: false,
+    error: "",
+  }),
+  getters: {
+    /** What the menu shows: everything the unit still has to do. */
+    count: (state) => (state.todo?.total ?? 0) + state.ordersTotal,
+  },
+  actions: {
+    async refresh(): Promise<void> {
+      if (!useSession().isUnit) return;
+      this.loading = true;
+      try {
+        const [todo] = await Promise.all([api.get<Todo>("/api/tasks/v1/todo"), this.refreshOrders()]);
+        this.todo = todo;
+        this.error = "";
+      } catch (exc) {
+        this.error = errorText(exc, "待办加载失败");
+      } finally {
+        this.loading = false;
+      }
+    },
+    async refreshOrders(): Promise<void> {
+      try {
+        const page = await api.get<Page<OverdueOrder>>("/api/hotline/v1/work-orders",
+          { overdue: true, limit: ORDERS_LISTED });
+        this.orders = page.items;
+        this.ordersTotal = page.total;
+      } catch {
+        /* the hotline service is down: the tasks' to-do still shows, the last orders stay */
+      }
+    },
+    /** Read a message from the list (the read receipt) and return the page it points to. */
+    async read(id: number): Promise<string> {
+      const message = await api.post<{ link: string | null }>(`/api/tasks/v1/messages/${id}/read`);
+      void this.refresh();
+      void useInbox().refresh();
+      return message.link ?? "/inbox";
+    },
+    start(): void {
+      this.stop();
+      const session = useSession();
+      if (this.todo && this.todo.unit_code !== session.me?.unit_code) this.$reset(); // another user signed in
+      if (!session.isUnit) return;
+      void this.refresh();
+      timer = setInterval(() => void this.refresh(), POLL_MS);
+      document.addEventListener("visibilitychange", onForeground);
+    },
+    stop(): void {
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", onForeground);
+    },
+  },
+});
