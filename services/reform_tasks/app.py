@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.reform_tasks.auth.router import router as auth_router
 from services.reform_tasks.battle_map.router import router as battle_map_router
+from services.reform_tasks.evidence.router import router as evidence_router
 from services.reform_tasks.extension.router import router as extension_router
 from services.reform_tasks.import_export import xlsx
 from services.reform_tasks.import_export.router import router as import_export_router
@@ -52,6 +53,7 @@ ROUTERS = [
     reminder_router,
     scheduler_runs_router,
     todo_router,
+    evidence_router,
 ]
 
 

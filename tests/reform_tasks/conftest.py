@@ -1,12 +1,41 @@
 from __future__ import annotations
 
+import hashlib
+import stat
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from shared.models import Programme, Role, Task, Unit, UnitKind
+from shared.settings import Settings
 from tests.conftest import Factory
+
+
+@pytest.fixture
+def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Evidence (progress reports, replies to a supervision) goes to a fresh directory, with
+    the default upload rules (whatever another test left in the shared settings object)."""
+    root = tmp_path / "files"
+    monkeypatch.setattr(settings, "files_dir", root)
+    defaults = Settings(_env_file=None)
+    for name in Settings.model_fields:
+        if name.startswith(("evidence_", "supervision_reply_")):
+            monkeypatch.setattr(settings, name, getattr(defaults, name))
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def scanner_script(tmp_path: Path, body: str) -> str:
+    """A virus-scan command (EVIDENCE_SCAN_COMMAND) running the shell `body` on its file."""
+    script = tmp_path / f"scan-{hashlib.sha256(body.encode()).hexdigest()[:8]}.sh"
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
 
 
 @dataclass

@@ -5,7 +5,6 @@ scores, the conflicts, who may do what, and the evidence file rules."""
 from __future__ import annotations
 
 import hashlib
-import stat
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,24 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import clock
 from shared.models import AuditLog, EvidenceFile, OutboxEvent, ProgressReport, Role, UnitMessage
 from shared.settings import Settings
-from tests.reform_tasks.conftest import Scene
+from tests.reform_tasks.conftest import Scene, scanner_script, stored_files
 
 API = "/api/tasks/v1"
 PDF = b"%PDF-1.4\n%evidence of the work\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture
-def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Evidence goes to a fresh directory, with the default evidence rules (whatever another
-    test left in the shared settings object)."""
-    root = tmp_path / "files"
-    monkeypatch.setattr(settings, "files_dir", root)
-    defaults = Settings(_env_file=None)
-    for name in Settings.model_fields:
-        if name.startswith("evidence_"):
-            monkeypatch.setattr(settings, name, getattr(defaults, name))
-    return root
 
 
 @pytest.fixture(autouse=True)
@@ -47,10 +33,6 @@ def frozen(files_dir: Path) -> Iterator[None]:
     clock.freeze(datetime(2026, 9, 20, 4, tzinfo=UTC))  # 2026-09-20 12:00 in Shanghai
     yield
     clock.freeze(None)
-
-
-def stored_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 def office_file(part: str) -> bytes:
@@ -658,13 +640,6 @@ async def test_a_file_name_cannot_reach_outside_the_file_store(
     assert key is not None
     assert ".." not in key
     assert "passwd" not in key
-
-
-def scanner_script(tmp_path: Path, body: str) -> str:
-    script = tmp_path / f"scan-{hashlib.sha256(body.encode()).hexdigest()[:8]}.sh"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
 
 
 async def test_infected_file_is_refused_and_every_file_of_the_report_deleted(

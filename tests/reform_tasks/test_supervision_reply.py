@@ -7,7 +7,6 @@ the audit log). The office still resolves; a reply resolves nothing."""
 from __future__ import annotations
 
 import hashlib
-import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from shared.models import (
     UnitMessage,
 )
 from shared.settings import Settings
-from tests.reform_tasks.conftest import Scene
+from tests.reform_tasks.conftest import Scene, scanner_script, stored_files
 
 API = "/api/tasks/v1"
 PDF = b"%PDF-1.4\n%rectification evidence\n"
@@ -36,28 +35,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 FACTS = "已印发《企业开办全程网办工作方案》，系统于5月10日上线试运行。"
 
 
-@pytest.fixture
-def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Evidence goes to a fresh directory, with the default evidence rules (whatever another
-    test left in the shared settings object)."""
-    root = tmp_path / "files"
-    monkeypatch.setattr(settings, "files_dir", root)
-    defaults = Settings(_env_file=None)
-    for name in Settings.model_fields:
-        if name.startswith(("evidence_", "supervision_reply_")):
-            monkeypatch.setattr(settings, name, getattr(defaults, name))
-    return root
-
-
 @pytest.fixture(autouse=True)
 def frozen(files_dir: Path) -> Iterator[None]:
     clock.freeze(datetime(2026, 5, 4, 2, tzinfo=UTC))  # 2026-05-04 10:00 in Shanghai
     yield
     clock.freeze(None)
-
-
-def stored_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
 async def issue(
@@ -388,6 +370,34 @@ async def test_at_most_five_files(
     assert await replies_kept(session) == (1, 5)
 
 
+async def test_the_spa_reads_the_upload_rules_the_services_apply(
+    tasks_client: httpx.AsyncClient,
+    scene: Scene,
+    settings: Settings,
+    files_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The phone checks a file before sending it against these, so they are the settings the
+    uploads are checked with, whatever the office set them to."""
+    monkeypatch.setattr(settings, "supervision_reply_max_files", 3)
+    monkeypatch.setattr(settings, "evidence_max_bytes", 50 * 1024 * 1024)
+    answer = await tasks_client.get(
+        f"{API}/evidence-rules", headers=scene.headers("shichang", Role.unit)
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "allowed_types": settings.evidence_allowed_types,
+        "max_bytes": 50 * 1024 * 1024,
+        "report_max_files": settings.evidence_max_files,
+        "reply_max_files": 3,
+    }
+    supervision = await issue(tasks_client, scene)
+    four = [(f"材料{i}.pdf", PDF) for i in range(4)]
+    refused = await reply(tasks_client, scene, supervision["id"], files=four)
+    assert refused.json()["detail"] == "佐证材料最多 3 个文件"
+    assert (await tasks_client.get(f"{API}/evidence-rules")).status_code == 401
+
+
 async def test_too_large_file_is_refused_and_nothing_is_kept(
     tasks_client: httpx.AsyncClient,
     scene: Scene,
@@ -448,13 +458,6 @@ async def test_evidence_over_the_json_body_cap_is_accepted(
     sent = await reply(tasks_client, scene, supervision["id"], files=[("现场照片.pdf", big)])
     assert sent.status_code == 201, sent.text
     assert sent.json()["evidence"][0]["size"] == len(big)
-
-
-def scanner_script(tmp_path: Path, body: str) -> str:
-    script = tmp_path / f"scan-{hashlib.sha256(body.encode()).hexdigest()[:8]}.sh"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
 
 
 async def test_a_failed_upload_leaves_no_reply_and_no_file(

@@ -300,6 +300,21 @@ def test_a_liaison_works_through_the_to_do_list_on_a_phone(
     expect(card.get_by_test_id(f"milestone-state-{ordinal}")).to_have_text("已报送")
     assert page.evaluate(f"localStorage.getItem('{key}')") is None  # the draft is gone
     _no_sideways_scroll(page)
+
+    # As the task's lead unit it reviews the report; the prompt for a return's reason is a
+    # full-screen sheet too (cancelled: the report stays pending).
+    card.get_by_test_id("reports-open").tap()
+    records = page.get_by_role("dialog", name="报送记录")
+    records.get_by_test_id("progress-report").filter(has_text=content).get_by_test_id(
+        "review-return"
+    ).tap()
+    prompt = page.locator(".el-message-box").filter(has_text="请填写退回理由")
+    expect(prompt).to_have_css("width", f"{PHONE['width']}px")
+    expect(prompt).to_have_css("height", f"{PHONE['height']}px")
+    prompt.get_by_role("button", name="取消").tap()
+    expect(prompt).to_be_hidden()
+    records.locator(".el-dialog__headerbtn").tap()
+    expect(records).to_be_hidden()
     card.scroll_into_view_if_needed()
     _picture(page, "phone-task")
 
@@ -323,6 +338,8 @@ def test_a_liaison_works_through_the_to_do_list_on_a_phone(
     page.get_by_test_id("reply-facts").fill(facts)
     page.get_by_test_id("evidence-camera").set_input_files(_take_photo(page))
     expect(page.get_by_test_id("evidence-file")).to_have_count(1)
+    # The picker's limits are the services' settings (GET /api/tasks/v1/evidence-rules).
+    expect(page.get_by_text("最多 5 个，每个不超过 20 MB")).to_be_visible()
     _no_sideways_scroll(page)
     page.get_by_test_id("reply-submit").tap()
     reply = page.get_by_test_id("supervision-reply").filter(has_text=facts)

@@ -2,6 +2,9 @@
 // are uploaded — a 12-megapixel camera picture is 3–6 MB, which a weak mobile connection may never
 // get through — unless the office asked for the original, which the form's "上传原图" switch sends.
 
+import { shallowRef } from "vue";
+import { api } from "./api/http";
+
 /** The longest edge of a downscaled photo, in pixels: still sharp on a desktop screen and in print
  * at A4, and about 300–600 KB as a JPEG. */
 export const PHOTO_MAX_EDGE = 1920;
@@ -9,10 +12,32 @@ const JPEG_QUALITY = 0.82;
 /** A picture already within PHOTO_MAX_EDGE is sent as it is when it is no larger than this. */
 const SMALL_ENOUGH = 1024 * 1024;
 
-/** What the services accept as evidence (EVIDENCE_ALLOWED_TYPES), each at most EVIDENCE_MAX_BYTES. */
-export const EVIDENCE_TYPES = ["pdf", "docx", "xlsx", "doc", "xls", "jpg", "jpeg", "png", "zip"];
-export const EVIDENCE_MAX_BYTES = 20 * 1024 * 1024;
-export const EVIDENCE_ACCEPT = [...EVIDENCE_TYPES.map((t) => `.${t}`), "image/*"].join(",");
+/** The services' upload rules (`GET /api/tasks/v1/evidence-rules`: EVIDENCE_ALLOWED_TYPES,
+ * EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, SUPERVISION_REPLY_MAX_FILES), read once per page load:
+ * a file is checked here against what the services will check it against after the upload. */
+export interface EvidenceRules {
+  allowed_types: string[];
+  max_bytes: number;
+  report_max_files: number;
+  reply_max_files: number;
+}
+export const evidenceRules = shallowRef<EvidenceRules | null>(null);
+let loading: Promise<EvidenceRules> | null = null;
+
+export function loadEvidenceRules(): Promise<EvidenceRules> {
+  loading ??= api.get<EvidenceRules>("/api/tasks/v1/evidence-rules").then(
+    (rules) => (evidenceRules.value = rules),
+    (error: unknown) => {
+      loading = null; // asked again next time
+      throw error;
+    },
+  );
+  return loading;
+}
+
+/** The file picker's `accept`: the accepted extensions, and any picture (it is converted). */
+export const acceptAttribute = (rules: EvidenceRules | null) =>
+  rules ? [...rules.allowed_types.map((t) => `.${t}`), "image/*"].join(",") : "";
 
 export interface Evidence {
   /** Stable key for lists. */
@@ -24,7 +49,9 @@ export interface Evidence {
 }
 
 const extension = (name: string) => name.slice(name.lastIndexOf(".") + 1).toLowerCase();
-export const acceptedType = (file: File) => EVIDENCE_TYPES.includes(extension(file.name));
+/** Whether the services take this file's type as it is (rules not read yet: the services decide). */
+export const acceptedType = (file: File) =>
+  evidenceRules.value?.allowed_types.includes(extension(file.name)) ?? true;
 
 /** The file sent for this evidence: the downscaled photo, or the original when asked for (and the
  * services accept its type: a phone's HEIC original goes as the JPEG). */

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.evidence.scanner import ScannerUnavailable, ScanResult, scanner_for
+from services.reform_tasks.evidence.schemas import EvidenceRules
 from services.reform_tasks.evidence.storage import (
     FileStore,
     FileTooLarge,
@@ -39,6 +40,16 @@ from shared.settings import Settings
 
 MiB = 1024 * 1024
 log = structlog.get_logger(__name__)
+
+
+def rules(settings: Settings) -> EvidenceRules:
+    """The rules `check_uploads` applies, for the SPA to check a file before it is sent."""
+    return EvidenceRules(
+        allowed_types=settings.evidence_allowed_types,
+        max_bytes=settings.evidence_max_bytes,
+        report_max_files=settings.evidence_max_files,
+        reply_max_files=settings.supervision_reply_max_files,
+    )
 
 
 @dataclass(frozen=True, slots=True)
