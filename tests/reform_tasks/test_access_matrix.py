@@ -250,6 +250,8 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         # A unit's own to-do list (keji's is empty); another unit's is 403; viewers have none.
         Case("GET", f"{API}/todo", LIST_EMPTY, F),
         Case("GET", f"{API}/todo?unit=hexiqu", F, F),
+        # The upload rules are the settings, the same for every account.
+        Case("GET", f"{API}/evidence-rules", OK, OK),
     ]
 
 
