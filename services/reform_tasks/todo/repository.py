@@ -87,9 +87,6 @@ _MILESTONE_COLUMNS = (
 class TodoRepository(RepositoryBase[Milestone]):
     model = Milestone
 
-    async def unit_by_code(self, code: str) -> Unit | None:
-        return await self.session.scalar(select(Unit).where(Unit.code == code))
-
     async def open_milestones(
         self, programme_id: int, unit: Unit, until: date
     ) -> list[MilestoneRow]:

@@ -33,6 +33,7 @@ from services.reform_tasks.todo.repository import (
     TodoRepository,
 )
 from services.reform_tasks.todo.schemas import TodoCounts, TodoItem, TodoKind, TodoOut
+from services.reform_tasks.unit.repository import UnitRepository
 from shared.auth import Principal
 from shared.clock import today_shanghai
 from shared.errors import FieldError, Forbidden, NotFound, ValidationFailed
@@ -65,7 +66,7 @@ async def unit_in_view(session: AsyncSession, principal: Principal, unit_code: s
         code = unit_code
     else:
         raise Forbidden("只有单位和改革办可以查看待办")
-    unit = await TodoRepository(session).unit_by_code(code)
+    unit = await UnitRepository(session).get_by_code(code)
     if unit is None:
         raise NotFound(f"单位 {code} 不存在")
     return unit
