@@ -127,8 +127,9 @@ class RequestMetrics(Collector):
         self.latency_by_route: dict[tuple[str, str], Distribution] = {}
         registry.register(self)
 
-    def record(self, scope: Scope, status: int, size: int, seconds: float) -> None:
-        """One answer. Its route is the one the router chose (`scope["route"]`); an answer
+    def record(self, scope: Scope, status: int, asked: int, answered: int, seconds: float) -> None:
+        """One answer (`asked`, `answered`: the request's and the answer's Content-Length, 0
+        when not declared). Its route is the one the router chose (`scope["route"]`); an answer
         given without one (docs, redirects, 404s) is looked up as the library does ("none")."""
         handler = (
             getattr(scope.get("route"), "path", None)
@@ -142,8 +143,8 @@ class RequestMetrics(Collector):
         self.requests[key] = self.requests.get(key, 0) + 1
         sizes = self.sizes.get(handler) or self.sizes.setdefault(handler, Sizes())
         sizes.count += 1
-        sizes.requests += _content_length(scope["headers"])
-        sizes.answers += size
+        sizes.requests += asked
+        sizes.answers += answered
         self.latency.observe(seconds)
         by_route = self.latency_by_route.get((method, handler))
         if by_route is None:
@@ -188,9 +189,10 @@ class RequestMetrics(Collector):
         yield by_route
 
 
-def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int:
+def _content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    """The declared Content-Length, None when there is none (or it is not a number)."""
     value = next((v for name, v in headers if name == b"content-length"), b"")
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isdigit() else None
 
 
 # On every answer of the services (JSON, problem+json, the report's HTML preview, files): nothing
@@ -256,6 +258,7 @@ class ServiceMiddleware:
         request_id = _request_id(scope["headers"])
         correlation_id.set(request_id)
         own_headers = [(b"x-request-id", request_id.encode())]
+        declared = _content_length(scope["headers"])
         answered = {"status": 500, "size": 0}
 
         async def answer(message: Message) -> None:
@@ -264,24 +267,26 @@ class ServiceMiddleware:
                 present = {name.lower() for name, _ in headers}
                 extra = [(n, v) for n, v in SECURITY_HEADERS if n not in present]
                 answered["status"] = message["status"]
-                answered["size"] = _content_length(headers)
+                answered["size"] = _content_length(headers) or 0
                 message = {**message, "headers": [*headers, *own_headers, *extra]}
             await send(message)
 
         try:
-            await self.capped(scope, receive, answer)
+            await self.capped(scope, receive, answer, declared)
         finally:
             seconds = time.perf_counter() - started
-            self.metrics.record(scope, answered["status"], answered["size"], seconds)
+            status, size = answered["status"], answered["size"]
+            self.metrics.record(scope, status, declared or 0, size, seconds)
 
-    async def capped(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app, behind the body cap. A declared length within the cap is all the server
-        will hand over (the rest would be the next request), so only a body without one is
-        counted."""
+    async def capped(
+        self, scope: Scope, receive: Receive, send: Send, declared: int | None
+    ) -> None:
+        """The app, behind the body cap. A declared length (`declared`) within the cap is all
+        the server will hand over (the rest would be the next request), so only a body without
+        one is counted."""
         limit = self.limit_for(scope["path"])
-        declared = next((v for name, v in scope["headers"] if name == b"content-length"), None)
-        if declared is not None and declared.isdigit():
-            if int(declared) > limit:
+        if declared is not None:
+            if declared > limit:
                 await _too_large(limit)(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
