@@ -233,6 +233,8 @@ Authenticated = Annotated[Principal, Depends(current_principal)]
 OfficeRead = Annotated[Principal, require_roles(*OFFICE_ROLES, Role.viewer)]
 OfficeWrite = Annotated[Principal, require_roles(*OFFICE_ROLES)]
 OfficeAdmin = Annotated[Principal, require_roles(Role.office_admin)]
+# 签发: the office's administrator or its leader signs an official document off.
+OfficeSigner = Annotated[Principal, require_roles(Role.office_admin, Role.office_leader)]
 UnitWrite = Annotated[Principal, require_roles(*OFFICE_ROLES, *UNIT_ROLES)]
 HotlinePlatform = Annotated[Principal, require_roles(Role.hotline_platform)]
 InternalService = Annotated[Principal, require_roles(Role.service)]

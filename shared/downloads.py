@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 
 
 def attachment(filename: str, fallback: str | None = None) -> str:

@@ -161,9 +161,16 @@ class Settings(BaseSettings):
     # until the demo 12345 orders are in and told to evaluation, so the caught-up reports
     # include them.
     scheduler_hold_file: str | None = None
-    # Monthly dispatch reports the scheduler generates go straight to every unit's inbox;
-    # quarterly notices stay drafts for the office to edit and publish.
-    monthly_dispatch_auto_publish: bool = True
+    # Official documents (公文, GB/T 9704; docs/REPORTS.md). Office defaults: the issuing office,
+    # the 代字 of each kind's 文号 (代字〔year〕N号, N from a gap-free sequence per 代字 and year),
+    # who a report is sent to (主送) and who receives a 问责建议.
+    document_issuer: str = Field(default="云岭市优化营商环境工作领导小组办公室", min_length=2)
+    document_word_monthly_dispatch: str = Field(default="云营改办调", min_length=1, max_length=16)
+    document_word_quarterly_notice: str = Field(default="云营改办通", min_length=1, max_length=16)
+    document_word_supervision: str = Field(default="云营改办督", min_length=1, max_length=16)
+    document_word_accountability: str = Field(default="云营改办问", min_length=1, max_length=16)
+    document_addressee: str = "各县（市、区）人民政府，市直各有关单位："
+    accountability_addressee: str = "中共云岭市纪律检查委员会、云岭市监察委员会"
     # Office default: a unit's to-do list (待办, GET /api/tasks/v1/todo) shows the milestones
     # due within this many days from today (today + 7 in, today + 8 out), besides every overdue
     # one. docs/RULES.md: "A unit's to-do list shows …".

@@ -70,7 +70,7 @@ async def test_demo_loads_the_whole_programme_and_twice_without_duplicates(
     assert after_first["tasks"] == 210
     assert after_first["domains"] == 14
     assert after_first["units"] == 50  # 49 units + the reform office
-    assert after_first["users"] == 49 + 4  # one per unit + office, staff, viewer, hotline
+    assert after_first["users"] == 49 + 5  # one per unit + office, staff, leader, viewer, hotline
     assert 2 * 210 <= after_first["milestones"] <= 4 * 210
     assert 210 <= after_first["responsible"] <= 4 * 210
 
@@ -181,6 +181,6 @@ def test_demo_cli_is_idempotent(runs: int, worker_id_name: str) -> None:
             )
             assert result.returncode == 0, result.stderr
         assert cluster.psql("SELECT count(*) FROM tasks.tasks", name).strip() == "210"
-        assert cluster.psql("SELECT count(*) FROM platform.users", name).strip() == "53"
+        assert cluster.psql("SELECT count(*) FROM platform.users", name).strip() == "54"
     finally:
         cluster.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

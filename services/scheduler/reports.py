@@ -111,16 +111,12 @@ class ReformTasks:
             for p in response.json()["items"]
         ]
 
-    async def report(self, programme: str, kind: str, period: str, publish: bool) -> None:
+    async def report(self, programme: str, kind: str, period: str) -> None:
+        """A draft for the office to review and sign off (issue #20: the scheduler signs
+        nothing)."""
         response = await self._client.post(
             self._url("/reports"),
-            json={
-                "kind": kind,
-                "period": period,
-                "programme": programme,
-                "if_absent": True,
-                "publish": publish,
-            },
+            json={"kind": kind, "period": period, "programme": programme, "if_absent": True},
             headers=self._headers(),
         )
         response.raise_for_status()
@@ -157,7 +153,6 @@ async def report_round(
     `cron` and not yet done, oldest first per programme. Whether the round is settled: False
     while a period waits for a retry (the scheduler comes back for it)."""
     now = now_utc()
-    publish = job is Job.monthly_dispatch and settings.monthly_dispatch_auto_publish
     stuck_after = timedelta(minutes=settings.scheduler_stuck_run_minutes)
     done = await _succeeded(sessionmaker, job)
     all_settled = True
@@ -166,7 +161,7 @@ async def report_round(
             key = ledger_key(programme, period)
             if key in done:
                 continue
-            work = partial(tasks.report, programme.code, job, period, publish)
+            work = partial(tasks.report, programme.code, job, period)
             if await run_once(sessionmaker, job, key, work, stuck_after) is not True:
                 if not await settled(sessionmaker, job, key):
                     all_settled = False

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox, working_days
-from shared.auth import hash_password
+from shared.auth import Principal, hash_password
 from shared.clock import SHANGHAI
 from shared.context import current_service
 from shared.demo.problems import load_problems
@@ -57,6 +57,7 @@ PROGRAMME_CODE = "2026"
 OFFICE_USERS = (
     ("office", "改革办管理员", Role.office_admin),
     ("staff", "改革办工作人员", Role.office_staff),
+    ("leader", "改革办领导", Role.office_leader),
     ("viewer", "市领导（只读）", Role.viewer),
 )
 HOTLINE_USER = ("hotline", "12345热线平台（接口）", Role.hotline_platform)
@@ -589,4 +590,15 @@ async def load(session: AsyncSession, *, password: str, as_of: date | None = Non
     report.problems = await load_problems(
         session, programme, units, as_of=min(as_of, programme.ends_on)
     )
+    await _number_supervisions(session, programme)
     return report
+
+
+async def _number_supervisions(session: AsyncSession, programme: Programme) -> None:
+    """Each demo supervision gets its 督办单 with a 文号, in the order they were issued, as
+    reform_tasks numbers one it issues (issue #20). Imported here: the loader writes reform_tasks'
+    history, and this is reform_tasks' own rule."""
+    from services.reform_tasks.supervision.service import number_history
+
+    office = Principal(username="office", role=Role.office_admin, unit_code=None)
+    await number_history(session, office, programme.id)

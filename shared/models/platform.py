@@ -36,6 +36,8 @@ class UnitKind(StrEnum):
 class Role(StrEnum):
     office_admin = "office_admin"
     office_staff = "office_staff"
+    # 改革办领导: everything office staff can do, and signs off (签发) official documents.
+    office_leader = "office_leader"
     lead_unit = "lead_unit"
     unit = "unit"
     hotline_platform = "hotline_platform"
@@ -44,7 +46,7 @@ class Role(StrEnum):
     service = "service"
 
 
-OFFICE_ROLES = frozenset({Role.office_admin, Role.office_staff})
+OFFICE_ROLES = frozenset({Role.office_admin, Role.office_staff, Role.office_leader})
 UNIT_ROLES = frozenset({Role.lead_unit, Role.unit})
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -415,8 +416,13 @@ class Supervision(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Its 督办单 (first, second) or 问责建议 (accountability, once held); none for a proposal.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey(f"{TASKS}.official_documents.id"), unique=True
+    )
 
     unit: Mapped[Unit] = relationship(lazy="raise")
+    document: Mapped[OfficialDocument | None] = relationship(lazy="raise")
 
 
 class SupervisionReply(Base):
@@ -502,8 +508,56 @@ class ReportKind(StrEnum):
 
 
 class ReportStatus(StrEnum):
+    """草稿 → 已核稿 (核稿, office staff) → 已签发 (签发, the office's leader: numbered, stored,
+    published to every unit); a signed report corrected by a later signed version of the same
+    period is 已被替代 (its document stays as it was)."""
+
     draft = "draft"
+    reviewed = "reviewed"
     published = "published"
+    superseded = "superseded"
+
+
+class Publicity(StrEnum):
+    """公开属性, chosen at sign-off (printed as the 附注)."""
+
+    public = "public"  # 主动公开
+    on_request = "on_request"  # 依申请公开
+    not_public = "not_public"  # 不予公开
+
+
+class DocumentKind(StrEnum):
+    monthly_dispatch = "monthly_dispatch"
+    quarterly_notice = "quarterly_notice"
+    supervision = "supervision"  # 督办单 (first and second level)
+    accountability = "accountability"  # 问责建议
+
+
+class OfficialDocument(Base):
+    """A document the office issued (公文): its 文号 (`word`〔`year`〕`serial`号, the serial
+    allocated from one gap-free sequence per 代字 and year when it is signed), what it was
+    rendered from (`content`) and the files as signed. Never changed after it is written, except
+    that a PDF missing at sign-off (LibreOffice absent) is stored once when first rendered."""
+
+    __tablename__ = "official_documents"
+    __table_args__ = (UniqueConstraint("word", "year", "serial"), {"schema": TASKS})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(str_enum(DocumentKind, "document_kind"))
+    word: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    document_number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    publicity: Mapped[Publicity | None] = mapped_column(str_enum(Publicity, "publicity"))
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed_by: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    docx: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The quarterly notice's public version (no internal scores), when the office asked for one.
+    public_docx: Mapped[bytes | None] = mapped_column(LargeBinary)
+    public_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class Report(Base):
@@ -534,5 +588,15 @@ class Report(Base):
     )
     generated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     generated_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    # Signed off (签发) and published: the same moment.
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(64))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey(f"{TASKS}.official_documents.id"), unique=True
+    )
+    # The signed report this one corrects (a correction is a new document with its own number).
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey(f"{TASKS}.reports.id"))
+
+    document: Mapped[OfficialDocument | None] = relationship(lazy="raise")

@@ -515,6 +515,10 @@ def test_python_image_is_multi_stage_slim_from_the_lockfile_without_secrets() ->
     assert loaded <= set(sources)
 
     final = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
+    # Signed official documents are stored with their PDF, rendered by LibreOffice (issue #20).
+    runtime_runs = " ".join(args for keyword, args in final if keyword == "RUN")
+    assert "libreoffice-writer-nogui" in runtime_runs
+    assert "fonts-noto-cjk" in runtime_runs
     env = " ".join(args for keyword, args in final if keyword == "ENV")
     assert "PYTHONDONTWRITEBYTECODE=1" in env
     users = [args for keyword, args in final if keyword == "USER"]

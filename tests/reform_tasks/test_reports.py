@@ -87,7 +87,7 @@ async def test_monthly_dispatch_counts_tasks_by_status_as_of_the_month_end(
     report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
     data = report["data"]
     assert isinstance(data, dict)
-    assert report["title"] == "2026年10月营商环境改革任务调度情况通报"
+    assert report["title"] == "关于2026年10月全市营商环境改革任务调度情况的通报"
     assert report["as_of"].startswith("2026-10-31T16:00:00")  # type: ignore[union-attr]
     assert data["totals"] == {
         "tasks": 2,
@@ -101,7 +101,8 @@ async def test_monthly_dispatch_counts_tasks_by_status_as_of_the_month_end(
     assert by_domain["nashui"]["seriously_lagging"] == 1
     assert [r["number"] for r in data["close_outs"]] == [1]
     assert [r["number"] for r in data["behind"]] == [2]
-    assert data["document_number"] == "云营改办调〔2026〕10号"
+    assert "document_number" not in data  # numbered at sign-off, not when generated
+    assert report["document_number"] is None
     districts = next(g for g in data["rankings"] if g["group"] == "district")
     assert {r["unit_code"] for r in districts["rows"]} == {"yunzhongqu", "hexiqu"}
     assert [g["name"] for g in data["rankings"]] == ["市直部门", "区县", "中央驻市单位及公用企业"]
@@ -187,13 +188,13 @@ async def test_regenerating_adds_a_version_and_keeps_the_old_snapshot(
     assert second["data"]["totals"]["done"] == 1  # type: ignore[index]
     listed = await reports.get(BASE, params={"period": "2026-10"}, headers=scene.headers("office"))
     assert [r["version"] for r in listed.json()["items"]] == [2, 1]
-    # A monthly report's numbers are a snapshot: not editable.
+    # A monthly report's numbers are a snapshot: only its free text is editable.
     edit = await reports.patch(
         f"{BASE}/{first['id']}",
-        json={"editable": {"foreword": "x"}},
+        json={"editable": {"totals": "x"}},
         headers=scene.headers("office"),
     )
-    assert edit.status_code == 409
+    assert edit.status_code == 422
 
 
 async def test_catch_up_with_if_absent_generates_once(
@@ -289,8 +290,8 @@ async def test_quarterly_notice_docx_names_the_bottom_n_and_has_the_tables(
     document = Document(io.BytesIO(response.content))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "云岭市优化营商环境工作领导小组办公室文件" in text
-    assert "云营改办通〔2026〕3号" in text
-    assert "关于2026年第三季度营商环境改革工作情况的通报" in text
+    assert "云营改办通〔2026〕\u3000号" in text  # a draft: numbered when signed
+    assert "关于2026年第三季度全市营商环境改革工作情况的通报" in text
     assert "{{" not in text
     named = next(p.text for p in document.paragraphs if p.text.startswith("区县综合得分排名后5位"))
     for code in bottom:
@@ -424,12 +425,19 @@ async def test_html_preview_is_complete_and_escapes_what_the_office_typed(
     assert "&lt;script&gt;" in html
 
 
-async def test_a_notice_is_edited_as_a_draft_then_published_to_every_unit_with_receipts(
+async def test_a_notice_is_edited_as_a_draft_then_signed_off_to_every_unit_with_receipts(
     reports: httpx.AsyncClient, scene: Scene, session: AsyncSession
 ) -> None:
     office = scene.headers("office")
     notice = await _generate(reports, scene, "quarterly_notice", "2026-Q3")
-    assert set(notice["editable"]) == {"foreword", "typical_cases", "requirements"}  # type: ignore[arg-type]
+    assert set(notice["editable"]) == {  # type: ignore[arg-type]
+        "addressee",
+        "foreword",
+        "typical_cases",
+        "problems",
+        "requirements",
+        "copy_to",
+    }
     # Units do not see drafts.
     unit_list = await reports.get(BASE, headers=scene.headers("shichang"))
     assert unit_list.json()["total"] == 0
@@ -448,11 +456,16 @@ async def test_a_notice_is_edited_as_a_draft_then_published_to_every_unit_with_r
         f"{BASE}/{notice['id']}", json={"editable": {"totals": "1"}}, headers=office
     )
     assert bad.status_code == 422
-    unit_publish = await reports.post(
-        f"{BASE}/{notice['id']}/publish", headers=scene.headers("shichang")
+    unit_review = await reports.post(
+        f"{BASE}/{notice['id']}/proofread", headers=scene.headers("shichang")
     )
-    assert unit_publish.status_code == 403
-    published = await reports.post(f"{BASE}/{notice['id']}/publish", headers=office)
+    assert unit_review.status_code == 403
+    assert (
+        await reports.post(f"{BASE}/{notice['id']}/proofread", headers=office)
+    ).status_code == 200
+    published = await reports.post(
+        f"{BASE}/{notice['id']}/sign-off", json={"publicity": "on_request"}, headers=office
+    )
     assert published.status_code == 200, published.text
     units = len(scene.units) - 1  # every unit but the office
     assert (published.json()["status"], published.json()["unit_count"]) == ("published", units)

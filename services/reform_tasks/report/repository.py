@@ -4,17 +4,21 @@ stored snapshots, and their delivery to unit inboxes (messages keyed `report:{id
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, Select, and_, false, func, select, text, update
+from sqlalchemy.orm import aliased
 
 from shared.auth import Principal
 from shared.models import (
     ExtensionRequest,
     ExtensionStatus,
     Milestone,
+    OfficialDocument,
     Programme,
+    Publicity,
     Report,
     ReportKind,
     ReportStatus,
@@ -36,6 +40,21 @@ def delivery_prefix(report_id: int) -> str:
     return f"report:{report_id}:"
 
 
+# What units read: signed reports, also those a correction superseded (they received them).
+ISSUED = (ReportStatus.published, ReportStatus.superseded)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A report's signed document as lists show it (the files themselves are not read)."""
+
+    document_number: str | None = None
+    publicity: Publicity | None = None
+    has_pdf: bool = False
+    has_public_edition: bool = False
+    superseded_by_id: int | None = None
+
+
 class ReportRepository(RepositoryBase[Report]):
     model = Report
 
@@ -48,7 +67,7 @@ class ReportRepository(RepositoryBase[Report]):
             return statement
         if not principal.is_unit:
             return statement.where(false())
-        return statement.where(Report.status == ReportStatus.published)
+        return statement.where(Report.status.in_(ISSUED))
 
     async def readable_page(
         self,
@@ -112,6 +131,52 @@ class ReportRepository(RepositoryBase[Report]):
             )
             .order_by(Report.version.desc())
             .limit(1)
+        )
+        return await self.session.scalar(statement)
+
+    async def signed(self, report_ids: Sequence[int]) -> dict[int, Signed]:
+        """report id → its signed document's number and editions, and the report correcting
+        it; a report neither signed nor superseded is absent."""
+        if not report_ids:
+            return {}
+        successor = aliased(Report)
+        statement = (
+            select(
+                Report.id,
+                OfficialDocument.document_number,
+                OfficialDocument.publicity,
+                OfficialDocument.pdf.is_not(None),
+                OfficialDocument.public_docx.is_not(None),
+                successor.id,
+            )
+            .outerjoin(OfficialDocument, OfficialDocument.id == Report.document_id)
+            .outerjoin(successor, successor.supersedes_id == Report.id)
+            .where(
+                Report.id.in_(list(report_ids)),
+                (Report.document_id.is_not(None)) | (successor.id.is_not(None)),
+            )
+        )
+        return {
+            rid: Signed(number, publicity, bool(pdf), bool(public), later)
+            for rid, number, publicity, pdf, public, later in (
+                await self.session.execute(statement)
+            ).all()
+        }
+
+    async def signed_version(
+        self, programme_id: int, kind: ReportKind, period: str, *, other_than: int
+    ) -> Report | None:
+        """The period's signed, not yet superseded version (a new sign-off corrects it), locked."""
+        statement = (
+            select(Report)
+            .where(
+                Report.programme_id == programme_id,
+                Report.kind == kind,
+                Report.period == period,
+                Report.status == ReportStatus.published,
+                Report.id != other_than,
+            )
+            .with_for_update()
         )
         return await self.session.scalar(statement)
 

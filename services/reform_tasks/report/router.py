@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from services.reform_tasks.document.service import Edition
 from services.reform_tasks.programme.service import resolve
 from services.reform_tasks.report import service
-from services.reform_tasks.report.docx import render_docx
 from services.reform_tasks.report.html import render_html
 from services.reform_tasks.report.schemas import (
     Receipt,
@@ -16,12 +16,13 @@ from services.reform_tasks.report.schemas import (
     ReportEdit,
     ReportIn,
     ReportOut,
+    SignOffIn,
 )
 from services.reform_tasks.report.sources import Sources, sources_of
 from services.reform_tasks.report.xlsx import render_xlsx
-from shared.auth import Authenticated, OfficeOrService, OfficeWrite
+from shared.auth import Authenticated, OfficeOrService, OfficeSigner, OfficeWrite
 from shared.db import Session
-from shared.downloads import DOCX, XLSX, attachment
+from shared.downloads import DOCX, PDF, XLSX, attachment
 from shared.errors import PROBLEM_RESPONSES
 from shared.models import ReportKind, ReportStatus
 from shared.pagination import Page, Pagination
@@ -29,6 +30,9 @@ from shared.pagination import Page, Pagination
 router = APIRouter(prefix="/api/tasks/v1/reports", tags=["reports"], responses=PROBLEM_RESPONSES)
 
 ReportSources = Annotated[Sources, Depends(sources_of)]
+EditionQuery = Annotated[
+    Edition, Query(description="full 正式版 / public 公开版（季度通报签发时选择生成）")
+]
 
 
 def _attachment(content: bytes, media_type: str, filename: str) -> Response:
@@ -97,7 +101,7 @@ async def get(document_id: int, principal: Authenticated, session: Session) -> R
 )
 async def html(document_id: int, principal: Authenticated, session: Session) -> HTMLResponse:
     report, _ = await service.opened(session, principal, document_id)
-    content = await asyncio.to_thread(render_html, service.render_input(report))
+    content = await asyncio.to_thread(render_html, await service.rendered_from(session, report))
     return HTMLResponse(content)
 
 
@@ -107,10 +111,35 @@ async def html(document_id: int, principal: Authenticated, session: Session) -> 
     responses={200: {"content": {DOCX: {}}, "description": "公文 (.docx)"}},
     summary="The report as an official document (.docx)",
 )
-async def docx(document_id: int, principal: Authenticated, session: Session) -> Response:
+async def docx(
+    document_id: int,
+    principal: Authenticated,
+    session: Session,
+    edition: EditionQuery = Edition.full,
+) -> Response:
     report, _ = await service.opened(session, principal, document_id)
-    content = await asyncio.to_thread(render_docx, service.render_input(report))
-    return _attachment(content, DOCX, service.download_name(report, "docx"))
+    content = await service.docx(session, report, edition)
+    return _attachment(content, DOCX, service.download_name(report, "docx", edition))
+
+
+@router.get(
+    "/{document_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "公文 (.pdf)，签发时生成并保存"},
+        503: {"description": "服务器未安装 LibreOffice"},
+    },
+    summary="The report as PDF (signed: as stored at sign-off; a draft: rendered now)",
+)
+async def pdf(
+    document_id: int,
+    principal: Authenticated,
+    session: Session,
+    edition: EditionQuery = Edition.full,
+) -> Response:
+    report, _ = await service.opened(session, principal, document_id)
+    content = await service.pdf(session, report, edition)
+    return _attachment(content, PDF, service.download_name(report, "pdf", edition))
 
 
 @router.get(
@@ -121,14 +150,14 @@ async def docx(document_id: int, principal: Authenticated, session: Session) -> 
 )
 async def xlsx(document_id: int, principal: Authenticated, session: Session) -> Response:
     report, _ = await service.opened(session, principal, document_id)
-    content = await asyncio.to_thread(render_xlsx, service.render_input(report))
+    content = await asyncio.to_thread(render_xlsx, await service.rendered_from(session, report))
     return _attachment(content, XLSX, service.download_name(report, "xlsx"))
 
 
 @router.patch(
     "/{document_id}",
     response_model=ReportDetail,
-    summary="Edit a draft notice's free-text parts (office; 409 once published)",
+    summary="Edit the free-text parts before sign-off (office; a reviewed report returns to draft)",
 )
 async def edit(
     document_id: int, body: ReportEdit, principal: OfficeWrite, session: Session
@@ -137,12 +166,24 @@ async def edit(
 
 
 @router.post(
-    "/{document_id}/publish",
+    "/{document_id}/proofread",
     response_model=ReportDetail,
-    summary="Publish: delivered to every active unit's inbox (office)",
+    summary="核稿: a draft is checked and goes to the leader to sign (office; `/review` is a "
+    "progress report's)",
 )
-async def publish(document_id: int, principal: OfficeWrite, session: Session) -> ReportDetail:
-    return await service.publish(session, principal, document_id)
+async def proofread(document_id: int, principal: OfficeWrite, session: Session) -> ReportDetail:
+    return await service.review(session, principal, document_id)
+
+
+@router.post(
+    "/{document_id}/sign-off",
+    response_model=ReportDetail,
+    summary="签发: numbered, stored (DOCX, PDF), sent to every unit (office admin or leader)",
+)
+async def sign_off(
+    document_id: int, body: SignOffIn, principal: OfficeSigner, session: Session
+) -> ReportDetail:
+    return await service.sign_off(session, principal, document_id, body)
 
 
 @router.get(

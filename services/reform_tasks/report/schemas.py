@@ -5,11 +5,22 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shared.models import ReportKind, ReportStatus
+from shared.models import Publicity, ReportKind, ReportStatus
 from shared.validation import Text
 
-# Free-text parts of a quarterly notice the office writes before publishing.
-NOTICE_EDITABLE_FIELDS = ("foreword", "typical_cases", "requirements")
+# The parts of a report the office writes before signing it off (the numbers are the snapshot's):
+# 主送机关, the opening, (典型案例,) problems and causes, next-step requirements, 抄送机关.
+EDITABLE_FIELDS = {
+    ReportKind.monthly_dispatch: ("addressee", "foreword", "problems", "requirements", "copy_to"),
+    ReportKind.quarterly_notice: (
+        "addressee",
+        "foreword",
+        "typical_cases",
+        "problems",
+        "requirements",
+        "copy_to",
+    ),
+}
 
 
 class ReportIn(BaseModel):
@@ -20,11 +31,19 @@ class ReportIn(BaseModel):
         default=False,
         description="已有覆盖整个期次的版本时不再生成，返回该版本（调度器补跑时使用）",
     )
-    publish: bool = Field(default=False, description="生成后立即发布并分发到各单位收件箱")
 
 
 class ReportEdit(BaseModel):
     editable: dict[str, Text] = Field(description="可编辑的文字部分：foreword / typical_cases / …")
+
+
+class SignOffIn(BaseModel):
+    publicity: Publicity = Field(
+        description="公开属性：public 主动公开 / on_request 依申请公开 / not_public 不予公开"
+    )
+    public_edition: bool = Field(
+        default=False, description="同时生成公开版（不含内部得分；仅季度通报）"
+    )
 
 
 class ReportOut(BaseModel):
@@ -38,7 +57,17 @@ class ReportOut(BaseModel):
     as_of: datetime = Field(description="数据截至时间")
     rule_set_version: int | None
     generated_at: datetime
+    reviewed_by: str | None = Field(description="核稿人")
+    reviewed_at: datetime | None
+    signed_by: str | None = Field(description="签发人")
+    signed_at: datetime | None = Field(description="签发（即发布）时间")
     published_at: datetime | None
+    document_number: str | None = Field(description="文号，签发时编号")
+    publicity: Publicity | None
+    has_pdf: bool = Field(description="已存有签发时生成的 PDF")
+    has_public_edition: bool
+    supersedes_id: int | None = Field(description="本版更正的已签发版本")
+    superseded_by_id: int | None = Field(description="更正本版的新版本")
     read_count: int = Field(description="已阅单位数")
     unit_count: int = Field(description="已分发单位数")
 

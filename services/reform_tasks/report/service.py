@@ -10,12 +10,16 @@ praised and the worst named", "The notice names supervisions that ended in a dec
 
 A report is generated as a snapshot of numbers as of the period's end (or now, for a period still
 running): reform_tasks' own tables, plus scores, rankings and the hotline rates the scores
-counted, from evaluation over HTTP. The snapshot never changes; generating again adds a version. A
-notice's free-text parts are edited while it is a draft; publishing delivers it to every unit.
+counted, from evaluation over HTTP. The snapshot never changes; generating again adds a version.
+Issue #20: a report is an official document (公文). The office edits its free-text parts while it
+is a draft, office staff review it (核稿), the office's leader signs it off (签发): it is numbered,
+rendered and stored (`document.service.issue`) and delivered to every unit. A signed report never
+changes; a correction is a later version signed in turn, which supersedes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,15 +27,20 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.battle_map.service import battle_map
+from services.reform_tasks.document import service as documents
+from services.reform_tasks.document.pdf import docx_to_pdf
+from services.reform_tasks.document.service import Edition
 from services.reform_tasks.message.service import notify
-from services.reform_tasks.report.repository import ReportRepository, delivery_key
+from services.reform_tasks.report.docx import render_docx
+from services.reform_tasks.report.repository import ReportRepository, Signed, delivery_key
 from services.reform_tasks.report.schemas import (
-    NOTICE_EDITABLE_FIELDS,
+    EDITABLE_FIELDS,
     Receipt,
     ReportDetail,
     ReportEdit,
     ReportIn,
     ReportOut,
+    SignOffIn,
 )
 from services.reform_tasks.report.sources import Sources
 from services.reform_tasks.supervision.repository import SupervisionRepository
@@ -42,6 +51,7 @@ from shared.clock import SHANGHAI, now_utc, today_shanghai
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.milestone_status import MilestoneStatus, end_of_day
 from shared.models import (
+    DocumentKind,
     Programme,
     Report,
     ReportKind,
@@ -51,11 +61,11 @@ from shared.models import (
 )
 from shared.pagination import Page, PageParams
 from shared.periods import Period, parse_period
+from shared.settings import get_settings
 
 PERIOD_KIND = {ReportKind.monthly_dispatch: "month", ReportKind.quarterly_notice: "quarter"}
 KIND_LABELS = {ReportKind.monthly_dispatch: "月度调度", ReportKind.quarterly_notice: "季度通报"}
 QUARTER_NAMES = {"Q1": "一", "Q2": "二", "Q3": "三", "Q4": "四"}
-ISSUER = "云岭市优化营商环境工作领导小组办公室"
 # Task status on the battle map → the four columns of the dispatch tables.
 BUCKETS = {
     MilestoneStatus.done: "done",
@@ -91,20 +101,11 @@ def _invalid_period(message: str) -> ValidationFailed:
 
 
 def title_of(kind: ReportKind, period: Period) -> str:
+    """The title in the “关于……的通报” form (GB/T 9704: 发文机关 is in the 版头, not repeated)."""
     year = period.start.year
     if kind is ReportKind.monthly_dispatch:
-        return f"{year}年{period.start.month}月营商环境改革任务调度情况通报"
-    return f"关于{year}年第{QUARTER_NAMES[period.id[5:]]}季度营商环境改革工作情况的通报"
-
-
-def document_number(kind: ReportKind, period: Period, version: int) -> str:
-    """文号: one sequence per kind and year (the month or quarter), a version suffix if
-    regenerated."""
-    year = period.start.year
-    number = period.start.month if kind is ReportKind.monthly_dispatch else int(period.id[6])
-    word = "调" if kind is ReportKind.monthly_dispatch else "通"
-    suffix = f"（第{version}版）" if version > 1 else ""
-    return f"云营改办{word}〔{year}〕{number}号{suffix}"
+        return f"关于{year}年{period.start.month}月全市营商环境改革任务调度情况的通报"
+    return f"关于{year}年第{QUARTER_NAMES[period.id[5:]]}季度全市营商环境改革工作情况的通报"
 
 
 def _status_rows(counters: dict[str, Counter[str]], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -329,22 +330,46 @@ def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _problems(data: dict[str, Any]) -> str:
+    """A first draft of 存在的问题及原因 from the snapshot, for the office to rewrite."""
+    totals = data["totals"]
+    behind = totals["lagging"] + totals["seriously_lagging"]
+    if not behind:
+        return "各项改革任务均按作战图时间节点推进，未发现滞后任务。"
+    units = Counter(r["lead_unit"] for r in data["behind"])
+    named = "、".join(name for name, _ in units.most_common(5))
+    return (
+        f"一是部分任务推进滞后。{behind}项任务未按作战图时间节点完成，"
+        f"其中严重滞后{totals['seriously_lagging']}项，主要集中在{named}等单位牵头的任务。\n"
+        "二是部分单位统筹调度不够，对滞后节点的原因分析和整改措施不够具体。"
+    )
+
+
 def default_editable(kind: ReportKind, period: Period, data: dict[str, Any]) -> dict[str, str]:
-    """A notice starts with drafts of its free-text parts for the office to rewrite."""
-    if kind is not ReportKind.quarterly_notice:
-        return {}
-    quarter = QUARTER_NAMES[period.id[5:]]
-    cases = [
-        f"{r['lead_unit']}牵头的第{r['number']}项任务“{r['title']}”于{r['closed_out_on']}销号。"
-        for r in data["close_outs"][:5]
-    ]
-    return {
-        "foreword": f"现将{period.start.year}年第{quarter}季度"
-        "全市营商环境改革工作推进情况通报如下。",
-        "typical_cases": "\n".join(cases) or "本季度典型案例由改革办补充。",
-        "requirements": "各单位要对照作战图时间节点倒排工期，滞后任务限期整改，"
-        "被通报单位于下季度首月报送整改情况。",
+    """A report starts with drafts of its free-text parts for the office to rewrite before it
+    is signed off (the numbers stay the snapshot's)."""
+    span = (
+        f"{period.start.year}年{period.start.month}月"
+        if kind is ReportKind.monthly_dispatch
+        else f"{period.start.year}年第{QUARTER_NAMES[period.id[5:]]}季度"
+    )
+    editable = {
+        "addressee": get_settings().document_addressee,
+        "foreword": f"为推动全市优化营商环境各项改革任务落地见效，市优化营商环境工作领导小组办公室"
+        f"对照改革任务作战图，对{span}各项改革任务推进情况进行了调度。现将有关情况通报如下。",
+        "problems": _problems(data),
+        "requirements": "（一）压实工作责任。各单位要对照作战图时间节点倒排工期，"
+        "对滞后任务逐项分析原因、限期整改。\n"
+        "（二）加强跟踪督办。被通报单位于下月10日前通过平台报送整改落实情况。",
+        "copy_to": "",
     }
+    if kind is ReportKind.quarterly_notice:
+        cases = [
+            f"{r['lead_unit']}牵头的第{r['number']}项任务“{r['title']}”于{r['closed_out_on']}销号。"
+            for r in data["close_outs"][:5]
+        ]
+        editable["typical_cases"] = "\n".join(cases) or "本季度典型案例由改革办补充。"
+    return editable
 
 
 async def build_snapshot(
@@ -355,7 +380,6 @@ async def build_snapshot(
     period: Period,
     as_of: date,
     sources: Sources,
-    version: int,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "programme": {"code": programme.code, "name": programme.name},
@@ -365,8 +389,7 @@ async def build_snapshot(
             "end": period.end.isoformat(),
         },
         "as_of_date": as_of.isoformat(),
-        "document_number": document_number(kind, period, version),
-        "issuer": ISSUER,
+        "issuer": get_settings().document_issuer,
         "issued_on": today_shanghai().isoformat(),
         **await _progress(session, principal, programme, as_of),
         **await _period_facts(session, programme, period, as_of),
@@ -377,7 +400,7 @@ async def build_snapshot(
     return data
 
 
-def _out(report: Report, programme_code: str, counts: tuple[int, int]) -> ReportOut:
+def _out(report: Report, programme_code: str, counts: tuple[int, int], signed: Signed) -> ReportOut:
     return ReportOut(
         id=report.id,
         programme=programme_code,
@@ -389,17 +412,39 @@ def _out(report: Report, programme_code: str, counts: tuple[int, int]) -> Report
         as_of=report.as_of,
         rule_set_version=report.rule_set_version,
         generated_at=report.generated_at,
+        reviewed_by=report.reviewed_by,
+        reviewed_at=report.reviewed_at,
+        signed_by=report.published_by,
+        signed_at=report.published_at,
         published_at=report.published_at,
+        document_number=signed.document_number or _legacy_number(report),
+        publicity=signed.publicity,
+        has_pdf=signed.has_pdf,
+        has_public_edition=signed.has_public_edition,
+        supersedes_id=report.supersedes_id,
+        superseded_by_id=signed.superseded_by_id,
         unit_count=counts[0],
         read_count=counts[1],
     )
 
 
+def _legacy_number(report: Report) -> str | None:
+    """Reports published before sign-off existed (migration 0025r) kept the 文号 their snapshot
+    was generated with."""
+    if report.document_id is None and report.status is not ReportStatus.draft:
+        number = report.data.get("document_number")
+        return str(number) if number else None
+    return None
+
+
 async def detail(session: AsyncSession, report: Report, programme_code: str) -> ReportDetail:
-    counts = (await ReportRepository(session).delivery_counts([report.id])).get(report.id, (0, 0))
+    repository = ReportRepository(session)
+    counts = (await repository.delivery_counts([report.id])).get(report.id, (0, 0))
+    signed = (await repository.signed([report.id])).get(report.id, Signed())
+    fields = EDITABLE_FIELDS[report.kind]
     return ReportDetail(
-        **_out(report, programme_code, counts).model_dump(),
-        editable=dict(report.editable),
+        **_out(report, programme_code, counts, signed).model_dump(),
+        editable={field: report.editable.get(field, "") for field in fields},
         data=report.data,
     )
 
@@ -427,16 +472,15 @@ async def generate(
         # A complete one exists (a version taken while the period ran does not count).
         return await detail(session, latest, programme.code), False
     as_of_day = min(period.end, today)
-    version = latest.version + 1 if latest else 1
     data = await build_snapshot(
-        session, principal, programme, body.kind, period, as_of_day, sources, version
+        session, principal, programme, body.kind, period, as_of_day, sources
     )
     now = now_utc()
     report = Report(
         programme_id=programme.id,
         kind=body.kind,
         period=period.id,
-        version=version,
+        version=latest.version + 1 if latest else 1,
         status=ReportStatus.draft,
         title=title_of(body.kind, period),
         as_of=end_of_day(as_of_day) if period.end < today else now,
@@ -461,8 +505,6 @@ async def generate(
             "rule_set_version": report.rule_set_version,
         },
     )
-    if body.publish:
-        await _publish(session, principal, report)
     return await detail(session, report, programme.code), True
 
 
@@ -485,9 +527,13 @@ async def list_reports(
         period=period,
         status=status,
     )
-    counts = await repository.delivery_counts([r.id for r, _ in rows])
+    ids = [r.id for r, _ in rows]
+    counts, signed = await repository.delivery_counts(ids), await repository.signed(ids)
     return Page[ReportOut](
-        items=[_out(r, code, counts.get(r.id, (0, 0))) for r, code in rows], total=total
+        items=[
+            _out(r, code, counts.get(r.id, (0, 0)), signed.get(r.id, Signed())) for r, code in rows
+        ],
+        total=total,
     )
 
 
@@ -510,28 +556,33 @@ async def opened(session: AsyncSession, principal: Principal, report_id: int) ->
     return report, code
 
 
+def _editable_now(report: Report) -> None:
+    if report.status in (ReportStatus.published, ReportStatus.superseded):
+        raise Conflict(
+            f"{KIND_LABELS[report.kind]}已签发，不能再修改；如需更正请重新生成新版本后签发"
+        )
+
+
 async def edit(
     session: AsyncSession, principal: Principal, report_id: int, body: ReportEdit
 ) -> ReportDetail:
-    """Only a draft notice's free-text parts change; the numbers are the snapshot's."""
+    """The free-text parts change until the report is signed off (the numbers are the
+    snapshot's); editing a reviewed report sends it back to draft, to be reviewed again."""
     report, code = await readable(session, principal, report_id, lock=True)
-    if report.status is ReportStatus.published:
-        raise Conflict("报告已发布，不能再修改")
-    if report.kind is not ReportKind.quarterly_notice:
-        raise Conflict("月度调度报告是数据快照，不能修改；如需更新请重新生成")
-    unknown = sorted(set(body.editable) - set(NOTICE_EDITABLE_FIELDS))
+    _editable_now(report)
+    fields = EDITABLE_FIELDS[report.kind]
+    unknown = sorted(set(body.editable) - set(fields))
     if unknown:
-        message = (
-            f"不可编辑的字段：{'、'.join(unknown)}（可编辑：{'、'.join(NOTICE_EDITABLE_FIELDS)}）"
-        )
+        message = f"不可编辑的字段：{'、'.join(unknown)}（可编辑：{'、'.join(fields)}）"
         raise ValidationFailed(
             message, errors=[FieldError(loc=["body", "editable"], msg=message, type="value")]
         )
     too_long = [k for k, v in body.editable.items() if len(v) > 20000]
     if too_long:
         raise ValidationFailed(f"内容过长：{'、'.join(too_long)}（每项不超过 20000 字）")
-    before = dict(report.editable)
+    before, status = dict(report.editable), report.status
     report.editable = {**before, **body.editable}
+    report.status, report.reviewed_at, report.reviewed_by = ReportStatus.draft, None, None
     await session.flush()
     await audit.record(
         session,
@@ -539,8 +590,102 @@ async def edit(
         action="report.edited",
         entity_type="report",
         entity_id=report.id,
-        before={k: before.get(k) for k in body.editable},
-        after=body.editable,
+        before={"status": status, **{k: before.get(k) for k in body.editable}},
+        after={"status": report.status, **body.editable},
+    )
+    return await detail(session, report, code)
+
+
+async def review(session: AsyncSession, principal: Principal, report_id: int) -> ReportDetail:
+    """核稿: office staff check a draft before it goes to the leader to sign."""
+    report, code = await readable(session, principal, report_id, lock=True)
+    if report.status is not ReportStatus.draft:
+        raise Conflict("只有草稿可以核稿")
+    report.status = ReportStatus.reviewed
+    report.reviewed_at, report.reviewed_by = now_utc(), principal.username
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.reviewed",
+        entity_type="report",
+        entity_id=report.id,
+        before={"status": ReportStatus.draft},
+        after={"status": report.status},
+    )
+    return await detail(session, report, code)
+
+
+async def _supersede(session: AsyncSession, principal: Principal, report: Report) -> None:
+    """Signing a later version corrects the period's signed one: that one is superseded (its
+    document stays as it was); signing an older version than the signed one is refused."""
+    signed = await ReportRepository(session).signed_version(
+        report.programme_id, report.kind, report.period, other_than=report.id
+    )
+    if signed is None:
+        return
+    if signed.version > report.version:
+        raise Conflict(f"该期次已签发更新的第{signed.version}版，不能再签发第{report.version}版")
+    signed.status = ReportStatus.superseded
+    report.supersedes_id = signed.id
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.superseded",
+        entity_type="report",
+        entity_id=signed.id,
+        before={"status": ReportStatus.published},
+        after={"status": signed.status, "by": report.id},
+    )
+
+
+def _public_docx(content: dict[str, Any]) -> bytes:
+    return render_docx({**content, "edition": Edition.public.value})
+
+
+async def sign_off(
+    session: AsyncSession, principal: Principal, report_id: int, body: SignOffIn
+) -> ReportDetail:
+    """签发: the reviewed report gets its 文号, is rendered and stored as signed (DOCX, the PDF
+    when LibreOffice is installed, and for a quarterly notice the public version if asked for),
+    corrects the period's earlier signed version, and goes to every unit's inbox — one
+    transaction, so a failure leaves it reviewed and unnumbered."""
+    report, code = await readable(session, principal, report_id, lock=True)
+    if report.status is not ReportStatus.reviewed:
+        raise Conflict("须先核稿才能签发" if report.status is ReportStatus.draft else "报告已签发")
+    if body.public_edition and report.kind is not ReportKind.quarterly_notice:
+        message = "只有季度通报可以生成公开版"
+        raise ValidationFailed(
+            message, errors=[FieldError(loc=["body", "public_edition"], msg=message, type="value")]
+        )
+    await _supersede(session, principal, report)
+    document = await documents.issue(
+        session,
+        principal,
+        kind=DocumentKind(report.kind.value),
+        title=report.title,
+        content=render_input(report),
+        render=render_docx,
+        publicity=body.publicity,
+        public_render=_public_docx if body.public_edition else None,
+    )
+    report.document_id = document.id
+    units = await _publish(session, principal, report)
+    await audit.record(
+        session,
+        actor=principal,
+        action="report.signed_off",
+        entity_type="report",
+        entity_id=report.id,
+        before={"status": ReportStatus.reviewed},
+        after={
+            "status": report.status,
+            "document_number": document.document_number,
+            "publicity": body.publicity,
+            "public_edition": body.public_edition,
+            "units": units,
+            "version": report.version,
+        },
     )
     return await detail(session, report, code)
 
@@ -559,28 +704,11 @@ async def _publish(session: AsyncSession, principal: Principal, report: Report) 
             unit_id,
             report.kind.value,
             report.title,
-            f"{KIND_LABELS[report.kind]}已发布，请查阅并下载。",
+            f"{KIND_LABELS[report.kind]}已签发，请查阅并下载。",
             link=f"/reports/{report.id}",
             dedupe_key=delivery_key(report.id, unit_id),
         )
-    await audit.record(
-        session,
-        actor=principal,
-        action="report.published",
-        entity_type="report",
-        entity_id=report.id,
-        before={"status": ReportStatus.draft},
-        after={"status": report.status, "units": len(units), "version": report.version},
-    )
     return len(units)
-
-
-async def publish(session: AsyncSession, principal: Principal, report_id: int) -> ReportDetail:
-    report, code = await readable(session, principal, report_id, lock=True)
-    if report.status is ReportStatus.published:
-        raise Conflict("报告已发布")
-    await _publish(session, principal, report)
-    return await detail(session, report, code)
 
 
 async def receipts(session: AsyncSession, principal: Principal, report_id: int) -> list[Receipt]:
@@ -591,13 +719,49 @@ async def receipts(session: AsyncSession, principal: Principal, report_id: int) 
     ]
 
 
-def download_name(report: Report, extension: str) -> str:
+def download_name(report: Report, extension: str, edition: Edition = Edition.full) -> str:
     version = f"（第{report.version}版）" if report.version > 1 else ""
-    return f"{report.title}{version}.{extension}"
+    public = "（公开版）" if edition is Edition.public else ""
+    return f"{report.title}{version}{public}.{extension}"
+
+
+def _no_public_edition(report: Report) -> NotFound:
+    if report.kind is not ReportKind.quarterly_notice:
+        return NotFound("只有季度通报有公开版")
+    return NotFound("该季度通报签发时未生成公开版")
+
+
+async def docx(session: AsyncSession, report: Report, edition: Edition) -> bytes:
+    """A signed report: the DOCX as signed. A draft (or a report published before sign-off
+    existed): rendered now from its snapshot."""
+    if report.document_id is not None:
+        return await documents.docx_of(session, report.document_id, edition)
+    if edition is Edition.public and report.kind is not ReportKind.quarterly_notice:
+        raise _no_public_edition(report)
+    content = {**render_input(report), "edition": edition.value}
+    return await asyncio.to_thread(render_docx, content)
+
+
+async def pdf(session: AsyncSession, report: Report, edition: Edition) -> bytes:
+    """A signed report: the PDF stored at sign-off (rendered once if it was missing). A draft:
+    rendered now by LibreOffice from the DOCX (seconds; not kept). 503 without LibreOffice."""
+    if report.document_id is not None:
+        return await documents.pdf_of(session, report.document_id, edition)
+    return await docx_to_pdf(await docx(session, report, edition))
+
+
+async def rendered_from(session: AsyncSession, report: Report) -> dict[str, Any]:
+    """What the HTML preview and the workbook are rendered from: a signed report's content as
+    signed (with its 文号, date and 公开属性), a draft's as it stands."""
+    if report.document_id is not None:
+        return (await documents.signed(session, report.document_id)).content
+    return render_input(report)
 
 
 def render_input(report: Report) -> dict[str, Any]:
-    """What the renderers need: a plain dict, so rendering can run in a worker thread."""
+    """What the renderers need: a plain dict, so rendering can run in a worker thread. A
+    document not yet signed has no 文号 (`document_number` None: the 代字 is printed with the
+    number left blank)."""
     return {
         "kind": report.kind.value,
         "kind_label": KIND_LABELS[report.kind],
@@ -609,6 +773,12 @@ def render_input(report: Report) -> dict[str, Any]:
         "data": report.data,
         "editable": dict(report.editable),
         "bucket_labels": BUCKET_LABELS,
+        "document_number": _legacy_number(report),
+        "document_word": documents.word_of(DocumentKind(report.kind.value)),
+        "signed_on": None,
+        "publicity": None,
+        "edition": Edition.full.value,
+        "created_at": report.generated_at.isoformat(),
     }
 
 

@@ -25,7 +25,7 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     data = report["data"]
     for row in (
         [report["title"]],
-        ["文号", data["document_number"]],
+        ["文号", report["document_number"] or "（签发时编号）"],
         ["类别", report["kind_label"]],
         ["期次", report["period"]],
         ["版本", report["version"]],

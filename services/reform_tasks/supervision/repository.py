@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shared.auth import Principal
 from shared.models import (
     Milestone,
+    OfficialDocument,
     Problem,
     ProblemStatus,
     Supervision,
@@ -30,13 +31,15 @@ from shared.repository import RepositoryBase, scoped_to_own_unit
 
 @dataclass(frozen=True, slots=True)
 class SubjectRef:
-    """What a supervision is about: a milestone of a task, or a problem."""
+    """What a supervision is about (a milestone of a task, or a problem), and the 文号 of its
+    督办单 or 问责建议 (none for a proposal, or one issued before documents were numbered)."""
 
     task_id: int | None
     task_number: int | None
     milestone_ordinal: int | None
     problem_id: int | None
     problem_number: int | None
+    document_number: str | None = None
 
     @property
     def label(self) -> str:
@@ -48,6 +51,16 @@ class SubjectRef:
         if self.task_number is not None:
             return {"task_number": self.task_number, "milestone_ordinal": self.milestone_ordinal}
         return {"problem_number": self.problem_number}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFacts:
+    unit_name: str
+    task_title: str | None
+    milestone_title: str | None
+    milestone_planned_on: date | None
+    problem: str | None
+    parent_number: str | None
 
 
 class SupervisionRepository(RepositoryBase[Supervision]):
@@ -118,17 +131,71 @@ class SupervisionRepository(RepositoryBase[Supervision]):
         """The subject of each supervision, in one query."""
         statement = (
             select(
-                Supervision.id, Task.id, Task.number, Milestone.ordinal, Problem.id, Problem.number
+                Supervision.id,
+                Task.id,
+                Task.number,
+                Milestone.ordinal,
+                Problem.id,
+                Problem.number,
+                OfficialDocument.document_number,
             )
             .outerjoin(Milestone, Milestone.id == Supervision.milestone_id)
             .outerjoin(Task, Task.id == Milestone.task_id)
             .outerjoin(Problem, Problem.id == Supervision.problem_id)
+            .outerjoin(OfficialDocument, OfficialDocument.id == Supervision.document_id)
             .where(Supervision.id.in_(list(supervision_ids)))
         )
         return {
-            row[0]: SubjectRef(row[1], row[2], row[3], row[4], row[5])
-            for row in (await self.session.execute(statement)).all()
+            row[0]: SubjectRef(*row[1:]) for row in (await self.session.execute(statement)).all()
         }
+
+    async def unnumbered(self, programme_id: int) -> Sequence[Supervision]:
+        """Issued supervisions (督办, 二次督办, a held 问责) without a document, oldest first."""
+        statement = (
+            select(Supervision)
+            .where(
+                Supervision.programme_id == programme_id,
+                Supervision.document_id.is_(None),
+                (Supervision.level != SupervisionLevel.accountability)
+                | (Supervision.status == SupervisionStatus.held_accountable),
+            )
+            .order_by(Supervision.issued_on, Supervision.id)
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def ancestors(self, supervision_id: int) -> list[Supervision]:
+        """The supervisions this one follows (督办, then 二次督办), oldest first."""
+        chain: list[Supervision] = []
+        current = await self.session.get(Supervision, supervision_id)
+        while current is not None and current.parent_id is not None:
+            current = await self.session.get(Supervision, current.parent_id)
+            if current is not None:
+                chain.insert(0, current)
+        return chain
+
+    async def document_facts(self, supervision_id: int) -> DocumentFacts:
+        """What the supervision's 督办单 or 问责建议 names besides the supervision itself."""
+        parent = aliased(Supervision)
+        parent_document = aliased(OfficialDocument)
+        statement = (
+            select(
+                Unit.name,
+                Task.title,
+                Milestone.title,
+                Milestone.planned_date,
+                Problem.problem,
+                parent_document.document_number,
+            )
+            .select_from(Supervision)
+            .join(Unit, Unit.id == Supervision.unit_id)
+            .outerjoin(Milestone, Milestone.id == Supervision.milestone_id)
+            .outerjoin(Task, Task.id == Milestone.task_id)
+            .outerjoin(Problem, Problem.id == Supervision.problem_id)
+            .outerjoin(parent, parent.id == Supervision.parent_id)
+            .outerjoin(parent_document, parent_document.id == parent.document_id)
+            .where(Supervision.id == supervision_id)
+        )
+        return DocumentFacts(*(await self.session.execute(statement)).one())
 
     async def open_for(
         self, unit_id: int, *, milestone_id: int | None, problem_id: int | None

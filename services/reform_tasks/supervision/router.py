@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from services.reform_tasks.evidence.uploads import download
@@ -19,6 +19,7 @@ from services.reform_tasks.supervision.schemas import (
 )
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
+from shared.downloads import DOCX, PDF, attachment
 from shared.errors import PROBLEM_RESPONSES, problems
 from shared.models import SupervisionLevel, SupervisionStatus
 from shared.pagination import Page, Pagination
@@ -81,6 +82,50 @@ async def get(
     programme: CurrentProgramme,
 ) -> SupervisionDetailOut:
     return await service.get(session, principal, programme, supervision_id)
+
+
+def _file(content: bytes, media_type: str, filename: str) -> Response:
+    extension = filename.rsplit(".", 1)[-1]
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": attachment(filename, f"supervision.{extension}")},
+    )
+
+
+@router.get(
+    "/{supervision_id}/docx",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {}}, "description": "督办单或问责建议 (.docx)"}},
+    summary="The supervision's numbered document: 督办单, or 问责建议 once accountability is held",
+)
+async def document_docx(
+    supervision_id: int,
+    principal: Authenticated,
+    session: Session,
+    programme: CurrentProgramme,
+) -> Response:
+    content, filename = await service.document_docx(session, principal, programme, supervision_id)
+    return _file(content, DOCX, filename)
+
+
+@router.get(
+    "/{supervision_id}/pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "督办单或问责建议 (.pdf)"},
+        503: {"description": "服务器未安装 LibreOffice"},
+    },
+    summary="The same document as PDF (rendered once, on the first download, then kept)",
+)
+async def document_pdf(
+    supervision_id: int,
+    principal: Authenticated,
+    session: Session,
+    programme: CurrentProgramme,
+) -> Response:
+    content, filename = await service.document_pdf(session, principal, programme, supervision_id)
+    return _file(content, PDF, filename)
 
 
 @router.post(

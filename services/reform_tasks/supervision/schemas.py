@@ -93,6 +93,7 @@ class SupervisionOut(BaseModel):
     replied: bool = Field(
         description="被督办单位已回复本次督办（回复不等于办结，办结由改革办决定）"
     )
+    document_number: str | None = Field(description="督办单或问责建议的文号（拟问责待决定的没有）")
 
 
 class SupervisionDetailOut(SupervisionOut):

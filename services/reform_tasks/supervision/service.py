@@ -17,9 +17,14 @@ from typing import Any
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.document import service as documents
+from services.reform_tasks.document.docx import render_docx
+from services.reform_tasks.document.service import Edition
 from services.reform_tasks.evidence.uploads import check_uploads, keep_files, stored_path
 from services.reform_tasks.message.service import notify
+from services.reform_tasks.supervision.official import supervision_document, supervision_title
 from services.reform_tasks.supervision.repository import (
+    DocumentFacts,
     SubjectRef,
     SupervisionReplyRepository,
     SupervisionRepository,
@@ -42,6 +47,7 @@ from shared.clock import moment_of, now_utc, today_shanghai
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from shared.events import SupervisionEscalated
 from shared.models import (
+    DocumentKind,
     ProblemStatus,
     Programme,
     Supervision,
@@ -51,7 +57,7 @@ from shared.models import (
     SupervisionStatus,
 )
 from shared.pagination import Page, PageParams
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 LEVEL_LABELS = {
     SupervisionLevel.first: "督办",
@@ -91,6 +97,7 @@ def to_out(supervision: Supervision, subject: SubjectRef, *, replied: bool) -> S
         issued_by=supervision.issued_by,
         created_at=supervision.created_at,
         replied=replied,
+        document_number=subject.document_number,
     )
 
 
@@ -153,6 +160,105 @@ async def _on_timeline(
         )
 
 
+def _subject_label(subject: SubjectRef, facts: DocumentFacts) -> str:
+    if subject.task_number is not None:
+        return (
+            f"第{subject.task_number}项改革任务“{facts.task_title}”"
+            f"第{subject.milestone_ordinal}个时间节点“{facts.milestone_title}”"
+        )
+    return f"第{subject.problem_number}号问题整改"
+
+
+def _document_content(
+    supervision: Supervision, subject: SubjectRef, facts: DocumentFacts
+) -> dict[str, Any]:
+    """What a 督办单 or 问责建议 is rendered from (`supervision/official.py`): the unit, the task
+    and milestone (or the problem), the facts, the deadline, the supervision it follows. A 问责建议
+    goes to the accountability body (an office default), copied to the unit."""
+    settings = get_settings()
+    accountability = supervision.level is SupervisionLevel.accountability
+    return {
+        "level": supervision.level.value,
+        "level_label": LEVEL_LABELS[supervision.level],
+        "issuer": settings.document_issuer,
+        "issued_on": (supervision.resolved_on or supervision.issued_on).isoformat(),
+        "addressee": settings.accountability_addressee if accountability else facts.unit_name,
+        "unit_name": facts.unit_name,
+        "subject_label": _subject_label(subject, facts),
+        "task_number": subject.task_number,
+        "task_title": facts.task_title,
+        "milestone_name": facts.milestone_title,
+        "milestone_planned_on": (
+            facts.milestone_planned_on.isoformat() if facts.milestone_planned_on else None
+        ),
+        "problem_number": subject.problem_number,
+        "problem_title": facts.problem,
+        "reason": supervision.reason,
+        "due_on": supervision.due_on.isoformat() if supervision.due_on else None,
+        "parent_number": facts.parent_number,
+        "decision_reason": supervision.resolution if accountability else None,
+        "copy_to": facts.unit_name if accountability else None,
+        "created_at": now_utc().isoformat(),
+    }
+
+
+async def _history(session: AsyncSession, supervision: Supervision) -> list[dict[str, Any]]:
+    """The 督办单 a 问责建议 cites: each earlier step's level, 文号 and date."""
+    if supervision.level is not SupervisionLevel.accountability:
+        return []
+    repository = SupervisionRepository(session)
+    steps = await repository.ancestors(supervision.id)
+    numbers = await repository.subjects(step.id for step in steps)
+    return [
+        {
+            "level_label": LEVEL_LABELS[step.level],
+            "document_number": numbers[step.id].document_number,
+            "issued_on": step.issued_on.isoformat(),
+        }
+        for step in steps
+    ]
+
+
+def _render(content: dict[str, Any]) -> bytes:
+    return render_docx(supervision_document(content))
+
+
+async def _issue_document(
+    session: AsyncSession, principal: Principal, supervision: Supervision, subject: SubjectRef
+) -> str:
+    """The supervision's 督办单 (or, for a held accountability, the 问责建议): numbered and stored
+    as issued; its PDF is rendered on the first download (LibreOffice takes seconds, and the
+    sweep may issue many at once)."""
+    facts = await SupervisionRepository(session).document_facts(supervision.id)
+    content = _document_content(supervision, subject, facts)
+    content["history"] = await _history(session, supervision)
+    accountability = supervision.level is SupervisionLevel.accountability
+    document = await documents.issue(
+        session,
+        principal,
+        kind=DocumentKind.accountability if accountability else DocumentKind.supervision,
+        title=supervision_title(content),
+        content=content,
+        render=_render,
+        with_pdf=False,
+    )
+    supervision.document_id = document.id
+    return document.document_number
+
+
+async def number_history(session: AsyncSession, principal: Principal, programme_id: int) -> int:
+    """Number the programme's issued supervisions that have no document yet, in the order they
+    were issued — for supervisions written as history (the demo year), not through `issue`.
+    Returns how many were numbered."""
+    repository = SupervisionRepository(session)
+    pending = await repository.unnumbered(programme_id)
+    subjects = await repository.subjects(s.id for s in pending)
+    for supervision in pending:
+        await _issue_document(session, principal, supervision, subjects[supervision.id])
+    await session.flush()
+    return len(pending)
+
+
 async def _record_step(
     session: AsyncSession,
     principal: Principal,
@@ -164,13 +270,14 @@ async def _record_step(
     await session.flush()
     await session.refresh(supervision, ["unit"])
     subject = (await SupervisionRepository(session).subjects([supervision.id]))[supervision.id]
+    number = await _issue_document(session, principal, supervision, subject)
     label = LEVEL_LABELS[supervision.level]
     due = f"，限 {supervision.due_on} 前整改到位" if supervision.due_on else ""
     await notify(
         session,
         supervision.unit_id,
         "supervision",
-        f"【{label}】{subject.label}",
+        f"【{label}】{subject.label}（{number}）",
         f"{supervision.reason}{due}",
         link=f"/supervisions/{supervision.id}",
         dedupe_key=f"supervision:{supervision.id}",
@@ -216,6 +323,7 @@ async def _record_step(
             "issued_on": supervision.issued_on,
             "due_on": supervision.due_on,
             "parent_id": supervision.parent_id,
+            "document_number": number,
         },
     )
 
@@ -277,6 +385,36 @@ async def issue(
     session.add(supervision)
     await _record_step(session, principal, programme, supervision, today)
     return await _out(session, supervision)
+
+
+async def _document_id(
+    session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
+) -> int:
+    supervision = await _readable(session, principal, programme.id, supervision_id)
+    if supervision.document_id is None:
+        if supervision.status is SupervisionStatus.proposed:
+            raise NotFound("拟问责事项待改革办决定，尚未形成问责建议")
+        raise NotFound("该督办没有编号公文（不予问责，或在公文编号启用前下发）")
+    return supervision.document_id
+
+
+async def document_docx(
+    session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
+) -> tuple[bytes, str]:
+    """The 督办单 or 问责建议 as issued, and its file name."""
+    document_id = await _document_id(session, principal, programme, supervision_id)
+    document = await documents.signed(session, document_id)
+    return documents.signed_docx(document), f"{document.title}.docx"
+
+
+async def document_pdf(
+    session: AsyncSession, principal: Principal, programme: Programme, supervision_id: int
+) -> tuple[bytes, str]:
+    """Its PDF: rendered from the stored DOCX on the first download and kept (503 without
+    LibreOffice)."""
+    document_id = await _document_id(session, principal, programme, supervision_id)
+    content = await documents.pdf_of(session, document_id, Edition.full)
+    return content, f"{(await documents.signed(session, document_id)).title}.pdf"
 
 
 async def get(
