@@ -200,19 +200,30 @@ def _supervise(stack: Stack, number: int, ordinal: int, reason: str) -> int:
 
 
 def _wait_for_a_notice(stack: Stack) -> str:
-    """The title of an unread notice in the unit's inbox. The scheduler publishes the demo year's
-    monthly reports once the demo 12345 orders are in, a minute or two after the stack starts."""
+    """The title of a signed notice in the unit's inbox. The scheduler drafts the demo year's
+    monthly reports once the demo 12345 orders are in, a minute or two after the stack starts;
+    unless one is signed already, the office reviews the newest draft and its leader signs it off
+    (issue #20: nothing reaches a unit unsigned)."""
     deadline = time.monotonic() + 300
-    with stack.client(UNIT) as api:
+    reports = "/api/tasks/v1/reports"
+    with stack.client("office") as office, stack.client("leader") as leader:
         while time.monotonic() < deadline:
-            unread = api.get(
-                "/api/tasks/v1/messages", params={"unread_only": "true", "limit": 500}
-            ).json()["items"]
-            notices = [m["title"] for m in unread if (m["link"] or "").startswith("/reports/")]
-            if notices:
-                return str(notices[0])
+            items = office.get(reports, params={"kind": "monthly_dispatch"}).json()["items"]
+            signed = [r for r in items if r["status"] == "published"]
+            if signed:
+                return str(signed[0]["title"])
+            drafts = [r for r in items if r["status"] in ("draft", "reviewed")]
+            if drafts:
+                report = drafts[0]
+                if report["status"] == "draft":
+                    office.post(f"{reports}/{report['id']}/proofread").raise_for_status()
+                signing = leader.post(
+                    f"{reports}/{report['id']}/sign-off", json={"publicity": "public"}
+                )
+                signing.raise_for_status()
+                return str(report["title"])
             time.sleep(2)
-    raise AssertionError("no notice reached the unit's inbox")
+    raise AssertionError("no monthly report was drafted")
 
 
 def _todo_item(page: Page, group: str, text: str) -> Locator:

@@ -1,5 +1,6 @@
-"""Notices: the office generates, previews, downloads and publishes a quarterly notice; a unit
-finds it in its inbox, and opening it is the read receipt the office sees."""
+"""Notices: the office generates, previews and downloads a quarterly notice, reviews it (核稿) and
+signs it off (签发) with its public edition; a unit finds it in its inbox, and opening it is the
+read receipt the office sees."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ pytestmark = pytest.mark.browser
 READER = "songlinxian"
 
 
-TITLE = "关于2026年第二季度营商环境改革工作情况的通报"
+TITLE = "关于2026年第二季度全市营商环境改革工作情况的通报"
 
 
-def test_generate_publish_download_and_read_receipt(page: Page, stack: Stack) -> None:
+def test_generate_sign_off_download_and_read_receipt(page: Page, stack: Stack) -> None:
     login(page, "office")
     page.get_by_test_id("menu-reports").click()
     page.get_by_test_id("report-new").click()
@@ -38,8 +39,20 @@ def test_generate_publish_download_and_read_receipt(page: Page, stack: Stack) ->
         path = download.value.path()
         assert path.read_bytes()[:2] == magic
 
-    page.get_by_test_id("report-publish").click()
-    page.get_by_role("button", name="发布", exact=True).click()
+    page.get_by_test_id("report-review").click()
+    expect(page.get_by_test_id("report-status")).to_have_text("已核稿")
+    page.get_by_test_id("report-sign-off").click()  # the office's administrator signs too
+    dialog = page.get_by_test_id("sign-off-dialog")
+    dialog.locator("label.el-radio").filter(has_text="依申请公开").click()
+    dialog.get_by_test_id("sign-off-public-edition").click()
+    dialog.get_by_test_id("sign-off-submit").click()
+    expect(page.get_by_test_id("report-document-number")).to_have_text(
+        re.compile(r"^云营改办通〔\d{4}〕\d+号$"), timeout=90_000
+    )
+    expect(page.get_by_test_id("report-publicity")).to_have_text("依申请公开")
+    with page.expect_download() as download:
+        page.get_by_test_id("download-docx-public").click()
+    assert download.value.path().read_bytes()[:2] == b"PK"
     page.get_by_role("tab", name="阅读回执").click()
     receipts = page.get_by_test_id("receipts").locator("tbody tr")
     expect(receipts.first).to_be_visible()

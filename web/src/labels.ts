@@ -13,7 +13,7 @@ export const UNIT_KINDS: Record<string, string> = {
   office: "改革办", department: "市直部门", district: "区县", other: "其他",
 };
 export const ROLES: Record<Role | "service", string> = {
-  office_admin: "改革办管理员", office_staff: "改革办工作人员", lead_unit: "牵头单位", unit: "责任单位",
+  office_admin: "改革办管理员", office_leader: "改革办领导", office_staff: "改革办工作人员", lead_unit: "牵头单位", unit: "责任单位",
   viewer: "只读", hotline_platform: "热线平台接口", service: "服务账号",
 };
 export const ORDER_STATUS: Record<string, string> = {
@@ -32,7 +32,11 @@ export const SUPERVISION_STATUS: Record<string, string> = { open: "办理中", r
   proposed: "拟问责·待决定", held_accountable: "已问责", dismissed: "不予问责" };
 export const EXTENSION_STATUS: Record<string, string> = { pending: "待审批", approved: "已批准", rejected: "已驳回" };
 export const REPORT_KINDS: Record<string, string> = { monthly_dispatch: "月度调度通报", quarterly_notice: "季度通报" };
-export const REPORT_STATUS: Record<string, string> = { draft: "草稿", published: "已发布" };
+export const REPORT_STATUS: Record<string, string> = {
+  draft: "草稿", reviewed: "已核稿", published: "已签发", superseded: "已被更正替代",
+};
+/** 公开属性 of a signed official document. */
+export const PUBLICITY: Record<string, string> = { public: "主动公开", on_request: "依申请公开", not_public: "不予公开" };
 export const RULE_SET_STATUS: Record<string, string> = { draft: "草稿", published: "已发布", superseded: "已替代" };
 export const RUN_STATUS: Record<string, string> = {
   running: "运行中", succeeded: "成功", success: "成功", failed: "失败", skipped: "跳过",

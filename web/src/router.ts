@@ -1,5 +1,5 @@
 import { START_LOCATION, createRouter, createWebHistory, type RouteLocationRaw } from "vue-router";
-import { useSession, type Role } from "./stores/session";
+import { OFFICE_ROLES, useSession, type Role } from "./stores/session";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -16,7 +16,7 @@ declare module "vue-router" {
 
 export const APP_TITLE = "云岭市营商环境改革综合平台";
 
-export const OFFICE: Role[] = ["office_admin", "office_staff"];
+export const OFFICE: Role[] = [...OFFICE_ROLES];
 export const RATERS: Role[] = [...OFFICE, "lead_unit"];
 /** A unit's liaisons (责任单位, 牵头单位): their home is the to-do list (待办, issue #22). */
 export const UNITS: Role[] = ["unit", "lead_unit"];

@@ -664,7 +664,7 @@ async def sign_off(
         principal,
         kind=DocumentKind(report.kind.value),
         title=report.title,
-        content=render_input(report),
+        content={**render_input(report), "status": ReportStatus.published.value},
         render=render_docx,
         publicity=body.publicity,
         public_render=_public_docx if body.public_edition else None,

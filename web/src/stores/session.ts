@@ -3,7 +3,13 @@
 import { defineStore } from "pinia";
 import { ApiError, networkError, toApiError } from "../api/problem";
 
-export type Role = "office_admin" | "office_staff" | "lead_unit" | "unit" | "viewer" | "hotline_platform";
+export type Role = "office_admin" | "office_leader" | "office_staff" | "lead_unit" | "unit" | "viewer"
+  | "hotline_platform";
+
+/** The reform office's roles: each sees and does everything office staff can. */
+export const OFFICE_ROLES: readonly Role[] = ["office_admin", "office_leader", "office_staff"];
+/** Who may sign off (签发) an official document: the office's administrator and its leaders. */
+export const SIGNING_ROLES: readonly Role[] = ["office_admin", "office_leader"];
 
 export interface Me {
   username: string;
@@ -21,6 +27,7 @@ export interface Token {
 
 export const ROLE_LABELS: Record<string, string> = {
   office_admin: "改革办管理员",
+  office_leader: "改革办领导",
   office_staff: "改革办工作人员",
   lead_unit: "牵头单位",
   unit: "责任单位",
@@ -74,7 +81,9 @@ export const useSession = defineStore("session", {
     return { token: stored?.token ?? "", expiresAt: stored?.expiresAt ?? 0, me: stored?.me ?? null };
   },
   getters: {
-    isOffice: (state) => state.me?.role === "office_admin" || state.me?.role === "office_staff",
+    isOffice: (state) => !!state.me && OFFICE_ROLES.includes(state.me.role),
+    /** May sign off (签发) a reviewed report: allocates its 文号 and publishes it. */
+    canSignOff: (state) => !!state.me && SIGNING_ROLES.includes(state.me.role),
     isAdmin: (state) => state.me?.role === "office_admin",
     /** A unit's liaison (责任单位 or 牵头单位): the one with a to-do list (待办). */
     isUnit: (state) => state.me?.role === "unit" || state.me?.role === "lead_unit",
