@@ -140,6 +140,7 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("PATCH", f"{API}/users/hexiqu", F, F, json={"is_active": False}),
         Case("GET", f"{API}/programmes", OK, OK),
         Case("GET", f"{API}/programmes/2026", OK, OK),
+        Case("POST", f"{API}/programmes", F, F, json={}),
         Case(
             "PUT",
             f"{API}/programmes/2026/settings",

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 
 from services.reform_tasks.programme import service
-from services.reform_tasks.programme.schemas import DomainOut, ProgrammeOut, ProgrammeSettings
+from services.reform_tasks.programme.schemas import (
+    DomainOut,
+    ProgrammeCreated,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammeSettings,
+)
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
@@ -16,6 +22,22 @@ router = APIRouter(prefix="/api/tasks/v1", tags=["programmes"], responses=PROBLE
 async def list_programmes(principal: Authenticated, session: Session) -> Page[ProgrammeOut]:
     items = [ProgrammeOut.model_validate(p) for p in await service.list_programmes(session)]
     return Page[ProgrammeOut](items=items, total=len(items))
+
+
+@router.post(
+    "/programmes",
+    response_model=ProgrammeCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a programme (office admin), optionally from another's domains and settings; "
+    "dry_run previews (200)",
+)
+async def create_programme(
+    body: ProgrammeIn, principal: OfficeAdmin, session: Session, response: Response
+) -> ProgrammeCreated:
+    created = await service.create(session, principal, body)
+    if created.dry_run:
+        response.status_code = status.HTTP_200_OK
+    return created
 
 
 @router.get("/programmes/{code}", response_model=ProgrammeOut, summary="One programme")

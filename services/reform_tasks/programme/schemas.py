@@ -4,6 +4,8 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.validation import Name
+
 
 class ProgrammeSettings(BaseModel):
     """Battle-map thresholds: days past the planned date before a milestone is lagging /
@@ -16,6 +18,31 @@ class ProgrammeSettings(BaseModel):
     def _ordered(self) -> ProgrammeSettings:
         if self.seriously_lagging_after_days <= self.lagging_after_days:
             raise ValueError("严重滞后天数必须大于滞后天数")
+        return self
+
+
+class ProgrammeIn(BaseModel):
+    """A new year's programme; `copy_from` takes another programme's domains and settings."""
+
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", description="改革工程代码，如 2027"
+    )
+    name: Name = Field(min_length=2, max_length=128)
+    year: int = Field(ge=2000, le=2100)
+    starts_on: date
+    ends_on: date
+    benchmark_city: Name = Field(min_length=1, max_length=64, description="对标城市")
+    copy_from: str | None = Field(
+        default=None, max_length=32, description="沿用其领域与滞后阈值设置的改革工程代码"
+    )
+    dry_run: bool = Field(default=False, description="只预览将创建的内容，不写入")
+
+    @model_validator(mode="after")
+    def _dates(self) -> ProgrammeIn:
+        if self.ends_on < self.starts_on:
+            raise ValueError("结束日期不能早于开始日期")
+        if self.starts_on.year != self.year:
+            raise ValueError("开始日期应在该年度内")
         return self
 
 
@@ -37,3 +64,11 @@ class DomainOut(BaseModel):
     code: str
     name: str
     ordinal: int
+
+
+class ProgrammeCreated(BaseModel):
+    """What was created (or, for a dry run, what would be)."""
+
+    programme: ProgrammeOut
+    domains: list[DomainOut]
+    dry_run: bool
