@@ -141,6 +141,10 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("GET", f"{API}/programmes", OK, OK),
         Case("GET", f"{API}/programmes/2026", OK, OK),
         Case("POST", f"{API}/programmes", F, F, json={}),
+        Case("POST", f"{API}/programmes/2026/domains", F, F, json={}),
+        Case("PUT", f"{API}/programmes/2026/domains/order", F, F, json={"codes": []}),
+        Case("PATCH", f"{API}/programmes/2026/domains/shangshi", F, F, json={"name": "改"}),
+        Case("DELETE", f"{API}/programmes/2026/domains/shangshi", F, F),
         Case(
             "PUT",
             f"{API}/programmes/2026/settings",
@@ -320,6 +324,7 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
                     if "programmes" in concrete
                     else "2026-Q3",
                 )
+            concrete = concrete.replace("{domain}", "shangshi")
             if path.startswith(f"{API}/supervisions/") and "{evidence_id}" in path:
                 concrete = concrete.replace(
                     f"/evidence/{objects['evidence']}", f"/evidence/{objects['reply_evidence']}"

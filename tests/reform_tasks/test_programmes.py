@@ -3,16 +3,27 @@ domains and settings; a dry run previews it; one programme per code and per year
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import clock
 from shared.models import AuditLog, Domain, Programme
 from tests.reform_tasks.conftest import Scene
 
 API = "/api/tasks/v1/programmes"
+
+
+@pytest.fixture
+def frozen_december() -> Iterator[None]:
+    clock.freeze(datetime(2026, 12, 5, 2, tzinfo=UTC))
+    yield
+    clock.freeze(None)
 
 
 def _year(code: str = "2027", year: int = 2027, **extra: Any) -> dict[str, Any]:
@@ -100,3 +111,89 @@ async def test_bad_programmes_are_refused_and_nothing_is_written(
     for who in (scene.headers("staff"), scene.headers("shichang")):
         assert (await tasks_client.post(API, json=_year(), headers=who)).status_code == 403
     assert await session.scalar(select(func.count()).select_from(Programme)) == 1
+
+
+async def test_a_year_created_ahead_is_not_the_default_before_it_starts(
+    tasks_client: httpx.AsyncClient, scene: Scene, frozen_december: None
+) -> None:
+    office = scene.headers("office")
+    created = await tasks_client.post(API, json=_year(copy_from="2026"), headers=office)
+    assert created.status_code == 201, created.text
+    default = await tasks_client.get("/api/tasks/v1/tasks", headers=office)
+    assert default.json()["total"] == 2  # still 2026's two tasks in December 2026
+    chosen = await tasks_client.get(
+        "/api/tasks/v1/tasks", params={"programme": "2027"}, headers=office
+    )
+    assert chosen.json()["total"] == 0
+    clock.freeze(datetime(2027, 1, 1, 1, tzinfo=UTC))  # 09:00 on New Year's Day in Shanghai
+    assert (await tasks_client.get("/api/tasks/v1/tasks", headers=office)).json()["total"] == 0
+
+
+async def test_the_office_adds_renames_reorders_and_deletes_domains(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    office = scene.headers("office")
+    domains = f"{API}/2026/domains"
+    added = await tasks_client.post(
+        domains, json={"code": "zhengce", "name": "政策兑现"}, headers=office
+    )
+    assert added.status_code == 201, added.text
+    assert added.json() == {"code": "zhengce", "name": "政策兑现", "ordinal": 3}
+    twice = await tasks_client.post(
+        domains, json={"code": "zhengce", "name": "别的"}, headers=office
+    )
+    assert (twice.status_code, twice.json()["detail"]) == (409, "领域代码 zhengce 已存在")
+    same_name = await tasks_client.post(
+        domains, json={"code": "qita", "name": "纳税"}, headers=office
+    )
+    assert (same_name.status_code, same_name.json()["detail"]) == (
+        409,
+        "领域名称“纳税”已被领域 nashui 使用",
+    )
+
+    renamed = await tasks_client.patch(
+        f"{domains}/zhengce", json={"name": "惠企政策兑现"}, headers=office
+    )
+    assert renamed.json()["name"] == "惠企政策兑现"
+    order = await tasks_client.put(
+        f"{domains}/order", json={"codes": ["zhengce", "shangshi", "nashui"]}, headers=office
+    )
+    assert [(d["code"], d["ordinal"]) for d in order.json()] == [
+        ("zhengce", 1),
+        ("shangshi", 2),
+        ("nashui", 3),
+    ]
+    partial = await tasks_client.put(
+        f"{domains}/order", json={"codes": ["zhengce"]}, headers=office
+    )
+    assert partial.status_code == 422
+    assert partial.json()["errors"][0]["loc"] == ["body", "codes"]
+
+    # A domain with tasks stays; an empty one goes and the rest close up.
+    busy = await tasks_client.delete(f"{domains}/shangshi", headers=office)
+    assert (busy.status_code, busy.json()["detail"]) == (
+        409,
+        "领域“商事登记”下有 1 项任务，不能删除",
+    )
+    gone = await tasks_client.delete(f"{domains}/zhengce", headers=office)
+    assert gone.status_code == 204
+    listed = await tasks_client.get(
+        "/api/tasks/v1/domains", params={"programme": "2026"}, headers=office
+    )
+    assert [(d["code"], d["ordinal"]) for d in listed.json()["items"]] == [
+        ("shangshi", 1),
+        ("nashui", 2),
+    ]
+    assert (await tasks_client.delete(f"{domains}/zhengce", headers=office)).status_code == 404
+    for who in (scene.headers("staff"), scene.headers("shichang")):
+        refused = await tasks_client.post(domains, json={"code": "x1", "name": "某"}, headers=who)
+        assert refused.status_code == 403
+    actions = (
+        await session.scalars(select(AuditLog.action).where(AuditLog.action.like("domain.%")))
+    ).all()
+    assert sorted(actions) == [
+        "domain.created",
+        "domain.deleted",
+        "domain.renamed",
+        "domain.reordered",
+    ]

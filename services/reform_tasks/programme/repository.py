@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from shared.models import Domain, Programme
+from shared.models import Domain, Programme, Task
 from shared.repository import RepositoryBase
 
 
@@ -14,10 +15,13 @@ class ProgrammeRepository(RepositoryBase[Programme]):
     async def get_by_code(self, code: str) -> Programme | None:
         return await self.get_one_or_none(select(Programme).where(Programme.code == code))
 
-    async def latest(self) -> Programme | None:
-        return await self.get_one_or_none(
-            select(Programme).order_by(Programme.year.desc(), Programme.id.desc()).limit(1)
+    async def current(self, today: date) -> Programme | None:
+        """The newest programme that has started by `today` (a year created ahead of time is not
+        the default before it begins); before any has started, the newest."""
+        statement = select(Programme).order_by(
+            (Programme.starts_on <= today).desc(), Programme.year.desc(), Programme.id.desc()
         )
+        return await self.get_one_or_none(statement.limit(1))
 
     async def all(self) -> Sequence[Programme]:
         return await self.list(select(Programme).order_by(Programme.year.desc()))
@@ -27,6 +31,20 @@ class ProgrammeRepository(RepositoryBase[Programme]):
         statement = select(Programme).where((Programme.code == code) | (Programme.year == year))
         return await self.session.scalar(statement.limit(1))
 
+    async def lock(self, programme_id: int) -> None:
+        """Hold the programme's row until the transaction ends: changes to its domains are made
+        one at a time (two adds of the same code cannot both pass the check)."""
+        statement = select(Programme.id).where(Programme.id == programme_id).with_for_update()
+        await self.session.execute(statement)
+
     async def domains(self, programme_id: int) -> Sequence[Domain]:
         stmt = select(Domain).where(Domain.programme_id == programme_id).order_by(Domain.ordinal)
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def task_count(self, domain_id: int) -> int:
+        statement = select(func.count()).select_from(Task).where(Task.domain_id == domain_id)
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def delete_domain(self, domain: Domain) -> None:
+        await self.session.delete(domain)
+        await self.session.flush()

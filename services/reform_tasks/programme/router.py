@@ -4,7 +4,10 @@ from fastapi import APIRouter, Response, status
 
 from services.reform_tasks.programme import service
 from services.reform_tasks.programme.schemas import (
+    DomainIn,
+    DomainOrder,
     DomainOut,
+    DomainRename,
     ProgrammeCreated,
     ProgrammeIn,
     ProgrammeOut,
@@ -64,3 +67,50 @@ async def list_domains(
     prog = await service.resolve(session, programme)
     items = [DomainOut.model_validate(d) for d in await service.list_domains(session, prog)]
     return Page[DomainOut](items=items, total=len(items))
+
+
+@router.post(
+    "/programmes/{code}/domains",
+    response_model=DomainOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a domain at the end (office admin; 409 for a code or name in use)",
+)
+async def add_domain(
+    code: str, body: DomainIn, principal: OfficeAdmin, session: Session
+) -> DomainOut:
+    programme = await service.resolve(session, code)
+    return await service.add_domain(session, principal, programme, body)
+
+
+@router.put(
+    "/programmes/{code}/domains/order",
+    response_model=list[DomainOut],
+    summary="Reorder the domains (office admin): every code once, in the new order",
+)
+async def reorder_domains(
+    code: str, body: DomainOrder, principal: OfficeAdmin, session: Session
+) -> list[DomainOut]:
+    programme = await service.resolve(session, code)
+    return await service.reorder_domains(session, principal, programme, body)
+
+
+@router.patch(
+    "/programmes/{code}/domains/{domain}",
+    response_model=DomainOut,
+    summary="Rename a domain (office admin)",
+)
+async def rename_domain(
+    code: str, domain: str, body: DomainRename, principal: OfficeAdmin, session: Session
+) -> DomainOut:
+    programme = await service.resolve(session, code)
+    return await service.rename_domain(session, principal, programme, domain, body)
+
+
+@router.delete(
+    "/programmes/{code}/domains/{domain}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a domain without tasks (office admin; 409 while it has tasks)",
+)
+async def delete_domain(code: str, domain: str, principal: OfficeAdmin, session: Session) -> None:
+    programme = await service.resolve(session, code)
+    await service.delete_domain(session, principal, programme, domain)

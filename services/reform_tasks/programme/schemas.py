@@ -66,6 +66,19 @@ class DomainOut(BaseModel):
     ordinal: int
 
 
+class DomainIn(BaseModel):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$", description="拼音代码，小写字母开头")
+    name: Name = Field(min_length=1, max_length=64, description="领域名称")
+
+
+class DomainRename(BaseModel):
+    name: Name = Field(min_length=1, max_length=64, description="领域名称")
+
+
+class DomainOrder(BaseModel):
+    codes: list[str] = Field(max_length=100, description="该改革工程全部领域代码，按新顺序")
+
+
 class ProgrammeCreated(BaseModel):
     """What was created (or, for a dry run, what would be)."""
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.programme.repository import ProgrammeRepository
 from services.reform_tasks.programme.schemas import (
+    DomainIn,
+    DomainOrder,
     DomainOut,
+    DomainRename,
     ProgrammeCreated,
     ProgrammeIn,
     ProgrammeOut,
@@ -16,15 +20,17 @@ from services.reform_tasks.programme.schemas import (
 )
 from shared import audit
 from shared.auth import Principal
-from shared.errors import Conflict, NotFound
+from shared.clock import today_shanghai
+from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.models import Domain, Programme
 from shared.models.tasks import default_programme_settings
 
 
 async def resolve(session: AsyncSession, code: str | None) -> Programme:
-    """The programme named by `code`, or the newest one when none is given."""
+    """The programme named by `code`, or when none is given the current one: the newest that
+    has started (a year the office created ahead of time is not the default before it begins)."""
     repo = ProgrammeRepository(session)
-    programme = await (repo.get_by_code(code) if code else repo.latest())
+    programme = await (repo.get_by_code(code) if code else repo.current(today_shanghai()))
     if programme is None:
         raise NotFound(f"改革工程 {code} 不存在" if code else "尚未创建任何改革工程")
     return programme
@@ -104,3 +110,117 @@ async def create(
         },
     )
     return created
+
+
+# --- domains (issue #21: the office manages each programme's domains) -------------------------
+
+
+def _domain_out(domain: Domain) -> DomainOut:
+    return DomainOut(code=domain.code, name=domain.name, ordinal=domain.ordinal)
+
+
+async def _locked_domains(session: AsyncSession, programme: Programme) -> list[Domain]:
+    repo = ProgrammeRepository(session)
+    await repo.lock(programme.id)
+    return list(await repo.domains(programme.id))
+
+
+def _named(domains: list[Domain], code: str) -> Domain:
+    found = next((d for d in domains if d.code == code), None)
+    if found is None:
+        raise NotFound(f"领域 {code} 不存在")
+    return found
+
+
+def _name_free(domains: list[Domain], name: str, *, but: Domain | None = None) -> None:
+    taken = next((d for d in domains if d.name == name and d is not but), None)
+    if taken is not None:
+        raise Conflict(f"领域名称“{name}”已被领域 {taken.code} 使用")
+
+
+async def _audited(
+    session: AsyncSession,
+    principal: Principal,
+    programme: Programme,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await session.flush()
+    await audit.record(
+        session,
+        actor=principal,
+        action=f"domain.{action}",
+        entity_type="programme",
+        entity_id=programme.code,
+        before=before,
+        after=after,
+    )
+
+
+async def add_domain(
+    session: AsyncSession, principal: Principal, programme: Programme, body: DomainIn
+) -> DomainOut:
+    """A new domain at the end of the programme's list; its code and name are the programme's
+    own (409 naming the domain that has them)."""
+    domains = await _locked_domains(session, programme)
+    if any(d.code == body.code for d in domains):
+        raise Conflict(f"领域代码 {body.code} 已存在")
+    _name_free(domains, body.name)
+    domain = Domain(
+        programme_id=programme.id,
+        code=body.code,
+        name=body.name,
+        ordinal=max((d.ordinal for d in domains), default=0) + 1,
+    )
+    session.add(domain)
+    await _audited(session, principal, programme, "created", None, _domain_out(domain).model_dump())
+    return _domain_out(domain)
+
+
+async def rename_domain(
+    session: AsyncSession, principal: Principal, programme: Programme, code: str, body: DomainRename
+) -> DomainOut:
+    """Its tasks keep it (they refer to it, not to its name); exports show the new name."""
+    domains = await _locked_domains(session, programme)
+    domain = _named(domains, code)
+    _name_free(domains, body.name, but=domain)
+    before, domain.name = domain.name, body.name
+    await _audited(session, principal, programme, "renamed", {code: before}, {code: domain.name})
+    return _domain_out(domain)
+
+
+async def reorder_domains(
+    session: AsyncSession, principal: Principal, programme: Programme, body: DomainOrder
+) -> list[DomainOut]:
+    """The new order names every domain of the programme exactly once (422 otherwise)."""
+    domains = await _locked_domains(session, programme)
+    if sorted(body.codes) != sorted(d.code for d in domains):
+        message = "新顺序须恰好包含该改革工程的全部领域代码各一次"
+        raise ValidationFailed(
+            message, errors=[FieldError(loc=["body", "codes"], msg=message, type="value")]
+        )
+    before = [d.code for d in domains]
+    by_code = {d.code: d for d in domains}
+    for ordinal, code in enumerate(body.codes, start=1):
+        by_code[code].ordinal = ordinal
+    await _audited(
+        session, principal, programme, "reordered", {"order": before}, {"order": body.codes}
+    )
+    return [_domain_out(by_code[code]) for code in body.codes]
+
+
+async def delete_domain(
+    session: AsyncSession, principal: Principal, programme: Programme, code: str
+) -> None:
+    """Only a domain without tasks goes (409 with how many it has); the rest close up."""
+    domains = await _locked_domains(session, programme)
+    domain = _named(domains, code)
+    repo = ProgrammeRepository(session)
+    tasks = await repo.task_count(domain.id)
+    if tasks:
+        raise Conflict(f"领域“{domain.name}”下有 {tasks} 项任务，不能删除")
+    await repo.delete_domain(domain)
+    for ordinal, rest in enumerate((d for d in domains if d is not domain), start=1):
+        rest.ordinal = ordinal
+    await _audited(session, principal, programme, "deleted", _domain_out(domain).model_dump(), None)
