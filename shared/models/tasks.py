@@ -132,6 +132,10 @@ class Task(TimestampMixin, Base):
         str_enum(TaskStatus, "task_status"), default=TaskStatus.in_progress
     )
     closed_out_on: Mapped[date | None] = mapped_column(Date)
+    # The last year's task this one carries on (结转, issue #21), if it was carried over.
+    continues_task_id: Mapped[int | None] = mapped_column(
+        ForeignKey(f"{TASKS}.tasks.id"), unique=True
+    )
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -4,7 +4,7 @@ domains and settings; a dry run previews it; one programme per code and per year
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.programme.carry_over import replanned
 from shared import clock
-from shared.models import AuditLog, Domain, Programme
+from shared.models import AuditLog, Domain, Milestone, Programme, Task
 from tests.reform_tasks.conftest import Scene
 
 API = "/api/tasks/v1/programmes"
@@ -197,3 +198,102 @@ async def test_the_office_adds_renames_reorders_and_deletes_domains(
         "domain.renamed",
         "domain.reordered",
     ]
+
+
+async def test_unfinished_tasks_are_carried_into_the_new_year_with_their_open_milestones(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """Task 1: its first milestone done, the second open; task 2 closed out — not carried."""
+    office = scene.headers("office")
+    first = (
+        await session.scalars(
+            select(Milestone)
+            .where(Milestone.task_id == scene.tasks[1].id)
+            .order_by(Milestone.ordinal)
+        )
+    ).all()
+    first[0].completed_on = date(2026, 3, 20)
+    scene.tasks[2].closed_out_on = date(2026, 8, 1)
+    await session.flush()
+
+    preview = await tasks_client.post(
+        API, json=_year(copy_from="2026", carry_over=True, dry_run=True), headers=office
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["carried"] == [
+        {
+            "from_number": 1,
+            "number": 1,
+            "title": "企业开办全程网办",
+            "deadline": "2027-06-30",
+            "milestones": 1,
+        }
+    ]
+    assert await session.scalar(select(func.count()).select_from(Task)) == 2  # nothing written
+
+    created = await tasks_client.post(
+        API, json=_year(copy_from="2026", carry_over=True), headers=office
+    )
+    assert created.status_code == 201, created.text
+    task = (
+        await tasks_client.get(
+            "/api/tasks/v1/tasks/1", params={"programme": "2027"}, headers=office
+        )
+    ).json()
+    assert (task["title"], task["lead_unit"]["code"], task["domain"]["code"]) == (
+        "企业开办全程网办",
+        "shichang",
+        "shangshi",
+    )
+    assert [u["code"] for u in task["responsible_units"]] == ["yunzhongqu", "zhengwu"]
+    assert [
+        (m["ordinal"], m["title"], m["planned_date"], m["baseline_date"])
+        for m in task["milestones"]
+    ] == [(1, "系统上线运行", "2027-06-30", "2027-06-30")]
+    carried = await session.scalar(
+        select(Task).where(Task.number == 1, Task.programme_id != scene.programme.id)
+    )
+    assert carried is not None
+    assert carried.continues_task_id == scene.tasks[1].id
+    new_line = await tasks_client.get(
+        "/api/tasks/v1/tasks/1/timeline", params={"programme": "2027"}, headers=office
+    )
+    assert any(
+        e["kind"] == "task.carried_in" and "第1项任务结转" in e["summary"]
+        for e in new_line.json()["items"]
+    )
+    old_line = await tasks_client.get(
+        "/api/tasks/v1/tasks/1/timeline", params={"programme": "2026"}, headers=office
+    )
+    assert any(e["kind"] == "task.carried_over" for e in old_line.json()["items"])
+    # Last year's task is as it was.
+    old = (
+        await tasks_client.get(
+            "/api/tasks/v1/tasks/1", params={"programme": "2026"}, headers=office
+        )
+    ).json()
+    assert [m["completed_on"] for m in old["milestones"]] == ["2026-03-20", None]
+
+
+def test_a_date_is_replanned_into_the_new_year_within_its_range() -> None:
+    year = Programme(
+        code="2028",
+        name="2028",
+        year=2028,
+        starts_on=date(2028, 3, 1),
+        ends_on=date(2028, 11, 30),
+        benchmark_city="深圳",
+    )
+    assert replanned(date(2027, 6, 30), year) == date(2028, 6, 30)
+    assert replanned(date(2027, 1, 15), year) == date(2028, 3, 1)  # before the programme starts
+    assert replanned(date(2027, 12, 31), year) == date(2028, 11, 30)
+    assert replanned(date(2028, 4, 1), year) == date(2028, 4, 1)
+    leap = Programme(
+        code="2029",
+        name="2029",
+        year=2029,
+        starts_on=date(2029, 1, 1),
+        ends_on=date(2029, 12, 31),
+        benchmark_city="深圳",
+    )
+    assert replanned(date(2028, 2, 29), leap) == date(2029, 2, 28)

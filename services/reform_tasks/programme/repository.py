@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from shared.models import Domain, Programme, Task
 from shared.repository import RepositoryBase
@@ -40,6 +41,21 @@ class ProgrammeRepository(RepositoryBase[Programme]):
     async def domains(self, programme_id: int) -> Sequence[Domain]:
         stmt = select(Domain).where(Domain.programme_id == programme_id).order_by(Domain.ordinal)
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def unfinished_tasks(self, programme_id: int) -> Sequence[Task]:
+        """The programme's tasks not closed out, by number, with their domain, units and
+        milestones."""
+        statement = (
+            select(Task)
+            .options(
+                selectinload(Task.domain),
+                selectinload(Task.responsible_units),
+                selectinload(Task.milestones),
+            )
+            .where(Task.programme_id == programme_id, Task.closed_out_on.is_(None))
+            .order_by(Task.number)
+        )
+        return (await self.session.execute(statement)).scalars().all()
 
     async def task_count(self, domain_id: int) -> int:
         statement = select(func.count()).select_from(Task).where(Task.domain_id == domain_id)

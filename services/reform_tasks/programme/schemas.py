@@ -35,10 +35,15 @@ class ProgrammeIn(BaseModel):
     copy_from: str | None = Field(
         default=None, max_length=32, description="沿用其领域与滞后阈值设置的改革工程代码"
     )
+    carry_over: bool = Field(
+        default=False, description="结转 copy_from 中未销号的任务及其未完成的时间节点"
+    )
     dry_run: bool = Field(default=False, description="只预览将创建的内容，不写入")
 
     @model_validator(mode="after")
     def _dates(self) -> ProgrammeIn:
+        if self.carry_over and not self.copy_from:
+            raise ValueError("结转任务须指定 copy_from（从哪个改革工程结转）")
         if self.ends_on < self.starts_on:
             raise ValueError("结束日期不能早于开始日期")
         if self.starts_on.year != self.year:
@@ -79,9 +84,18 @@ class DomainOrder(BaseModel):
     codes: list[str] = Field(max_length=100, description="该改革工程全部领域代码，按新顺序")
 
 
+class CarriedTask(BaseModel):
+    from_number: int = Field(description="原改革工程中的任务序号")
+    number: int = Field(description="新改革工程中的任务序号")
+    title: str
+    deadline: date
+    milestones: int = Field(description="结转的未完成时间节点数")
+
+
 class ProgrammeCreated(BaseModel):
     """What was created (or, for a dry run, what would be)."""
 
     programme: ProgrammeOut
     domains: list[DomainOut]
+    carried: list[CarriedTask]
     dry_run: bool

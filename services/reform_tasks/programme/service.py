@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.programme import carry_over
 from services.reform_tasks.programme.repository import ProgrammeRepository
 from services.reform_tasks.programme.schemas import (
     DomainIn,
@@ -67,10 +68,11 @@ async def create(
 ) -> ProgrammeCreated:
     """A new year's programme (issue #21: the office starts next year). One programme per code and
     per year (409 naming the one there). With `copy_from`, the other programme's domains (codes,
-    names, order) and settings come along; without, it starts with no domains and the default
-    settings. A dry run answers what would be created and writes nothing. The rule set is
-    evaluation's: its first request for the new programme stores the default set, which the
-    office then edits as a draft (docs/EVALUATION.md)."""
+    names, order) and settings come along, and with `carry_over` its tasks not closed out
+    (`carry_over.py`); without, it starts with no domains and the default settings. A dry run
+    answers what would be created and writes nothing. The rule set is evaluation's: its first
+    request for the new programme stores the default set, which the office then edits as a
+    draft (docs/EVALUATION.md)."""
     repo = ProgrammeRepository(session)
     taken = await repo.overlapping(body.code, body.year)
     if taken is not None:
@@ -87,16 +89,26 @@ async def create(
         settings=dict(source.settings) if source else default_programme_settings(),
     )
     copied = list(await repo.domains(source.id)) if source else []
-    domains = [DomainOut(code=d.code, name=d.name, ordinal=d.ordinal) for d in copied]
+    carries = (
+        await carry_over.plan(session, source, programme) if source and body.carry_over else []
+    )
     created = ProgrammeCreated(
-        programme=ProgrammeOut.model_validate(programme), domains=domains, dry_run=body.dry_run
+        programme=ProgrammeOut.model_validate(programme),
+        domains=[_domain_out(d) for d in copied],
+        carried=[c.out(programme) for c in carries],
+        dry_run=body.dry_run,
     )
     if body.dry_run:
         return created
     await repo.add(programme)
-    for domain in domains:
-        session.add(Domain(programme_id=programme.id, **domain.model_dump()))
+    domains = {
+        d.code: Domain(programme_id=programme.id, code=d.code, name=d.name, ordinal=d.ordinal)
+        for d in copied
+    }
+    session.add_all(domains.values())
     await session.flush()
+    if source is not None:
+        await carry_over.carry(session, principal, source, programme, carries, domains)
     await audit.record(
         session,
         actor=principal,
@@ -106,7 +118,8 @@ async def create(
         after={
             **body.model_dump(exclude={"dry_run"}),
             "settings": programme.settings,
-            "domains": [d.code for d in domains],
+            "domains": list(domains),
+            "carried": [[c.from_number, c.number] for c in created.carried],
         },
     )
     return created

@@ -1,0 +1,125 @@
+"""Carrying unfinished tasks into a new year's programme (结转, issue #21).
+
+Every task of the previous programme that is not closed out (销号) continues as a task of the new
+one: numbered 1, 2, … in the old numbers' order (the new year's list continues after them), with
+its domain (by code), class, texts, lead and responsible units, a link to the task it continues
+and a timeline entry on both. Its open milestones come along, re-planned into the new year (the
+same month and day, within the programme's dates) with that date as their baseline; milestones
+done stay with last year's task. All of it in the caller's transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.reform_tasks.programme.repository import ProgrammeRepository
+from services.reform_tasks.programme.schemas import CarriedTask
+from services.reform_tasks.task.repository import TaskRepository
+from services.reform_tasks.timeline import service as timeline
+from shared.auth import Principal
+from shared.models import Domain, Programme, Task
+
+
+def replanned(day: date, programme: Programme) -> date:
+    """A date moved into the programme's year (29 February becomes the 28th), kept within its
+    dates; a date already in the programme's range stays."""
+    if programme.starts_on <= day <= programme.ends_on:
+        return day
+    try:
+        moved = day.replace(year=programme.year)
+    except ValueError:  # 29 February, in a year without one
+        moved = day.replace(year=programme.year, day=28)
+    return min(max(moved, programme.starts_on), programme.ends_on)
+
+
+@dataclass(frozen=True, slots=True)
+class Carry:
+    task: Task
+    number: int
+    milestones: list[tuple[str, date]]  # title, re-planned date
+
+    @property
+    def deadline(self) -> date:
+        return max((planned for _, planned in self.milestones), default=self.task.deadline)
+
+    def out(self, programme: Programme) -> CarriedTask:
+        return CarriedTask(
+            from_number=self.task.number,
+            number=self.number,
+            title=self.task.title,
+            deadline=replanned(self.deadline, programme),
+            milestones=len(self.milestones),
+        )
+
+
+async def plan(session: AsyncSession, source: Programme, target: Programme) -> list[Carry]:
+    """What would be carried from `source` into `target` (nothing is written)."""
+    tasks = await ProgrammeRepository(session).unfinished_tasks(source.id)
+    return [
+        Carry(
+            task,
+            number,
+            [
+                (m.title, replanned(m.planned_date, target))
+                for m in task.milestones
+                if m.completed_on is None
+            ],
+        )
+        for number, task in enumerate(tasks, start=1)
+    ]
+
+
+async def carry(
+    session: AsyncSession,
+    principal: Principal,
+    source: Programme,
+    target: Programme,
+    carries: list[Carry],
+    domains: dict[str, Domain],
+) -> None:
+    """Create the carried tasks in `target` (its domains by code) and note it on both sides."""
+    repo = TaskRepository(session)
+    for item in carries:
+        old = item.task
+        task = Task(
+            programme_id=target.id,
+            number=item.number,
+            domain_id=domains[old.domain.code].id,
+            task_class=old.task_class,
+            title=old.title,
+            benchmark=old.benchmark,
+            goal=old.goal,
+            measures=old.measures,
+            lead_unit_id=old.lead_unit_id,
+            deadline=replanned(item.deadline, target),
+            deadline_text="",
+            continues_task_id=old.id,
+        )
+        session.add(task)
+        await session.flush()
+        await repo.set_responsible_units(task.id, [u.id for u in old.responsible_units])
+        for ordinal, (title, planned) in enumerate(item.milestones, start=1):
+            repo.add_milestone(task.id, ordinal, title, planned)
+        link = {"programme": source.code, "number": old.number}
+        await timeline.append(
+            session,
+            "task",
+            task.id,
+            "task.carried_in",
+            f"由{source.name}第{old.number}项任务结转",
+            actor=principal,
+            data=link,
+        )
+        await timeline.append(
+            session,
+            "task",
+            old.id,
+            "task.carried_over",
+            f"未销号，结转至{target.name}第{item.number}项任务",
+            actor=principal,
+            data={"programme": target.code, "number": item.number},
+        )
+    await session.flush()
