@@ -39,6 +39,7 @@ from shared.models import (
 from shared.models.tasks import default_programme_settings
 from shared.settings import Environment, Settings
 from tests import pg
+from tests.report_apps import tasks_app_with_sources
 
 # CI runs the same hypothesis examples every time (a red CI must be reproducible); locally each
 # run explores new ones.
@@ -115,6 +116,18 @@ def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[AsyncSession
 async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessionmaker() as s:
         yield s
+
+
+@pytest.fixture
+async def report_stack(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """reform_tasks and its client, with its own HTTP client routed to evaluation and
+    hotline_ingest in process (tests/report_apps.py): reports read real scores and rates."""
+    app, client = tasks_app_with_sources(settings, sessionmaker)
+    yield app, client
+    await client.aclose()
+    await app.state.http.aclose()
 
 
 AppFactory = Callable[[Settings], FastAPI]

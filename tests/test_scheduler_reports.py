@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
@@ -41,7 +41,6 @@ from shared.models import (
 )
 from shared.settings import Settings
 from tests.conftest import Factory
-from tests.report_apps import tasks_app_with_sources
 
 SHANGHAI = clock.SHANGHAI
 OUTAGE = (date(2026, 3, 30), date(2026, 4, 1))  # no replica runs on these three days
@@ -61,16 +60,6 @@ def release_clock() -> Iterator[None]:
     clock.freeze(None)
 
 
-@pytest.fixture
-async def stack(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app, client = tasks_app_with_sources(settings, sessionmaker)
-    yield app, client
-    await client.aclose()
-    await app.state.http.aclose()
-
-
 async def _catch_up(
     sessionmaker: async_sessionmaker[AsyncSession], tasks: ReformTasks, settings: Settings
 ) -> bool:
@@ -86,10 +75,10 @@ async def _catch_up(
 
 
 @pytest.fixture
-def tasks(stack: tuple[FastAPI, httpx.AsyncClient], settings: Settings) -> ReformTasks:
+def tasks(report_stack: tuple[FastAPI, httpx.AsyncClient], settings: Settings) -> ReformTasks:
     # reform_tasks_url "" → the in-process app's base URL.
     local = settings.model_copy(update={"reform_tasks_url": ""})
-    return ReformTasks(stack[1], local, ServiceTokens(settings))
+    return ReformTasks(report_stack[1], local, ServiceTokens(settings))
 
 
 async def _city(factory: Factory, session: AsyncSession) -> dict[str, int]:

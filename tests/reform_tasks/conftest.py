@@ -6,11 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from shared.models import Programme, Role, Task, Unit, UnitKind
 from shared.settings import Settings
 from tests.conftest import Factory
+
+
+@pytest.fixture
+def reports(report_stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """A client of reform_tasks whose reports read evaluation and hotline_ingest in process."""
+    return report_stack[1]
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from docx import Document
-from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,27 +23,10 @@ from services.reform_tasks.document.repository import DocumentRepository
 from shared import clock
 from shared.errors import ServiceUnavailable
 from shared.models import AuditLog, DocumentKind, OfficialDocument, Report, Role, UnitMessage
-from shared.settings import Settings
 from tests.reform_tasks.conftest import Scene
-from tests.report_apps import tasks_app_with_sources
 
 API = "/api/tasks/v1"
 BASE = f"{API}/reports"
-
-
-@pytest.fixture
-async def stack(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app, client = tasks_app_with_sources(settings, sessionmaker)
-    yield app, client
-    await client.aclose()
-    await app.state.http.aclose()
-
-
-@pytest.fixture
-def reports(stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
-    return stack[1]
 
 
 @pytest.fixture(autouse=True)

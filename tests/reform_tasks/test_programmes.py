@@ -4,11 +4,13 @@ domains and settings; a dry run previews it; one programme per code and per year
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -275,25 +277,27 @@ async def test_unfinished_tasks_are_carried_into_the_new_year_with_their_open_mi
     assert [m["completed_on"] for m in old["milestones"]] == ["2026-03-20", None]
 
 
-def test_a_date_is_replanned_into_the_new_year_within_its_range() -> None:
-    year = Programme(
-        code="2028",
-        name="2028",
-        year=2028,
-        starts_on=date(2028, 3, 1),
-        ends_on=date(2028, 11, 30),
-        benchmark_city="深圳",
+@given(
+    day=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+    year=st.integers(2021, 2030),
+    start=st.integers(0, 120),
+    end=st.integers(0, 120),
+)
+def test_a_date_is_replanned_into_the_new_year_within_its_range(
+    day: date, year: int, start: int, end: int
+) -> None:
+    """Within the programme's dates always; a date already inside stays; otherwise the same
+    month and day in the programme's year (29 February → the 28th), clamped to its dates."""
+    programme = Programme(
+        year=year,
+        starts_on=date(year, 1, 1) + timedelta(days=start),
+        ends_on=date(year, 12, 31) - timedelta(days=end),
     )
-    assert replanned(date(2027, 6, 30), year) == date(2028, 6, 30)
-    assert replanned(date(2027, 1, 15), year) == date(2028, 3, 1)  # before the programme starts
-    assert replanned(date(2027, 12, 31), year) == date(2028, 11, 30)
-    assert replanned(date(2028, 4, 1), year) == date(2028, 4, 1)
-    leap = Programme(
-        code="2029",
-        name="2029",
-        year=2029,
-        starts_on=date(2029, 1, 1),
-        ends_on=date(2029, 12, 31),
-        benchmark_city="深圳",
-    )
-    assert replanned(date(2028, 2, 29), leap) == date(2029, 2, 28)
+    moved = replanned(day, programme)
+    assert programme.starts_on <= moved <= programme.ends_on
+    if programme.starts_on <= day <= programme.ends_on:
+        assert moved == day
+    same_day = (day.month, day.day) if (day.month, day.day) != (2, 29) else (2, 28)
+    inside = date(year, *same_day)
+    if programme.starts_on <= inside <= programme.ends_on and day.year != year:
+        assert moved == inside

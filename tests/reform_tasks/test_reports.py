@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import httpx
@@ -28,24 +28,9 @@ DISTRICTS = [f"qu{i:02d}" for i in range(12)]
 
 
 @pytest.fixture
-async def stack(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app, client = tasks_app_with_sources(settings, sessionmaker)
-    yield app, client
-    await client.aclose()
-    await app.state.http.aclose()
-
-
-@pytest.fixture
-def reports(stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
-    return stack[1]
-
-
-@pytest.fixture
-def peers(stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+def peers(report_stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
     """reform_tasks' own client to the other services (evaluation on :8002)."""
-    client: httpx.AsyncClient = stack[0].state.http
+    client: httpx.AsyncClient = report_stack[0].state.http
     return client
 
 
