@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     document_word_accountability: str = Field(default="云营改办问", min_length=1, max_length=16)
     document_addressee: str = "各县（市、区）人民政府，市直各有关单位："
     accountability_addressee: str = "中共云岭市纪律检查委员会、云岭市监察委员会"
+    # PDF conversions (LibreOffice, one at a time) a process runs or queues; more are a 503 with
+    # Retry-After, so a flood of PDF requests cannot pile up.
+    pdf_queue_limit: int = Field(default=4, ge=1, le=100)
     # Office default: a unit's to-do list (待办, GET /api/tasks/v1/todo) shows the milestones
     # due within this many days from today (today + 7 in, today + 8 out), besides every overdue
     # one. docs/RULES.md: "A unit's to-do list shows …".

@@ -33,6 +33,7 @@ from services.reform_tasks.document.pdf import docx_to_pdf, pdf_available
 from services.reform_tasks.report.official import report_document
 from services.reform_tasks.supervision.official import supervision_document
 from shared.errors import ServiceUnavailable
+from shared.settings import get_settings
 
 ISSUER = "云岭市优化营商环境工作领导小组办公室"
 ADDRESSEE = "各县（市、区）人民政府，市直各有关单位："
@@ -759,3 +760,21 @@ async def test_a_conversion_past_the_time_limit_is_a_503_and_leaves_nothing_behi
         await docx_to_pdf(content)
     assert raised.value.detail == pdf_module.TIMED_OUT
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_libreoffice
+async def test_pdf_requests_beyond_the_queue_limit_are_a_503_to_retry_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A flood of PDF downloads does not pile up: past PDF_QUEUE_LIMIT conversions running or
+    waiting in a process, the next is told to retry, and the queued ones still finish."""
+    monkeypatch.setattr(get_settings(), "pdf_queue_limit", 2)
+    content = render_docx(supervision_document(supervision_input()))
+    results = await asyncio.gather(
+        *(docx_to_pdf(content) for _ in range(3)), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, ServiceUnavailable)]
+    assert len(refused) == 1
+    assert refused[0].detail == pdf_module.BUSY
+    assert refused[0].headers == {"Retry-After": "10"}
+    assert all(isinstance(r, bytes) and r.startswith(b"%PDF") for r in results if r not in refused)

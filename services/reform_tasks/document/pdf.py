@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 import structlog
 
 from shared.errors import ServiceUnavailable
+from shared.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +46,11 @@ FONT_FALLBACKS = {
     "黑体": ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "sans-serif"),
 }
 
+BUSY = "正在生成其他 PDF，请稍后重试或下载 DOCX"
+BUSY_RETRY_SECONDS = 10
+
 _one_at_a_time = asyncio.Lock()
+_queued = 0  # conversions running or waiting in this process
 
 
 def _soffice() -> str | None:
@@ -148,13 +153,21 @@ async def _convert(soffice: str, workdir: Path, source: Path, env: dict[str, str
 async def docx_to_pdf(content: bytes) -> bytes:
     """The DOCX `content` as PDF (LibreOffice). Raises ServiceUnavailable (503) when LibreOffice
     is not installed, fails or takes longer than 60 s."""
+    global _queued
     soffice = _soffice()
     if soffice is None:
         raise ServiceUnavailable(NOT_INSTALLED)
-    async with _one_at_a_time:
-        workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="reform-pdf-"))
-        try:
-            source, env = await asyncio.to_thread(_prepare, workdir, content)
-            return await _convert(soffice, workdir, source, env)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+    if _queued >= get_settings().pdf_queue_limit:
+        # A flood of PDF requests must not pile up (each holds its DOCX and a connection).
+        raise ServiceUnavailable(BUSY, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    _queued += 1
+    try:
+        async with _one_at_a_time:
+            workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="reform-pdf-"))
+            try:
+                source, env = await asyncio.to_thread(_prepare, workdir, content)
+                return await _convert(soffice, workdir, source, env)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
+    finally:
+        _queued -= 1
