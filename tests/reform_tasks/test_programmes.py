@@ -268,6 +268,12 @@ async def test_unfinished_tasks_are_carried_into_the_new_year_with_their_open_mi
         "/api/tasks/v1/tasks/1/timeline", params={"programme": "2026"}, headers=office
     )
     assert any(e["kind"] == "task.carried_over" for e in old_line.json()["items"])
+    # Carried once: another year from 2026 with carry-over is refused, nothing written.
+    again = await tasks_client.post(
+        API, json=_year("2028", 2028, copy_from="2026", carry_over=True), headers=office
+    )
+    assert again.status_code == 409
+    assert "已结转至“2027年一号改革工程”（2027）" in again.json()["detail"]
     # Last year's task is as it was.
     old = (
         await tasks_client.get(

@@ -20,6 +20,7 @@ from services.reform_tasks.programme.schemas import CarriedTask
 from services.reform_tasks.task.repository import TaskRepository
 from services.reform_tasks.timeline import service as timeline
 from shared.auth import Principal
+from shared.errors import Conflict
 from shared.models import Domain, Programme, Task
 
 
@@ -56,8 +57,16 @@ class Carry:
 
 
 async def plan(session: AsyncSession, source: Programme, target: Programme) -> list[Carry]:
-    """What would be carried from `source` into `target` (nothing is written)."""
-    tasks = await ProgrammeRepository(session).unfinished_tasks(source.id)
+    """What would be carried from `source` into `target` (nothing is written). A programme's
+    tasks are carried once: 409 naming where they went."""
+    repo = ProgrammeRepository(session)
+    earlier = await repo.carried_into(source.id)
+    if earlier is not None:
+        raise Conflict(
+            f"改革工程“{source.name}”的未销号任务已结转至“{earlier.name}”（{earlier.code}），"
+            "不能再次结转"
+        )
+    tasks = await repo.unfinished_tasks(source.id)
     return [
         Carry(
             task,

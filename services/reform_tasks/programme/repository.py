@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from shared.models import Domain, Programme, Task
 from shared.repository import RepositoryBase
@@ -56,6 +56,18 @@ class ProgrammeRepository(RepositoryBase[Programme]):
             .order_by(Task.number)
         )
         return (await self.session.execute(statement)).scalars().all()
+
+    async def carried_into(self, programme_id: int) -> Programme | None:
+        """The programme this one's tasks were carried into, if they were."""
+        carried = aliased(Task)
+        statement = (
+            select(Programme)
+            .join(carried, carried.programme_id == Programme.id)
+            .join(Task, Task.id == carried.continues_task_id)
+            .where(Task.programme_id == programme_id)
+            .limit(1)
+        )
+        return await self.session.scalar(statement)
 
     async def task_count(self, domain_id: int) -> int:
         statement = select(func.count()).select_from(Task).where(Task.domain_id == domain_id)

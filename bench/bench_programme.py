@@ -1,0 +1,142 @@
+"""Starting a new year from the demo programme (210 tasks, 49 units): `POST …/programmes` with
+`copy_from` and `carry_over` — its domains and settings, and every task not closed out with
+its responsible units and open milestones, re-planned, linked, on both timelines, audited, in
+one transaction. Issue #21: < 2 s.
+
+Baseline in the same run: a raw asyncpg read of the rows it moves (the domains, the unfinished
+tasks, their milestones and responsible units), so the ratio says what creating them adds on
+top of reading them.
+
+Run: .venv/bin/python bench/bench_programme.py [--rounds 5]
+(uses DATABASE_URL if set, else a fresh database on the embedded test cluster; ~1 min; each
+round creates the next year from the one before — 2027 from 2026, 2028 from 2027, … — so each
+carries the same unfinished tasks on)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from services.reform_tasks.app import create_app  # noqa: E402
+from shared import clock  # noqa: E402
+from shared.auth import issue_token  # noqa: E402
+from shared.db import create_engine, create_sessionmaker  # noqa: E402
+from shared.demo.loader import load  # noqa: E402
+from shared.models import Role  # noqa: E402
+from shared.settings import Environment, Settings  # noqa: E402
+
+TODAY = date(2026, 12, 1)
+TARGET_SECONDS = 2.0
+BASELINE_QUERIES = (
+    "SELECT d.code, d.name, d.ordinal FROM tasks.domains d JOIN tasks.programmes p"
+    " ON p.id = d.programme_id WHERE p.code = '2026'",
+    "SELECT t.* FROM tasks.tasks t JOIN tasks.programmes p ON p.id = t.programme_id"
+    " WHERE p.code = '2026' AND t.closed_out_on IS NULL ORDER BY t.number",
+    "SELECT m.* FROM tasks.milestones m JOIN tasks.tasks t ON t.id = m.task_id"
+    " JOIN tasks.programmes p ON p.id = t.programme_id"
+    " WHERE p.code = '2026' AND t.closed_out_on IS NULL",
+    "SELECT r.* FROM tasks.task_responsible_units r JOIN tasks.tasks t ON t.id = r.task_id"
+    " JOIN tasks.programmes p ON p.id = t.programme_id"
+    " WHERE p.code = '2026' AND t.closed_out_on IS NULL",
+)
+
+
+async def _baseline(dsn: str, rounds: int) -> list[float]:
+    conn = await asyncpg.connect(dsn)
+    samples = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for query in BASELINE_QUERIES:
+                await conn.fetch(query)
+            samples.append(time.perf_counter() - started)
+    finally:
+        await conn.close()
+    return samples
+
+
+async def _create(client: httpx.AsyncClient, headers: dict[str, str], year: int) -> dict[str, Any]:
+    response = await client.post(
+        "/api/tasks/v1/programmes",
+        json={
+            "code": str(year),
+            "name": f"{year}年一号改革工程",
+            "year": year,
+            "starts_on": f"{year}-01-01",
+            "ends_on": f"{year}-12-31",
+            "benchmark_city": "深圳",
+            "copy_from": str(year - 1),
+            "carry_over": True,
+        },
+        headers=headers,
+    )
+    response.raise_for_status()
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def main(rounds: int) -> None:
+    url = fresh_database("bench_programme")
+    settings = Settings(
+        environment=Environment.test,
+        database_url=url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        _env_file=None,
+    )
+    engine = create_engine(settings, pool_size=5)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session, session.begin():
+        await load(session, password="bench", as_of=TODAY)  # noqa: S106
+    clock.freeze(datetime(2026, 12, 1, 2, tzinfo=UTC))
+    app = create_app(settings)
+    app.state.sessionmaker = sessionmaker
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    office = {
+        "Authorization": "Bearer "
+        + issue_token(settings, username="office", role=Role.office_admin, unit_code="gaigeban")
+    }
+    samples: list[float] = []
+    carried = milestones = 0
+    try:
+        for year in range(2027, 2027 + rounds):  # one programme per year: a new year each round
+            started = time.perf_counter()
+            created = await _create(client, office, year)
+            samples.append(time.perf_counter() - started)
+            carried = len(created["carried"])
+            milestones = sum(c["milestones"] for c in created["carried"])
+    finally:
+        await client.aclose()
+        await engine.dispose()
+    baseline = await _baseline(asyncpg_dsn(url), rounds)
+    median, base = statistics.median(samples), statistics.median(baseline)
+    print(
+        f"demo programme 2026 → a new year: {carried} tasks carried with {milestones} open "
+        f"milestones, 14 domains; {rounds} rounds"
+    )
+    target = f"(target < {TARGET_SECONDS:g} s)"
+    print(f"  create    median {median:6.3f} s  max {max(samples):6.3f} s  {target}")
+    print(f"  baseline  median {base:6.3f} s  (raw asyncpg read of the rows it moves)")
+    print(f"  ratio     {median / base:,.0f}× the baseline")
+    print("PASS" if max(samples) < TARGET_SECONDS else "FAIL")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    asyncio.run(main(parser.parse_args().rounds))
