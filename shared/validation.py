@@ -1,9 +1,12 @@
 """Input rules every service's schemas share: text a person typed, dates within reach, and PATCH
 bodies where `null` means something only for nullable fields.
 
-- `Name` (one line: names, titles, codes' labels) refuses control characters, private-use and
-  unpaired-surrogate code points; `Text` (free text) allows line breaks and tabs but nothing else
-  below U+0020. Both keep the text otherwise as typed.
+- `Name` (one line: names, titles, codes' labels) refuses control characters (line breaks too),
+  unpaired surrogates, private-use, unassigned (in Python's Unicode tables) and noncharacter code
+  points, and invisible format characters (zero-width spaces, bidi overrides: two names that look
+  the same must compare the same, issue #21); blanks at the ends are dropped before any length
+  check. `Text` (free text) allows line breaks and tabs but nothing else below U+0020, and no
+  surrogate, private-use or noncharacter code point. Both keep the text otherwise as typed.
 - `BusinessDate` is a date between `MIN_YEAR` and `MAX_YEAR` (office default: nothing the platform
   records lies outside them; a programme narrows it further where one is known).
 - `NewPassword`: 12 characters or more, not in zxcvbn's list of 30,000 common passwords, and
@@ -21,6 +24,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -42,17 +46,46 @@ def ascii_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _refused(char: str, *, multiline: bool) -> bool:
+# What a one-line name may not hold, beyond what free text may not: Cn unassigned (and the
+# noncharacters U+FDD0…, U+nFFFE/F), Cf invisible format characters, Zl/Zp line separators.
+_NAME_ONLY_REFUSED = {
+    "Cn": "未分配的码位",
+    "Cf": "不可见的格式字符",
+    "Zl": "换行",
+    "Zp": "换行",
+}
+_REFUSED = {"Cc": "控制字符", "Cs": "不成对的代理码位", "Co": "私用区字符"}
+
+
+def _refusal(char: str, *, multiline: bool) -> str | None:
+    """Why `char` may not be in a name (`multiline` False) or free text, or None."""
     if multiline and char in _LINE_BREAKS:
-        return False
-    # Cc control, Cs surrogate, Co private use; U+FFFE/U+FFFF are noncharacters XML refuses.
-    return unicodedata.category(char) in ("Cc", "Cs", "Co") or char in "\ufffe\uffff"
+        return None
+    category = unicodedata.category(char)
+    if category in _REFUSED:
+        return _REFUSED[category]
+    if char in "\ufffe\uffff":  # noncharacters XML refuses
+        return "非字符码位"
+    return None if multiline else _NAME_ONLY_REFUSED.get(category)
 
 
-def _check_name(value: str) -> str:
-    if any(_refused(c, multiline=False) for c in value):
-        raise ValueError("不能包含控制字符、私用区字符或换行")
-    return value
+def _refused(char: str, *, multiline: bool) -> bool:
+    return _refusal(char, multiline=multiline) is not None
+
+
+def _check_name(value: Any) -> Any:
+    """Runs before the length checks (the blanks at the ends do not count); leaves anything
+    but a string to the `str` validation."""
+    if not isinstance(value, str):
+        return value
+    for position, char in enumerate(value, start=1):
+        reason = _refusal(char, multiline=False)
+        if reason is not None:
+            raise ValueError(
+                "不能包含控制字符、换行、私用区字符、未分配码位或不可见的格式字符"
+                f"（第 {position} 个字符 U+{ord(char):04X} 是{reason}）"
+            )
+    return value.strip()
 
 
 def _check_text(value: str) -> str:
@@ -83,7 +116,7 @@ def _check_password(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
+Name = Annotated[str, BeforeValidator(_check_name)]
 Text = Annotated[str, AfterValidator(_check_text)]
 BusinessDate = Annotated[date, AfterValidator(_check_date)]
 NewPassword = Annotated[str, Field(max_length=128), AfterValidator(_check_password)]

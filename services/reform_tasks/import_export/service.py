@@ -39,6 +39,7 @@ from shared.models import (
     Unit,
     UnitKind,
 )
+from shared.unit_names import unit_name_key
 
 TITLE_MAX = 200
 DEADLINE_TEXT_MAX = 64
@@ -123,14 +124,12 @@ def task_fields(task: Task, programme: Programme) -> dict[str, Any]:
     }
 
 
-def _unit_key(text: str) -> str:
-    return xlsx.compact(text).lower()
-
-
 class UnitDirectory:
     """Units by code, full name, short name or alias (the alias table is `platform.units.aliases`,
     kept by the office in the unit directory). Codes and names win over aliases; a name that fits
-    several units is an error, never a guess."""
+    several active units is an error, never a guess (the directory keeps active units' names
+    apart, but older data may not); a deactivated unit's name that an active unit took over
+    means the active one."""
 
     def __init__(self, units: Sequence[Unit]) -> None:
         self._names: dict[str, list[Unit]] = {}
@@ -144,13 +143,13 @@ class UnitDirectory:
 
     @staticmethod
     def _add(table: dict[str, list[Unit]], key: str, unit: Unit) -> None:
-        found = table.setdefault(_unit_key(key), [])
+        found = table.setdefault(unit_name_key(key), [])
         if unit not in found:
             found.append(unit)
 
     def resolve(self, text: str) -> tuple[list[Unit], str | None]:
         """The unit(s) a name means, or a Chinese error message."""
-        key = _unit_key(text)
+        key = unit_name_key(text)
         if key in ALL_DISTRICTS:
             return self._districts, None if self._districts else f"未知单位“{text}”"
         candidates = [key]
@@ -160,13 +159,14 @@ class UnitDirectory:
         for candidate in candidates:
             for table in (self._names, self._aliases):
                 found = table.get(candidate, [])
-                if len(found) > 1:
-                    names = "、".join(u.name for u in found)
+                active = [u for u in found if u.is_active]
+                if len(active) > 1:
+                    names = "、".join(u.name for u in active)
                     return [], f"“{text}”对应多个单位（{names}），请写全称"
+                if active:
+                    return active, None  # a deactivated unit's old name now another's
                 if found:
-                    if not found[0].is_active:
-                        return [], f"单位“{text}”已停用"
-                    return found, None
+                    return [], f"单位“{text}”已停用"
         return [], f"未知单位“{text}”"
 
 

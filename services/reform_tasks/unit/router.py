@@ -28,7 +28,14 @@ async def list_units(
     return await service.list_units(session, page, kind=kind, q=q)
 
 
-@router.post("", response_model=UnitOut, status_code=status.HTTP_201_CREATED, summary="Add a unit")
+@router.post(
+    "",
+    response_model=UnitOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a unit",
+    description="代码、全称、简称和别名不得与其他在用单位的任一名称相同"
+    "（不区分大小写和全角半角），否则 409。",
+)
 async def create_unit(body: UnitCreate, principal: OfficeAdmin, session: Session) -> UnitOut:
     return await service.create_unit(session, principal, body)
 
@@ -38,7 +45,13 @@ async def get_unit(code: str, principal: Authenticated, session: Session) -> Uni
     return await service.get_unit(session, code)
 
 
-@router.patch("/{code}", response_model=UnitOut, summary="Change a unit (names, aliases, status)")
+@router.patch(
+    "/{code}",
+    response_model=UnitOut,
+    summary="Change a unit (names, aliases, status)",
+    description="改名后原全称、原简称自动保留为别名（与其他在用单位重名的除外）；"
+    "新名称或重新启用的单位与其他在用单位重名时 409。",
+)
 async def update_unit(
     code: str, body: UnitUpdate, principal: OfficeAdmin, session: Session
 ) -> UnitOut:
