@@ -161,7 +161,7 @@ def _due_milestone(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
         window = api.get("/api/tasks/v1/todo").json()["due_within_days"]
     with stack.client("office") as api:
         ends_on = date.fromisoformat(
-            api.get("/api/tasks/v1/programmes").json()["items"][0]["ends_on"]
+            api.get("/api/tasks/v1/programmes/2026").json()["ends_on"]  # the demo year
         )
         tasks = [
             api.get(f"/api/tasks/v1/tasks/{t['number']}").json()

@@ -1,5 +1,6 @@
 // A small fetch wrapper: base '' (same origin, so Vite's proxy or nginx routes /api/*), bearer token,
 // problem+json errors (RFC 9457) as a typed ApiError, and session expiry on 401.
+import { useProgramme } from "../stores/programme";
 import { useSession } from "../stores/session";
 import { ApiError, networkError, toApiError } from "./problem";
 
@@ -21,6 +22,22 @@ function withQuery(path: string, params?: Query): string {
   return suffix ? `${path}${path.includes("?") ? "&" : "?"}${suffix}` : path;
 }
 
+/** The services whose data belongs to a programme (改革工程): their calls carry the one chosen. */
+const PROGRAMME_SCOPED = ["/api/tasks/v1/", "/api/evaluation/v1/"];
+
+/** `path` with `programme=<code>` when the user has chosen a programme (issue #21) and the call
+ * does not name one itself (the admin's domain editor works on any programme). Without a choice
+ * nothing is added and the services use their default, the programme covering today. */
+function inProgramme(path: string, username: string): string {
+  if (!PROGRAMME_SCOPED.some((prefix) => path.startsWith(prefix))) return path;
+  const programme = useProgramme();
+  programme.sync(username);
+  if (!programme.chosen) return path;
+  const query = path.includes("?") ? path.slice(path.indexOf("?") + 1) : "";
+  if (new URLSearchParams(query).has("programme")) return path;
+  return withQuery(path, { programme: programme.chosen });
+}
+
 /** fetch with the bearer token; a 401 ends the session. Returns the raw response (ok or not). */
 export async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const session = useSession();
@@ -30,7 +47,7 @@ export async function send(path: string, init: RequestInit = {}): Promise<Respon
   if (token && !headers.has("Authorization")) headers.set("Authorization", `Bearer ${token}`);
   let response: Response;
   try {
-    response = await fetch(path, { ...init, headers });
+    response = await fetch(inProgramme(path, session.me?.username ?? ""), { ...init, headers });
   } catch (exc) {
     if (exc instanceof DOMException && exc.name === "AbortError") throw exc;
     throw networkError();
