@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.reform_tasks.document import service as documents
+from services.reform_tasks.document.pdf import pdf_available
 from services.reform_tasks.document.repository import DocumentRepository
 from shared import clock
 from shared.errors import ServiceUnavailable
@@ -376,3 +377,28 @@ async def test_supervision_documents_are_numbered_and_read_by_the_supervised_uni
     assert "云营改办督〔2026〕2号" in advice
     stored = (await session.scalars(select(Report.id))).all()
     assert stored == []  # supervisions number their own documents, no report involved
+
+
+@pytest.mark.skipif(not pdf_available(), reason="LibreOffice (soffice) 未安装")
+async def test_a_pdf_missing_at_sign_off_is_rendered_once_and_kept(
+    reports: httpx.AsyncClient, scene: Scene, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed where LibreOffice was absent: the first PDF download renders it from the stored
+    DOCX and keeps it; later downloads return the same bytes without rendering again."""
+    report = await _reviewed(reports, scene)
+    monkeypatch.setattr(documents, "pdf_available", lambda: False)
+    signed = (await _sign(reports, scene, report["id"])).json()
+    assert signed["has_pdf"] is False
+    monkeypatch.undo()
+    first = await reports.get(f"{BASE}/{report['id']}/pdf", headers=scene.headers("shichang"))
+    assert first.status_code == 200, first.text
+    assert first.content.startswith(b"%PDF")
+
+    async def never(_content: bytes) -> bytes:
+        raise AssertionError("a stored PDF is not rendered again")
+
+    monkeypatch.setattr(documents, "docx_to_pdf", never)
+    again = await reports.get(f"{BASE}/{report['id']}/pdf", headers=scene.headers("office"))
+    assert again.content == first.content
+    listed = (await reports.get(f"{BASE}/{report['id']}", headers=scene.headers("office"))).json()
+    assert listed["has_pdf"] is True

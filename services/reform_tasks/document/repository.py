@@ -33,7 +33,11 @@ class DocumentRepository(RepositoryBase[OfficialDocument]):
         return (await self.session.execute(statement)).scalar_one()
 
     async def locked(self, document_id: int) -> OfficialDocument:
+        """The document under its row lock, as committed now (not as first read)."""
         statement = (
-            select(OfficialDocument).where(OfficialDocument.id == document_id).with_for_update()
+            select(OfficialDocument)
+            .where(OfficialDocument.id == document_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return (await self.session.execute(statement)).scalar_one()

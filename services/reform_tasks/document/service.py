@@ -107,13 +107,21 @@ async def docx_of(session: AsyncSession, document_id: int, edition: Edition) -> 
     return signed_docx(await signed(session, document_id), edition)
 
 
+def _stored_pdf(document: OfficialDocument, edition: Edition) -> bytes | None:
+    return document.pdf if edition is Edition.full else document.public_pdf
+
+
 async def pdf_of(session: AsyncSession, document_id: int, edition: Edition) -> bytes:
     """The stored PDF. One missing (LibreOffice was absent at sign-off) is rendered from the
     stored DOCX once, under the document's row lock (a concurrent download waits for it), and
     kept; without LibreOffice this is a 503 problem."""
-    document = await DocumentRepository(session).locked(document_id)
-    stored = document.pdf if edition is Edition.full else document.public_pdf
-    if stored is not None:
+    repository = DocumentRepository(session)
+    stored = _stored_pdf(await repository.by_id(document_id), edition)
+    if stored is not None:  # the usual case: no lock, downloads do not queue
+        return stored
+    document = await repository.locked(document_id)
+    stored = _stored_pdf(document, edition)
+    if stored is not None:  # rendered by the download we waited for
         return stored
     pdf = await docx_to_pdf(signed_docx(document, edition))
     if edition is Edition.full:
