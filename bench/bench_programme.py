@@ -24,20 +24,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from bench.common import asyncpg_dsn, fresh_database, in_process_settings, read_rows  # noqa: E402
 from services.reform_tasks.app import create_app  # noqa: E402
 from shared import clock  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.db import create_engine, create_sessionmaker  # noqa: E402
 from shared.demo.loader import load  # noqa: E402
 from shared.models import Role  # noqa: E402
-from shared.settings import Environment, Settings  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 TARGET_SECONDS = 2.0
@@ -53,20 +51,6 @@ BASELINE_QUERIES = (
     " JOIN tasks.programmes p ON p.id = t.programme_id"
     " WHERE p.code = '2026' AND t.closed_out_on IS NULL",
 )
-
-
-async def _baseline(dsn: str, rounds: int) -> list[float]:
-    conn = await asyncpg.connect(dsn)
-    samples = []
-    try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            for query in BASELINE_QUERIES:
-                await conn.fetch(query)
-            samples.append(time.perf_counter() - started)
-    finally:
-        await conn.close()
-    return samples
 
 
 async def _create(client: httpx.AsyncClient, headers: dict[str, str], year: int) -> dict[str, Any]:
@@ -91,14 +75,7 @@ async def _create(client: httpx.AsyncClient, headers: dict[str, str], year: int)
 
 async def main(rounds: int) -> None:
     url = fresh_database("bench_programme")
-    settings = Settings(
-        environment=Environment.test,
-        database_url=url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,
-    )
+    settings = in_process_settings(url)
     engine = create_engine(settings, pool_size=5)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
@@ -123,7 +100,7 @@ async def main(rounds: int) -> None:
     finally:
         await client.aclose()
         await engine.dispose()
-    baseline = await _baseline(asyncpg_dsn(url), rounds)
+    baseline = await read_rows(asyncpg_dsn(url), BASELINE_QUERIES, rounds)
     median, base = statistics.median(samples), statistics.median(baseline)
     print(
         f"demo programme 2026 → a new year: {carried} tasks carried with {milestones} open "

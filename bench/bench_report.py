@@ -29,14 +29,13 @@ import asyncpg  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from bench.common import asyncpg_dsn, fresh_database, in_process_settings, read_rows  # noqa: E402
 from services.evaluation.ledger import service as ledger  # noqa: E402
 from shared import clock  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.db import create_engine, create_sessionmaker  # noqa: E402
 from shared.demo.loader import load  # noqa: E402
 from shared.models import Role  # noqa: E402
-from shared.settings import Environment, Settings  # noqa: E402
 from tests.report_apps import tasks_app_with_sources  # noqa: E402
 
 TODAY = date(2026, 12, 1)
@@ -115,30 +114,9 @@ async def _seed_hotline(dsn: str, per_unit: int) -> int:
         await conn.close()
 
 
-async def _baseline(dsn: str, rounds: int) -> list[float]:
-    conn = await asyncpg.connect(dsn)
-    samples = []
-    try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            for query in BASELINE_QUERIES:
-                await conn.fetch(query)
-            samples.append(time.perf_counter() - started)
-    finally:
-        await conn.close()
-    return samples
-
-
 async def main(rounds: int) -> None:
     url = fresh_database("bench_report")
-    settings = Settings(
-        environment=Environment.test,
-        database_url=url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,
-    )
+    settings = in_process_settings(url)
     engine = create_engine(settings, pool_size=5)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
@@ -177,7 +155,7 @@ async def main(rounds: int) -> None:
         await client.aclose()
         await app.state.http.aclose()
         await engine.dispose()
-    baseline = await _baseline(asyncpg_dsn(url), rounds)
+    baseline = await read_rows(asyncpg_dsn(url), BASELINE_QUERIES, rounds)
     package = [sum(p[i] for p in phases.values()) for i in range(rounds)]
     data = report["data"]
     print(

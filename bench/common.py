@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+
+from shared.settings import Environment, Settings
 from tests import pg
 
 
@@ -21,6 +24,34 @@ def fresh_database(name: str) -> str:
 
 def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def in_process_settings(url: str) -> Settings:
+    """A service app run inside the benchmark's process: its database, no outbox relay, quiet."""
+    return Settings(
+        environment=Environment.test,
+        database_url=url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        _env_file=None,
+    )
+
+
+async def read_rows(dsn: str, queries: Sequence[str], rounds: int) -> list[float]:
+    """A baseline: the seconds each round takes to fetch every query's rows over one raw
+    asyncpg connection."""
+    conn = await asyncpg.connect(dsn)
+    samples = []
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for query in queries:
+                await conn.fetch(query)
+            samples.append(time.perf_counter() - started)
+    finally:
+        await conn.close()
+    return samples
 
 
 class Timer:

@@ -31,6 +31,7 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -55,6 +56,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1366, "height": 768}
+# A unit liaison's phone (issue #22): 390 × 844 CSS pixels, touch, device pixel ratio 2.
+PHONE: ViewportSize = {"width": 390, "height": 844}
 STATE = VAR_DIR / f"browser-stack-{pg.TEST_PG_PORT}.json"
 LOCK = FileLock(str(VAR_DIR / f"browser-stack-{pg.TEST_PG_PORT}.lock"))
 LOG = VAR_DIR / f"browser-stack-{pg.TEST_PG_PORT}.log"
@@ -245,6 +248,24 @@ def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
     context = browser.new_context(
         base_url=stack.web,
         viewport=VIEWPORT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+    """A browser context as a phone: touch, mobile viewport, downloads accepted."""
+    context = browser.new_context(
+        base_url=stack.web,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         accept_downloads=True,

@@ -20,7 +20,6 @@ import re
 import struct
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,13 +36,12 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.web.conftest import Stack, login, screenshot
+from tests.web.conftest import PHONE, Stack, login, screenshot
 from tests.web.test_tasks import _last_open_milestone
 
 pytestmark = pytest.mark.browser
 
 UNIT = "jiaotong"  # 市交通运输局: leads a task in progress; no 12345 orders in the demo
-PHONE: ViewportSize = {"width": 390, "height": 844}
 NARROW: ViewportSize = {"width": 360, "height": 740}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -96,22 +94,6 @@ def _jpeg_size(body: bytes) -> tuple[int, int]:
             return width, height
         at += 2 + length
     raise AssertionError("no frame in the JPEG")
-
-
-@pytest.fixture
-def phone(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        base_url=stack.web,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-    )
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
 
 
 def _no_sideways_scroll(page: Page) -> None:

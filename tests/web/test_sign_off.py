@@ -14,13 +14,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Download, Page, expect
+from playwright.sync_api import BrowserContext, Download, Page, expect
 
 from tests.web.conftest import Stack, close_drawer, login, screenshot
 from tests.web.test_tasks import _last_open_milestone
@@ -174,22 +173,6 @@ def test_a_dispatch_report_is_reviewed_signed_off_and_read(page: Page, stack: St
     receipt = page.get_by_test_id("receipts").locator("tbody tr").filter(has_text="云岭市水利局")
     expect(receipt).to_have_count(1)
     expect(receipt).not_to_contain_text("未读")
-
-
-@pytest.fixture
-def phone(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    context = browser.new_context(
-        base_url=stack.web,
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        accept_downloads=True,
-    )
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
 
 
 def _open_milestone(stack: Stack) -> tuple[int, int]:
