@@ -172,7 +172,7 @@ async def edit(
     "progress report's)",
 )
 async def proofread(document_id: int, principal: OfficeWrite, session: Session) -> ReportDetail:
-    return await service.review(session, principal, document_id)
+    return await service.proofread(session, principal, document_id)
 
 
 @router.post(

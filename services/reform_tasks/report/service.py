@@ -596,7 +596,7 @@ async def edit(
     return await detail(session, report, code)
 
 
-async def review(session: AsyncSession, principal: Principal, report_id: int) -> ReportDetail:
+async def proofread(session: AsyncSession, principal: Principal, report_id: int) -> ReportDetail:
     """核稿: office staff check a draft before it goes to the leader to sign."""
     report, code = await readable(session, principal, report_id, lock=True)
     if report.status is not ReportStatus.draft:
