@@ -29,13 +29,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import asyncpg_dsn, fresh_database, in_process_settings, read_rows  # noqa: E402
+from bench.common import asyncpg_dsn, fresh_database, read_rows  # noqa: E402
 from services.reform_tasks.app import create_app  # noqa: E402
 from shared import clock  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.db import create_engine, create_sessionmaker  # noqa: E402
 from shared.demo.loader import load  # noqa: E402
 from shared.models import Role  # noqa: E402
+from tests.pg import settings_for  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 TARGET_SECONDS = 2.0
@@ -75,7 +76,7 @@ async def _create(client: httpx.AsyncClient, headers: dict[str, str], year: int)
 
 async def main(rounds: int) -> None:
     url = fresh_database("bench_programme")
-    settings = in_process_settings(url)
+    settings = settings_for(url)
     engine = create_engine(settings, pool_size=5)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():

@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 
-from shared.settings import Environment, Settings
 from tests import pg
 
 
@@ -24,18 +23,6 @@ def fresh_database(name: str) -> str:
 
 def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-def in_process_settings(url: str) -> Settings:
-    """A service app run inside the benchmark's process: its database, no outbox relay, quiet."""
-    return Settings(
-        environment=Environment.test,
-        database_url=url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,
-    )
 
 
 async def read_rows(dsn: str, queries: Sequence[str], rounds: int) -> list[float]:

@@ -37,7 +37,7 @@ from shared.models import (
     task_responsible_units,
 )
 from shared.models.tasks import default_programme_settings
-from shared.settings import Environment, Settings
+from shared.settings import Settings
 from tests import pg
 from tests.report_apps import tasks_app_with_sources
 
@@ -75,14 +75,7 @@ def database_url(worker_id_name: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(
-        environment=Environment.test,
-        database_url=database_url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return pg.settings_for(database_url)
 
 
 @pytest.fixture(scope="session")

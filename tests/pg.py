@@ -14,7 +14,7 @@ from filelock import FileLock
 
 from migrations.history import SQL_DIRS
 from shared.embedded_pg import EmbeddedPostgres
-from shared.settings import REPO_ROOT, VAR_DIR, embedded_database_url
+from shared.settings import REPO_ROOT, VAR_DIR, Environment, Settings, embedded_database_url
 
 # Whatever uses the test cluster (the suite, the benchmarks) runs as ENVIRONMENT=test unless told
 # otherwise: without it the platform applies production's rules (shared/settings.py).
@@ -99,3 +99,17 @@ def clone_database(pg: EmbeddedPostgres, name: str) -> str:
     pg.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     pg.psql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
     return database_url(name)
+
+
+def settings_for(url: str, **override: object) -> Settings:
+    """A service's settings on a test database, run in process (tests, benchmarks): no outbox
+    relay, quiet logs, no .env file; `override` sets anything else (webhook secrets, …)."""
+    return Settings(
+        environment=Environment.test,
+        database_url=url,
+        outbox_relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        _env_file=None,  # type: ignore[call-arg]
+        **override,  # type: ignore[arg-type]
+    )

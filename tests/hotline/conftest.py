@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 
 from shared.http import signed_headers
 from shared.settings import Settings
+from tests.pg import settings_for
 
 SECRET = "whsec_" + base64.b64encode(b"hotline-test-secret-0123456789ab").decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"rotated-out-secret-0123456789abc").decode()
@@ -20,17 +21,7 @@ OLD_SECRET = "whsec_" + base64.b64encode(b"rotated-out-secret-0123456789abc").de
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     """The hotline tests' services accept two secrets (rotation)."""
-    from shared.settings import Environment
-
-    return Settings(
-        environment=Environment.test,
-        database_url=database_url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        hotline_webhook_secrets=f"{OLD_SECRET},{SECRET}",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url, hotline_webhook_secrets=f"{OLD_SECRET},{SECRET}")
 
 
 class Platform:

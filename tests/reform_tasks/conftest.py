@@ -34,6 +34,16 @@ def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     return root
 
 
+def assert_evidence_download(response: httpx.Response, quoted_name: str) -> None:
+    """An evidence file as it is served: a PDF, never sniffed as something else, an attachment
+    with its Chinese name as RFC 5987 `filename*` (`quoted_name` percent-encoded)."""
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=UTF-8''{quoted_name}" in disposition
+
+
 def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 

@@ -21,7 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared import clock
 from shared.models import AuditLog, EvidenceFile, OutboxEvent, ProgressReport, Role, UnitMessage
 from shared.settings import Settings
-from tests.reform_tasks.conftest import Scene, scanner_script, stored_files
+from tests.reform_tasks.conftest import (
+    Scene,
+    assert_evidence_download,
+    scanner_script,
+    stored_files,
+)
 
 API = "/api/tasks/v1"
 PDF = b"%PDF-1.4\n%evidence of the work\n"
@@ -496,11 +501,7 @@ async def test_evidence_is_downloaded_by_readers_of_the_task_only(
         )
         assert own.status_code == 200, who
         assert own.content == PDF
-    assert own.headers["content-type"] == "application/pdf"
-    assert own.headers["x-content-type-options"] == "nosniff"
-    disposition = own.headers["content-disposition"]
-    assert disposition.startswith("attachment;")
-    assert "filename*=UTF-8''%E5%B7%A5%E4%BD%9C%E6%96%B9%E6%A1%88%20v2.pdf" in disposition
+    assert_evidence_download(own, "%E5%B7%A5%E4%BD%9C%E6%96%B9%E6%A1%88%20v2.pdf")
     for outsider in ("keji", "hexiqu", "shuiwu"):
         other = await tasks_client.get(
             evidence["download_url"], headers=scene.headers(outsider, Role.unit)

@@ -27,7 +27,12 @@ from shared.models import (
     UnitMessage,
 )
 from shared.settings import Settings
-from tests.reform_tasks.conftest import Scene, scanner_script, stored_files
+from tests.reform_tasks.conftest import (
+    Scene,
+    assert_evidence_download,
+    scanner_script,
+    stored_files,
+)
 
 API = "/api/tasks/v1"
 PDF = b"%PDF-1.4\n%rectification evidence\n"
@@ -526,11 +531,7 @@ async def test_reply_evidence_is_downloaded_by_the_unit_and_the_office_only(
         got = await tasks_client.get(file["download_url"], headers=scene.headers(who, role))
         assert got.status_code == 200, who
         assert got.content == PDF
-    assert got.headers["content-type"] == "application/pdf"
-    assert got.headers["x-content-type-options"] == "nosniff"
-    disposition = got.headers["content-disposition"]
-    assert disposition.startswith("attachment;")
-    assert "filename*=UTF-8''%E6%95%B4%E6%94%B9%E6%96%B9%E6%A1%88%20v2.pdf" in disposition
+    assert_evidence_download(got, "%E6%95%B4%E6%94%B9%E6%96%B9%E6%A1%88%20v2.pdf")
     # Another unit (even one on the same task): the supervision does not exist for it.
     for outsider in ("zhengwu", "keji", "hexiqu"):
         denied = await tasks_client.get(

@@ -19,24 +19,13 @@ from shared.demo.loader import load
 from shared.http import ServiceTokens
 from shared.models import Role
 from shared.outbox import OutboxRelay
-from shared.settings import Environment, Settings
+from shared.settings import Settings
 from tests import pg
+from tests.pg import settings_for
 from tests.reform_tasks.conftest import scene  # noqa: F401  (the reform_tasks scene, reused)
 
 DEMO_AS_OF = date(2026, 9, 30)
 SCORE_COLUMNS = "programme, period, unit_code, total, max_total, grade, components"
-
-
-def settings_for(url: str, **override: object) -> Settings:
-    return Settings(
-        environment=Environment.test,
-        database_url=url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,  # type: ignore[call-arg]
-        **override,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture
@@ -174,12 +163,4 @@ def settings(database_url: str) -> Settings:
     """The reliability tests' services accept the hotline tests' webhook secret."""
     from tests.hotline.conftest import SECRET
 
-    return Settings(
-        environment=Environment.test,
-        database_url=database_url,
-        outbox_relay_enabled=False,
-        log_json=False,
-        log_level="WARNING",
-        hotline_webhook_secrets=SECRET,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(database_url, hotline_webhook_secrets=SECRET)

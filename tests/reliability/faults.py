@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks import Webhook
 
 from shared import http
-from shared.settings import Environment, Settings
+from shared.settings import Settings
+from tests.pg import settings_for
 
 SECRET = "whsec_" + base64.b64encode(b"reliability-webhook-secret-01234").decode()
 WEBHOOK = "/api/hotline/v1/webhooks/12345"
@@ -190,15 +191,7 @@ class Sender:
 
 
 def hotline_settings(url: str) -> Settings:
-    return Settings(
-        environment=Environment.test,
-        database_url=url,
-        outbox_relay_enabled=False,
-        hotline_webhook_secrets=SECRET,
-        log_json=False,
-        log_level="WARNING",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return settings_for(url, hotline_webhook_secrets=SECRET)
 
 
 async def replay_in_order(url: str, deliveries: list[Delivery]) -> None:

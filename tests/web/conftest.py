@@ -243,36 +243,32 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+def _browsing(browser: Browser, stack: Stack, **device: Any) -> Iterator[BrowserContext]:
+    """A browser context on the stack's SPA, in Chinese and Shanghai time, downloads accepted;
+    `device` is the screen (viewport, touch, …)."""
     context = browser.new_context(
         base_url=stack.web,
-        viewport=VIEWPORT,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         accept_downloads=True,
+        **device,
     )
     context.set_default_timeout(15_000)
     yield context
     context.close()
+
+
+@pytest.fixture
+def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+    yield from _browsing(browser, stack, viewport=VIEWPORT)
 
 
 @pytest.fixture
 def phone(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
-    """A browser context as a phone: touch, mobile viewport, downloads accepted."""
-    context = browser.new_context(
-        base_url=stack.web,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        device_scale_factor=2,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        accept_downloads=True,
+    """A browser context as a phone: touch, mobile viewport, device pixel ratio 2."""
+    yield from _browsing(
+        browser, stack, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2
     )
-    context.set_default_timeout(15_000)
-    yield context
-    context.close()
 
 
 @pytest.fixture

@@ -121,18 +121,16 @@ class ReportRepository(RepositoryBase[Report]):
             {"key": f"report:{programme_id}:{kind.value}:{period}"},
         )
 
-    async def latest(self, programme_id: int, kind: ReportKind, period: str) -> Report | None:
-        statement = (
-            select(Report)
-            .where(
-                Report.programme_id == programme_id,
-                Report.kind == kind,
-                Report.period == period,
-            )
-            .order_by(Report.version.desc())
-            .limit(1)
+    @staticmethod
+    def _versions(programme_id: int, kind: ReportKind, period: str) -> Select[Report]:
+        """Every version of one (programme, kind, period) report."""
+        return select(Report).where(
+            Report.programme_id == programme_id, Report.kind == kind, Report.period == period
         )
-        return await self.session.scalar(statement)
+
+    async def latest(self, programme_id: int, kind: ReportKind, period: str) -> Report | None:
+        statement = self._versions(programme_id, kind, period)
+        return await self.session.scalar(statement.order_by(Report.version.desc()).limit(1))
 
     async def signed(self, report_ids: Sequence[int]) -> dict[int, Signed]:
         """report id → its signed document's number and editions, and the report correcting
@@ -167,18 +165,10 @@ class ReportRepository(RepositoryBase[Report]):
         self, programme_id: int, kind: ReportKind, period: str, *, other_than: int
     ) -> Report | None:
         """The period's signed, not yet superseded version (a new sign-off corrects it), locked."""
-        statement = (
-            select(Report)
-            .where(
-                Report.programme_id == programme_id,
-                Report.kind == kind,
-                Report.period == period,
-                Report.status == ReportStatus.published,
-                Report.id != other_than,
-            )
-            .with_for_update()
+        statement = self._versions(programme_id, kind, period).where(
+            Report.status == ReportStatus.published, Report.id != other_than
         )
-        return await self.session.scalar(statement)
+        return await self.session.scalar(statement.with_for_update())
 
     async def delivery_counts(self, report_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """report id → (units delivered to, units that have read it)."""
