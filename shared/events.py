@@ -233,6 +233,31 @@ class ExternalRankRecorded(EventData):
     recorded_by: str
 
 
+ProgrammeCode = Annotated[str, Field(min_length=1, max_length=32)]  # as tasks.programmes.code
+
+
+class ProgrammeCreated(EventData):
+    """The office created a programme (issue #21). With `copy_from`, evaluation copies that
+    programme's rule set in force as the new programme's first draft, for the office to edit
+    and publish (docs/EVALUATION.md)."""
+
+    code: ProgrammeCode
+    year: int = Field(ge=2000, le=2100)
+    starts_on: date
+    ends_on: date
+    copy_from: ProgrammeCode | None = Field(description="复制其领域、设置和评分规则的改革工程")
+
+
+class ProgrammeClosed(EventData):
+    """The office closed a programme's year (issue #21): it is read-only from now on, and
+    evaluation freezes its scores as the year's final results (the year-end 结果 list)."""
+
+    code: ProgrammeCode
+    year: int = Field(ge=2000, le=2100)
+    closed_on: date
+    closed_by: str = Field(min_length=1, max_length=64)
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     model: type[EventData]
@@ -256,6 +281,8 @@ EVENTS: dict[str, EventType] = {
     "work_order.visited": EventType(WorkOrderVisited, "evaluation"),
     "work_order.overdue": EventType(WorkOrderOverdue, "evaluation"),
     "work_order.closed": EventType(WorkOrderClosed, "evaluation"),
+    "programme.created": EventType(ProgrammeCreated, "evaluation"),
+    "programme.closed": EventType(ProgrammeClosed, "evaluation"),
 }
 # Reminders (`reminder.<kind>`) for the city's OA system: delivered by the producer's relay to
 # OA_WEBHOOK_URL, signed with Standard Webhooks, instead of to a service of ours.

@@ -100,6 +100,19 @@ def _samples(unit: str) -> dict[str, dict[str, Any]]:
         "work_order.visited": {**_order(), "resolved": True, "satisfaction": "satisfied"},
         "work_order.overdue": {**_order(), "working_days_over": 1},
         "work_order.closed": {**_order(), "on_time": True, "after_overdue": False},
+        "programme.created": {
+            "code": "2027",
+            "year": 2027,
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-12-31",
+            "copy_from": "2026",
+        },
+        "programme.closed": {
+            "code": "2026",
+            "year": 2026,
+            "closed_on": "2027-01-20",
+            "closed_by": "office",
+        },
     }
 
 
