@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from services.evaluation.ledger import service as ledger
 from shared.db import create_engine, create_sessionmaker
+from shared.errors import Conflict
 from shared.settings import get_settings
 
 app = typer.Typer(help="评价服务命令", no_args_is_help=True)
@@ -51,7 +52,11 @@ def recompute(programme: str = typer.Option("2026", help="改革工程代码（�
             await engine.dispose()
 
     started = time.perf_counter()
-    replayed = asyncio.run(run())
+    try:
+        replayed = asyncio.run(run())
+    except Conflict as exc:  # a closed programme: its results are frozen
+        console.print(f"[red]未重算[/red]：{exc.detail}")
+        raise typer.Exit(1) from exc
     console.print(
         f"[green]重算完成[/green]：改革工程 {programme}，重放非热线事实 {replayed} 条，"
         f"用时 {time.perf_counter() - started:.2f} 秒"

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.evaluation.event.router import router as event_router
 from services.evaluation.inputs.router import MAX_UPLOAD
 from services.evaluation.inputs.router import router as inputs_router
+from services.evaluation.programme.router import router as programme_router
 from services.evaluation.rule_set.router import router as rule_set_router
 from services.evaluation.score.router import router as score_router
 from services.evaluation.score.stream import Broadcaster
@@ -21,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="云岭市营商环境改革 · 评价服务 (evaluation)",
         description="Scoring rule sets, live scores, rankings and explanations.",
-        routers=[event_router, rule_set_router, score_router, inputs_router],
+        routers=[event_router, rule_set_router, score_router, inputs_router, programme_router],
         settings=settings,
         upload_limits={r"/api/evaluation/v1/surveys/import": MAX_UPLOAD + 1024 * 1024},
     )

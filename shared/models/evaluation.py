@@ -1,6 +1,7 @@
 """`evaluation` schema: facts (every consumed input, verbatim), rule sets, the score ledger and
 counters derived from facts, live scores, and the office's own inputs (inspections, surveys,
-external ranks). A full recompute rebuilds ledger, counters and scores from facts alone."""
+external ranks). A full recompute rebuilds ledger, counters and scores from facts alone. A closed
+programme's scores are frozen as its final results (issue #21) and never recomputed."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     SmallInteger,
@@ -23,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSON, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import EVALUATION, Base, str_enum
@@ -267,3 +271,57 @@ class ExternalRank(Base):
     national_rank: Mapped[int | None] = mapped_column(Integer)
     provincial_rank: Mapped[int | None] = mapped_column(Integer)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+
+
+class ClosedProgramme(Base):
+    """A programme whose year the office closed (`programme.closed`, issue #21): its scores are
+    frozen in `final_results`; facts of it that still arrive are parked, never applied."""
+
+    __tablename__ = "closed_programmes"
+    __table_args__ = {"schema": EVALUATION}
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    closed_on: Mapped[date] = mapped_column(Date)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
+    frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FinalResult(Base):
+    """One unit's frozen score for one period of a closed programme: what `GET /scores`
+    answered at closing (total, grade, components, the live row's time), with its rank in its
+    ranking group; rankings, the 红黑榜, explain and the year-end list read these afterwards."""
+
+    __tablename__ = "final_results"
+    __table_args__ = (
+        UniqueConstraint("programme", "period", "unit_code"),
+        CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        CheckConstraint("(rank IS NULL) = (ranking_group IS NULL)", name="ranked_within_group"),
+        {"schema": EVALUATION},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    programme: Mapped[str] = mapped_column(
+        String(32), ForeignKey(f"{EVALUATION}.closed_programmes.code", ondelete="CASCADE")
+    )
+    period: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    unit_name: Mapped[str] = mapped_column(String(128))  # as at closing
+    unit_kind: Mapped[str] = mapped_column(String(16))
+    # The rule set's ranking group the unit was ranked in (None: not ranked, e.g. inactive).
+    ranking_group: Mapped[str | None] = mapped_column(String(32))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    top: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    bottom: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    survey_accountability: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), default=False
+    )
+    total: Mapped[float] = mapped_column(Float)
+    max_total: Mapped[float] = mapped_column(Float)
+    grade: Mapped[str] = mapped_column(String(16))
+    # json, not jsonb: kept verbatim, keys in the order `GET /scores` answered them.
+    components: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    rule_set_version: Mapped[int] = mapped_column(Integer)
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    frozen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

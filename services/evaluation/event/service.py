@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.event.repository import FactRepository
 from services.evaluation.ledger import service as ledger
+from services.evaluation.programme import service as programmes
 from services.evaluation.score.stream import Broadcaster
+from shared.auth import Principal
 from shared.db import after_commit
 from shared.events import EventAck, EventEnvelope, is_sent_to
 from shared.outbox import claim
@@ -26,17 +28,27 @@ CONSUMER = "evaluation"
 
 
 async def consume(
-    session: AsyncSession, event: EventEnvelope, broadcaster: Broadcaster | None = None
+    session: AsyncSession,
+    event: EventEnvelope,
+    broadcaster: Broadcaster | None = None,
+    producer: Principal | None = None,
 ) -> EventAck:
-    return (await consume_batch(session, [event], broadcaster))[0]
+    return (await consume_batch(session, [event], broadcaster, producer))[0]
 
 
 async def consume_batch(
-    session: AsyncSession, events: list[EventEnvelope], broadcaster: Broadcaster | None = None
+    session: AsyncSession,
+    events: list[EventEnvelope],
+    broadcaster: Broadcaster | None = None,
+    producer: Principal | None = None,
 ) -> list[EventAck]:
-    """Claim each event id; apply the new ones together (one score refresh per unit)."""
+    """Claim each event id; apply the new ones together (one score refresh per unit).
+    Programme events (created, closed) are kept as facts and applied on their own: they move
+    no unit's score (`programme.service`); `producer` is who sent them (audited)."""
     acks: list[EventAck] = []
     fresh: list[EventEnvelope] = []
+    pending: list[EventEnvelope] = []
+    changes: list[ledger.ScoreChange] = []
     seen: set[str] = set()
     for event in events:
         duplicate = str(event.id) in seen or not await claim(session, CONSUMER, event)
@@ -49,8 +61,15 @@ async def consume_batch(
             await ledger.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
             continue
         await FactRepository(session).insert(event)
+        if event.type in programmes.PROGRAMME_EVENTS:
+            # The facts before it in the batch are applied first (a close freezes them).
+            changes += await ledger.consume_many(session, pending) if pending else []
+            pending = []
+            await programmes.consume(session, event, producer)
+            continue
         fresh.append(event)
-    changes = await ledger.consume_many(session, fresh) if fresh else []
+        pending.append(event)
+    changes += await ledger.consume_many(session, pending) if pending else []
     if broadcaster is not None and changes:
         # Which event moved a unit is told for single deliveries; a batch names its last one.
         by_unit = {e.unit_code: e for e in fresh}

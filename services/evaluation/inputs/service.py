@@ -35,7 +35,7 @@ from shared.clock import SHANGHAI
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import EventEnvelope, is_sent_to, parse_data
 from shared.models import ExternalRank, Inspection, ParkedEvent, SurveyResult
-from shared.periods import business_day, parse_period, today
+from shared.periods import parse_period, today
 
 
 async def _require_unit(session: AsyncSession, code: str, field: str) -> None:
@@ -55,6 +55,7 @@ async def _record(
     occurred_at: datetime,
     data: dict[str, Any],
 ) -> EventEnvelope:
+    await ledger.ensure_open(session, programme, "录入成绩数据")
     recorded = parse_data(event_type, {**data, "recorded_by": principal.username})
     envelope = EventEnvelope(
         id=uuid.uuid4(),
@@ -223,10 +224,11 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     missing = named - set(await LedgerRepository(session).unit_kinds(named))
     if missing:
         raise Conflict(f"单位仍不存在：{'、'.join(sorted(missing))}")
+    day = ledger.fact_day(envelope.occurred_at, data)
+    programme = ledger.programme_of(envelope.programme, day)
+    await ledger.ensure_open(session, programme, "重新处理暂存事件")
     parked.replayed_at = datetime.now(UTC)
     await session.flush()
-    day = business_day(envelope.occurred_at)
-    programme = ledger.programme_of(envelope.programme, day)
     book = await ledger.rule_book(session, programme)
     touched = await ledger.apply_effects(session, book, envelope, data)
     await ledger.refresh_touched(session, book, programme, touched)

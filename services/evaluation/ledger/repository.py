@@ -562,6 +562,8 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
             select(Fact)
             .where(
                 ~Fact.type.like("work_order.%"),
+                # Programme events (created, closed) are kept as facts but score nothing.
+                ~Fact.type.like("programme.%"),
                 func.coalesce(
                     Fact.programme,
                     func.to_char(func.timezone(SHANGHAI.key, Fact.occurred_at), "YYYY"),

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.ledger import engine
 from services.evaluation.ledger.repository import HotlineWindow, LedgerRepository
+from services.evaluation.programme.repository import ProgrammeRepository
 from services.evaluation.rule_set.repository import RuleSetRepository
 from services.evaluation.rule_set.schemas import RuleSetBody, default_rule_set
+from shared.errors import Conflict
 from shared.events import (
     EVENTS,
     OFFICE_INPUTS,
@@ -107,6 +109,41 @@ async def park(session: AsyncSession, event: EventEnvelope, reason: str) -> None
     await LedgerRepository(session).park(
         event.id, event.type, event.model_dump(mode="json"), reason
     )
+
+
+def closed_reason(programme: str) -> str:
+    return f"改革工程 {programme} 已结束，成绩已定格"
+
+
+async def ensure_open(session: AsyncSession, programme: str, doing: str) -> None:
+    """409 for anything that would change a closed programme's scores (recompute, rule-set
+    edits, office inputs, replays): its results are frozen (issue #21; docs/RULES.md: "A closed
+    programme's scores are frozen …"). Holds the programme's lock (shared) to the end of the
+    transaction, so it cannot be closed half-way through the change."""
+    repo = ProgrammeRepository(session)
+    await repo.lock([programme])
+    if await repo.closed([programme]):
+        raise Conflict(f"{closed_reason(programme)}，不能{doing}")
+
+
+async def park_closed(
+    session: AsyncSession, typed: list[tuple[EventEnvelope, EventData]]
+) -> list[tuple[EventEnvelope, EventData]]:
+    """Facts of a closed programme that still arrive (a late 12345 order of its year, an input
+    dated in it) are kept, not applied: parked with the reason, the frozen results unchanged
+    (docs/RULES.md: "Facts of a closed programme that still arrive are parked …"). Takes the
+    programmes' locks (shared) before any unit lock; returns the facts to apply."""
+    programmes = {e.id: programme_of(e.programme, fact_day(e.occurred_at, d)) for e, d in typed}
+    repo = ProgrammeRepository(session)
+    await repo.lock(programmes.values())
+    closed = await repo.closed(programmes.values())
+    applicable = []
+    for event, data in typed:
+        if programmes[event.id] in closed:
+            await park(session, event, closed_reason(programmes[event.id]))
+        else:
+            applicable.append((event, data))
+    return applicable
 
 
 @dataclass
@@ -363,6 +400,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
             await park(session, event, data)
         else:
             typed.append((event, data))
+    typed = await park_closed(session, typed)
     named = {e.id: named_units(e.unit_code, d) for e, d in typed}
     named_all = set().union(*named.values())
     # Serialise per unit, and per task for milestone events (whose refresh reaches every unit
@@ -408,7 +446,9 @@ async def refresh_touched(
 async def recompute(
     session: AsyncSession, programme: str, progress: Callable[[str, int, int], None] | None = None
 ) -> int:
-    """Rebuild ledger, counters, ratings and scores of a programme from its facts alone."""
+    """Rebuild ledger, counters, ratings and scores of a programme from its facts alone (409
+    once the programme is closed: its results are frozen)."""
+    await ensure_open(session, programme, "重新计算成绩")
     repo = LedgerRepository(session)
     book = await rule_book(session, programme)
     parked = await repo.parked_event_ids()

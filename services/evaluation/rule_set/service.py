@@ -2,6 +2,7 @@
 
 Publishing is explicit: it names the date from which the version applies, and a date that is not
 the first day of the programme year needs `confirm_mid_period` — the change is audited either way.
+A closed programme's rules change no more (409; its results are frozen, issue #21).
 """
 
 from __future__ import annotations
@@ -84,9 +85,9 @@ async def create_draft(
     session: AsyncSession, principal: Principal, programme: str, raw: dict[str, Any], note: str
 ) -> RuleSet:
     body = validate_body(raw)
-    await ledger.ensure_default_rule_set(
-        session, programme, year_start(programme), principal.username
-    )
+    start = year_start(programme)
+    await ledger.ensure_open(session, programme, "新建评分规则版本")
+    await ledger.ensure_default_rule_set(session, programme, start, principal.username)
     latest = await RuleSetRepository(session).highest_version(programme)
     rule_set = RuleSet(
         programme=programme,
@@ -112,6 +113,7 @@ async def create_draft(
 async def update_draft(
     session: AsyncSession, principal: Principal, rule_set: RuleSet, raw: dict[str, Any], note: str
 ) -> RuleSet:
+    await ledger.ensure_open(session, rule_set.programme, "修改评分规则")
     if rule_set.status is not RuleSetStatus.draft:
         raise Conflict("已发布的评分规则不能修改，请基于它新建草稿版本")
     body = validate_body(raw)
@@ -133,6 +135,7 @@ async def update_draft(
 async def publish(
     session: AsyncSession, principal: Principal, rule_set: RuleSet, request: PublishRequest
 ) -> RuleSet:
+    await ledger.ensure_open(session, rule_set.programme, "发布评分规则")
     if rule_set.status is not RuleSetStatus.draft:
         raise Conflict("该版本已发布，不能重复发布")
     year_start = date(int(rule_set.programme[:4]), 1, 1)

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Date, func, or_, select, true
+from sqlalchemy import Date, exists, func, or_, select, true
 
-from shared.models import Fact, Score, ScoreEntry, SurveyResult, Unit
+from shared.models import Fact, ParkedEvent, Score, ScoreEntry, SurveyResult, Unit
 from shared.repository import RepositoryBase
 
 
@@ -56,7 +56,7 @@ class ScoreRepository(RepositoryBase[Score]):
         """Hotline facts that pulled a unit's rates down — signed late or not within the limit,
         visited unresolved or dissatisfied, closed late or overdue — of the orders received from
         `start` to `end` that count for it under the rule set's `options` (for the district it came
-        from, consultations; engine.hotline_units)."""
+        from, consultations; engine.hotline_units); parked facts are left out."""
         for_district, consultations = options
         data = Fact.data
         received_on = func.cast(data["received_on"].astext, Date)
@@ -74,6 +74,10 @@ class ScoreRepository(RepositoryBase[Score]):
                 whose,
                 counted,
                 received_on.between(start, end),
+                # A parked fact was never applied (an unknown unit, a closed programme).
+                ~exists().where(
+                    ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+                ),
                 or_(
                     (Fact.type == "work_order.responded")
                     & data["within_limit"].astext.in_(is_false),

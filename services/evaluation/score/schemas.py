@@ -73,6 +73,11 @@ class RankingItem(BaseModel):
     previous_rank: int | None
     previous_total: float | None
     rank_change: int | None = Field(description="正数表示名次上升")
+    previous_year_rank: int | None = Field(
+        default=None,
+        description="去年同期名次（上一年度改革工程同一考核期、同一排名分组；已结束的取最终成绩）",
+    )
+    previous_year_total: float | None = Field(default=None, description="去年同期总分")
     top: bool
     bottom: bool
     survey_accountability: bool = Field(
@@ -90,6 +95,9 @@ class Ranking(BaseModel):
     programme: str
     period: str
     previous_period: str
+    previous_year_period: str | None = Field(
+        default=None, description="去年同期（如 2027-Q3 → 2026-Q3）"
+    )
     group: str = Field(description="排名分组（规则集定义）")
     group_name: str
     groups: list[RankingGroupOut] = Field(description="规则集中的全部排名分组")

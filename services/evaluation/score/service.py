@@ -9,6 +9,9 @@ five of the enterprise survey (万企评机关) twice in a row is flagged for ac
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from itertools import pairwise
 from typing import Any
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.ledger import engine
 from services.evaluation.ledger import service as ledger
 from services.evaluation.ledger.repository import LedgerRepository
+from services.evaluation.programme.repository import ProgrammeRepository
 from services.evaluation.rule_set.schemas import (
     DeductionComponent,
     DeliveryRateComponent,
@@ -51,8 +55,13 @@ from shared.events import (
     WorkOrderVisited,
     parse_data,
 )
+from shared.models.evaluation import FinalResult
 from shared.office_files import append_row
-from shared.periods import Period, business_day, parse_period, today
+from shared.periods import Period, business_day, parse_period, period_containing, today
+from shared.validation import ascii_number
+
+# unit code → (kind, score, rule-set version), as `ledger.compute_scores` answers
+Scored = dict[str, tuple[str, engine.UnitScore, int]]
 
 
 def period_or_422(text: str) -> Period:
@@ -77,6 +86,9 @@ async def list_scores(
     kind: str | None,
 ) -> list[ScoreOut]:
     repo = ScoreRepository(session)
+    frozen = await ProgrammeRepository(session).results(programme, period.id) if not as_of else []
+    if frozen:
+        return _frozen_scores_out(principal, frozen, kind)
     names = await repo.unit_names()
     if as_of is None:
         rows = await repo.live(programme, period.id, kind)
@@ -122,6 +134,55 @@ async def list_scores(
     return sorted(
         _score_out(principal, names, period, computed), key=lambda s: (-s.total, s.unit_code)
     )
+
+
+def _frozen_scores_out(
+    principal: Principal, frozen: Sequence[FinalResult], kind: str | None
+) -> list[ScoreOut]:
+    """A closed programme's scores as they stood at closing (`final_results`, best first)."""
+    return [
+        ScoreOut(
+            unit_code=r.unit_code,
+            unit_name=r.unit_name,
+            unit_kind=r.unit_kind,
+            period=r.period,
+            total=r.total,
+            max_total=r.max_total,
+            grade=r.grade,
+            rule_set_version=r.rule_set_version,
+            updated_at=r.scored_at,
+            components=_visible_components(
+                principal, r.unit_code, [ComponentOut(**c) for c in r.components]
+            ),
+        )
+        for r in frozen
+        if kind is None or (r.unit_kind == "district") == (kind == "district")
+    ]
+
+
+def frozen_score(row: FinalResult) -> tuple[str, engine.UnitScore, int]:
+    """A frozen result as the scoring engine's answer (for rankings, the 红黑榜 and explain)."""
+    components = [
+        engine.ComponentScore(
+            c["key"], c["name"], c["points"], c["max"], c["detail"], c.get("no_data", False)
+        )
+        for c in row.components
+        if c["key"] != "override"
+    ]
+    override = next((c["name"] for c in row.components if c["key"] == "override"), None)
+    score = engine.UnitScore(row.total, row.max_total, row.grade, components, override)
+    return row.unit_kind, score, row.rule_set_version
+
+
+async def scores_of(
+    session: AsyncSession, book: ledger.RuleBook, programme: str, units: list[str], period: Period
+) -> Scored:
+    """The units' scores for a period: frozen if the programme was closed, else computed."""
+    frozen = await ProgrammeRepository(session).results(programme, period.id)
+    if frozen:
+        wanted = set(units)
+        return {r.unit_code: frozen_score(r) for r in frozen if r.unit_code in wanted}
+    return await ledger.compute_scores(session, book, programme, units, period)
 
 
 def _score_out(
@@ -231,6 +292,16 @@ async def explain(
     computed = await ledger.compute_scores(
         session, book, programme, [unit_code], period, as_of=as_of, daily=daily
     )
+    if end == period.end:
+        # A closed programme's period explains the numbers frozen at closing; the ledger it
+        # lists the facts from no longer changes (late facts are parked).
+        frozen = await ProgrammeRepository(session).results(programme, period.id)
+        for row in (r for r in frozen if r.unit_code == unit_code):
+            frozen_kind, held, version = frozen_score(row)
+            if unit_code in computed:
+                live = computed[unit_code][1].components
+                held = replace(held, components=_in_engine_order(held.components, live))
+            computed[unit_code] = (frozen_kind, held, version)
     if unit_code not in computed:
         raise NotFound(f"单位 {unit_code} 不存在")
     kind, score, _version = computed[unit_code]
@@ -295,6 +366,24 @@ async def explain(
     )
 
 
+def _in_engine_order(
+    frozen: list[engine.ComponentScore], live: list[engine.ComponentScore]
+) -> list[engine.ComponentScore]:
+    """Frozen components with each detail's keys in the order the engine gives them (a live
+    score row keeps them in jsonb's order; explain shows the engine's)."""
+    order = {c.key: list(c.detail) for c in live}
+    return [
+        replace(
+            c,
+            detail={
+                **{k: c.detail[k] for k in order.get(c.key, []) if k in c.detail},
+                **c.detail,
+            },
+        )
+        for c in frozen
+    ]
+
+
 def _hotline_reason(event_type: str, raw: dict[str, Any]) -> str:
     """Why an order counts against the unit's rates (`hotline_against` returns only those)."""
     data = parse_data(event_type, raw)  # facts were checked against the catalogue when consumed
@@ -324,17 +413,15 @@ async def rankings(
     book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
-    units = await _units_of(session, chosen)
-    current = await ledger.compute_scores(session, book, programme, units, period)
+    current, names, flagged = await _group_scores(session, book, programme, period, rules, chosen)
     previous_period = period.previous()
     previous = (
-        await ledger.compute_scores(
-            session, book, str(previous_period.start.year), units, previous_period
+        await scores_of(
+            session, book, str(previous_period.start.year), list(current), previous_period
         )
         if str(previous_period.start.year) == programme
         else {}
     )
-    names = await ScoreRepository(session).unit_names()
     placed = placings(
         {code: score.total for code, (_k, score, _v) in current.items()},
         rules.top_n,
@@ -344,10 +431,11 @@ async def rankings(
     previous_rank = competition_ranks(
         {code: score.total for code, (_k, score, _v) in previous.items()}
     )
-    flagged = await survey_accountability(session, programme, period, rules)
+    last_year = await year_earlier(session, programme, period, set(current))
     items = []
     for code, (unit_kind, score, _v) in current.items():
         place, before = placed[code], previous_rank.get(code)
+        year_ago = last_year.get(code)
         items.append(
             RankingItem(
                 rank=place.rank,
@@ -360,6 +448,8 @@ async def rankings(
                 previous_rank=before,
                 previous_total=previous[code][1].total if code in previous else None,
                 rank_change=(before - place.rank) if before else None,
+                previous_year_rank=year_ago[0] if year_ago else None,
+                previous_year_total=year_ago[1] if year_ago else None,
                 top=place.top,
                 bottom=place.bottom,
                 survey_accountability=code in flagged,
@@ -370,9 +460,88 @@ async def rankings(
         programme=programme,
         period=period.id,
         previous_period=previous_period.id,
+        previous_year_period=year_earlier_period(period).id,
         items=items,
         **_group_fields(rules, chosen),
     )
+
+
+async def _group_scores(
+    session: AsyncSession,
+    book: ledger.RuleBook,
+    programme: str,
+    period: Period,
+    rules: RuleSetBody,
+    chosen: RankingGroup,
+) -> tuple[Scored, dict[str, str], set[str]]:
+    """(scores, unit names, units flagged by the survey) of a ranking group's units for a
+    period: as frozen at closing if the programme is closed (docs/RULES.md: "A closed
+    programme's scores are frozen …"), else live."""
+    frozen = await ProgrammeRepository(session).results(programme, period.id)
+    if frozen:
+        members = [r for r in frozen if r.ranking_group == chosen.key]
+        return (
+            {r.unit_code: frozen_score(r) for r in members},
+            {r.unit_code: r.unit_name for r in frozen},
+            {r.unit_code for r in members if r.survey_accountability},
+        )
+    current = await ledger.compute_scores(
+        session, book, programme, await _units_of(session, chosen), period
+    )
+    names = await ScoreRepository(session).unit_names()
+    return current, names, await survey_accountability(session, programme, period, rules)
+
+
+def previous_programme(programme: str) -> str | None:
+    """The programme one year earlier: a code is its year or starts with it (2027 → 2026,
+    2027-pilot → 2026-pilot; rule_set.service.year_start)."""
+    year = programme[:4]
+    return f"{int(year) - 1}{programme[4:]}" if ascii_number(year) else None
+
+
+def year_earlier_period(period: Period) -> Period:
+    """The same period one year earlier (2027-Q3 → 2026-Q3, 2027 → 2026, 2027-10 → 2026-10)."""
+    return period_containing(date(period.start.year - 1, period.start.month, 1), period.kind)
+
+
+async def year_earlier(
+    session: AsyncSession, programme: str, period: Period, units: set[str]
+) -> dict[str, tuple[int, float]]:
+    """unit → (rank in its ranking group, total) in the same period one year earlier, in the
+    programme that starts a year earlier: its final results if it was closed, else its live
+    scores; nothing when evaluation has no such programme (docs/RULES.md: "Rankings show last
+    year's rank and total for the same period …")."""
+    earlier_programme = previous_programme(programme)
+    if earlier_programme is None:
+        return {}
+    earlier = year_earlier_period(period)
+    repo = ProgrammeRepository(session)
+    frozen = await repo.results(earlier_programme, earlier.id)
+    if frozen:
+        return {
+            r.unit_code: (r.rank, r.total)
+            for r in frozen
+            if r.unit_code in units and r.rank is not None
+        }
+    if not await repo.known(earlier_programme):
+        return {}
+    book = await ledger.rule_book(session, earlier_programme)
+    _, rules = book.at(earlier.end)
+    kinds = await LedgerRepository(session).unit_kinds()
+    computed = await ledger.compute_scores(
+        session, book, earlier_programme, kinds, earlier, kinds=kinds
+    )
+    found: dict[str, tuple[int, float]] = {}
+    for group in rules.ranking_groups:
+        totals = {
+            code: score.total
+            for code, (kind, score, _v) in computed.items()
+            if kind in group.unit_kinds
+        }
+        for code, rank in competition_ranks(totals).items():
+            if code in units:
+                found[code] = (rank, totals[code])
+    return found
 
 
 def _group_fields(rules: RuleSetBody, chosen: RankingGroup) -> dict[str, Any]:
@@ -415,9 +584,7 @@ async def hotline_board(
     book = await ledger.rule_book(session, programme)
     _, rules = book.at(period.end)
     chosen = _ranking_group(rules, group)
-    current = await ledger.compute_scores(
-        session, book, programme, await _units_of(session, chosen), period
-    )
+    current, names, _flagged = await _group_scores(session, book, programme, period, rules, chosen)
     hotline = {
         code: c
         for code, (_kind, score, _v) in current.items()
@@ -426,7 +593,6 @@ async def hotline_board(
     }
     shares = {code: round(c.points / c.max * 100, 2) for code, c in hotline.items()}
     placed = placings(shares, rules.top_n, rules.bottom_n, rules.naming_margin)
-    names = await ScoreRepository(session).unit_names()
     items = sorted(
         (
             HotlineBoardItem(
@@ -479,19 +645,36 @@ async def survey_accountability(
 
 def ranking_xlsx(ranking: Ranking) -> bytes:
     """The ranking as one sheet, the way the office circulates it (blocking: run in a thread)."""
+    return rankings_xlsx([ranking])
+
+
+def rankings_xlsx(rankings: list[Ranking]) -> bytes:
+    """One sheet per ranking (the year-end results list: one per ranking group), values only —
+    no formulas (blocking: run in a thread)."""
     from io import BytesIO
 
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "排名"
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for ranking in rankings:
+        name = re.sub(r"[\[\]:*?/\\]", "", ranking.group_name)[:31] or ranking.group
+        _ranking_sheet(book, ranking, "排名" if len(rankings) == 1 else name)
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _ranking_sheet(book: Any, ranking: Ranking, title_text: str) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    sheet = book.create_sheet(title_text)
     title = f"{ranking.programme}年营商环境评价{ranking.group_name}排名（{ranking.period}）"
     append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=9)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=11)
     header = [
         "名次",
         "单位代码",
@@ -502,6 +685,8 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
         "上期名次",
         "名次变化",
         "备注",
+        "去年同期名次",
+        "去年同期得分",
     ]
     sheet.append(header)
     for cell in sheet[2]:
@@ -527,10 +712,10 @@ def ranking_xlsx(ranking: Ranking) -> bytes:
                 item.previous_rank,
                 item.rank_change,
                 "；".join(notes),
+                item.previous_year_rank,
+                None if item.previous_year_total is None else round(item.previous_year_total, 2),
             ],
         )
-    for column, width in zip("ABCDEFGHI", (6, 14, 34, 8, 8, 8, 10, 10, 30), strict=True):
+    widths = (6, 14, 34, 8, 8, 8, 10, 10, 30, 12, 12)
+    for column, width in zip("ABCDEFGHIJK", widths, strict=True):
         sheet.column_dimensions[column].width = width
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
