@@ -30,6 +30,7 @@ Two readings of the same counts, held equal by tests/hotline/test_rate_definitio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,20 @@ SATISFIED = ("satisfied", "basically_satisfied")
 # response rate's denominator); visited; resolved; satisfied; overdue (closed late, or past due
 # and unclosed); closed; closed_on_time; closing_due (the on-time closing rate's denominator).
 COUNTERS = HOTLINE_COUNTER_COLUMNS
+
+
+def limits_json(settings: Settings) -> str:
+    """The signing (签收: minutes per urgency, working days per appeal kind) and closing (办结:
+    working days per kind) limits, as the hotline's SQL functions read them (hotline_ingest's
+    deliveries, and reform_tasks when a unit merge re-derives the merged unit's open orders)."""
+    return json.dumps(
+        {
+            "urgent": settings.hotline_urgent_signing_minutes,
+            "response": settings.hotline_response_days,
+            "closing": settings.hotline_closing_days,
+        },
+        sort_keys=True,
+    )
 
 
 def _signing_limit(settings: Settings, kind: str | None, urgency: str | None) -> tuple[int, bool]:

@@ -265,8 +265,8 @@ async def test_a_change_to_the_account_voids_its_tokens_in_every_service(
     assert (await evaluation_client.get(rankings, headers=token)).status_code == 200
     admin = factory.headers("office", Role.office_admin, None)
     if change == "unit disabled":
-        response = await tasks_client.patch(
-            "/api/tasks/v1/units/jiaoyu", json={"is_active": False}, headers=admin
+        response = await tasks_client.post(
+            "/api/tasks/v1/units/jiaoyu/deactivate", json={}, headers=admin
         )
     else:
         response = await tasks_client.patch(

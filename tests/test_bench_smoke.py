@@ -26,6 +26,7 @@ SMOKE = {
     "bench_programme.py": ["--rounds", "1"],
     "bench_recompute.py": ["--orders", "500", "--scale", "2"],
     "bench_report.py": ["--rounds", "1"],
+    "bench_unit_merge.py": ["--rounds", "1", "--orders", "200"],
     "bench_webhook.py": ["--seconds", "1", "--latency-seconds", "1", "--rate", "50"],
     "bench_webhook_store.py": ["--deliveries", "200", "--sizes", "1,4", "--baseline-seconds", "1"],
     "reliability_fuzz.py": ["--examples", "1"],

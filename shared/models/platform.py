@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -52,7 +53,14 @@ UNIT_ROLES = frozenset({Role.lead_unit, Role.unit})
 
 class Unit(TimestampMixin, Base):
     __tablename__ = "units"
-    __table_args__ = {"schema": PLATFORM}
+    __table_args__ = (
+        # A merged unit is inactive and lives on in another unit (issue #21, 机构改革).
+        CheckConstraint(
+            "merged_into_id IS NULL OR (NOT is_active AND merged_into_id <> id)",
+            name="merged_is_inactive",
+        ),
+        {"schema": PLATFORM},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -64,8 +72,44 @@ class Unit(TimestampMixin, Base):
     kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"), default=True)
+    # The survivor of a merge: the link from this unit's closed history to where it lives on.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"))
+    # When it was last merged, split or deactivated by a reorganisation.
+    reorganised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
+    parent: Mapped[Unit | None] = relationship(
+        remote_side=[id], foreign_keys=[parent_id], lazy="raise"
+    )
+    merged_into: Mapped[Unit | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id], lazy="raise"
+    )
+
+
+class ReorganisationKind(StrEnum):
+    merger = "merge"
+    division = "split"
+    deactivation = "deactivate"
+
+
+class UnitReorganisation(Base):
+    """One merge, split or deactivation of a unit (机构改革, issue #21): the units that took its
+    open items (`into_codes`; none for a plain deactivation), who and when, and how many items
+    of each kind moved. The audit log holds the same with the item ids."""
+
+    __tablename__ = "unit_reorganisations"
+    __table_args__ = {"schema": PLATFORM}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[ReorganisationKind] = mapped_column(
+        str_enum(ReorganisationKind, "reorganisation_kind")
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey(f"{PLATFORM}.units.id"), index=True)
+    into_codes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    moved: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    reorganised_by: Mapped[str] = mapped_column(String(64))
+    reorganised_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class User(TimestampMixin, Base):

@@ -76,11 +76,17 @@ async def test_admin_deactivates_unit_and_its_users_cannot_log_in(
     unit = await factory.unit("tongji")
     await factory.user("tongji", Role.unit, unit, hash_password("tongji-pass-1"))
     admin = factory.headers("office", Role.office_admin, "gaigeban")
-    response = await tasks_client.patch(
+    # The edit form cannot deactivate: that is the 停用 operation, which deals with open items.
+    patched = await tasks_client.patch(
         "/api/tasks/v1/units/tongji", json={"is_active": False}, headers=admin
     )
-    assert response.status_code == 200
-    assert response.json()["is_active"] is False
+    assert patched.status_code == 409
+    assert "请使用“停用”操作" in patched.json()["detail"]
+    response = await tasks_client.post(
+        "/api/tasks/v1/units/tongji/deactivate", json={}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["unit"]["is_active"] is False
     login = await tasks_client.post(
         "/api/auth/token", data={"username": "tongji", "password": "tongji-pass-1"}
     )

@@ -173,7 +173,7 @@ async def test_deactivated_units_do_not_block_but_reactivating_them_does(
     tasks_client: httpx.AsyncClient, factory: Factory, admin: dict[str, str]
 ) -> None:
     await factory.unit("tongji", name="云岭市统计局", short_name="市统计局")
-    off = await tasks_client.patch(f"{API}/tongji", json={"is_active": False}, headers=admin)
+    off = await tasks_client.post(f"{API}/tongji/deactivate", json={}, headers=admin)
     assert off.status_code == 200, off.text
     created = await _create(tasks_client, admin, "tongjiju", "云岭市统计调查局", "市统计局")
     assert created.status_code == 201, created.text
@@ -508,7 +508,7 @@ async def test_a_deactivated_units_name_taken_by_an_active_unit_imports_as_the_a
     """After a reorganisation the old unit is deactivated and a new one takes its short name:
     an import naming it means the new unit, not an ambiguity."""
     office = scene.headers("office")
-    off = await tasks_client.patch(f"{API}/keji", json={"is_active": False}, headers=office)
+    off = await tasks_client.post(f"{API}/keji/deactivate", json={}, headers=office)
     assert off.status_code == 200, off.text
     created = await _create(tasks_client, office, "kexie", "云岭市科学技术协会", "市科技局")
     assert created.status_code == 201, created.text

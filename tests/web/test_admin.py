@@ -3,6 +3,7 @@ validation message shown), and the rule set editor naming the failing path."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -79,3 +80,58 @@ def test_rule_set_editor_shows_the_failing_path(page: Page, stack: Stack) -> Non
     with stack.client("office") as api:
         versions = api.get("/api/evaluation/v1/rule-sets").json()["items"]
     assert [v["status"] for v in versions] == ["published"]
+
+
+def test_office_merges_a_unit_after_a_preview_of_what_moves(page: Page, stack: Stack) -> None:
+    """机构改革 in the unit directory: 合并到… previews the open items (here the old unit's
+    account), then merges on confirmation; the old unit shows where it went."""
+    suffix = uuid.uuid4().hex[:6]
+    old, new = f"jg_old_{suffix}", f"jg_new_{suffix}"
+    with stack.client("office") as api:
+        for code, name in ((old, f"浏览器测试旧局{suffix}"), (new, f"浏览器测试新局{suffix}")):
+            created = api.post(
+                "/api/tasks/v1/units",
+                json={"code": code, "name": name, "short_name": f"简{name}", "kind": "department"},
+            )
+            assert created.status_code == 201, created.text
+        account = api.post(
+            "/api/tasks/v1/users",
+            json={
+                "username": f"ly{suffix}",
+                "display_name": "旧局联络员",
+                "role": "unit",
+                "unit_code": old,
+                "password": "Qz7!browser-merge-2026",
+            },
+        )
+        assert account.status_code == 201, account.text
+
+    login(page, "office")
+    page.goto("/admin?tab=units")
+    search = page.get_by_label("搜索单位")
+    search.fill(suffix)
+    search.press("Enter")
+    page.get_by_test_id(f"merge-{old}").click()
+    page.get_by_test_id("reorganise-into").click()
+    page.get_by_role("option", name=f"浏览器测试新局{suffix}（{new}）").click()
+    page.get_by_test_id("reorganise-preview-button").click()
+    preview = page.get_by_test_id("reorganise-preview")
+    expect(preview).to_contain_text("预览：账号 1 项")
+    expect(page.get_by_test_id("reorganise-items")).to_contain_text(
+        f"账号 ly{suffix}（旧局联络员）"
+    )
+    expect(preview).to_contain_text(
+        f"“浏览器测试旧局{suffix}、简浏览器测试旧局{suffix}”成为存续单位的别名"
+    )
+
+    page.get_by_test_id("reorganise-confirm").click()
+    page.locator(".el-message-box").get_by_role("button", name="确认合并").click()
+    expect(preview).to_contain_text("已完成：账号 1 项")
+    page.get_by_role("button", name="关闭", exact=True).click()
+    expect(page.get_by_test_id("units")).to_contain_text(f"已并入 浏览器测试新局{suffix}")
+
+    with stack.client("office") as api:
+        merged = api.get(f"/api/tasks/v1/units/{old}").json()
+        users = api.get("/api/tasks/v1/users", params={"unit": new}).json()["items"]
+    assert (merged["is_active"], merged["merged_into"]) == (False, new)
+    assert [u["username"] for u in users] == [f"ly{suffix}"]

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.history.reader import Row, to_row
 from services.hotline_ingest.history.repository import HistoryRepository
-from services.hotline_ingest.webhook.repository import Receipt, limits_json
+from services.hotline_ingest.webhook.repository import Receipt
 from services.hotline_ingest.webhook.service import event_receipt
-from shared.hotline_rates import closing_deadline
+from shared.hotline_rates import closing_deadline, limits_json
 from shared.settings import Settings
 
 

@@ -12,7 +12,6 @@ requests is answered. Queries only; never commits a session.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto import encrypt
+from shared.hotline_rates import limits_json
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -84,19 +84,6 @@ class Receipt:
             self.contact_name,
             self.contact_phone,
         )
-
-
-def limits_json(settings: Settings) -> str:
-    """The signing (签收: minutes per urgency, working days per appeal kind) and closing (办结:
-    working days per kind) limits, as the SQL functions read them."""
-    return json.dumps(
-        {
-            "urgent": settings.hotline_urgent_signing_minutes,
-            "response": settings.hotline_response_days,
-            "closing": settings.hotline_closing_days,
-        },
-        sort_keys=True,
-    )
 
 
 async def receive_in_session(

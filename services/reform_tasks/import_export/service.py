@@ -147,8 +147,11 @@ class UnitDirectory:
         if unit not in found:
             found.append(unit)
 
-    def resolve(self, text: str) -> tuple[list[Unit], str | None]:
-        """The unit(s) a name means, or a Chinese error message."""
+    def resolve(self, text: str, named: Sequence[Unit] = ()) -> tuple[list[Unit], str | None]:
+        """The unit(s) a name means, or a Chinese error message. `named`: the units the stored
+        task of the row already names — a name of one of them means it even when it is
+        deactivated (a merged or deactivated unit's closed-out task re-imports unchanged,
+        issue #21). Otherwise an active unit's name or alias wins over a deactivated unit's."""
         key = unit_name_key(text)
         if key in ALL_DISTRICTS:
             return self._districts, None if self._districts else f"未知单位“{text}”"
@@ -157,16 +160,19 @@ class UnitDirectory:
         if bare and bare != key:
             candidates.append(bare)
         for candidate in candidates:
+            found = self._names.get(candidate, []) + self._aliases.get(candidate, [])
+            kept = [u for u in found if u in named]
+            if kept:
+                return kept[:1], None
             for table in (self._names, self._aliases):
-                found = table.get(candidate, [])
-                active = [u for u in found if u.is_active]
+                active = [u for u in table.get(candidate, []) if u.is_active]
                 if len(active) > 1:
                     names = "、".join(u.name for u in active)
                     return [], f"“{text}”对应多个单位（{names}），请写全称"
                 if active:
                     return active, None  # a deactivated unit's old name now another's
-                if found:
-                    return [], f"单位“{text}”已停用"
+            if found:
+                return [], f"单位“{text}”已停用"
         return [], f"未知单位“{text}”"
 
 
@@ -208,11 +214,14 @@ class RowReader:
         domains: DomainDirectory,
         units: UnitDirectory,
         errors: list[FieldError],
+        existing: dict[int, Task] | None = None,
     ) -> None:
         self.programme = programme
         self.domains = domains
         self.units = units
         self.errors = errors
+        # The stored tasks by number: the units each names resolve to themselves.
+        self.existing = existing or {}
 
     def error(self, row: xlsx.Row, column: str, message: str, kind: str = "invalid") -> None:
         if column not in row.headers and column in xlsx.REQUIRED:
@@ -221,10 +230,12 @@ class RowReader:
             FieldError(loc=[row.sheet, row.number, row.column(column)], msg=message, type=kind)
         )
 
-    def units_of(self, row: xlsx.Row, column: str) -> list[Unit]:
+    def units_of(self, row: xlsx.Row, column: str, number: int | None = None) -> list[Unit]:
+        task = self.existing.get(number) if number is not None else None
+        named = [task.lead_unit, *task.responsible_units] if task is not None else []
         found: list[Unit] = []
         for name in xlsx.split_units(row.cells.get(column)):
-            units, message = self.units.resolve(name)
+            units, message = self.units.resolve(name, named)
             if message is not None:
                 self.error(row, column, message, "unknown_unit")
             found.extend(u for u in units if u not in found)
@@ -241,7 +252,7 @@ class RowReader:
         klass = xlsx.parse_class(cells.get("类别"))
         if klass is None:
             self.error(row, "类别", f"类别应为A/B/C：“{_text(cells.get('类别'))}”", "bad_class")
-        lead, responsible = self._lead_and_responsible(row)
+        lead, responsible = self._lead_and_responsible(row, number)
         deadline, deadline_text = self._deadline(row)
         milestones = self._milestones(row)
         self._check_milestones(row, milestones, deadline)
@@ -288,12 +299,14 @@ class RowReader:
             self.error(row, "任务", f"任务名称不能超过 {TITLE_MAX} 字")
         return title
 
-    def _lead_and_responsible(self, row: xlsx.Row) -> tuple[Unit | None, list[Unit]]:
+    def _lead_and_responsible(
+        self, row: xlsx.Row, number: int | None
+    ) -> tuple[Unit | None, list[Unit]]:
         """Seed 001_643c54550577dac0.txt: each task names its lead unit (牵头单位, whose power
         and responsibility are one) and its responsible units (责任单位). One lead per task,
         never also a responsible unit, is the office's reading."""
         lead: Unit | None = None
-        leads = self.units_of(row, "牵头单位")
+        leads = self.units_of(row, "牵头单位", number)
         lead_names = xlsx.split_units(row.cells.get("牵头单位"))
         if not lead_names:
             self.error(row, "牵头单位", "牵头单位为空")
@@ -301,7 +314,7 @@ class RowReader:
             self.error(row, "牵头单位", f"牵头单位只能有一个：“{'、'.join(lead_names)}”")
         elif leads:
             lead = leads[0]
-        responsible = self.units_of(row, "责任单位")
+        responsible = self.units_of(row, "责任单位", number)
         if not xlsx.split_units(row.cells.get("责任单位")):
             self.error(row, "责任单位", "责任单位为空")
         if lead is not None and lead in responsible:
@@ -445,14 +458,15 @@ async def import_task_list(
         for sheet in parsed.sheets
         for column in sheet.missing
     ]
+    existing = {t.number: t for t in await repo.all_in_programme(programme.id)}
     reader = RowReader(
         programme,
         DomainDirectory(await repo.domains(programme.id)),
         UnitDirectory(await repo.units()),
         errors,
+        existing,
     )
     plans = _plans(reader, parsed.rows, errors)
-    existing = {t.number: t for t in await repo.all_in_programme(programme.id)}
     changing = [existing[p.number] for p in plans if p.number in existing]
     history = await repo.milestones_with_history([m.id for t in changing for m in t.milestones])
     outcome = _compare(programme, plans, existing, history, errors)

@@ -28,7 +28,6 @@ from services.reform_tasks.unit.schemas import (
     UnitOut,
     UnitUpdate,
 )
-from services.reform_tasks.user.repository import UserRepository
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -49,10 +48,12 @@ def to_out(unit: Unit) -> UnitOut:
         kind=unit.kind,
         parent_code=unit.parent.code if unit.parent else None,
         is_active=unit.is_active,
+        merged_into=unit.merged_into.code if unit.merged_into else None,
     )
 
 
-def _snapshot(unit: Unit) -> dict[str, Any]:
+def snapshot(unit: Unit) -> dict[str, Any]:
+    """A unit's state as the audit log keeps it."""
     return {
         "name": unit.name,
         "short_name": unit.short_name,
@@ -60,6 +61,7 @@ def _snapshot(unit: Unit) -> dict[str, Any]:
         "kind": unit.kind,
         "parent_id": unit.parent_id,
         "is_active": unit.is_active,
+        "merged_into_id": unit.merged_into_id,
     }
 
 
@@ -207,7 +209,7 @@ async def create_unit(session: AsyncSession, principal: Principal, body: UnitCre
         action="unit.created",
         entity_type="unit",
         entity_id=unit.code,
-        after=_snapshot(unit),
+        after=snapshot(unit),
     )
     created = await repo.get_by_code(unit.code)
     assert created is not None
@@ -251,14 +253,24 @@ async def _names_after(repo: UnitRepository, unit: Unit, changes: dict[str, Any]
 async def update_unit(
     session: AsyncSession, principal: Principal, code: str, body: UnitUpdate
 ) -> UnitOut:
-    """Change a unit under the directory lock; its names follow the rules of `_names_after`."""
+    """Change a unit under the directory lock; its names follow the rules of `_names_after`.
+    Deactivating is not a change of the entry: it is `reorganisation.deactivate` (409 here)."""
     repo = UnitRepository(session)
     await repo.lock_directory()
     unit = await repo.get_by_code(code, populate_existing=True)
     if unit is None:
         raise NotFound(f"单位 {code} 不存在")
-    before = _snapshot(unit)
+    before = snapshot(unit)
     changes = body.model_dump(exclude_unset=True)
+    if changes.get("is_active") is False and unit.is_active:
+        # One way to deactivate: the one that deals with the unit's open items.
+        raise Conflict(
+            f"停用单位“{unit.name}”请使用“停用”操作（POST /api/tasks/v1/units/{code}/deactivate），"
+            "以便处理其未办结事项",
+            errors=[FieldError(loc=["body", "is_active"], msg="请使用停用操作", type="conflict")],
+        )
+    if changes.get("is_active") and unit.merged_into_id is not None:
+        raise Conflict(f"单位“{unit.name}”已合并到其他单位，不能重新启用")
     if "parent_code" in changes:
         parent_id = await _parent_id(repo, changes.pop("parent_code"))
         if parent_id == unit.id:
@@ -267,8 +279,6 @@ async def update_unit(
     changes |= await _names_after(repo, unit, changes)
     if "name" in changes and changes["name"] != unit.name:
         await _refuse_taken_full_name(repo, changes["name"], unit.id)
-    if changes.get("is_active") is False and unit.is_active:
-        await UserRepository(session).revoke_tokens_of_unit(unit.id)
     await repo.update(unit, changes)
     await audit.record(
         session,
@@ -277,7 +287,7 @@ async def update_unit(
         entity_type="unit",
         entity_id=code,
         before=before,
-        after=_snapshot(unit),
+        after=snapshot(unit),
     )
     updated = await repo.get_by_code(code, populate_existing=True)
     assert updated is not None
