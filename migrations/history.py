@@ -1,7 +1,8 @@
 """What a revision runs, frozen when it was written.
 
 - `sql_file`: a SQL function's versioned text: services/hotline_ingest/sql/<function>/
-  <revision>.sql for the hotline's functions, shared/sql/<function>/<revision>.sql for the
+  <revision>.sql for the hotline's functions, services/reform_tasks/sql/<function>/
+  <revision>.sql for the tasks schema's, shared/sql/<function>/<revision>.sql for the
   platform's. The revision that introduces a version pins its sha256, so the file cannot change
   after the fact: a rule changes in a new version of the file (diff it against the previous
   one), loaded by a new revision. tests/test_sql_functions.py checks that the newest version of
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SQL_DIRS = {
     "hotline": ROOT / "services" / "hotline_ingest" / "sql",
     "platform": ROOT / "shared" / "sql",
+    "tasks": ROOT / "services" / "reform_tasks" / "sql",
 }
 
 

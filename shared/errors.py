@@ -88,6 +88,17 @@ class Conflict(DomainError):
     status, code, title = 409, "conflict", "状态冲突"
 
 
+class ProgrammeClosed(Conflict):
+    """A write to a closed programme's year (issue #21): refused by the service, or by the
+    database (`tasks.refuse_closed_programme`, SQLSTATE `PROGRAMME_CLOSED_SQLSTATE`)."""
+
+    code, title = "programme_closed", "改革工程已结束"
+
+
+# The SQLSTATE tasks.refuse_closed_programme raises, its message naming the programme and year.
+PROGRAMME_CLOSED_SQLSTATE = "RT409"
+
+
 class PreconditionFailed(DomainError):
     status, code, title = 412, "precondition_failed", "数据已被他人修改"
 
@@ -286,6 +297,11 @@ def install_error_handlers(app: FastAPI) -> None:
         cause = getattr(exc.orig, "__cause__", None)
         if exc.connection_invalidated or isinstance(cause, DATABASE_UNAVAILABLE):
             return await on_database_unreachable(request, exc)
+        if isinstance(cause, asyncpg.exceptions.PostgresError) and (
+            cause.sqlstate == PROGRAMME_CLOSED_SQLSTATE
+        ):
+            # The database refused a change of a closed programme's year: its message names it.
+            return await on_domain_error(request, ProgrammeClosed(str(cause.message)))
         if not isinstance(exc, sqlalchemy.exc.DataError) and not isinstance(
             cause, asyncpg.exceptions.DataError
         ):

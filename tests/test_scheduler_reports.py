@@ -318,3 +318,65 @@ async def test_on_the_demo_data_the_first_round_catches_up_every_past_period(
     assert (
         sum(len(g["rows"]) for g in november["rankings"]) == 49
     )  # all 49; the office is not ranked
+
+
+async def test_a_closed_programme_gets_no_job(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    factory: Factory,
+    tasks: ReformTasks,
+    settings: Settings,
+    report_stack: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """Issue #21: 2025 is closed, 2026 open. On 2 February 2026 the rounds write January's
+    report for 2026 only (none of 2025's twelve months and four quarters), and the daily sweeps
+    sweep the current 2026 (2025's lagging milestone is not announced); once 2026 is closed
+    too, no programme gets a job."""
+    from services.scheduler.jobs import daily_sweeps
+    from shared.models import OutboxEvent, Programme
+
+    await _city(factory, session)
+    open_year = await session.scalar(select(Programme).where(Programme.code == "2026"))
+    assert open_year is not None
+    keji = await factory.unit("keji", name="云岭市科学技术局")
+    await factory.task(open_year, 3, keji, [], milestones=[(date(2026, 1, 15), "启动")])
+    closed = await factory.programme("2025")
+    shichang = await factory.unit("shichang25", name="云岭市市场监督管理局（2025）")
+    await factory.task(closed, 1, shichang, [], milestones=[(date(2025, 6, 30), "未完成")])
+    closed.closed_at, closed.closed_by = datetime(2026, 1, 20, tzinfo=UTC), "office"
+    await session.commit()
+    clock.freeze(_at(date(2026, 2, 2)))
+
+    assert [p.code for p in await tasks.programmes()] == ["2026"]
+    assert await _catch_up(sessionmaker, tasks, settings)
+    reports = (await session.execute(select(Report.programme_id, Report.period))).all()
+    assert sorted(reports) == [(open_year.id, "2026-01")]
+    runs = (await session.scalars(select(JobRun.period))).all()
+    assert not [period for period in runs if period.startswith("2025")]
+
+    await daily_sweeps(
+        report_stack[1],
+        settings.model_copy(update={"reform_tasks_url": ""}),
+        ServiceTokens(settings),
+        "2026-02-02",
+    )
+    lagging = (
+        await session.scalars(select(OutboxEvent).where(OutboxEvent.type == "milestone.lagging"))
+    ).all()
+    assert [e.unit_code for e in lagging] == ["keji"]
+
+    # 2026 closed as well: its sweeps are not called (they would be refused), nothing is swept.
+    open_year.closed_at, open_year.closed_by = datetime(2026, 4, 2, tzinfo=UTC), "office"
+    await session.commit()
+    clock.freeze(_at(date(2026, 4, 5)))
+    await daily_sweeps(
+        report_stack[1],
+        settings.model_copy(update={"reform_tasks_url": ""}),
+        ServiceTokens(settings),
+        "2026-04-05",
+    )
+    assert await tasks.programmes() == []
+    still = await session.scalars(
+        select(OutboxEvent).where(OutboxEvent.type == "milestone.lagging")
+    )
+    assert len(still.all()) == 1  # task 1's milestone of 03-31 is not announced

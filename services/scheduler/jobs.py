@@ -7,7 +7,8 @@ again with exponential backoff, up to MAX_ATTEMPTS. A run left `running` longer 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import structlog
@@ -27,6 +28,41 @@ STUCK_AFTER = timedelta(minutes=30)
 HOTLINE_SWEEPS = ("response-expiry", "overdue")
 HOTLINE_SWEEP_CALLS = 200  # × the sweep's batch of 500: 100k orders in one day's round
 SWEEPS = ("lagging", "problems", "supervision")
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeRef:
+    code: str
+    starts_on: date
+    ends_on: date
+    closed: bool = False  # the office closed its year (issue #21): it gets no job
+
+
+async def list_programmes(
+    client: httpx.AsyncClient, settings: Settings, headers: dict[str, str]
+) -> list[ProgrammeRef]:
+    """reform_tasks' programmes, newest first."""
+    response = await client.get(
+        f"{settings.reform_tasks_url.rstrip('/')}/api/tasks/v1/programmes", headers=headers
+    )
+    response.raise_for_status()
+    return [
+        ProgrammeRef(
+            p["code"],
+            date.fromisoformat(p["starts_on"]),
+            date.fromisoformat(p["ends_on"]),
+            p.get("closed_at") is not None,
+        )
+        for p in response.json()["items"]
+    ]
+
+
+def current_programme(programmes: list[ProgrammeRef], day: date) -> ProgrammeRef | None:
+    """The programme reform_tasks works on by default on `day`: the newest that has started
+    (before any has, the newest) — `ProgrammeRepository.current`."""
+    return next(
+        (p for p in programmes if p.starts_on <= day), programmes[0] if programmes else None
+    )
 
 
 async def start_run(
@@ -149,17 +185,22 @@ async def daily_sweeps(
     day: str,
     hotline_client: httpx.AsyncClient | None = None,
 ) -> None:
-    """Lagging milestones, overdue problems and supervision escalation, as of `day`
-    (reform_tasks does the work; each sweep is idempotent), then hotline orders whose signing
-    limit passed unsigned and orders overdue (hotline_ingest, each told once)."""
+    """Lagging milestones, overdue problems and supervision escalation, as of `day`, for the
+    programme current on that day unless its year is closed (reform_tasks does the work; each
+    sweep is idempotent), then hotline orders whose signing limit passed unsigned and orders
+    overdue (hotline_ingest, each told once)."""
     headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
-    for sweep in SWEEPS:
-        response = await client.post(
-            f"{settings.reform_tasks_url.rstrip('/')}/api/tasks/v1/sweeps/{sweep}",
-            params={"as_of": day},
-            headers=headers,
-        )
-        response.raise_for_status()
+    current = current_programme(
+        await list_programmes(client, settings, headers), date.fromisoformat(day)
+    )
+    if current is not None and not current.closed:
+        for sweep in SWEEPS:
+            response = await client.post(
+                f"{settings.reform_tasks_url.rstrip('/')}/api/tasks/v1/sweeps/{sweep}",
+                params={"as_of": day, "programme": current.code},
+                headers=headers,
+            )
+            response.raise_for_status()
     if hotline_client is not None:
         for sweep in HOTLINE_SWEEPS:
             await _hotline_sweep(hotline_client, settings, headers, sweep)

@@ -14,7 +14,6 @@ reform_tasks should a run die between generating and recording success).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -25,20 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.scheduler.cron import Job, fired_on, midnight, next_fire
-from services.scheduler.jobs import run_due, run_once, settled
+from services.scheduler.jobs import ProgrammeRef, list_programmes, run_due, run_once, settled
 from shared.clock import SHANGHAI, now_utc
 from shared.http import ServiceTokens
 from shared.models import JobRun, JobRunStatus
 from shared.periods import Period, period_containing
 from shared.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class ProgrammeRef:
-    code: str
-    starts_on: date
-    ends_on: date
-
 
 PERIOD_KINDS = {Job.monthly_dispatch: "month", Job.quarterly_notice: "quarter"}
 
@@ -102,14 +93,9 @@ class ReformTasks:
         return True
 
     async def programmes(self) -> list[ProgrammeRef]:
-        response = await self._client.get(self._url("/programmes"), headers=self._headers())
-        response.raise_for_status()
-        return [
-            ProgrammeRef(
-                p["code"], date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])
-            )
-            for p in response.json()["items"]
-        ]
+        """The open programmes: a closed one gets no report, notice or reminder."""
+        listed = await list_programmes(self._client, self._settings, self._headers())
+        return [p for p in listed if not p.closed]
 
     async def report(self, programme: str, kind: str, period: str) -> None:
         """A draft for the office to review and sign off (issue #20: the scheduler signs

@@ -81,6 +81,10 @@ class Programme(TimestampMixin, Base):
     ends_on: Mapped[date] = mapped_column(Date)
     benchmark_city: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=default_programme_settings)
+    # Closed (issue #21): the year's record is read-only from then on, enforced in the database
+    # by tasks.refuse_closed_programme (migration 0028r).
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Domain(Base):

@@ -129,6 +129,9 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         ),
         Case("GET", f"{API}/units/hexiqu", OK, OK),
         Case("PATCH", f"{API}/units/hexiqu", F, F, json={"short_name": "改"}),
+        Case("POST", f"{API}/units/hexiqu/merge", F, F, json={"into": "yunzhongqu"}),
+        Case("POST", f"{API}/units/hexiqu/split", F, F, json={"into": ["yunzhongqu"]}),
+        Case("POST", f"{API}/units/hexiqu/deactivate", F, F, json={}),
         Case("GET", f"{API}/users", F, OK),
         Case(
             "POST",
@@ -145,6 +148,7 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("PUT", f"{API}/programmes/2026/domains/order", F, F, json={"codes": []}),
         Case("PATCH", f"{API}/programmes/2026/domains/shangshi", F, F, json={"name": "改"}),
         Case("DELETE", f"{API}/programmes/2026/domains/shangshi", F, F),
+        Case("POST", f"{API}/programmes/2026/close", F, F, json={"dry_run": True}),
         Case(
             "PUT",
             f"{API}/programmes/2026/settings",

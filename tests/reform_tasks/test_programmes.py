@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.programme.carry_over import replanned
 from shared import clock
-from shared.models import AuditLog, Domain, Milestone, Programme, Task
+from shared.models import AuditLog, Domain, Milestone, OutboxEvent, Programme, Task
 from tests.reform_tasks.conftest import Scene
 
 API = "/api/tasks/v1/programmes"
@@ -79,6 +79,45 @@ async def test_the_office_starts_next_year_from_this_years_domains_and_settings(
     audit = await session.scalar(select(AuditLog).where(AuditLog.action == "programme.created"))
     assert audit is not None
     assert audit.after["domains"] == ["shangshi", "nashui"]
+
+
+async def test_evaluation_is_told_of_a_new_programme_and_of_none_previewed(
+    tasks_client: httpx.AsyncClient, scene: Scene, session: AsyncSession
+) -> None:
+    """`programme.created` in the creating transaction (evaluation copies the rule set of
+    `copy_from`); a dry run tells nobody."""
+    office = scene.headers("office")
+    events = select(OutboxEvent).where(OutboxEvent.type == "programme.created")
+    await tasks_client.post(API, json=_year(copy_from="2026", dry_run=True), headers=office)
+    assert (await session.scalars(events)).all() == []
+    for body in (_year(copy_from="2026"), _year("2028", 2028)):
+        created = await tasks_client.post(API, json=body, headers=office)
+        assert created.status_code == 201, created.text
+    sent = (await session.scalars(events.order_by(OutboxEvent.occurred_at))).all()
+    assert [(e.programme, e.consumer, e.data) for e in sent] == [
+        (
+            "2027",
+            "evaluation",
+            {
+                "code": "2027",
+                "year": 2027,
+                "starts_on": "2027-01-01",
+                "ends_on": "2027-12-31",
+                "copy_from": "2026",
+            },
+        ),
+        (
+            "2028",
+            "evaluation",
+            {
+                "code": "2028",
+                "year": 2028,
+                "starts_on": "2028-01-01",
+                "ends_on": "2028-12-31",
+                "copy_from": None,
+            },
+        ),
+    ]
 
 
 async def test_a_programme_without_copy_starts_empty_with_default_settings(

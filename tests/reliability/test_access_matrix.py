@@ -98,6 +98,9 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
         # Published like the rankings: every unit reads the whole board.
         Op("GET", f"{EV}/rankings/hotline", EVERYONE, params={"group": "department"}),
         Op("POST", f"{EV}/recompute", ADMIN_ONLY),
+        # The year-end results list is published like the rankings (issue #21).
+        Op("GET", f"{EV}/final-results", EVERYONE),
+        Op("GET", f"{EV}/final-results/export", EVERYONE),
         Op("GET", f"{EV}/stream", EVERYONE, call=False),
         Op("POST", f"{EV}/inspections", OFFICE_WRITE, json=inspection),
         Op("GET", f"{EV}/inspections", EVERYONE, items("unit_code")),

@@ -155,3 +155,75 @@ def test_office_creates_a_year_edits_its_domains_and_switches_programme(
         page.reload()
     expect(switcher).to_contain_text(f"{DEMO}年度")
     expect(tasks.locator("tbody tr").first).to_be_visible()
+
+
+def test_office_closes_a_year_after_its_last_notice_and_it_reads_as_ended(
+    page: Page, stack: Stack
+) -> None:
+    """关闭年度 (issue #21), on a small past year of its own (2019: no tasks, no 12345 orders): the
+    check lists what is left (its Q4 notice), and once that is signed the office confirms; the
+    year then shows 已结束 in 年度管理 and in the switcher, and its pages offer no write."""
+    old = "2019"
+    with stack.client("office") as api:
+        created = api.post(
+            "/api/tasks/v1/programmes",
+            json={
+                "code": old,
+                "name": "2019年一号改革工程",
+                "year": 2019,
+                "starts_on": "2019-01-01",
+                "ends_on": "2019-12-31",
+                "benchmark_city": "深圳",
+            },
+        )
+        assert created.status_code == 201, created.text
+    login(page, "office")
+    page.goto("/admin?tab=programmes")
+    row = page.get_by_test_id("programmes").locator("tbody tr").filter(has_text="2019年一号")
+    row.get_by_test_id(f"programme-close-{old}").click()
+    dialog = page.get_by_test_id("programme-close-dialog")
+    expect(dialog.get_by_test_id("programme-close-left")).to_have_text(
+        "最后一期季度通报（2019-Q4）尚未签发"
+    )
+    expect(dialog.get_by_test_id("programme-close-confirm")).to_have_count(0)
+    dialog.get_by_role("button", name="关闭", exact=True).click()
+    expect(dialog).to_be_hidden()
+
+    with stack.client("office") as api, stack.client("leader") as leader:
+        notice = api.post(
+            "/api/tasks/v1/reports",
+            json={"kind": "quarterly_notice", "period": "2019-Q4", "programme": old},
+        )
+        assert notice.status_code == 201, notice.text
+        report = notice.json()["id"]
+        assert api.post(f"/api/tasks/v1/reports/{report}/proofread").status_code == 200
+        signed = leader.post(
+            f"/api/tasks/v1/reports/{report}/sign-off", json={"publicity": "not_public"}
+        )
+        assert signed.status_code == 200, signed.text
+
+    row.get_by_test_id(f"programme-close-{old}").click()
+    expect(dialog.get_by_test_id("programme-close-ready")).to_be_visible()
+    dialog.get_by_test_id("programme-close-confirm").click()
+    expect(dialog).to_be_hidden()
+    expect(row.get_by_test_id(f"programme-closed-{old}")).to_have_text("已结束")
+    expect(row.get_by_test_id(f"programme-close-{old}")).to_have_count(0)
+
+    switcher = page.get_by_test_id("programme-switcher")
+    switcher.click()
+    option = page.get_by_test_id(f"programme-option-{old}")
+    expect(option.get_by_test_id(f"programme-closed-{old}")).to_have_text("已结束")
+    option.click()
+    expect(switcher).to_contain_text(f"{old}年度（已结束）")
+    page.get_by_test_id("menu-tasks").click()
+    expect(page.get_by_test_id("task-table")).to_contain_text("没有符合条件的任务")
+    expect(page.get_by_test_id("import-button")).to_have_count(0)
+    with stack.client("office") as api:
+        refused = api.put(
+            f"/api/tasks/v1/programmes/{old}/settings",
+            json={"lagging_after_days": 1, "seriously_lagging_after_days": 30},
+        )
+    assert (refused.status_code, refused.json()["code"]) == (409, "programme_closed")
+    switcher.click()
+    page.get_by_test_id(f"programme-option-{DEMO}").click()
+    expect(switcher).to_contain_text(f"{DEMO}年度")

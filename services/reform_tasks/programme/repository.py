@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
-from shared.models import Domain, Programme, Task
+from shared.models import Domain, Programme, Report, ReportKind, ReportStatus, Task
 from shared.repository import RepositoryBase
 
 
@@ -37,6 +37,53 @@ class ProgrammeRepository(RepositoryBase[Programme]):
         one at a time (two adds of the same code cannot both pass the check)."""
         statement = select(Programme.id).where(Programme.id == programme_id).with_for_update()
         await self.session.execute(statement)
+
+    async def locked(self, programme_id: int) -> Programme | None:
+        """The programme's row as committed now, held until the transaction ends (closing: no
+        write of the year is in progress, none starts until this one ends)."""
+        statement = (
+            select(Programme)
+            .where(Programme.id == programme_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(statement)
+
+    async def unsigned_reports(self, programme_id: int) -> Sequence[Report]:
+        """The newest version of each report period of the programme, where it is not signed
+        (a draft or reviewed): older drafts of a period whose later version was signed are
+        history, not work left."""
+        newest = (
+            select(Report.kind, Report.period, func.max(Report.version).label("version"))
+            .where(Report.programme_id == programme_id)
+            .group_by(Report.kind, Report.period)
+            .subquery()
+        )
+        statement = (
+            select(Report)
+            .join(
+                newest,
+                (newest.c.kind == Report.kind)
+                & (newest.c.period == Report.period)
+                & (newest.c.version == Report.version),
+            )
+            .where(
+                Report.programme_id == programme_id,
+                Report.status.in_([ReportStatus.draft, ReportStatus.reviewed]),
+            )
+            .order_by(Report.kind, Report.period)
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def notice_signed(self, programme_id: int, period: str) -> bool:
+        """Whether the period's quarterly notice has a signed version in force."""
+        statement = select(Report.id).where(
+            Report.programme_id == programme_id,
+            Report.kind == ReportKind.quarterly_notice,
+            Report.period == period,
+            Report.status == ReportStatus.published,
+        )
+        return await self.session.scalar(statement.limit(1)) is not None
 
     async def domains(self, programme_id: int) -> Sequence[Domain]:
         stmt = select(Domain).where(Domain.programme_id == programme_id).order_by(Domain.ordinal)

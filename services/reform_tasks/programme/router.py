@@ -3,11 +3,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from services.reform_tasks.programme import service
+from services.reform_tasks.programme.quarantine import HotlineQuarantine
 from services.reform_tasks.programme.schemas import (
     DomainIn,
     DomainOrder,
     DomainOut,
     DomainRename,
+    ProgrammeClose,
     ProgrammeCreated,
     ProgrammeIn,
     ProgrammeOut,
@@ -15,7 +17,7 @@ from services.reform_tasks.programme.schemas import (
 )
 from shared.auth import Authenticated, OfficeAdmin
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
+from shared.errors import PROBLEM_RESPONSES, problems
 from shared.pagination import Page
 
 router = APIRouter(prefix="/api/tasks/v1", tags=["programmes"], responses=PROBLEM_RESPONSES)
@@ -58,6 +60,28 @@ async def update_settings(
     return ProgrammeOut.model_validate(
         await service.update_settings(session, principal, programme, body)
     )
+
+
+@router.post(
+    "/programmes/{code}/close",
+    response_model=ProgrammeOut,
+    responses=problems(503),
+    summary="Close the year (office admin): read-only from then on, its scores final; 409 "
+    "listing what is left (unsigned reports, the final quarterly notice, 12345 quarantine); "
+    "dry_run checks only",
+)
+async def close_programme(
+    code: str,
+    principal: OfficeAdmin,
+    session: Session,
+    quarantine: HotlineQuarantine,
+    body: ProgrammeClose | None = None,
+) -> ProgrammeOut:
+    programme = await service.resolve(session, code)
+    closed = await service.close(
+        session, principal, programme, body or ProgrammeClose(), quarantine
+    )
+    return ProgrammeOut.model_validate(closed)
 
 
 @router.get("/domains", response_model=Page[DomainOut], summary="Domains of a programme")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,6 +61,16 @@ class ProgrammeOut(BaseModel):
     ends_on: date
     benchmark_city: str
     settings: ProgrammeSettings
+    closed_at: datetime | None = Field(
+        default=None, description="结束年度的时间；此后该改革工程只读"
+    )
+    closed_by: str | None = Field(default=None, description="结束年度的用户")
+
+
+class ProgrammeClose(BaseModel):
+    """Closing a year; a dry run checks what is left and closes nothing."""
+
+    dry_run: bool = Field(default=False, description="只检查能否结束年度，不写入")
 
 
 class DomainOut(BaseModel):

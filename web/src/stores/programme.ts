@@ -17,6 +17,9 @@ export interface Programme {
   ends_on: string;
   benchmark_city: string;
   settings: ProgrammeSettings;
+  /** When the office closed the year (结束年度): read-only from then on; null while open. */
+  closed_at: string | null;
+  closed_by: string | null;
 }
 
 /** What is remembered of a choice: the code, and its year for the pages' periods (known before the
@@ -70,6 +73,11 @@ export const useProgramme = defineStore("programme", {
     /** The programme the pages show: the choice, else the default (null until the list loads). */
     current(): Programme | null {
       return this.items.find((p) => p.code === this.chosen) ?? (this.chosen ? null : this.defaultProgramme);
+    },
+    /** Whether the programme the pages show is closed: its pages are read-only (the server refuses
+     * every write with a 409 anyway). */
+    closed(): boolean {
+      return Boolean(this.current()?.closed_at);
     },
     /** The year the pages' periods are in: the chosen programme's, else this year. */
     year(): number {
