@@ -29,7 +29,12 @@ import asyncpg  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import asyncpg_dsn, fresh_database, read_rows  # noqa: E402
+from bench.common import (  # noqa: E402
+    asyncpg_dsn,
+    fresh_database,
+    print_against_target,
+    read_rows,
+)
 from services.evaluation.ledger import service as ledger  # noqa: E402
 from shared import clock  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
@@ -168,12 +173,7 @@ async def main(rounds: int) -> None:
         extra = f" ({sizes[name] // 1024} KiB)" if name in sizes else ""
         median = statistics.median(samples)
         print(f"  {name:<9} median {median:6.3f} s  max {max(samples):6.3f} s{extra}")
-    median = statistics.median(package)
-    base = statistics.median(baseline)
-    print(f"  package   median {median:6.3f} s  max {max(package):6.3f} s  (target < 5 s)")
-    print(f"  baseline  median {base:6.3f} s  (raw asyncpg read of the same rows)")
-    print(f"  ratio     {median / base:,.0f}× the baseline")
-    print("PASS" if max(package) < 5 else "FAIL")
+    print_against_target("package", package, baseline, "the same rows", 5)
 
 
 if __name__ == "__main__":

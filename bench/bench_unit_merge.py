@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -40,7 +39,7 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from bench.common import asyncpg_dsn, fresh_database, print_against_target  # noqa: E402
 from services.hotline_ingest.history.service import store  # noqa: E402
 from services.hotline_ingest.webhook.schemas import EVENT_MODELS  # noqa: E402
 from services.hotline_ingest.webhook.service import event_receipt  # noqa: E402
@@ -243,17 +242,12 @@ async def main(rounds: int, orders: int) -> None:
         elapsed, out = await _merge(copy, unit, survivor)
         samples.append(elapsed)
         await _copy(url, f"{source}_round{n}", template=None)
-    median, base = statistics.median(samples), statistics.median(baseline)
     moved = ", ".join(f"{k} {v}" for k, v in sorted(out["moved"].items()))
     print(
         f"demo year as of {TODAY}: {unit} merged into {survivor}; {orders} orders of the year, "
         f"{out['work_orders']} open; moved: {moved}; {rounds} rounds on fresh copies"
     )
-    target = f"(target < {TARGET_SECONDS:g} s)"
-    print(f"  merge     median {median:6.3f} s  max {max(samples):6.3f} s  {target}")
-    print(f"  baseline  median {base:6.3f} s  (raw asyncpg read of the rows it moves)")
-    print(f"  ratio     {median / base:,.0f}× the baseline")
-    print("PASS" if max(samples) < TARGET_SECONDS else "FAIL")
+    print_against_target("merge", samples, baseline, "the rows it moves", TARGET_SECONDS)
 
 
 if __name__ == "__main__":

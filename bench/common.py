@@ -41,6 +41,18 @@ async def read_rows(dsn: str, queries: Sequence[str], rounds: int) -> list[float
     return samples
 
 
+def print_against_target(
+    what: str, samples: Sequence[float], baseline: Sequence[float], rows: str, target: float
+) -> None:
+    """The last lines of a timed benchmark: its median and max against the target, the
+    baseline (a raw asyncpg read of `rows`, same run), the ratio, and PASS or FAIL."""
+    median, base = statistics.median(samples), statistics.median(baseline)
+    print(f"  {what:<9} median {median:6.3f} s  max {max(samples):6.3f} s  (target < {target:g} s)")
+    print(f"  baseline  median {base:6.3f} s  (raw asyncpg read of {rows})")
+    print(f"  ratio     {median / base:,.0f}× the baseline")
+    print("PASS" if max(samples) < target else "FAIL")
+
+
 class Timer:
     def __init__(self) -> None:
         self.samples: list[float] = []
