@@ -451,7 +451,10 @@ async def _wait_ready() -> None:
 
 async def prepare(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
-    await conn.execute("TRUNCATE hotline.work_order_events, hotline.work_orders, platform.outbox")
+    # CASCADE: the tables that refer to orders (appeals, repeat links) are emptied with them.
+    await conn.execute(
+        "TRUNCATE hotline.work_order_events, hotline.work_orders, platform.outbox CASCADE"
+    )
     await conn.execute("DELETE FROM hotline.deliveries")
     await conn.execute("DELETE FROM platform.units")
     await conn.executemany(

@@ -78,7 +78,9 @@ async def one_size(
     ]
 
     async def store_group(conn: asyncpg.Connection, group: list[Receipt]) -> None:
-        await store._run(conn, [receipt.args(settings) for receipt in group])
+        await store._run(
+            conn, [receipt.args(settings) for receipt in group], [r.caller_key for r in group]
+        )
 
     async with pool.acquire() as conn:
         for group in groups[:20]:  # warm-up: connections, plans

@@ -195,6 +195,46 @@ class WorkOrderClosed(WorkOrderFacts):
     )
 
 
+class WorkOrderLinkedAsRepeat(WorkOrderFacts):
+    """The order is a repeat request (重复诉求) of `repeat_of`: the same caller about the same
+    matter (issue #26). Evaluation counts the matter once: the order's facts leave the rates
+    while its newest link fact (by `version`) says so (docs/HOTLINE.md "Repeat requests")."""
+
+    repeat_of: str = Field(min_length=1, description="同一诉求的首次工单号")
+    version: Number = Field(description="该工单关联状态的版本号：以最大版本为准")
+
+
+class WorkOrderUnlinked(WorkOrderFacts):
+    """The order is no longer a repeat request (the office unlinked it, or the matter changed):
+    its facts count again."""
+
+    version: Number = Field(description="该工单关联状态的版本号：以最大版本为准")
+
+
+class WorkOrderFirstContacted(WorkOrderFacts):
+    """先行联系 (issue #26): the first contact with the caller, told once per order."""
+
+    within_limit: bool = Field(
+        description="在先行联系时限内联系（办公室默认：签收时限，自受理起算）"
+    )
+
+
+class WorkOrderVisitOverturned(WorkOrderFacts):
+    """申诉 (issue #26): the office overturned the order's dissatisfied visit on the handling
+    unit's appeal; the visit leaves the satisfaction rate."""
+
+    reason: str = Field(min_length=1, description="改判理由")
+    appeal_id: Number
+
+
+class WorkOrderEscalated(WorkOrderFacts):
+    """The second step of 催办 (issue #26): the order was still past its signing (签收) or
+    closing (办结) limit an interval after the reminder to the unit's liaison, so the reminder
+    was copied to the unit's leader. Counted on the 12345 红黑榜; no rate moves."""
+
+    limit_kind: Literal["signing", "closing"] = Field(description="signing 签收 / closing 办结")
+
+
 class Reminder(EventData):
     """`reminder.<kind>` for the city's OA system."""
 
@@ -281,6 +321,11 @@ EVENTS: dict[str, EventType] = {
     "work_order.visited": EventType(WorkOrderVisited, "evaluation"),
     "work_order.overdue": EventType(WorkOrderOverdue, "evaluation"),
     "work_order.closed": EventType(WorkOrderClosed, "evaluation"),
+    "work_order.first_contacted": EventType(WorkOrderFirstContacted, "evaluation"),
+    "work_order.visit_overturned": EventType(WorkOrderVisitOverturned, "evaluation"),
+    "work_order.linked_as_repeat": EventType(WorkOrderLinkedAsRepeat, "evaluation"),
+    "work_order.unlinked": EventType(WorkOrderUnlinked, "evaluation"),
+    "work_order.escalated": EventType(WorkOrderEscalated, "evaluation"),
     "programme.created": EventType(ProgrammeCreated, "evaluation"),
     "programme.closed": EventType(ProgrammeClosed, "evaluation"),
 }

@@ -13,10 +13,16 @@ An order counts in the period it was received (its receipt day, Asia/Shanghai):
   limit (`signing_deadline`) runs from when the handling unit got the order (receipt, or the
   last reassignment): minutes for an urgent order, else working days per appeal kind.
 - 解决率 (resolution) = follow-up visits saying resolved ÷ orders visited.
-- 满意率 (satisfaction) = visits satisfied or basically satisfied ÷ orders visited.
+- 满意率 (satisfaction) = visits satisfied or basically satisfied ÷ orders visited, less the
+  dissatisfied visits the office overturned on the unit's appeal (申诉, issue #26).
 - 按时办结率 (on-time closing) = orders closed by their due time ÷ orders closed, or past their
   due time unclosed. The due time is the platform's `due_at`, else `HOTLINE_CLOSING_DAYS`
   working days per kind (the closing limit, 办结, a setting apart from the signing limit, 签收).
+- 先行联系率 (first contact, issue #26) = orders whose caller was first contacted within the
+  limit ÷ orders received. The limit is an office default: the signing limit (签收) of the
+  order's urgency and kind, counted from receipt (the caller's clock, whichever unit has it). An
+  order still inside its limit and not yet contacted counts as not contacted until it is. Shown,
+  not scored (the rule set's hotline shares name the four rates above).
 
 Two readings of the same counts, held equal by tests/hotline/test_rate_definitions.py:
 
@@ -39,10 +45,12 @@ from shared.events import (
     WorkOrderClosed,
     WorkOrderCreated,
     WorkOrderFacts,
+    WorkOrderFirstContacted,
     WorkOrderOverdue,
     WorkOrderResponded,
     WorkOrderResponseExpired,
     WorkOrderVisited,
+    WorkOrderVisitOverturned,
 )
 from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS
 from shared.settings import Settings
@@ -53,7 +61,9 @@ SATISFIED = ("satisfied", "basically_satisfied")
 # The counts, one column each in evaluation.unit_counters:
 # orders; responded (signed for, in time or late); responded_in_time; response_due (the
 # response rate's denominator); visited; resolved; satisfied; overdue (closed late, or past due
-# and unclosed); closed; closed_on_time; closing_due (the on-time closing rate's denominator).
+# and unclosed); closed; closed_on_time; closing_due (the on-time closing rate's denominator);
+# first_contacted_in_time (先行联系 within the limit); overturned (dissatisfied visits overturned
+# on appeal: out of the satisfaction rate's denominator).
 COUNTERS = HOTLINE_COUNTER_COLUMNS
 
 
@@ -116,6 +126,7 @@ class Rates:
     resolution: float | None
     satisfaction: float | None
     on_time_closing: float | None
+    first_contact: float | None = None
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -129,8 +140,9 @@ def rates(counts: Mapping[str, float]) -> Rates:
     return Rates(
         response=ratio(c("responded_in_time", 0), c("response_due", 0)),
         resolution=ratio(c("resolved", 0), c("visited", 0)),
-        satisfaction=ratio(c("satisfied", 0), c("visited", 0)),
+        satisfaction=ratio(c("satisfied", 0), c("visited", 0) - c("overturned", 0)),
         on_time_closing=ratio(c("closed_on_time", 0), c("closing_due", 0)),
+        first_contact=ratio(c("first_contacted_in_time", 0), c("orders", 0)),
     )
 
 
@@ -145,6 +157,10 @@ class OrderState:
     satisfaction: str | None
     closed_at: datetime | None
     due_at: datetime  # the platform's, else the closing limit
+    # 先行联系 by the end of the limit (the signing limit from receipt); the dissatisfied visit
+    # overturned on appeal (issue #26).
+    first_contacted_in_time: bool = False
+    overturned: bool = False
 
 
 def order_counts(order: OrderState, now: datetime) -> dict[str, int]:
@@ -160,6 +176,8 @@ def order_counts(order: OrderState, now: datetime) -> dict[str, int]:
         counts["visited"] = 1
         counts["resolved"] = int(bool(order.resolved))
         counts["satisfied"] = int(order.satisfaction in SATISFIED)
+        counts["overturned"] = int(order.overturned)
+    counts["first_contacted_in_time"] = int(order.first_contacted_in_time)
     if order.closed_at is not None:
         on_time = order.closed_at <= order.due_at
         counts["closed"] = counts["closing_due"] = 1
@@ -196,6 +214,10 @@ def fact_counters(fact: WorkOrderFacts) -> list[str]:
             return names
         case WorkOrderOverdue():
             return ["overdue", "closing_due"]
+        case WorkOrderFirstContacted():
+            return ["first_contacted_in_time"] if fact.within_limit else []
+        case WorkOrderVisitOverturned():
+            return ["overturned"]
     return []
 
 

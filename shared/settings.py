@@ -114,6 +114,16 @@ class Settings(BaseSettings):
             "report": 15,
         }
     )
+    # 申诉 (issue #26): a unit may appeal its order's dissatisfied visit within this many working
+    # days after the visit (office default; no seed gives it).
+    hotline_appeal_days: WorkingDays = 5
+
+    # Repeat requests (重复诉求, issue #26): a caller's orders about one matter received within
+    # this many days of its first order are repeats of it (office default; no seed gives it).
+    hotline_repeat_window_days: int = Field(default=30, ge=1, le=366)
+    # 催办 (issue #26): hours after the first reminder to the unit's liaison that an order still
+    # past its limit is copied to the unit's leader (office default; no seed gives it).
+    hotline_reminder_escalation_hours: int = Field(default=24, ge=1, le=24 * 30)
 
     reform_tasks_url: str = "http://127.0.0.1:8001"
     evaluation_url: str = "http://127.0.0.1:8002"

@@ -100,6 +100,15 @@ def _samples(unit: str) -> dict[str, dict[str, Any]]:
         "work_order.visited": {**_order(), "resolved": True, "satisfaction": "satisfied"},
         "work_order.overdue": {**_order(), "working_days_over": 1},
         "work_order.closed": {**_order(), "on_time": True, "after_overdue": False},
+        "work_order.first_contacted": {**_order(), "within_limit": True},
+        "work_order.visit_overturned": {
+            **_order(),
+            "reason": "诉求人诉求超出政策范围",
+            "appeal_id": 1,
+        },
+        "work_order.linked_as_repeat": {**_order(), "repeat_of": "GD0000", "version": 1},
+        "work_order.unlinked": {**_order(), "version": 2},
+        "work_order.escalated": {**_order(), "limit_kind": "signing"},
         "programme.created": {
             "code": "2027",
             "year": 2027,

@@ -6,11 +6,17 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.hotline_ingest.appeals.router import router as appeals_router
 from services.hotline_ingest.calendar.router import router as calendar_router
 from services.hotline_ingest.open311.router import keys_router as open311_keys_router
 from services.hotline_ingest.open311.router import router as open311_router
+from services.hotline_ingest.platform.cache import MappingCache
+from services.hotline_ingest.platform.router import router as platform_router
 from services.hotline_ingest.quarantine.router import router as quarantine_router
 from services.hotline_ingest.rates.router import router as rates_router
+from services.hotline_ingest.reminders.router import router as reminders_router
+from services.hotline_ingest.repeats.router import router as repeats_router
+from services.hotline_ingest.returns.router import router as returns_router
 from services.hotline_ingest.review.router import router as review_router
 from services.hotline_ingest.sweep.router import router as sweep_router
 from services.hotline_ingest.webhook.repository import BatchStore, create_pool
@@ -33,10 +39,12 @@ async def open_webhook_store(app: FastAPI) -> None:
     app.state.webhook_store = BatchStore(
         app.state.webhook_pool, settings, concurrency=settings.hotline_webhook_groups
     )
+    app.state.platform_mappings = MappingCache(app.state.webhook_pool)
 
 
 async def close_webhook_store(app: FastAPI) -> None:
     app.state.webhook_store = None
+    app.state.platform_mappings = None
     await app.state.webhook_pool.close()
 
 
@@ -60,6 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             quarantine_router,
             open311_router,
             open311_keys_router,
+            returns_router,
+            appeals_router,
+            platform_router,
+            repeats_router,
+            reminders_router,
         ],
         settings=settings,
         produces_events=True,
@@ -68,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.webhook_pool = None
     app.state.webhook_store = None
+    app.state.platform_mappings = None
     _document_webhook_body(app)
     return app
 

@@ -25,7 +25,8 @@ log = structlog.get_logger("scheduler.jobs")
 OUTBOX_RETENTION = timedelta(days=30)
 MAX_ATTEMPTS = 5
 STUCK_AFTER = timedelta(minutes=30)
-HOTLINE_SWEEPS = ("response-expiry", "overdue")
+# 催办 (`reminders`) last: it reads the orders the first two have just told about.
+HOTLINE_SWEEPS = ("response-expiry", "overdue", "reminders")
 HOTLINE_SWEEP_CALLS = 200  # × the sweep's batch of 500: 100k orders in one day's round
 SWEEPS = ("lagging", "problems", "supervision")
 
@@ -188,7 +189,7 @@ async def daily_sweeps(
     """Lagging milestones, overdue problems and supervision escalation, as of `day`, for the
     programme current on that day unless its year is closed (reform_tasks does the work; each
     sweep is idempotent), then hotline orders whose signing limit passed unsigned and orders
-    overdue (hotline_ingest, each told once)."""
+    overdue (hotline_ingest, each told once), and 催办 of orders past a limit (each step once)."""
     headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
     current = current_programme(
         await list_programmes(client, settings, headers), date.fromisoformat(day)

@@ -147,6 +147,18 @@ def order_events(
         delays = [0.1, 0.2, 0.3, 0.6] if urgency != "normal" else [0.5, 1, 2, 4, 8, 20, 30, 70]
         moment += timedelta(hours=rng.choice(delays))
         events.append(("work_order.accepted", {"order_no": order_no, "occurred_at": _at(moment)}))
+        if rng.random() < 0.9:  # 先行联系: most units call the caller back soon after signing
+            contacted = moment + timedelta(minutes=rng.choice([10, 30, 60, 120, 240, 900]))
+            events.append(
+                (
+                    "work_order.first_contacted",
+                    {
+                        "order_no": order_no,
+                        "occurred_at": _at(contacted),
+                        "contacted_at": _at(contacted),
+                    },
+                )
+            )
         if rng.random() < 0.06:
             due += timedelta(days=5)
             events.append(

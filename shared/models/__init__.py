@@ -16,6 +16,7 @@ from shared.models.evaluation import (
     UnitCounter,
 )
 from shared.models.hotline import (
+    Appeal,
     CalendarDay,
     Category,
     Delivery,
@@ -79,6 +80,7 @@ __all__ = [
     "OFFICE_ROLES",
     "SCHEMAS",
     "UNIT_ROLES",
+    "Appeal",
     "AuditLog",
     "Base",
     "CalendarDay",

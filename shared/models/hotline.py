@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -32,7 +33,15 @@ class Delivery(Base):
     """One verified webhook request, stored raw before anything else (2xx only after commit)."""
 
     __tablename__ = "deliveries"
-    __table_args__ = {"schema": HOTLINE}
+    __table_args__ = (
+        # The review list of deliveries kept but not applied (docs/HOTLINE.md "Responses").
+        Index(
+            "ix_deliveries_rejected",
+            "id",
+            postgresql_where=text("outcome IN ('rejected_schema', 'rejected_mapping')"),
+        ),
+        {"schema": HOTLINE},
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     webhook_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -47,9 +56,13 @@ class Delivery(Base):
     body_enc: Mapped[bytes] = mapped_column(LargeBinary)
     verified: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     event_type: Mapped[str | None] = mapped_column(String(64))
-    # applied | duplicate_event | ignored_type | rejected_schema
+    # applied | duplicate_event | ignored_type | rejected_schema | rejected_mapping
     outcome: Mapped[str] = mapped_column(String(32))
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    # The platform whose secret verified it (None: our own contract) and the version of its
+    # field mapping that translated it (`PlatformMapping`).
+    platform: Mapped[str | None] = mapped_column(String(32))
+    mapping_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class WorkOrderEvent(Base):
@@ -116,6 +129,15 @@ class WorkOrder(Base):
     # The signing clock (receipt or last reassignment) `work_order.response_expired` was sent
     # for, so the sweep tells each handling unit's expiry once.
     response_expired_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # 先行联系: the first contact with the caller (`work_order.first_contacted`, issue #26).
+    first_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the unit returned the order (退单), while the return waits for the office's review.
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The office upheld the unit's appeal (申诉) of the dissatisfied visit: the rating leaves the
+    # satisfaction rate.
+    satisfaction_overturned: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), default=False
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -175,3 +197,122 @@ class Open311Key(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PlatformMapping(Base):
+    """One version of a platform's field mapping (issue #26): its event type names, field names
+    and code values to ours, applied before validation. Edited by the office admin; each edit a
+    new version, the newest applies (services/hotline_ingest/platform/)."""
+
+    __tablename__ = "platform_mappings"
+    __table_args__ = (
+        UniqueConstraint("platform", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        {"schema": HOTLINE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Appeal(Base):
+    """申诉 (issue #26): the handling unit asks the office to overturn its order's dissatisfied
+    visit, with evidence; the office upholds the rating or overturns it (the visit then leaves
+    the satisfaction rate, told to evaluation as `work_order.visit_overturned`)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'upheld', 'overturned')", name="status"),
+        CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided"),
+        # One appeal per visit of an order.
+        UniqueConstraint("order_no", "visited_at"),
+        Index("ix_appeals_unit_code", "unit_code"),
+        {"schema": HOTLINE},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(64), ForeignKey(f"{HOTLINE}.work_orders.order_no"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    # The visit appealed (the order's `visited_at` when the unit appealed).
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    # The unit's evidence, as text (call records, on-site notes, what the caller was told).
+    evidence: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending", default="pending")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderCaller(Base):
+    """Who called about an order, without the number: the keyed hash of the phone number its
+    `created` carried (services/hotline_ingest/repeats/caller.py), for repeat requests. Kept
+    apart from the event log, which holds the platform's facts only."""
+
+    __tablename__ = "order_callers"
+    __table_args__ = (Index("ix_order_callers_caller_key", "caller_key"), {"schema": HOTLINE})
+
+    order_no: Mapped[str] = mapped_column(
+        ForeignKey(f"{HOTLINE}.work_orders.order_no"), primary_key=True
+    )
+    caller_key: Mapped[str] = mapped_column(String(64))
+
+
+class RepeatLink(Base):
+    """Whether an order is a repeat request (重复诉求, issue #26) of an earlier order of the same
+    caller about the same matter: linked by the system at intake (`hotline.link_repeats`) or by
+    the office by hand (`manual`: the system leaves it alone from then on). `repeat_of` NULL:
+    not a repeat (unlinked). `told_*`: what evaluation was last told (`work_order.linked_as_repeat`
+    / `work_order.unlinked`, each with the next version), so the rates count the matter once."""
+
+    __tablename__ = "repeat_links"
+    __table_args__ = (
+        CheckConstraint("repeat_of <> order_no", name="not_itself"),
+        Index("ix_repeat_links_repeat_of", "repeat_of"),
+        {"schema": HOTLINE},
+    )
+
+    order_no: Mapped[str] = mapped_column(
+        ForeignKey(f"{HOTLINE}.work_orders.order_no"), primary_key=True
+    )
+    repeat_of: Mapped[str | None] = mapped_column(ForeignKey(f"{HOTLINE}.work_orders.order_no"))
+    manual: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+    # `system`, or the office user's username
+    linked_by: Mapped[str | None] = mapped_column(String(64))
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unlinked_by: Mapped[str | None] = mapped_column(String(64))
+    unlinked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)
+    told_version: Mapped[int] = mapped_column(Integer, server_default=text("0"), default=0)
+    told_repeat: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), default=False)
+
+
+class OverdueReminder(Base):
+    """One step of 催办 (issue #26) for an order past its signing (签收) or closing (办结) limit:
+    step 1 to the handling unit's liaison, step 2 copied to the unit's leader, each once per
+    order, limit and deadline (a reassignment starts a new signing limit)."""
+
+    __tablename__ = "overdue_reminders"
+    __table_args__ = (
+        UniqueConstraint("order_no", "limit_kind", "deadline", "step"),
+        CheckConstraint("step IN (1, 2)", name="step"),
+        CheckConstraint("limit_kind IN ('signing', 'closing')", name="limit_kind"),
+        Index("ix_overdue_reminders_unit_sent", "unit_code", "sent_at"),
+        {"schema": HOTLINE},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_no: Mapped[str] = mapped_column(ForeignKey(f"{HOTLINE}.work_orders.order_no"))
+    unit_code: Mapped[str] = mapped_column(String(32))
+    limit_kind: Mapped[str] = mapped_column(String(16))
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    step: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

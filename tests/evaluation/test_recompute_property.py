@@ -102,6 +102,22 @@ event = st.one_of(
         lambda kind: ("work_order.created", {"district_code": "yunzhongqu", "kind": kind}),
         st.sampled_from(ORDER_KINDS),
     ),
+    # issue #26: 先行联系 (within the limit or not) and a dissatisfied visit overturned on appeal.
+    st.builds(
+        lambda ok, kind: (
+            "work_order.first_contacted",
+            {"within_limit": ok, "district_code": "yunzhongqu", "kind": kind},
+        ),
+        st.booleans(),
+        st.sampled_from(ORDER_KINDS),
+    ),
+    st.builds(
+        lambda kind: (
+            "work_order.visit_overturned",
+            {"district_code": "yunzhongqu", "kind": kind},
+        ),
+        st.sampled_from(ORDER_KINDS),
+    ),
     st.builds(
         lambda score, version: (
             "rating.submitted",

@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
 from shared.http import signed_headers
+from shared.models import OutboxEvent, Role
 from shared.settings import Settings
 from tests.pg import settings_for
 
@@ -56,6 +59,15 @@ class Platform:
         )
 
 
+# One caller per order unless a test says otherwise (the same caller about the same matter
+# within the window would be a repeat request, issue #26); masked, each is 138****5678.
+_CALLERS: dict[str, str] = {}
+
+
+def caller_phone(order_no: str) -> str:
+    return _CALLERS.setdefault(order_no, f"138{len(_CALLERS) % 10000:04d}5678")
+
+
 def created(order_no: str, **override: Any) -> dict[str, Any]:
     now = datetime(2026, 6, 1, 9, tzinfo=UTC)
     data = {
@@ -70,7 +82,7 @@ def created(order_no: str, **override: Any) -> dict[str, Any]:
         "enterprise_name": "云岭市鑫达机械制造有限公司",
         "credit_code": "91360100MA35F3WQ1W",
         "contact_name": "张三明",
-        "contact_phone": "13812345678",
+        "contact_phone": caller_phone(order_no),
         "category_code": "qy_kaiban",
         "handling_unit_code": "zhengwu",
         "due_at": (now + timedelta(days=5)).isoformat(),
@@ -110,3 +122,34 @@ def office(factory: Any) -> dict[str, str]:
 
     headers: dict[str, str] = factory.headers("office", Role.office_admin, "gaigeban")
     return headers
+
+
+async def tell_evaluation(
+    session: AsyncSession, evaluation_client: httpx.AsyncClient, factory: Any, order: int
+) -> None:
+    """What the hotline told evaluation, delivered as the outbox relay does — in `order`
+    (1: as written; -1: reversed, as if the relay's retries reordered them)."""
+    rows = (
+        await session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.consumer == "evaluation")
+            .order_by(OutboxEvent.created_at, OutboxEvent.id)
+        )
+    ).all()
+    events = [
+        {
+            "id": str(r.id),
+            "type": r.type,
+            "occurred_at": r.occurred_at.isoformat(),
+            "programme": r.programme,
+            "unit_code": r.unit_code,
+            "data": r.data,
+        }
+        for r in rows
+    ][::order]
+    headers = factory.headers("service:hotline_ingest", Role.service, None)
+    for event in events:  # one by one: each its own batch
+        sent = await evaluation_client.post(
+            "/internal/events/batch", json={"events": [event]}, headers=headers
+        )
+        assert sent.status_code == 200, sent.text

@@ -24,7 +24,12 @@ PHONE, MASKED_PHONE = "13812345678", "138****5678"
 async def _seed(platform: Platform) -> None:
     await platform.send(
         "work_order.created",
-        created("W1", content=f"回电{PHONE}，身份证530102199001011234。", kind="complaint"),
+        created(
+            "W1",
+            content=f"回电{PHONE}，身份证530102199001011234。",
+            kind="complaint",
+            contact_phone=PHONE,
+        ),
     )
     await platform.send("work_order.created", created("W2", kind="consult", channel="web"))
     await platform.send("work_order.closed", at("W2", 0.5))

@@ -162,6 +162,49 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
         Op("GET", f"{HL}/open311-keys", ADMIN_ONLY),
         Op("POST", f"{HL}/open311-keys", ADMIN_ONLY, json={"name": "越权密钥"}),
         Op("DELETE", f"{HL}/open311-keys/{key_id}", ADMIN_ONLY),
+        # 退单 review and 申诉 (issue #26): a unit reads its own (the scoping with returns and
+        # appeals in place: tests/hotline/test_returns_appeals.py); the office decides; only a
+        # unit appeals, and only its own order's visit (another unit's order is a 404).
+        Op("GET", f"{HL}/returns", EVERYONE),
+        Op("GET", f"{HL}/returns/summary", EVERYONE, params={"period": "2026"}),
+        Op(
+            "POST",
+            f"{HL}/returns/RZ1/decision",
+            OFFICE_WRITE,
+            json={"decision": "reject", "reason": "越权审核"},
+        ),
+        Op("GET", f"{HL}/appeals", EVERYONE),
+        Op(
+            "POST",
+            f"{HL}/appeals",
+            {"own", "other"},
+            json={"order_no": "RZ1", "reason": "越权申诉", "evidence": "无"},
+        ),
+        Op(
+            "POST",
+            f"{HL}/appeals/1/decision",
+            OFFICE_WRITE,
+            json={"decision": "upheld", "reason": "越权复核"},
+        ),
+        Op("GET", f"{HL}/platforms/prov/mapping", OFFICE_READ),
+        Op("PUT", f"{HL}/platforms/prov/mapping", ADMIN_ONLY, json={"document": {}}),
+        Op("GET", f"{HL}/deliveries", OFFICE_READ),
+        # Repeat requests and 催办 (issue #26): read as the order (RZ1 is zhengwu's); only the
+        # office links or unlinks; the 催办 list's unit scoping: tests/hotline/test_reminders.py.
+        Op(
+            "GET",
+            f"{HL}/work-orders/RZ1/repeats",
+            EVERYONE,
+            lambda r: {"zhengwu"} if r.status_code == 200 else set(),
+        ),
+        Op(
+            "POST",
+            f"{HL}/work-orders/RZ1/repeats",
+            OFFICE_WRITE,
+            json={"action": "link", "repeat_of": "RS1", "reason": "越权关联"},
+        ),
+        Op("GET", f"{HL}/reminders", EVERYONE),
+        Op("POST", f"{HL}/sweeps/reminders", {"office_staff", "service"}),
     ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Stack, deliver, login
+from tests.web.conftest import Stack, caller_phone, deliver, login
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def _order(stack: Stack, unit: str, satisfied: bool) -> None:
                 "handling_unit_code": unit,
                 # Like every order (other tests read the newest order's masked contact).
                 "contact_name": "赵小兰",
-                "contact_phone": "13912345678",
+                "contact_phone": caller_phone(),
             },
         ),
         ("work_order.accepted", {}),

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from shared.demo.loader import read_json
 from tests import pg
-from tests.web.conftest import Stack, deliver, login, screenshot
+from tests.web.conftest import Stack, caller_phone, deliver, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,7 @@ def test_a_webhook_delivery_moves_the_score_on_the_open_page_within_a_second(
             "handling_unit_code": DISTRICT,
             "due_at": (now + timedelta(days=5)).isoformat(),
             "contact_name": "王小明",
-            "contact_phone": "13912345678",
+            "contact_phone": caller_phone(),
         },
     )
     assert created.status_code in (200, 202, 204), created.text

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Stack, deliver, login
+from tests.web.conftest import Stack, caller_phone, deliver, login
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def _new_order(
             "handling_unit_code": unit_code,
             "due_at": (now + timedelta(days=5)).isoformat(),
             "contact_name": "李小红",
-            "contact_phone": "13812345678",
+            "contact_phone": caller_phone(),
         },
     )
     assert created.status_code in (200, 202, 204), created.text

@@ -402,6 +402,7 @@ def _hotline_score(
         "resolution_rate": r.resolution,
         "satisfaction_rate": r.satisfaction,
         "on_time_closing_rate": r.on_time_closing,
+        "first_contact_rate": r.first_contact,  # 先行联系率: shown, not scored
         **{k: int(c.get(k, 0)) for k in hotline_rates.COUNTERS},  # whole orders
     }
     has_data = any(c.get(k, 0) for k in ("orders", "response_due", "visited", "closing_due"))

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import String, Table, and_, delete, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import array, insert
 
+from services.evaluation.ledger import repeats
 from services.evaluation.ledger.engine import MILESTONE_STATES, DailyInputs, MilestoneFact
 from shared.clock import SHANGHAI
 from shared.events import (
@@ -477,6 +478,9 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                                (data->>'on_time')::boolean AS on_time
                         FROM evaluation.facts AS facts
                         WHERE type LIKE 'work_order.%'
+                          -- a repeat request counts once, as its first order (ledger.repeats)
+                          AND type NOT IN {uncounted}
+                          AND (data->>'order_no') NOT IN ({repeats})
                           AND (programme = :programme OR (
                               programme IS NULL
                               AND (data->>'received_on')::date >= make_date(:year, 1, 1)
@@ -513,7 +517,11 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                         count(*) FILTER (WHERE type = 'work_order.closed' AND on_time)
                             AS closed_on_time,
                         count(*) FILTER (WHERE (type = 'work_order.closed' AND NOT after)
-                                            OR type = 'work_order.overdue') AS closing_due
+                                            OR type = 'work_order.overdue') AS closing_due,
+                        count(*) FILTER (WHERE type = 'work_order.first_contacted' AND in_time)
+                            AS first_contacted_in_time,
+                        count(*) FILTER (WHERE type = 'work_order.visit_overturned')
+                            AS overturned
                     FROM (
                         SELECT *, CASE WHEN for_district AND coalesce(district, '') <> ''
                                         AND district IS DISTINCT FROM unit_code
@@ -529,13 +537,18 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                         sum(response_due) AS response_due, sum(visited) AS visited,
                         sum(resolved) AS resolved, sum(satisfied) AS satisfied,
                         sum(overdue) AS overdue, sum(closed) AS closed,
-                        sum(closed_on_time) AS closed_on_time, sum(closing_due) AS closing_due
+                        sum(closed_on_time) AS closed_on_time, sum(closing_due) AS closing_due,
+                        sum(first_contacted_in_time) AS first_contacted_in_time,
+                        sum(overturned) AS overturned
                     FROM sets
                     WHERE unit IN (SELECT code FROM platform.units)
                     GROUP BY unit, day
                 )
                 SELECT * FROM agg
-                """.replace("{grouping}", grouping).replace("{unit}", unit)
+                """.replace("{grouping}", grouping)
+                .replace("{unit}", unit)
+                .replace("{uncounted}", str(repeats.UNCOUNTED))
+                .replace("{repeats}", repeats.REPEAT_ORDERS)
             ),
             {
                 "programme": programme,

@@ -4,14 +4,15 @@ agree by construction except for the bulk SQL of hotline counters, which the pro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.evaluation.ledger import engine
+from services.evaluation.ledger import engine, repeats
 from services.evaluation.ledger.repository import HotlineWindow, LedgerRepository
 from services.evaluation.programme.repository import ProgrammeRepository
 from services.evaluation.rule_set.repository import RuleSetRepository
@@ -185,9 +186,11 @@ async def apply_effects(
     data: EventData,
     *,
     counters: bool = True,
+    pending: Collection[uuid.UUID] = (),
 ) -> Touched:
     """Write what one fact (`data`: its data as the catalogue's model) does; returns whose
-    scores it moves and in which periods."""
+    scores it moves and in which periods. `pending`: the facts of its batch applied after it
+    (a repeat request's link sees only those before: ledger.repeats)."""
     repo = LedgerRepository(session)
     day = fact_day(event.occurred_at, data)
     programme = programme_of(event.programme, day)
@@ -207,6 +210,12 @@ async def apply_effects(
         touched.tasks.add(data.task_number)
         touched.from_day_on = day
     await repo.store_office_input(programme, event.id, event.unit_code, data)
+    if counters and isinstance(data, WorkOrderFacts):
+        counters, moved_units, moved_days = await repeats.apply(
+            repo, lambda d: book.at(d)[1], programme, event, data, pending
+        )
+        touched.units |= moved_units
+        touched.days |= moved_days
     for effect in engine.effects(event.unit_code or "", data, rules):
         if isinstance(effect, engine.LedgerEffect):
             await repo.add_entry(
@@ -402,6 +411,9 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
             typed.append((event, data))
     typed = await park_closed(session, typed)
     named = {e.id: named_units(e.unit_code, d) for e, d in typed}
+    for event, data in typed:  # a repeat request's link moves its order's facts' units
+        if repeats.is_link(data) and isinstance(data, WorkOrderFacts):
+            named[event.id] |= await repeats.units_of(session, [data.order_no])
     named_all = set().union(*named.values())
     # Serialise per unit, and per task for milestone events (whose refresh reaches every unit
     # the task has named), always in the same order (no deadlocks): a score is computed from
@@ -418,7 +430,9 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
     known = set(await repo.unit_kinds(named_all))
     books: dict[str, RuleBook] = {}
     pending: dict[str, Touched] = {}
+    later = {e.id for e, _ in typed}  # the batch's facts not applied yet
     for event, data in typed:
+        later.discard(event.id)
         unknown = sorted(named[event.id] - known)
         if not event.unit_code or unknown:
             await park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
@@ -426,7 +440,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
         programme = programme_of(event.programme, fact_day(event.occurred_at, data))
         if programme not in books:
             books[programme] = await rule_book(session, programme)
-        touched = await apply_effects(session, books[programme], event, data)
+        touched = await apply_effects(session, books[programme], event, data, pending=later)
         pending.setdefault(programme, Touched()).add(touched)
     changes: list[ScoreChange] = []
     for programme, touched in pending.items():

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Date, exists, func, or_, select, true
+from sqlalchemy import Date, String, exists, func, or_, select, text, true
 
+from services.evaluation.ledger import repeats
 from shared.models import Fact, ParkedEvent, Score, ScoreEntry, SurveyResult, Unit
 from shared.repository import RepositoryBase
 
@@ -78,10 +79,21 @@ class ScoreRepository(RepositoryBase[Score]):
                 ~exists().where(
                     ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
                 ),
+                # A repeat request counts once, as its first order (ledger.repeats).
+                data["order_no"].astext.not_in(
+                    text(repeats.REPEAT_ORDERS).columns(order_no=String)
+                ),
                 or_(
                     (Fact.type == "work_order.responded")
                     & data["within_limit"].astext.in_(is_false),
-                    Fact.type.in_(["work_order.response_expired", "work_order.overdue"]),
+                    # An overturned dissatisfied visit (申诉): listed with its reason.
+                    Fact.type.in_(
+                        [
+                            "work_order.response_expired",
+                            "work_order.overdue",
+                            "work_order.visit_overturned",
+                        ]
+                    ),
                     (Fact.type == "work_order.visited")
                     & (
                         data["resolved"].astext.in_(is_false)
@@ -94,3 +106,20 @@ class ScoreRepository(RepositoryBase[Score]):
             .limit(limit)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def escalated(self, start: date, end: date) -> dict[str, int]:
+        """Per unit, the orders received from `start` to `end` whose 催办 reached its second step
+        (copied to the unit's leader: `work_order.escalated`), for the 12345 红黑榜."""
+        received_on = func.cast(Fact.data["received_on"].astext, Date)
+        rows = await self.session.execute(
+            select(Fact.unit_code, func.count(func.distinct(Fact.data["order_no"].astext)))
+            .where(
+                Fact.type == "work_order.escalated",
+                received_on.between(start, end),
+                ~exists().where(
+                    ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+                ),
+            )
+            .group_by(Fact.unit_code)
+        )
+        return {str(unit): int(n) for unit, n in rows if unit}

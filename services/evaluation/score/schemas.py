@@ -123,6 +123,9 @@ class HotlineBoardItem(BaseModel):
     black: bool = Field(
         description="黑榜：倒数 N 位内（并列同享）且低于中位数超过 naming_margin 个百分点"
     )
+    escalated: int = Field(
+        default=0, description="二次催办（已抄送单位负责人）的工单数（本期受理）"
+    )
 
 
 class HotlineBoard(BaseModel):

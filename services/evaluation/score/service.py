@@ -53,6 +53,7 @@ from shared.events import (
     WorkOrderResponded,
     WorkOrderResponseExpired,
     WorkOrderVisited,
+    WorkOrderVisitOverturned,
     parse_data,
 )
 from shared.models.evaluation import FinalResult
@@ -400,6 +401,11 @@ def _hotline_reason(event_type: str, raw: dict[str, Any]) -> str:
             return f"工单{data.order_no}超过办理期限办结"
         case WorkOrderOverdue():
             return f"工单{data.order_no}超过办理期限{data.working_days_over}个工作日未办结"
+        case WorkOrderVisitOverturned():
+            return (
+                f"工单{data.order_no}的不满意评价经申诉改判，不计入满意率"
+                f"（申诉{data.appeal_id}：{data.reason}）"
+            )
     raise ValueError(f"{event_type} does not count against a unit's rates")
 
 
@@ -593,6 +599,7 @@ async def hotline_board(
     }
     shares = {code: round(c.points / c.max * 100, 2) for code, c in hotline.items()}
     placed = placings(shares, rules.top_n, rules.bottom_n, rules.naming_margin)
+    escalated = await ScoreRepository(session).escalated(period.start, period.end)
     items = sorted(
         (
             HotlineBoardItem(
@@ -607,6 +614,7 @@ async def hotline_board(
                 on_time_closing_rate=c.detail.get("on_time_closing_rate"),
                 red=placed[code].top,
                 black=placed[code].bottom,
+                escalated=escalated.get(code, 0),
             )
             for code, c in hotline.items()
         ),

@@ -18,7 +18,8 @@ _BATCH = text(
     " CAST(:sources AS text[]), CAST(:headers AS text[]), CAST(:bodies AS bytea[]),"
     " CAST(:types AS text[]), CAST(:outcomes AS text[]), CAST(:errors AS text[]),"
     " CAST(:orders AS text[]), CAST(:moments AS timestamptz[]), CAST(:datas AS text[]),"
-    " CAST(:names AS bytea[]), CAST(:phones AS bytea[]), CAST(:limits AS jsonb))"
+    " CAST(:names AS bytea[]), CAST(:phones AS bytea[]), CAST(:platforms AS text[]),"
+    " CAST(:mapping_versions AS integer[]), CAST(:limits AS jsonb))"
 )
 # The arrays of `_BATCH`, in the order of each delivery's arguments (`Receipt.args`).
 _ARRAYS = (
@@ -34,6 +35,8 @@ _ARRAYS = (
     "datas",
     "names",
     "phones",
+    "platforms",
+    "mapping_versions",
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.hotline_ingest.calendar import service as calendar
 from services.hotline_ingest.history.reader import Row, to_row
 from services.hotline_ingest.history.repository import HistoryRepository
-from services.hotline_ingest.webhook.repository import Receipt
+from services.hotline_ingest.webhook.repository import Receipt, link_repeats_in_session
 from services.hotline_ingest.webhook.service import event_receipt
 from shared.hotline_rates import closing_deadline, limits_json
 from shared.settings import Settings
@@ -66,7 +66,12 @@ async def store(session: AsyncSession, settings: Settings, batch: list[Receipt])
     stored = await HistoryRepository(session).receive_batch(
         [r.args(settings) for r in batch], limits_json(settings)
     )
-    if any(told for _, told in stored):
+    callers = {r.order_no: r.caller_key for r in batch if r.order_no and r.caller_key}
+    orders = sorted({r.order_no for r in batch if r.order_no is not None})
+    linked = await link_repeats_in_session(
+        session, orders, settings, [callers.get(o) for o in orders]
+    )
+    if linked or any(told for _, told in stored):
         session.info["outbox_enqueued"] = True
     return [outcome for outcome, _ in stored]
 

@@ -29,6 +29,7 @@ from services.hotline_ingest.open311.schemas import (
     Open311Request,
     Open311Service,
 )
+from services.hotline_ingest.repeats.caller import caller_key
 from services.hotline_ingest.webhook.repository import Receipt, receive_in_session
 from services.hotline_ingest.webhook.schemas import KINDS, storable
 from shared import audit
@@ -253,6 +254,7 @@ async def create_request(
         data=json.dumps(data, ensure_ascii=False),
         contact_name=encrypt(key, name or None),
         contact_phone=encrypt(key, phone),
+        caller_key=caller_key(key, phone),
     )
     await receive_in_session(session, receipt, settings)
     return [Open311Created(service_request_id=order_no, service_notice="已受理，待派单")]

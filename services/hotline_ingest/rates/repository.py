@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Result, Row, select
+from sqlalchemy import Result, Row, exists, select
 
 from shared.models import Unit, WorkOrder
+from shared.models.hotline import RepeatLink
 from shared.repository import RepositoryBase
 
 
@@ -34,11 +35,17 @@ class RatesRepository(RepositoryBase[WorkOrder]):
                 WorkOrder.satisfaction,
                 WorkOrder.closed_at,
                 WorkOrder.due_at,
+                WorkOrder.first_contacted_at,
+                WorkOrder.satisfaction_overturned,
             ).where(
                 WorkOrder.received_at >= start,
                 WorkOrder.received_at < end,
                 key.is_not(None),
                 WorkOrder.quarantine_reason.is_(None),
+                # A repeat request counts once, as its first order (issue #26).
+                ~exists().where(
+                    RepeatLink.order_no == WorkOrder.order_no, RepeatLink.repeat_of.is_not(None)
+                ),
             )
         )
         return rows.all()

@@ -17,9 +17,18 @@ class UnitRates(BaseModel):
     closing_due: int = Field(description="按时办结率分母：已办结或已过办理期限未办结的工单")
     response_rate: float | None = Field(description="响应率 = 时限内签收 ÷ 响应率分母")
     resolution_rate: float | None = Field(description="解决率 = 已解决 ÷ 已回访")
-    satisfaction_rate: float | None = Field(description="满意率 = (满意 + 基本满意) ÷ 已回访")
+    satisfaction_rate: float | None = Field(
+        description="满意率 = (满意 + 基本满意) ÷ (已回访 − 经申诉改判)"
+    )
     on_time_closing_rate: float | None = Field(description="按时办结率 = 按期办结 ÷ 按时办结率分母")
     overdue: int = Field(description="超期工单数（逾期办结或已过办理期限未办结）")
+    first_contacted_in_time: int = Field(
+        default=0, description="时限内先行联系数（办公室默认时限：签收时限，自受理起算）"
+    )
+    overturned: int = Field(default=0, description="经申诉改判的不满意回访数（不计入满意率）")
+    first_contact_rate: float | None = Field(
+        default=None, description="先行联系率 = 时限内先行联系 ÷ 受理工单数"
+    )
     previous_response_rate: float | None = None
     previous_resolution_rate: float | None = None
     previous_satisfaction_rate: float | None = None

@@ -42,6 +42,11 @@ async def compute(
             closed_at=row.closed_at,
             # Orders stored before due times were filled in from the closing limit.
             due_at=row.due_at or closing_deadline(working, settings, start, row.kind),
+            # 先行联系: within the signing limit counted from receipt (office default).
+            first_contacted_in_time=row.first_contacted_at is not None
+            and row.first_contacted_at
+            <= signing_deadline(working, settings, row.received_at, row.kind, row.urgency),
+            overturned=row.satisfaction_overturned,
         )
         orders.setdefault(row.unit, []).append(order_counts(state, now))
     return {unit: hotline_rates.add_up(counts) for unit, counts in orders.items()}
@@ -70,6 +75,9 @@ def _rates(code: str, name: str, t: dict[str, int]) -> UnitRates:
         satisfaction_rate=_shown(r.satisfaction),
         on_time_closing_rate=_shown(r.on_time_closing),
         overdue=t["overdue"],
+        first_contacted_in_time=t["first_contacted_in_time"],
+        overturned=t["overturned"],
+        first_contact_rate=_shown(r.first_contact),
     )
 
 

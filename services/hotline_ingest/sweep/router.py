@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from services.hotline_ingest.reminders import service as reminder_service
 from services.hotline_ingest.sweep import service
 from services.hotline_ingest.sweep.service import SweepResult
 from shared.auth import OfficeOrService
@@ -30,3 +31,12 @@ async def response_expiry(
     request: Request, principal: OfficeOrService, session: Session
 ) -> SweepResult:
     return await service.response_expiry(session, request.app.state.settings, now_utc())
+
+
+@router.post(
+    "/reminders",
+    response_model=SweepResult,
+    summary="催办: remind units of orders past a signing or closing limit, escalating (once each)",
+)
+async def reminders(request: Request, principal: OfficeOrService, session: Session) -> SweepResult:
+    return await reminder_service.sweep(session, request.app.state.settings, now_utc())

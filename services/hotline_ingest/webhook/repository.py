@@ -1,4 +1,4 @@
-"""Storing a delivery: one call of `hotline.receive` (migration 0008h), which keeps the raw
+"""Storing a delivery: one call of `hotline.receive` (migrations 0008h, 0031h), which keeps the raw
 delivery, inserts the event once, derives the work order and writes the outbox rows.
 
 Two ways to run it, same SQL: inside a request's SQLAlchemy session (Open311, office actions,
@@ -31,7 +31,8 @@ log = structlog.get_logger(__name__)
 _RECEIVE_TEXT = text(
     "SELECT outcome, told FROM hotline.receive(:webhook_id, :source, CAST(:headers AS jsonb),"
     " :body, :event_type, :outcome, CAST(:errors AS jsonb), :order_no, :occurred_at,"
-    " CAST(:data AS jsonb), :contact_name, :contact_phone, CAST(:limits AS jsonb))"
+    " CAST(:data AS jsonb), :contact_name, :contact_phone, :platform,"
+    " CAST(:mapping_version AS integer), CAST(:limits AS jsonb))"
 )
 # How the webhook's functions are planned (migration 0012h): once per connection, and by index
 # even if the plan was made while the tables were small. Set by the caller, not the functions.
@@ -54,13 +55,19 @@ class Receipt:
     headers: str
     body: str
     event_type: str | None
-    outcome: str  # applied | ignored_type | rejected_schema
+    outcome: str  # applied | ignored_type | rejected_schema | rejected_mapping
     errors: str | None = None
     order_no: str | None = None
     occurred_at: datetime | None = None
     data: str | None = None
     contact_name: bytes | None = None
     contact_phone: bytes | None = None
+    # The platform whose secret verified it (None: our contract) and its mapping's version.
+    platform: str | None = None
+    mapping_version: int | None = None
+    # A `created`'s caller as the keyed hash of its phone number (repeats.caller): beside the
+    # event, never in the event log; `hotline.link_repeats` keeps it.
+    caller_key: str | None = None
 
     @property
     def lock_order(self) -> tuple[str, str]:
@@ -69,7 +76,7 @@ class Receipt:
         return (self.order_no or "", self.webhook_id)
 
     def args(self, settings: Settings) -> tuple[Any, ...]:
-        """The twelve per-delivery arguments of `hotline.receive` / `receive_batch`."""
+        """The fourteen per-delivery arguments of `hotline.receive` / `receive_batch`."""
         return (
             self.webhook_id,
             self.source,
@@ -83,6 +90,8 @@ class Receipt:
             self.data,
             self.contact_name,
             self.contact_phone,
+            self.platform,
+            self.mapping_version,
         )
 
 
@@ -102,13 +111,39 @@ async def receive_in_session(
         "data",
         "contact_name",
         "contact_phone",
+        "platform",
+        "mapping_version",
         "limits",
     )
     params = dict(zip(names, (*receipt.args(settings), limits_json(settings)), strict=True))
     row = (await session.execute(_RECEIVE_TEXT, params)).one()
-    if row.told:
+    told = int(row.told)
+    if receipt.order_no is not None:
+        told += await link_repeats_in_session(
+            session, [receipt.order_no], settings, [receipt.caller_key]
+        )
+    if told:
         session.info["outbox_enqueued"] = True
-    return str(row.outcome), int(row.told)
+    return str(row.outcome), told
+
+
+_LINK_TEXT = text(
+    "SELECT hotline.link_repeats(CAST(:orders AS text[]), CAST(:callers AS text[]), :window)"
+)
+
+
+async def link_repeats_in_session(
+    session: AsyncSession,
+    order_nos: list[str],
+    settings: Settings,
+    callers: list[str | None] | None = None,
+) -> int:
+    """Link the orders' callers' repeat requests (`hotline.link_repeats`, migration 0033h) after
+    their events were stored (`callers`: the caller of each order whose `created` came now);
+    returns the outbox rows written."""
+    window = settings.hotline_repeat_window_days
+    params = {"orders": order_nos, "callers": callers or [None] * len(order_nos), "window": window}
+    return int((await session.execute(_LINK_TEXT, params)).scalar_one())
 
 
 async def refresh_in_session(session: AsyncSession, order_no: str, settings: Settings) -> int:
@@ -120,6 +155,8 @@ async def refresh_in_session(session: AsyncSession, order_no: str, settings: Set
             )
         ).scalar_one()
     )
+    # A code the office supplied may give the order its matter (category or unit).
+    told += await link_repeats_in_session(session, [order_no], settings)
     if told:
         session.info["outbox_enqueued"] = True
     return told
@@ -130,7 +167,29 @@ Store = Callable[[Receipt], Awaitable[tuple[str, int]]]
 BATCH_SQL = (
     "SELECT outcome, told FROM hotline.receive_batch($1::text[], $2::text[], $3::text[],"
     " $4::bytea[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],"
-    " $10::text[], $11::bytea[], $12::bytea[], $13::jsonb)"
+    " $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::integer[], $15::jsonb)"
+)
+
+
+# The group's deliveries, then (same statement, so same transaction and commit) the repeat
+# requests of their orders' callers (`hotline.link_repeats`, migration 0033h; a volatile function
+# sees what `receive_batch` wrote). The outbox rows linking wrote are added to the last row.
+# Built from constants only: the batch call, then its next parameters (the window in days, the
+# callers).
+_BATCH_CALL = BATCH_SQL.split(" FROM ", 1)[1]
+_NEXT = BATCH_SQL.count("$") + 1
+_LINK_CALL = f"hotline.link_repeats($8::text[], ${_NEXT + 1}::text[], ${_NEXT}::int)"
+LINKED_BATCH_SQL = (
+    (
+        "WITH received AS MATERIALIZED (SELECT r.outcome, r.told, r.ord"
+        " FROM {call} WITH ORDINALITY AS r(outcome, told, ord)),"
+        " linked AS MATERIALIZED (SELECT {link} AS told"
+        " FROM (SELECT count(*) FROM received) AS stored)"
+        " SELECT r.outcome, r.told + CASE WHEN r.ord = (SELECT max(ord) FROM received)"
+        " THEN l.told ELSE 0 END AS told FROM received AS r CROSS JOIN linked AS l ORDER BY r.ord"
+    )
+    .replace("{call}", _BATCH_CALL)
+    .replace("{link}", _LINK_CALL)
 )
 
 
@@ -142,6 +201,7 @@ class _Waiting:
     key: tuple[str, str]
     args: tuple[Any, ...]
     future: asyncio.Future[tuple[str, int]]
+    caller: str | None = None  # Receipt.caller_key
 
     def fail(self, exc: BaseException) -> None:
         if not self.future.done():
@@ -181,7 +241,9 @@ class BatchStore:
         future: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
         # Sealed here, in the request's own turn, not between two groups (PostgreSQL would
         # wait for it).
-        self.pending.append(_Waiting(receipt.lock_order, receipt.args(self.settings), future))
+        self.pending.append(
+            _Waiting(receipt.lock_order, receipt.args(self.settings), future, receipt.caller_key)
+        )
         if self.running < self.concurrency:
             self.running += 1
             task = asyncio.create_task(self._drain())
@@ -223,7 +285,9 @@ class BatchStore:
         """Store a group on `conn`; never raises (every delivery gets its result or error)."""
         group.sort(key=lambda waiting: waiting.key)
         try:
-            rows = await self._run(conn, [waiting.args for waiting in group])
+            rows = await self._run(
+                conn, [waiting.args for waiting in group], [waiting.caller for waiting in group]
+            )
         except Exception as exc:
             if len(group) == 1:
                 group[0].fail(exc)
@@ -241,11 +305,17 @@ class BatchStore:
             if not waiting.future.done():
                 waiting.future.set_result((str(row[0]), int(row[1])))
 
-    async def _run(self, conn: asyncpg.Connection, group: list[tuple[Any, ...]]) -> list[Any]:
-        """One `receive_batch` call (its own transaction) for the deliveries' arguments."""
+    async def _run(
+        self, conn: asyncpg.Connection, group: list[tuple[Any, ...]], callers: list[str | None]
+    ) -> list[Any]:
+        """One `receive_batch` call (its own transaction) for the deliveries' arguments, with
+        the repeat requests of their callers linked (`LINKED_BATCH_SQL`)."""
         columns = [list(column) for column in zip(*group, strict=True)]
+        window = self.settings.hotline_repeat_window_days
         try:
-            rows: list[Any] = await conn.fetch(BATCH_SQL, *columns, self.limits)
+            rows: list[Any] = await conn.fetch(
+                LINKED_BATCH_SQL, *columns, self.limits, window, callers
+            )
         except asyncpg.InternalClientError:
             # Left half-way through an operation (PostgreSQL went away under it): never hand
             # it out again; the pool opens a new one.

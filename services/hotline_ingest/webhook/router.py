@@ -36,7 +36,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     401: {**PROBLEM_RESPONSES[401], "description": "签名缺失/无效、密钥未知或时间戳超出 ±5 分钟"},
     413: {"description": "请求体超过 256 KiB", "content": {"application/problem+json": {}}},
-    422: {**PROBLEM_RESPONSES[422], "description": "事件不符合格式（原始数据已留存待核查）"},
+    422: {
+        **PROBLEM_RESPONSES[422],
+        "description": "事件不符合格式，或无法按平台的字段映射转换（原始数据已留存待核查）",
+    },
 }
 
 
@@ -89,7 +92,9 @@ async def receive(request: Request) -> Response:
     headers = {name.decode("latin-1"): v.decode("latin-1") for name, v in request.scope["headers"]}
     body = await _read_capped(request, headers.get("content-length", ""))
     try:
-        outcome, told = await service.receive(store, state.settings, body, headers)
+        outcome, told = await service.receive(
+            store, state.settings, body, headers, state.platform_mappings
+        )
     except DATABASE_UNAVAILABLE as exc:  # asyncpg's own errors, not SQLAlchemy's: mapped here
         log.warning("hotline_webhook_database_unavailable", error=str(exc)[:300])
         raise ServiceUnavailable("数据库暂不可用，请稍后重试", headers=RETRY_LATER) from exc
@@ -108,7 +113,8 @@ route = RawBodyRoute(
     summary="12345 platform work-order events (Standard Webhooks signature)",
     description=(
         "Headers `webhook-id`, `webhook-timestamp`, `webhook-signature` (Standard Webhooks, any "
-        "secret in `HOTLINE_WEBHOOK_SECRETS`). 2xx only once the delivery and its effect are "
+        "secret in `HOTLINE_WEBHOOK_SECRETS`; a secret `platform:whsec_…` sends through that "
+        "platform's field mapping). 2xx only once the delivery and its effect are "
         "committed. Same webhook-id again, or the same (order_no, type, occurred_at) under a new "
         "id: 2xx without a second effect. See docs/HOTLINE.md."
     ),

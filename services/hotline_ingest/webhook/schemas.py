@@ -160,6 +160,12 @@ class Extended(EventData):
     new_due_at: AwareDatetime
 
 
+class FirstContacted(EventData):
+    """先行联系 (issue #26): the handling unit (or the platform) first contacted the caller."""
+
+    contacted_at: AwareDatetime = Field(description="首次联系诉求人的时间")
+
+
 EVENT_MODELS: dict[str, type[EventData]] = {
     "work_order.created": Created,
     "work_order.assigned": Assigned,
@@ -170,6 +176,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
     "work_order.visited": Visited,
     "work_order.returned": Returned,
     "work_order.extended": Extended,
+    "work_order.first_contacted": FirstContacted,
 }
 
 

@@ -63,6 +63,10 @@ class WorkOrderOut(BaseModel):
     resolved: bool | None
     overdue: bool = Field(description="未办结且已过办理期限")
     quarantine_reason: str | None
+    repeat_of: str | None = Field(
+        default=None, description="重复诉求：本工单是哪张工单的重复诉求；null：不是"
+    )
+    repeat_count: int = Field(default=0, description="关联为本工单重复诉求的工单数")
 
 
 class WorkOrderEventOut(BaseModel):
@@ -77,6 +81,12 @@ class WorkOrderDetail(WorkOrderOut):
     content: str | None = Field(description="诉求内容（其中的手机号、身份证号已脱敏）")
     reply: str | None
     returned_reason: str | None
+    # issue #26: 先行联系, a return waiting for review, a dissatisfied rating overturned.
+    first_contacted_at: datetime | None = Field(default=None, description="先行联系时间（最早）")
+    returned_at: datetime | None = Field(default=None, description="退单时间（待审核时）")
+    satisfaction_overturned: bool = Field(
+        default=False, description="不满意评价经申诉改判，不计入满意率"
+    )
     events: list[WorkOrderEventOut]
 
 

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.hotline_ingest.repeats import service as repeat_requests
 from services.hotline_ingest.work_order.repository import WorkOrderRepository
 from services.hotline_ingest.work_order.schemas import (
     Contact,
@@ -112,7 +113,8 @@ async def list_orders(
     now: datetime,
 ) -> Page[WorkOrderOut]:
     rows, total = await WorkOrderRepository(session).page(principal, filters, now, page)
-    return Page[WorkOrderOut](items=[to_out(o, settings, d, now) for o, d in rows], total=total)
+    items = await repeat_requests.annotate(session, [to_out(o, settings, d, now) for o, d in rows])
+    return Page[WorkOrderOut](items=items, total=total)
 
 
 async def _get(
@@ -129,11 +131,15 @@ async def detail(
 ) -> WorkOrderDetail:
     order, domain = await _get(session, principal, order_no)
     events = await WorkOrderRepository(session).events(order_no)
+    (out,) = await repeat_requests.annotate(session, [to_out(order, settings, domain, now)])
     return WorkOrderDetail(
-        **to_out(order, settings, domain, now).model_dump(),
+        **out.model_dump(),
         content=mask_text(order.content),
         reply=mask_text(order.reply),
         returned_reason=order.returned_reason,
+        first_contacted_at=order.first_contacted_at,
+        returned_at=order.returned_at,
+        satisfaction_overturned=order.satisfaction_overturned,
         events=[
             WorkOrderEventOut(
                 type=e.type,

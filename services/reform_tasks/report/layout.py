@@ -252,7 +252,17 @@ def _hotline_board(data: dict[str, Any]) -> list[Section]:
     boards = data.get("hotline_board") or []
     if not boards:
         return []
-    columns = ["榜单", "名次", "单位", "得分率%", "响应率", "解决率", "满意率", "按时办结率"]
+    columns = [
+        "榜单",
+        "名次",
+        "单位",
+        "得分率%",
+        "响应率",
+        "解决率",
+        "满意率",
+        "按时办结率",
+        "二次催办",  # orders whose 催办 was copied to the unit's leader (older snapshots: 0)
+    ]
     tables = [
         Table(
             f"{board['name']}：红榜前{data['top_n']}位、黑榜后{data['bottom_n']}位",
@@ -267,6 +277,7 @@ def _hotline_board(data: dict[str, Any]) -> list[Section]:
                     r["resolution_rate"],
                     r["satisfaction_rate"],
                     r["on_time_closing_rate"],
+                    r.get("escalated", 0),
                 ]
                 for r in board["rows"]
                 if r["red"] or r["black"]

@@ -44,6 +44,18 @@ export interface OverdueOrder {
   due_at: string | null;
 }
 
+/** 催办 of the unit's 12345 orders still past their limit (issue #26; GET /api/hotline/v1/reminders). */
+export interface OrderReminder {
+  id: number;
+  order_no: string;
+  limit_kind: "signing" | "closing";
+  deadline: string;
+  step: number;
+  recipient: string;
+  title: string;
+  sent_at: string;
+}
+
 /** The overdue 12345 orders listed on the page; the count covers them all. */
 export const ORDERS_LISTED = 5;
 const POLL_MS = 60_000;
@@ -58,6 +70,8 @@ export const useTodo = defineStore("todo", {
     todo: null as Todo | null,
     orders: [] as OverdueOrder[],
     ordersTotal: 0,
+    reminders: [] as OrderReminder[],
+    remindersTotal: 0,
     loading: false,
     error: "",
   }),
@@ -85,6 +99,11 @@ export const useTodo = defineStore("todo", {
           { overdue: true, limit: ORDERS_LISTED });
         this.orders = page.items;
         this.ordersTotal = page.total;
+        // 催办 of those orders and of unsigned ones (not counted again on the menu: the same orders).
+        const reminders = await api.get<Page<OrderReminder>>("/api/hotline/v1/reminders",
+          { open: true, limit: ORDERS_LISTED });
+        this.reminders = reminders.items;
+        this.remindersTotal = reminders.total;
       } catch {
         /* the hotline service is down: the tasks' to-do still shows, the last orders stay */
       }
