@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from shared import clock
 from shared.models import AuditLog, Milestone, Report, Role, Task, Unit, UnitKind, UnitMessage
 from shared.settings import Settings
 from tests.event_data import event_data
+from tests.hotline.conftest import SECRET, Platform, created
 from tests.reform_tasks.conftest import Scene
 from tests.report_apps import tasks_app_with_sources
 
@@ -502,3 +503,106 @@ async def test_report_generation_fails_whole_when_evaluation_is_down(
     assert "评价服务暂不可用" in response.json()["detail"]
     listed = await session.scalar(select(AuditLog).where(AuditLog.action == "report.generated"))
     assert listed is None
+
+
+async def test_a_monthly_report_lists_the_12345_returns_per_unit(
+    reports: httpx.AsyncClient,
+    hotline_client: httpx.AsyncClient,
+    scene: Scene,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue #26: 12345 退单情况 — per unit with a return in the month, the returns and the
+    office's decisions on them (改派, 驳回, pending), from the hotline's summary as the report
+    reads it with its service token; a return made in another month is not counted; with the
+    hotline down nothing is generated."""
+    monkeypatch.setattr(settings, "hotline_webhook_secrets", SECRET)
+    platform = Platform(hotline_client)
+
+    async def returned(order_no: str, unit: str, day: datetime) -> None:
+        for event_type, data in (
+            (
+                "work_order.created",
+                created(
+                    order_no,
+                    occurred_at=day.isoformat(),
+                    received_at=day.isoformat(),
+                    handling_unit_code=unit,
+                    due_at=(day + timedelta(days=5)).isoformat(),
+                ),
+            ),
+            (
+                "work_order.returned",
+                {
+                    "order_no": order_no,
+                    "occurred_at": (day + timedelta(hours=2)).isoformat(),
+                    "reason": "非本单位职责",
+                },
+            ),
+        ):
+            sent = await platform.send(event_type, data)
+            assert sent.status_code == 200, sent.text
+            assert sent.json()["status"] == "applied", sent.text
+
+    october = datetime(2026, 10, 12, 1, tzinfo=UTC)
+    for order_no in ("RR1", "RR2", "RR3"):
+        await returned(order_no, "zhengwu", october)
+    await returned("RR9", "shuiwu", datetime(2026, 9, 14, 1, tzinfo=UTC))  # September's
+    for order_no, body in (
+        ("RR1", {"decision": "approve", "unit_code": "shuiwu", "reason": "确属税务部门职责"}),
+        ("RR2", {"decision": "reject", "reason": "属本单位职责，继续办理"}),
+    ):
+        decided = await hotline_client.post(
+            f"/api/hotline/v1/returns/{order_no}/decision",
+            json=body,
+            headers=scene.headers("office"),
+        )
+        assert decided.status_code == 200, decided.text
+
+    report = await _generate(reports, scene, "monthly_dispatch", "2026-10")
+    data = report["data"]
+    assert isinstance(data, dict)
+    assert data["hotline_returns"] == [
+        {
+            "unit_code": "zhengwu",
+            "unit_name": "云岭市政务服务管理局",
+            "returned": 3,
+            "approved": 1,
+            "rejected": 1,
+            "pending": 1,
+        }
+    ]
+    docx = await reports.get(f"{BASE}/{report['id']}/docx", headers=scene.headers("office"))
+    document = Document(io.BytesIO(docx.content))
+    assert "12345热线退单情况" in "\n".join(p.text for p in document.paragraphs)
+    [table] = [t for t in document.tables if t.rows[0].cells[0].text == "单位"]
+    assert [[c.text for c in row.cells] for row in table.rows] == [
+        ["单位", "退单", "审核通过（改派）", "驳回", "待审核"],
+        ["云岭市政务服务管理局", "3", "1", "1", "1"],
+    ]
+    xlsx = await reports.get(f"{BASE}/{report['id']}/xlsx", headers=scene.headers("office"))
+    sheet = load_workbook(io.BytesIO(xlsx.content))["热线退单"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows.index(("单位", "退单", "审核通过（改派）", "驳回", "待审核"))
+    assert rows[header + 1 :] == [("云岭市政务服务管理局", 3, 1, 1, 1)]
+    # The hotline down: nothing is generated (503), as when evaluation is down.
+    app, down = tasks_app_with_sources(settings, sessionmaker)
+    app.state.settings = settings.model_copy(update={"hotline_url": "http://127.0.0.1:9"})
+    try:
+        refused = await down.post(
+            BASE,
+            json={"kind": "monthly_dispatch", "period": "2026-10"},
+            headers=scene.headers("office"),
+        )
+    finally:
+        await down.aclose()
+        await app.state.http.aclose()
+    assert refused.status_code == 503
+    assert "12345热线服务暂不可用" in refused.json()["detail"]
+    september = await _generate(reports, scene, "monthly_dispatch", "2026-09")
+    assert [
+        (r["unit_code"], r["returned"], r["pending"]) for r in september["data"]["hotline_returns"]
+    ] == [  # type: ignore[index]
+        ("shuiwu", 1, 1)
+    ]

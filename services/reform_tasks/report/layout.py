@@ -289,6 +289,32 @@ def _hotline_board(data: dict[str, Any]) -> list[Section]:
     return [Section("12345热线红黑榜", "热线红黑榜", tables=tables)]
 
 
+def _hotline_returns(data: dict[str, Any]) -> list[Section]:
+    """12345 退单情况 (issue #26, monthly): per unit with a return in the month, the returns and
+    the office's decisions on them when the report was generated. Snapshots taken before it
+    have none."""
+    if "hotline_returns" not in data:
+        return []
+    rows = data["hotline_returns"]
+    return [
+        Section(
+            "12345热线退单情况",
+            "热线退单",
+            [] if rows else ["本月无12345工单退单。"],
+            [
+                Table(
+                    "各承办单位退单及审核情况（按退单日计入本月）",
+                    ["单位", "退单", "审核通过（改派）", "驳回", "待审核"],
+                    [
+                        [r["unit_name"], r["returned"], r["approved"], r["rejected"], r["pending"]]
+                        for r in rows
+                    ],
+                )
+            ],
+        )
+    ]
+
+
 def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
     n_top, n_bottom = data["top_n"], data["bottom_n"]
 
@@ -351,6 +377,7 @@ def sections(report: dict[str, Any]) -> list[Section]:
             _scores(data),
             _hotline(data),
             *_hotline_board(data),
+            *_hotline_returns(data),
         ]
     else:
         requirements = [

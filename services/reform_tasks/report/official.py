@@ -50,6 +50,7 @@ ATTACHMENTS: dict[str, list[tuple[str, str, list[str]]]] = {
         ("scores", "评价得分与排名", ["评价得分与排名"]),
         ("hotline", "12345热线办理情况", ["12345热线办理情况"]),
         ("hotline_board", "12345热线红黑榜", ["12345热线红黑榜"]),
+        ("hotline_returns", "12345热线退单情况", ["12345热线退单情况"]),
     ],
     "quarterly_notice": [
         ("notice", "通报表扬和通报批评单位得分情况", ["通报表扬", "通报批评"]),
@@ -64,7 +65,7 @@ ATTACHMENTS: dict[str, list[tuple[str, str, list[str]]]] = {
 TITLES = {key: title for kind in ATTACHMENTS.values() for key, title, _ in kind}
 # Attachments the 总体情况 points to (the others are referred to where their subject is).
 OVERVIEW_REFERENCES = {
-    "monthly_dispatch": ["facts", "scores", "hotline", "hotline_board"],
+    "monthly_dispatch": ["facts", "scores", "hotline", "hotline_board", "hotline_returns"],
     "quarterly_notice": ["scores", "domains", "units", "hotline", "hotline_board"],
 }
 NAMED_TASKS = 5  # lagging tasks named in the text; the attachment lists them all

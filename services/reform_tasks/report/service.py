@@ -10,7 +10,8 @@ praised and the worst named", "The notice names supervisions that ended in a dec
 
 A report is generated as a snapshot of numbers as of the period's end (or now, for a period still
 running): reform_tasks' own tables, plus scores, rankings and the hotline rates the scores
-counted, from evaluation over HTTP. The snapshot never changes; generating again adds a version.
+counted, from evaluation over HTTP (and, for a monthly report, the 12345 returns per unit from
+the hotline). The snapshot never changes; generating again adds a version.
 Issue #20: a report is an official document (公文). The office edits its free-text parts while it
 is a draft, office staff review it (核稿), the office's leader signs it off (签发): it is numbered,
 rendered and stored (`document.service.issue`) and delivered to every unit. A signed report never
@@ -297,6 +298,24 @@ def _hotline_rows(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+async def _hotline_returns(sources: Sources, period: Period) -> list[dict[str, Any]]:
+    """12345 退单情况 (issue #26): per unit, the returns made in the month (by the day returned)
+    and what the office decided on them by the time the report is generated — approved (改派),
+    rejected, still pending. Units with no return are not listed."""
+    return [
+        {
+            "unit_code": row["unit_code"],
+            "unit_name": row["unit_name"],
+            "returned": row["returned"],
+            "approved": row["approved"],
+            "rejected": row["rejected"],
+            "pending": row["pending"],
+        }
+        for row in await sources.hotline_returns(period.id)
+        if row["returned"]
+    ]
+
+
 def _notice_parts(data: dict[str, Any]) -> dict[str, Any]:
     """Seed 001_643c54550577dac0.txt: praise the best, name the worst, in each ranking group (who is
     praised or named is evaluation's call: whole tie groups, naming only well below the median).
@@ -395,6 +414,8 @@ async def build_snapshot(
         **await _period_facts(session, programme, period, as_of),
         **await _remote(sources, programme, period, as_of),
     }
+    if kind is ReportKind.monthly_dispatch:
+        data["hotline_returns"] = await _hotline_returns(sources, period)
     if kind is ReportKind.quarterly_notice:
         data.update(_notice_parts(data))
     return data

@@ -1,5 +1,6 @@
 """What a report needs from the other services, over HTTP with a service token: scores and
-rankings from evaluation (the hotline's rates come with the scores, as the score counted them)."""
+rankings from evaluation (the hotline's rates come with the scores, as the score counted them);
+the returns (退单) per unit from the hotline."""
 
 from __future__ import annotations
 
@@ -60,6 +61,17 @@ class Sources:
             "评价服务",
         )
         return body
+
+    async def hotline_returns(self, period: str) -> list[dict[str, Any]]:
+        """The hotline's returns per unit in the period (issue #26: returned, approved and
+        re-dispatched, rejected, pending), units with the most returns first."""
+        body = await self._get(
+            self._settings.hotline_url,
+            "/api/hotline/v1/returns/summary",
+            {"period": period},
+            "12345热线服务",
+        )
+        return list(body["items"])
 
 
 def sources_of(request: Request) -> Sources:
