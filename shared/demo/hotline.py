@@ -128,6 +128,8 @@ def order_events(
                 {"order_no": order_no, "occurred_at": _at(moment), "reason": "不属于本单位职责"},
             )
         )
+        if received > now - timedelta(days=20) and rng.random() < 0.5:
+            return _past(events, now)  # a recent return waits for the office's review (退单审核)
         moment += timedelta(hours=1)
         unit = district["code"]
         due = moment + timedelta(days=CLOSING_DAYS[kind])
@@ -205,6 +207,13 @@ def order_events(
                         },
                     )
                 )
+    return _past(events, now)
+
+
+def _past(
+    events: list[tuple[str, dict[str, Any]]], now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """What the platform has pushed by `now`."""
     return [e for e in events if datetime.fromisoformat(e[1]["occurred_at"]) < now]
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
 from shared.http import signed_headers
-from shared.models import OutboxEvent, Role
+from shared.models import OutboxEvent, Role, WorkOrder
 from shared.settings import Settings
 from tests.pg import settings_for
 
@@ -153,3 +153,14 @@ async def tell_evaluation(
             "/internal/events/batch", json={"events": [event]}, headers=headers
         )
         assert sent.status_code == 200, sent.text
+
+
+async def stored_order(session: AsyncSession, order_no: str) -> WorkOrder:
+    """The order as derived now (not the session's cached copy)."""
+    order = await session.scalar(
+        select(WorkOrder)
+        .where(WorkOrder.order_no == order_no)
+        .execution_options(populate_existing=True)
+    )
+    assert order is not None
+    return order

@@ -29,7 +29,7 @@ from shared.http import signed_headers
 from shared.models import AuditLog, Delivery, OutboxEvent, WorkOrder
 from shared.models.hotline import PlatformMapping
 from shared.settings import Settings
-from tests.hotline.conftest import SECRET, Platform, at, created
+from tests.hotline.conftest import SECRET, Platform, at, created, stored_order
 
 WEBHOOK = "/api/hotline/v1/webhooks/12345"
 MAPPING_URL = "/api/hotline/v1/platforms/prov/mapping"
@@ -135,16 +135,6 @@ async def _save(
     return await client.put(MAPPING_URL, json={"document": document, **extra}, headers=office)
 
 
-async def _order(session: AsyncSession, order_no: str) -> WorkOrder:
-    order = await session.scalar(
-        select(WorkOrder)
-        .where(WorkOrder.order_no == order_no)
-        .execution_options(populate_existing=True)
-    )
-    assert order is not None
-    return order
-
-
 async def _delivery(session: AsyncSession, webhook_id: str) -> Delivery:
     found = await session.scalar(
         select(Delivery)
@@ -208,7 +198,7 @@ async def test_a_platform_payload_whose_names_and_codes_differ_is_mapped_and_sco
     ours[3][1]["resolved"] = True
     for event_type, data in ours:
         assert (await platform.send(event_type, data)).status_code == 200
-    mapped, native = await _order(session, "SX001"), await _order(session, "OX001")
+    mapped, native = await stored_order(session, "SX001"), await stored_order(session, "OX001")
     assert {f: getattr(mapped, f) for f in DERIVED} == {f: getattr(native, f) for f in DERIVED}
     assert mapped.status == "visited"
     assert decrypt(settings.pii_encryption_key, mapped.contact_phone_enc) == "13812345678"
@@ -304,7 +294,7 @@ async def test_each_save_is_a_new_version_the_newest_applies_and_is_audited(
     applied = await prov.post(_their_created("SV002", start, sqlx="求助"), webhook_id="sv2")
     assert applied.json() == {"status": "applied"}
     assert (await _delivery(session, "sv2")).mapping_version == 2
-    assert (await _order(session, "SV002")).kind == "help"
+    assert (await stored_order(session, "SV002")).kind == "help"
     rows = list(await session.scalars(select(PlatformMapping.version)))
     assert sorted(rows) == [1, 2]
     audits = await session.scalars(
@@ -384,7 +374,7 @@ async def test_a_delivery_that_fails_its_mapping_is_kept_listed_and_taken_again_
     assert retried.json() == {"status": "applied"}, retried.text
     taken = await _delivery(session, "sf1")
     assert (taken.outcome, taken.mapping_version, taken.errors) == ("applied", 2, None)
-    assert (await _order(session, "SF001")).kind == "report"
+    assert (await stored_order(session, "SF001")).kind == "report"
     again = await prov.post(body, webhook_id="sf1")
     assert again.json() == {"status": "duplicate_delivery"}
     # A later mapping that would refuse it does not touch the delivery applied.
@@ -431,13 +421,13 @@ async def test_an_order_created_with_null_codes_is_held_until_assigned_then_scor
     data = created("NU001", handling_unit_code=None, district_code=None)
     answer = await platform.send("work_order.created", data)
     assert answer.json() == {"status": "applied"}, answer.text
-    held = await _order(session, "NU001")
+    held = await stored_order(session, "NU001")
     assert held.quarantine_reason == "待派单（尚无承办单位）"
     told = select(OutboxEvent.type).where(OutboxEvent.data["order_no"].astext == "NU001")
     assert list(await session.scalars(told)) == []
     assigned = {**at("NU001", 0.1), "handling_unit_code": "zhengwu"}
     assert (await platform.send("work_order.assigned", assigned)).status_code == 200
-    released = await _order(session, "NU001")
+    released = await stored_order(session, "NU001")
     assert (released.quarantine_reason, released.handling_unit_code) == (None, "zhengwu")
     assert list(await session.scalars(told)) == ["work_order.created"]
 
@@ -452,7 +442,7 @@ async def test_unknown_fields_are_kept_in_the_raw_delivery_and_ignored(
     raw = decrypt(settings.pii_encryption_key, delivery.body_enc)
     assert raw is not None
     assert json.loads(raw)["data"]["工单来源"] == "省平台"
-    assert (await _order(session, "NX001")).status == "created"
+    assert (await stored_order(session, "NX001")).status == "created"
 
 
 def test_the_schema_says_which_fields_each_event_requires() -> None:

@@ -7,21 +7,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.models import AuditLog, OutboxEvent, Role, WorkOrder
+from shared.models import AuditLog, OutboxEvent, Role
 from tests.conftest import Factory
-from tests.hotline.conftest import Platform, at, created
+from tests.hotline.conftest import Platform, at, created, stored_order
 
 QUEUE = "/api/hotline/v1/quarantine"
-
-
-async def _order(session: AsyncSession, order_no: str) -> WorkOrder:
-    order = await session.scalar(
-        select(WorkOrder)
-        .where(WorkOrder.order_no == order_no)
-        .execution_options(populate_existing=True)
-    )
-    assert order is not None
-    return order
 
 
 async def _told(session: AsyncSession) -> list[tuple[str, str]]:
@@ -42,7 +32,7 @@ async def test_unknown_unit_waits_until_mapped_and_the_mapping_releases_every_su
         )
         assert response.json() == {"status": "applied"}
     await platform.send("work_order.accepted", at("GD8", 0.5))
-    assert (await _order(session, "GD8")).quarantine_reason == "未知承办单位“SJ-ZWJ”"
+    assert (await stored_order(session, "GD8")).quarantine_reason == "未知承办单位“SJ-ZWJ”"
     assert await _told(session) == []  # kept, not scored
     queue = await hotline_client.get(QUEUE, headers=office)
     assert [o["order_no"] for o in queue.json()["items"]] == ["GD8", "GD9"]
@@ -65,7 +55,7 @@ async def test_unknown_unit_waits_until_mapped_and_the_mapping_releases_every_su
     assert again.status_code == 409
     # The platform's code now maps for every later order.
     await platform.send("work_order.created", created("GD11", handling_unit_code="SJ-ZWJ"))
-    later = await _order(session, "GD11")
+    later = await stored_order(session, "GD11")
     assert (later.handling_unit_code, later.quarantine_reason) == ("zhengwu", None)
     audit = await session.scalar(
         select(AuditLog).where(AuditLog.action == "work_order.quarantine_resolved")
@@ -84,15 +74,15 @@ async def test_a_new_category_is_registered_with_its_domain_and_releases_its_ord
 ) -> None:
     await platform.send("work_order.created", created("GC1", category_code="new_cat"))
     await platform.send("work_order.created", created("GC2", category_code="new_cat"))
-    assert (await _order(session, "GC1")).quarantine_reason == "未知分类“new_cat”"
+    assert (await stored_order(session, "GC1")).quarantine_reason == "未知分类“new_cat”"
     staff = await hotline_client.put(
         "/api/hotline/v1/categories/new_cat",
         json={"name": "新增分类", "domain_code": "zhengwu"},
         headers=office,
     )
     assert staff.status_code == 200, staff.text
-    assert (await _order(session, "GC1")).quarantine_reason is None
-    assert (await _order(session, "GC2")).quarantine_reason is None
+    assert (await stored_order(session, "GC1")).quarantine_reason is None
+    assert (await stored_order(session, "GC2")).quarantine_reason is None
     assert sorted(await _told(session)) == [
         ("work_order.created", "GC1"),
         ("work_order.created", "GC2"),
@@ -108,12 +98,12 @@ async def test_events_ahead_of_created_wait_then_are_told_in_order(
 ) -> None:
     await platform.send("work_order.closed", at("GE1", 2))
     await platform.send("work_order.accepted", at("GE1", 1))
-    held = await _order(session, "GE1")
+    held = await stored_order(session, "GE1")
     assert held.quarantine_reason == "尚未收到工单受理事件（created）"
     assert held.status == "closed"
     assert await _told(session) == []
     await platform.send("work_order.created", created("GE1"))
-    assert (await _order(session, "GE1")).quarantine_reason is None
+    assert (await stored_order(session, "GE1")).quarantine_reason is None
     assert await _told(session) == [
         ("work_order.created", "GE1"),
         ("work_order.responded", "GE1"),
@@ -159,7 +149,7 @@ async def test_an_order_told_then_held_by_a_reassignment_is_not_told_twice_on_re
     due = at("GD20", 6)["occurred_at"]
     assigned = at("GD20", 1) | {"handling_unit_code": "SJ-NEW", "due_at": due}
     await platform.send("work_order.assigned", assigned)
-    assert (await _order(session, "GD20")).quarantine_reason == "未知承办单位“SJ-NEW”"
+    assert (await stored_order(session, "GD20")).quarantine_reason == "未知承办单位“SJ-NEW”"
     resolved = await hotline_client.post(
         f"{QUEUE}/GD20/resolve", json={"unit_code": "zhengwu"}, headers=office
     )
@@ -184,13 +174,13 @@ async def test_an_order_sent_without_its_codes_is_kept_until_dispatched_and_clas
     del data["category_code"]
     sent = await platform.send("work_order.created", data)
     assert sent.status_code == 200, sent.text
-    held = await _order(session, "NC1")
+    held = await stored_order(session, "NC1")
     assert held.quarantine_reason == "待派单（尚无承办单位）；待分类（尚无诉求分类）"
     assert (held.district_code, held.category_code) == (None, None)
     assert await _told(session) == []
 
     await platform.send("work_order.assigned", {**at("NC1", 0.1), "handling_unit_code": "zhengwu"})
-    assert (await _order(session, "NC1")).quarantine_reason == "待分类（尚无诉求分类）"
+    assert (await stored_order(session, "NC1")).quarantine_reason == "待分类（尚无诉求分类）"
     unknown = await hotline_client.post(
         f"{QUEUE}/NC1/resolve", json={"category_code": "no_such"}, headers=office
     )
@@ -201,7 +191,7 @@ async def test_an_order_sent_without_its_codes_is_kept_until_dispatched_and_clas
     )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["order"]["quarantine_reason"] is None
-    order = await _order(session, "NC1")
+    order = await stored_order(session, "NC1")
     assert (order.handling_unit_code, order.category_code) == ("zhengwu", "qy_kaiban")
     assert await _told(session) == [("work_order.created", "NC1")]
     told = await session.scalar(select(OutboxEvent).where(OutboxEvent.type == "work_order.created"))
@@ -225,9 +215,9 @@ async def test_the_platform_may_classify_an_order_itself(
 ) -> None:
     data = created("NC2", category_code=None)
     assert (await platform.send("work_order.created", data)).status_code == 200
-    assert (await _order(session, "NC2")).quarantine_reason == "待分类（尚无诉求分类）"
+    assert (await stored_order(session, "NC2")).quarantine_reason == "待分类（尚无诉求分类）"
     # Classified at the moment of intake, arriving later: the same state in any order.
     classified = {**at("NC2", 0), "category_code": "qy_kaiban"}
     assert (await platform.send("work_order.categorized", classified)).status_code == 200
-    order = await _order(session, "NC2")
+    order = await stored_order(session, "NC2")
     assert (order.quarantine_reason, order.category_code) == (None, "qy_kaiban")

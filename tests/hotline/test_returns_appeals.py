@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.score.service import _hotline_reason
 from shared import clock, hotline_rates
 from shared.events import WorkOrderFacts, parse_data
-from shared.models import Appeal, AuditLog, OutboxEvent, Role, WorkOrder
+from shared.models import Appeal, AuditLog, OutboxEvent, Role
 from tests.conftest import Factory
-from tests.hotline.conftest import Platform, created
+from tests.hotline.conftest import Platform, caller_phone, created, stored_order
 
 HL = "/api/hotline/v1"
 T0 = datetime(2026, 6, 1, 1, tzinfo=UTC)  # Monday 1 June 2026, 09:00 in Shanghai
@@ -47,16 +47,6 @@ async def _send(platform: Platform, *events: tuple[str, dict[str, Any]]) -> None
         response = await platform.send(event_type, data)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "applied", response.text
-
-
-async def _order(session: AsyncSession, order_no: str) -> WorkOrder:
-    order = await session.scalar(
-        select(WorkOrder)
-        .where(WorkOrder.order_no == order_no)
-        .execution_options(populate_existing=True)
-    )
-    assert order is not None
-    return order
 
 
 def _unit(factory: Factory, code: str) -> dict[str, str]:
@@ -88,7 +78,7 @@ async def test_a_rejected_return_goes_back_to_the_unit_on_the_clock_it_had(
         ("work_order.accepted", _at("RT1", 1)),
         ("work_order.returned", _at("RT1", 2, reason="非本单位职责，应由税务部门办理")),
     )
-    before = await _order(session, "RT1")
+    before = await stored_order(session, "RT1")
     assert (before.status, before.returned_at) == ("returned", T0 + timedelta(hours=2))
 
     queue = (await hotline_client.get(f"{HL}/returns", headers=office)).json()
@@ -108,7 +98,7 @@ async def test_a_rejected_return_goes_back_to_the_unit_on_the_clock_it_had(
         hotline_client, T0 + timedelta(hours=3), f"{HL}/returns/RT1/decision", reject, office
     )
     assert decided.status_code == 200, decided.text
-    after = await _order(session, "RT1")
+    after = await stored_order(session, "RT1")
     # Back to where it was (signed), on the same clock: nothing restarted.
     assert (after.status, after.handling_unit_code, after.returned_at) == (
         "accepted",
@@ -161,7 +151,7 @@ async def test_an_approved_return_is_redispatched_and_the_clock_restarts_for_the
     approve = {"decision": "approve", "unit_code": "shuiwu", "reason": "确属税务部门职责，改派"}
     response = await _decide_at(hotline_client, decided_at, path, approve, office)
     assert response.status_code == 200, response.text
-    order = await _order(session, "RT2")
+    order = await stored_order(session, "RT2")
     assert (order.status, order.handling_unit_code, order.accepted_at) == (
         "assigned",
         "shuiwu",
@@ -305,7 +295,7 @@ async def test_the_unit_appeals_a_dissatisfied_visit_and_an_overturned_rating_le
     assert (row["visited"], row["satisfied"], row["overturned"]) == (2, 1, 1)
     assert row["satisfaction_rate"] == 1.0  # the overturned visit left the rate
     assert row["resolution_rate"] == 0.5  # and only that rate
-    order = await _order(session, "AP1")
+    order = await stored_order(session, "AP1")
     assert order.satisfaction_overturned
     assert order.satisfaction == "dissatisfied"  # the rating itself is kept
 
@@ -347,7 +337,7 @@ async def test_an_upheld_rating_stays_in_the_rate(
     )
     assert upheld.status_code == 200, upheld.text
     assert upheld.json()["status"] == "upheld"
-    assert not (await _order(session, "AP3")).satisfaction_overturned
+    assert not (await stored_order(session, "AP3")).satisfaction_overturned
     overturned = await session.scalar(
         select(OutboxEvent).where(OutboxEvent.type == "work_order.visit_overturned")
     )
@@ -364,7 +354,7 @@ async def test_an_upheld_rating_stays_in_the_rate(
 # --- the rates against a hand-computed fixture ------------------------------------------------
 
 
-async def test_rates_with_returns_an_overturned_rating_and_a_reassignment_by_hand(
+async def test_rates_with_returns_an_overturned_rating_a_reassignment_and_a_repeat_by_hand(
     platform: Platform,
     units: None,
     office: dict[str, str],
@@ -383,7 +373,9 @@ async def test_rates_with_returns_an_overturned_rating_and_a_reassignment_by_han
     - D (zhengwu): reassigned by the platform to shuiwu after 1 h, signed by shuiwu on Thursday
       (late), never closed, past its due time (9 June);
     - E (zhengwu): signed after 1 h, contacted on Thursday (late), closed, visited basically
-      satisfied."""
+      satisfied;
+    - F (zhengwu): A's caller again about the same matter (same category, same day): linked as a
+      repeat of A, so it counts nowhere — signed late on Thursday, never closed."""
     await _send(
         platform,
         ("work_order.created", _created("FA")),
@@ -413,6 +405,8 @@ async def test_rates_with_returns_an_overturned_rating_and_a_reassignment_by_han
         ),
         ("work_order.closed", _at("FE", 48)),
         ("work_order.visited", _at("FE", 60, satisfaction="basically_satisfied", resolved=True)),
+        ("work_order.created", _created("FF", contact_phone=caller_phone("FA"))),
+        ("work_order.accepted", _at("FF", 72)),
     )
     three = T0 + timedelta(hours=3)
     reject = {"decision": "reject", "reason": "属本单位职责"}
@@ -507,10 +501,14 @@ async def test_rates_with_returns_an_overturned_rating_and_a_reassignment_by_han
     told = (
         await session.scalars(select(OutboxEvent).where(OutboxEvent.type.like("work_order.%")))
     ).all()
+    repeats = {e.data["order_no"] for e in told if e.type == "work_order.linked_as_repeat"}
+    assert repeats == {"FF"}
     facts: dict[str, list[dict[str, int]]] = {}
     for event in told:
         fact = parse_data(event.type, event.data)
         assert isinstance(fact, WorkOrderFacts)
+        if fact.order_no in repeats:
+            continue  # evaluation counts a matter once (tests/hotline/test_repeats.py)
         names = hotline_rates.fact_counters(fact)
         facts.setdefault(event.unit_code or "", []).append(dict.fromkeys(names, 1))
     counted = {

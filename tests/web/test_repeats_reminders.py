@@ -15,7 +15,7 @@ from tests.web.conftest import Stack, caller_phone, deliver, login
 
 pytestmark = pytest.mark.browser
 
-UNIT = "tongji"  # 市统计局: no other browser test reads its orders
+UNIT = "yingji"  # 市应急管理局: no other browser test logs in as it or reads its orders
 
 
 def _created(stack: Stack, order_no: str, phone: str, received: datetime, due: datetime) -> None:

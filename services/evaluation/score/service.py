@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 
@@ -56,7 +56,7 @@ from shared.events import (
     WorkOrderVisitOverturned,
     parse_data,
 )
-from shared.models.evaluation import FinalResult
+from shared.models.evaluation import FinalResult, Score
 from shared.office_files import append_row
 from shared.periods import Period, business_day, parse_period, period_containing, today
 from shared.validation import ascii_number
@@ -94,20 +94,7 @@ async def list_scores(
     if as_of is None:
         rows = await repo.live(programme, period.id, kind)
         live = [
-            ScoreOut(
-                unit_code=r.unit_code,
-                unit_name=names.get(r.unit_code, r.unit_code),
-                unit_kind=r.unit_kind,
-                period=r.period,
-                total=r.total,
-                max_total=r.max_total,
-                grade=r.grade,
-                rule_set_version=r.rule_set_version,
-                updated_at=r.updated_at,
-                components=_visible_components(
-                    principal, r.unit_code, [ComponentOut(**c) for c in r.components]
-                ),
-            )
+            _stored_out(principal, r, names.get(r.unit_code, r.unit_code), r.updated_at)
             for r in rows
         ]
         # Units no fact has touched yet have no live row: they stand at full marks.
@@ -137,25 +124,32 @@ async def list_scores(
     )
 
 
+def _stored_out(
+    principal: Principal, row: Score | FinalResult, unit_name: str, updated_at: datetime | None
+) -> ScoreOut:
+    """A stored score (live or frozen at closing) as answered; the breakdown is the unit's."""
+    return ScoreOut(
+        unit_code=row.unit_code,
+        unit_name=unit_name,
+        unit_kind=row.unit_kind,
+        period=row.period,
+        total=row.total,
+        max_total=row.max_total,
+        grade=row.grade,
+        rule_set_version=row.rule_set_version,
+        updated_at=updated_at,
+        components=_visible_components(
+            principal, row.unit_code, [ComponentOut(**c) for c in row.components]
+        ),
+    )
+
+
 def _frozen_scores_out(
     principal: Principal, frozen: Sequence[FinalResult], kind: str | None
 ) -> list[ScoreOut]:
     """A closed programme's scores as they stood at closing (`final_results`, best first)."""
     return [
-        ScoreOut(
-            unit_code=r.unit_code,
-            unit_name=r.unit_name,
-            unit_kind=r.unit_kind,
-            period=r.period,
-            total=r.total,
-            max_total=r.max_total,
-            grade=r.grade,
-            rule_set_version=r.rule_set_version,
-            updated_at=r.scored_at,
-            components=_visible_components(
-                principal, r.unit_code, [ComponentOut(**c) for c in r.components]
-            ),
-        )
+        _stored_out(principal, r, r.unit_name, r.scored_at)
         for r in frozen
         if kind is None or (r.unit_kind == "district") == (kind == "district")
     ]
