@@ -45,6 +45,12 @@ _REFRESH_TEXT = text(
 )
 
 
+# The events that can change who called about what (an order's receipt, unit or category): only
+# they link a caller's repeat requests again (`hotline.link_repeats`); an acceptance, reply,
+# close or visit leaves the caller's matters as they were.
+MATTER_EVENTS = ("work_order.created", "work_order.assigned", "work_order.categorized")
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """One delivery ready to store. `body` is the raw body (stored encrypted, see `args`);
@@ -118,7 +124,7 @@ async def receive_in_session(
     params = dict(zip(names, (*receipt.args(settings), limits_json(settings)), strict=True))
     row = (await session.execute(_RECEIVE_TEXT, params)).one()
     told = int(row.told)
-    if receipt.order_no is not None:
+    if receipt.order_no is not None and receipt.event_type in MATTER_EVENTS:
         told += await link_repeats_in_session(
             session, [receipt.order_no], settings, [receipt.caller_key]
         )
@@ -178,7 +184,17 @@ BATCH_SQL = (
 # callers).
 _BATCH_CALL = BATCH_SQL.split(" FROM ", 1)[1]
 _NEXT = BATCH_SQL.count("$") + 1
-_LINK_CALL = f"hotline.link_repeats($8::text[], ${_NEXT + 1}::text[], ${_NEXT}::int)"
+_MATTER = ", ".join(f"'{t}'" for t in MATTER_EVENTS)
+# Constants only (the event types above), no input: not an injection vector.
+_LINKED_ORDERS = (
+    "ARRAY(SELECT t.o FROM unnest($8::text[], $5::text[]) WITH ORDINALITY AS t(o, ty, n)"  # noqa: S608
+    f" WHERE t.ty IN ({_MATTER}) ORDER BY t.n)"
+)
+_LINKED_CALLERS = (
+    f"ARRAY(SELECT t.k FROM unnest($8::text[], $5::text[], ${_NEXT + 1}::text[])"  # noqa: S608
+    f" WITH ORDINALITY AS t(o, ty, k, n) WHERE t.ty IN ({_MATTER}) ORDER BY t.n)"
+)
+_LINK_CALL = f"hotline.link_repeats({_LINKED_ORDERS}, {_LINKED_CALLERS}, ${_NEXT}::int)"
 LINKED_BATCH_SQL = (
     (
         "WITH received AS MATERIALIZED (SELECT r.outcome, r.told, r.ord"
