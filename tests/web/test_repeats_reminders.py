@@ -60,7 +60,9 @@ def test_the_office_sees_a_repeat_request_and_unlinks_it(page: Page, stack: Stac
     assert (order["repeat_of"], order["repeat_count"]) == (None, 0)
 
 
-def test_a_unit_finds_the_reminder_of_its_late_order_in_its_to_do(page: Page, stack: Stack) -> None:
+def test_a_unit_finds_the_reminder_of_its_late_order_in_its_to_do_and_inbox(
+    page: Page, stack: Stack
+) -> None:
     now = datetime.now(UTC)
     order_no = f"YLC{uuid.uuid4().hex[:10].upper()}"
     _created(stack, order_no, caller_phone(), now - timedelta(days=10), now - timedelta(days=1))
@@ -78,3 +80,12 @@ def test_a_unit_finds_the_reminder_of_its_late_order_in_its_to_do(page: Page, st
     expect(page).to_have_url(re.compile(rf"/hotline\?tab=reminders&order={order_no}$"))
     cards = page.get_by_role("dialog").get_by_test_id("reminder-card")
     expect(cards).to_have_count(2)
+
+    # The same 催办 in its inbox, with the order a click away.
+    page.goto("/inbox")
+    inbox = page.get_by_test_id("inbox-reminders")
+    expect(inbox.get_by_test_id("inbox-reminder").filter(has_text=order_no)).to_have_count(2)
+    inbox.get_by_test_id("inbox-reminder").filter(has_text=order_no).first.get_by_role(
+        "button", name="查看工单"
+    ).click()
+    expect(page).to_have_url(re.compile(rf"/hotline\?tab=reminders&order={order_no}$"))
