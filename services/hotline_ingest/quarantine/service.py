@@ -10,8 +10,6 @@ once out of quarantine, told to evaluation with all its events in order."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,10 +17,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.hotline_ingest import office_events
 from services.hotline_ingest.quarantine.repository import QuarantineRepository
-from services.hotline_ingest.webhook.repository import receive_in_session, refresh_in_session
+from services.hotline_ingest.webhook.repository import refresh_in_session
 from services.hotline_ingest.webhook.schemas import Assigned, Categorized
-from services.hotline_ingest.webhook.service import event_receipt
 from shared import audit
 from shared.auth import Principal
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -142,7 +140,7 @@ async def _classify(
             errors=[FieldError(loc=["body", "category_code"], msg="分类未登记", type="unknown")],
         )
     data = Categorized(order_no=order.order_no, occurred_at=datetime.now(UTC), category_code=code)
-    await _record_office_event(session, settings, principal, "work_order.categorized", data)
+    await office_events.record(session, settings, principal, "work_order.categorized", data)
 
 
 async def replay(session: AsyncSession, settings: Settings, order_nos: list[str]) -> list[str]:
@@ -169,26 +167,7 @@ async def dispatch(
         handling_unit_code=unit,
         due_at=order.due_at or now,
     )
-    await _record_office_event(session, settings, principal, "work_order.assigned", data)
-
-
-async def _record_office_event(
-    session: AsyncSession,
-    settings: Settings,
-    principal: Principal,
-    event_type: str,
-    data: Assigned | Categorized,
-) -> None:
-    """Store the office's action as the event the platform would have sent (derived with the
-    order's other events, in any order)."""
-    base = {
-        "webhook_id": f"office:{uuid.uuid4().hex}",
-        "source": "office",
-        "headers": json.dumps({"actor": principal.username}),
-        "body": data.model_dump_json(),
-        "event_type": event_type,
-    }
-    await receive_in_session(session, event_receipt(settings, base, data), settings)
+    await office_events.record(session, settings, principal, "work_order.assigned", data)
 
 
 async def set_category(
