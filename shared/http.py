@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from standardwebhooks import Webhook
 
 from shared.auth import issue_token
+from shared.errors import ServiceUnavailable
 from shared.models.platform import Role
 from shared.settings import Settings
 
@@ -47,6 +49,26 @@ class ServiceTokens:
         )
         self._cache[service] = (token, now + SERVICE_TOKEN_TTL.total_seconds() - 60)
         return token
+
+
+async def get_from_service(
+    client: httpx.AsyncClient,
+    token: str,
+    url: str,
+    params: dict[str, str],
+    unavailable: str,
+) -> Any:
+    """GET `url` of another of our services with a service `token`: its JSON. One that does not
+    answer, answers an error or answers no JSON is a 503 problem, `unavailable` followed by what
+    went wrong (the caller says what it could not do)."""
+    try:
+        response = await client.get(
+            url, params=params, headers={"Authorization": f"Bearer {token}"}
+        )
+        response.raise_for_status()
+        return response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ServiceUnavailable(f"{unavailable}：{type(exc).__name__}") from exc
 
 
 def signed_headers(

@@ -12,7 +12,7 @@ import httpx
 from fastapi import Depends, Request
 
 from shared.errors import ServiceUnavailable
-from shared.http import ServiceTokens
+from shared.http import ServiceTokens, get_from_service
 from shared.settings import Settings
 
 # Orders named one by one in the refusal; the rest are counted.
@@ -34,25 +34,24 @@ class Quarantine:
     async def held(self, starts_on: date, ends_on: date) -> Held:
         """The held orders received from `starts_on` to `ends_on` (Shanghai days); 503 if the
         hotline does not answer."""
+        unavailable = "12345热线服务暂不可用，无法核对待处理队列，年度未结束"
+        body = await get_from_service(
+            self._client,
+            self._tokens.token("reform_tasks"),
+            self._settings.hotline_url.rstrip("/") + "/api/hotline/v1/work-orders",
+            {
+                "quarantined": "true",
+                "received_from": starts_on.isoformat(),
+                "received_to": ends_on.isoformat(),
+                "sort": "received_at",
+                "limit": str(LISTED),
+            },
+            unavailable,
+        )
         try:
-            response = await self._client.get(
-                self._settings.hotline_url.rstrip("/") + "/api/hotline/v1/work-orders",
-                params={
-                    "quarantined": "true",
-                    "received_from": starts_on.isoformat(),
-                    "received_to": ends_on.isoformat(),
-                    "sort": "received_at",
-                    "limit": str(LISTED),
-                },
-                headers={"Authorization": f"Bearer {self._tokens.token('reform_tasks')}"},
-            )
-            response.raise_for_status()
-            body = response.json()
             return Held(int(body["total"]), [str(o["order_no"]) for o in body["items"]])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise ServiceUnavailable(
-                f"12345热线服务暂不可用，无法核对待处理队列，年度未结束：{type(exc).__name__}"
-            ) from exc
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceUnavailable(f"{unavailable}：{type(exc).__name__}") from exc
 
 
 def _quarantine(request: Request) -> Quarantine:

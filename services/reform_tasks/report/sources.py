@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 from fastapi import Request
 
-from shared.errors import ServiceUnavailable
-from shared.http import ServiceTokens
+from shared.http import ServiceTokens, get_from_service
 from shared.settings import Settings
 
 
@@ -22,15 +21,13 @@ class Sources:
         self._tokens = ServiceTokens(settings)
 
     async def _get(self, base: str, path: str, params: dict[str, str], what: str) -> Any:
-        headers = {"Authorization": f"Bearer {self._tokens.token('reform_tasks')}"}
-        try:
-            response = await self._client.get(
-                base.rstrip("/") + path, params=params, headers=headers
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"{what}暂不可用，报告未生成：{type(exc).__name__}") from exc
-        return response.json()
+        return await get_from_service(
+            self._client,
+            self._tokens.token("reform_tasks"),
+            base.rstrip("/") + path,
+            params,
+            f"{what}暂不可用，报告未生成",
+        )
 
     async def scores(self, programme: str, period: str, as_of: date) -> list[dict[str, Any]]:
         body = await self._get(
