@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     # 申诉 (issue #26): a unit may appeal its order's dissatisfied visit within this many working
     # days after the visit (office default; no seed gives it).
     hotline_appeal_days: WorkingDays = 5
+    # Evidence files a unit may attach to one appeal, each under the evidence rules below
+    # (office default; no seed gives it).
+    hotline_appeal_max_files: int = Field(default=5, ge=0, le=20)
 
     # Repeat requests (重复诉求, issue #26): a caller's orders about one matter received within
     # this many days of its first order are repeats of it (office default; no seed gives it).

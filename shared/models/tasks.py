@@ -264,7 +264,7 @@ class EvidenceScanStatus(StrEnum):
 
 
 class StoredFile:
-    """The columns of a file kept in the evidence store (services/reform_tasks/evidence): its
+    """The columns of a file kept in the evidence store (shared/evidence): its
     bytes live under `storage_key`, never under the uploader's file name."""
 
     filename: Mapped[str] = mapped_column(String(255))

@@ -395,6 +395,7 @@ async def test_the_spa_reads_the_upload_rules_the_services_apply(
         "max_bytes": 50 * 1024 * 1024,
         "report_max_files": settings.evidence_max_files,
         "reply_max_files": 3,
+        "appeal_max_files": settings.hotline_appeal_max_files,
     }
     supervision = await issue(tasks_client, scene)
     four = [(f"材料{i}.pdf", PDF) for i in range(4)]

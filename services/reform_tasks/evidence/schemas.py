@@ -13,3 +13,4 @@ class EvidenceRules(BaseModel):
     reply_max_files: int = Field(
         description="一次督办回复最多文件数（SUPERVISION_REPLY_MAX_FILES）"
     )
+    appeal_max_files: int = Field(description="一次12345申诉最多文件数（HOTLINE_APPEAL_MAX_FILES）")

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from services.reform_tasks.evidence.uploads import download
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.progress import service
 from services.reform_tasks.progress.schemas import (
@@ -17,6 +16,7 @@ from services.reform_tasks.progress.schemas import (
 from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES, problems
+from shared.evidence.uploads import download
 from shared.pagination import Page, Pagination
 from shared.validation import BusinessDate, Text
 

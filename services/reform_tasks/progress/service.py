@@ -16,12 +16,6 @@ from typing import Any
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.evidence.uploads import (
-    CheckedUpload,
-    check_uploads,
-    keep_files,
-    stored_path,
-)
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.progress.repository import ProgressRepository, ReportRow
 from services.reform_tasks.progress.schemas import CloseOutResult, EvidenceOut, ReportOut
@@ -36,6 +30,12 @@ from shared.errors import (
     NotFound,
     PreconditionFailed,
     ValidationFailed,
+)
+from shared.evidence.uploads import (
+    CheckedUpload,
+    check_uploads,
+    keep_files,
+    stored_path,
 )
 from shared.milestone_status import (
     LAGGING_RANK,

@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from services.reform_tasks.evidence.uploads import download
 from services.reform_tasks.programme.dependencies import CurrentProgramme
 from services.reform_tasks.supervision import service
 from services.reform_tasks.supervision.schemas import (
@@ -21,6 +20,7 @@ from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.downloads import DOCX, PDF, attachment
 from shared.errors import PROBLEM_RESPONSES, problems
+from shared.evidence.uploads import download
 from shared.models import SupervisionLevel, SupervisionStatus
 from shared.pagination import Page, Pagination
 

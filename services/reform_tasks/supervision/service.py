@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.reform_tasks.document import service as documents
 from services.reform_tasks.document.docx import render_docx
 from services.reform_tasks.document.service import Edition
-from services.reform_tasks.evidence.uploads import check_uploads, keep_files, stored_path
 from services.reform_tasks.message.service import notify
 from services.reform_tasks.supervision.official import supervision_document, supervision_title
 from services.reform_tasks.supervision.repository import (
@@ -46,6 +45,7 @@ from shared.auth import Principal
 from shared.clock import moment_of, now_utc, today_shanghai
 from shared.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from shared.events import SupervisionEscalated
+from shared.evidence.uploads import check_uploads, keep_files, stored_path
 from shared.models import (
     DocumentKind,
     ProblemStatus,

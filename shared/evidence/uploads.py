@@ -1,7 +1,8 @@
 """Evidence uploads, under one set of rules wherever a unit attaches files (a progress report, a
-reply to a supervision): how many, how large, which types (extension and bytes), the virus scan
-and the file store. Each owner keeps its own rows (`shared.models.StoredFile` columns); the
-files of a request whose transaction does not commit are deleted again."""
+reply to a supervision, a 12345 appeal): how many, how large, which types (extension and
+bytes), the virus scan and the file store. Each owner keeps its own rows
+(`shared.models.StoredFile` columns); the files of a request whose transaction does not commit
+are deleted again."""
 
 from __future__ import annotations
 
@@ -15,17 +16,6 @@ from fastapi import UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reform_tasks.evidence.scanner import ScannerUnavailable, ScanResult, scanner_for
-from services.reform_tasks.evidence.schemas import EvidenceRules
-from services.reform_tasks.evidence.storage import (
-    FileStore,
-    FileTooLarge,
-    FileType,
-    LocalFileStore,
-    allowed_type,
-    content_matches,
-    safe_name,
-)
 from shared.db import after_rollback
 from shared.downloads import attachment
 from shared.errors import (
@@ -35,21 +25,21 @@ from shared.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from shared.evidence.scanner import ScannerUnavailable, ScanResult, scanner_for
+from shared.evidence.storage import (
+    FileStore,
+    FileTooLarge,
+    FileType,
+    LocalFileStore,
+    allowed_type,
+    content_matches,
+    safe_name,
+)
 from shared.models import EvidenceScanStatus, StoredFile
 from shared.settings import Settings
 
 MiB = 1024 * 1024
 log = structlog.get_logger(__name__)
-
-
-def rules(settings: Settings) -> EvidenceRules:
-    """The rules `check_uploads` applies, for the SPA to check a file before it is sent."""
-    return EvidenceRules(
-        allowed_types=settings.evidence_allowed_types,
-        max_bytes=settings.evidence_max_bytes,
-        report_max_files=settings.evidence_max_files,
-        reply_max_files=settings.supervision_reply_max_files,
-    )
 
 
 @dataclass(frozen=True, slots=True)
