@@ -7,6 +7,7 @@ import gc
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -364,3 +365,17 @@ def uncached_tokens(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.fixture
 def factory(session: AsyncSession, settings: Settings) -> Factory:
     return Factory(session, settings)
+
+
+@pytest.fixture
+def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Evidence (progress reports, replies to a supervision, 12345 appeals) goes to a fresh
+    directory, with the default upload rules (whatever another test left in the shared settings
+    object)."""
+    root = tmp_path / "files"
+    monkeypatch.setattr(settings, "files_dir", root)
+    defaults = Settings(_env_file=None)
+    for name in Settings.model_fields:
+        if name.startswith(("evidence_", "supervision_reply_", "hotline_appeal_max_files")):
+            monkeypatch.setattr(settings, name, getattr(defaults, name))
+    return root

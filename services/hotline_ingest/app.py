@@ -25,7 +25,7 @@ from services.hotline_ingest.webhook.router import router as webhook_router
 from services.hotline_ingest.webhook.schemas import contract_schema, event_components
 from services.hotline_ingest.work_order.router import router as work_order_router
 from shared.app import create_service_app
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 SERVICE = "hotline_ingest"
 
@@ -78,12 +78,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         produces_events=True,
         on_startup=[open_webhook_store],
         on_shutdown=[close_webhook_store],
+        upload_limits=upload_limits(settings or get_settings()),
     )
     app.state.webhook_pool = None
     app.state.webhook_store = None
     app.state.platform_mappings = None
     _document_webhook_body(app)
     return app
+
+
+def upload_limits(settings: Settings) -> dict[str, int]:
+    """The route that takes files, and its body cap (files plus 1 MiB of form fields)."""
+    form = 1024 * 1024
+    return {
+        r"/api/hotline/v1/appeals": settings.evidence_max_bytes * settings.hotline_appeal_max_files
+        + form
+    }
 
 
 def _document_webhook_body(app: FastAPI) -> None:

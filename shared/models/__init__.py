@@ -15,8 +15,10 @@ from shared.models.evaluation import (
     SurveyResult,
     UnitCounter,
 )
+from shared.models.files import EvidenceScanStatus, StoredFile
 from shared.models.hotline import (
     Appeal,
+    AppealFile,
     CalendarDay,
     Category,
     Delivery,
@@ -43,7 +45,6 @@ from shared.models.tasks import (
     DocumentKind,
     Domain,
     EvidenceFile,
-    EvidenceScanStatus,
     ExtensionRequest,
     ExtensionStatus,
     LaggingLevel,
@@ -62,7 +63,6 @@ from shared.models.tasks import (
     ReportKind,
     ReportStatus,
     ReviewStatus,
-    StoredFile,
     Supervision,
     SupervisionLevel,
     SupervisionReply,
@@ -81,6 +81,7 @@ __all__ = [
     "SCHEMAS",
     "UNIT_ROLES",
     "Appeal",
+    "AppealFile",
     "AuditLog",
     "Base",
     "CalendarDay",

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.base import HOTLINE, Base
+from shared.models.files import StoredFile
 
 
 class Delivery(Base):
@@ -240,7 +241,8 @@ class Appeal(Base):
     # The visit appealed (the order's `visited_at` when the unit appealed).
     visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(Text)
-    # The unit's evidence, as text (call records, on-site notes, what the caller was told).
+    # The unit's account of its evidence (call records, on-site notes, what the caller was
+    # told); the files themselves are its `AppealFile`s.
     evidence: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), server_default="pending", default="pending")
     created_by: Mapped[str] = mapped_column(String(64))
@@ -248,6 +250,19 @@ class Appeal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AppealFile(StoredFile, Base):
+    """An evidence file the unit attached to its appeal (shared/evidence: the same types, size
+    and scan as any evidence), at most HOTLINE_APPEAL_MAX_FILES per appeal."""
+
+    __tablename__ = "appeal_files"
+    __table_args__ = {"schema": HOTLINE}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(
+        ForeignKey(f"{HOTLINE}.appeals.id", ondelete="CASCADE"), index=True
+    )
 
 
 class OrderCaller(Base):

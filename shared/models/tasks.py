@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import PLATFORM, TASKS, Base, TimestampMixin, str_enum
+from shared.models.files import StoredFile
 from shared.models.platform import Unit, User
 
 
@@ -254,30 +255,6 @@ class ExtensionRequest(Base):
 
     milestone: Mapped[Milestone] = relationship(lazy="raise")
     unit: Mapped[Unit] = relationship(lazy="raise")
-
-
-class EvidenceScanStatus(StrEnum):
-    pending = "pending"
-    clean = "clean"
-    infected = "infected"
-    unscanned = "unscanned"  # no scanner configured (dev): shown as 未扫描, never as clean
-
-
-class StoredFile:
-    """The columns of a file kept in the evidence store (shared/evidence): its
-    bytes live under `storage_key`, never under the uploader's file name."""
-
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(127))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
-    scan_status: Mapped[EvidenceScanStatus] = mapped_column(
-        str_enum(EvidenceScanStatus, "evidence_scan_status"), default=EvidenceScanStatus.clean
-    )
-    uploaded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
 
 
 class EvidenceFile(StoredFile, Base):

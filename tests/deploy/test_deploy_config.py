@@ -146,8 +146,9 @@ def test_python_services_share_one_image_and_take_secrets_from_the_env_file() ->
         assert not SECRETS & set(environment), f"{name}: secrets belong in deploy/.env"
         for variable, target in SERVICE_URL_VARS.items():
             assert environment[variable] == f"http://{target}:{HTTP_SERVICES[target][1]}", name
-    files = _service("reform_tasks")["volumes"]
-    assert "files:" + _service("reform_tasks")["environment"]["FILES_DIR"] in files
+    for name in ("reform_tasks", "hotline_ingest"):  # evidence files (hotline: its appeals')
+        files = _service(name)["volumes"]
+        assert "files:" + _service(name)["environment"]["FILES_DIR"] in files, name
 
 
 def test_scheduler_web_and_demo() -> None:
@@ -354,41 +355,56 @@ def _bytes(size: str) -> int:
     return int(match.group(1)) * {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
 
 
-def test_nginx_body_limits_fit_imports_and_a_full_progress_report() -> None:
-    """6m for every body (the 5 MB xlsx imports fit); 201m for a progress report, which may
-    carry EVIDENCE_MAX_FILES files of EVIDENCE_MAX_BYTES each, and for a reply to a supervision
-    (SUPERVISION_REPLY_MAX_FILES of them); 413 as problem+json."""
+def _large_uploads() -> list[tuple[str, str, int]]:
+    """Each route whose body cap (the services' `upload_limits`, at the default settings) is over
+    nginx's general limit: its service, a path it serves (`\\d+` as 7), and its cap."""
+    from services.hotline_ingest.app import upload_limits as hotline_limits
+    from services.reform_tasks.app import upload_limits as tasks_limits
+    from shared.settings import Settings
+
+    general = _bytes(_directive(_server_block(), "client_max_body_size")[0])
+    defaults = Settings()
+    caps = [
+        *(("reform_tasks", p, n) for p, n in tasks_limits(defaults).items()),
+        *(("hotline_ingest", p, n) for p, n in hotline_limits(defaults).items()),
+    ]
+    return [(service, p.replace(r"\d+", "7"), n) for service, p, n in caps if n > general]
+
+
+def test_nginx_body_limits_fit_imports_and_every_upload_route() -> None:
+    """6m for every body (the 5 MB xlsx imports fit); each upload route with a larger cap in the
+    services (a progress report: EVIDENCE_MAX_FILES files of EVIDENCE_MAX_BYTES each; a reply to
+    a supervision; a 12345 appeal) has exactly one regex location, sent to its service, whose
+    limit takes the cap and is no more than 2 MiB over the largest cap it serves; nothing else
+    matches those locations; 413 as problem+json."""
     from services.evaluation.inputs.router import MAX_UPLOAD
     from services.reform_tasks.import_export.xlsx import MAX_BYTES
-    from services.reform_tasks.progress.router import router
-    from services.reform_tasks.supervision.router import router as supervision_router
-    from shared.settings import Settings
 
     server = _server_block()
     general = _bytes(_directive(server, "client_max_body_size")[0])
     assert max(MAX_UPLOAD, MAX_BYTES) + 64 * 1024 < general
 
-    evidence = [(path, body) for path, body in _nginx_locations().items() if path[0] == "~"]
-    assert len(evidence) == 1
-    pattern, body = evidence[0][0][1:], evidence[0][1]
-    (route,) = [
-        r.path for r in router.routes if r.path.endswith("/reports") and "POST" in r.methods
-    ]
-    assert re.fullmatch(pattern, route.format(number=12, ordinal=3))
-    assert not re.fullmatch(pattern, route.format(number=12, ordinal=3) + "/x")
-    (replies,) = [
-        r.path
-        for r in supervision_router.routes
-        if r.path.endswith("/replies") and "POST" in r.methods
-    ]
-    assert re.fullmatch(pattern, replies.format(supervision_id=7))
-    assert not re.fullmatch(pattern, replies.format(supervision_id=7) + "/x")
-    assert not re.fullmatch(pattern, "/api/tasks/v1/supervisions/7")
-    assert _proxied_port(body) == HTTP_SERVICES["reform_tasks"][1]
-    defaults = Settings()
-    assert defaults.supervision_reply_max_files <= defaults.evidence_max_files
-    largest = defaults.evidence_max_files * defaults.evidence_max_bytes
-    assert largest < _bytes(_directive(body, "client_max_body_size")[0]) <= largest + 2 * 1024**2
+    evidence = {p[1:]: body for p, body in _nginx_locations().items() if p[0] == "~"}
+    uploads = _large_uploads()
+    assert {path for _, path, _ in uploads} >= {
+        "/api/tasks/v1/tasks/7/milestones/7/reports",
+        "/api/tasks/v1/supervisions/7/replies",
+        "/api/hotline/v1/appeals",
+    }
+    served: dict[str, list[int]] = {pattern: [] for pattern in evidence}
+    for service, path, cap in uploads:
+        (pattern,) = [p for p in evidence if re.fullmatch(p, path)]
+        body = evidence[pattern]
+        assert _proxied_port(body) == HTTP_SERVICES[service][1], path
+        assert cap <= _bytes(_directive(body, "client_max_body_size")[0]), path
+        assert not any(re.fullmatch(p, path + "/x") for p in evidence), path
+        served[pattern].append(cap)
+    for pattern, caps in served.items():
+        assert caps, f"{pattern}: no upload route needs it"
+        limit = _bytes(_directive(evidence[pattern], "client_max_body_size")[0])
+        assert limit <= max(caps) + 2 * 1024**2, pattern
+    for path in ("/api/tasks/v1/supervisions/7", "/api/tasks/v1/tasks/import", "/api/hotline/v1"):
+        assert not any(re.fullmatch(p, path) for p in evidence), path
 
     assert _directive(server, "error_page") == ["413 @too_large"]
     answer = re.search(r"location\s+@too_large\s*\{(.*?)\n\s*\}", _nginx_text(), re.S)
@@ -767,30 +783,22 @@ def test_ingress_routes_the_same_paths_as_nginx() -> None:
     _, port, k8s_name = HTTP_SERVICES["evaluation"]
     assert routes.pop(STREAM_PATH)[:2] == (k8s_name, port)
     assert annotations[STREAM_PATH]["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
-    # nginx.conf's evidence location, the only route with the large limit (issue #23: the whole
-    # /api/tasks/v1/tasks prefix had it).
-    _, port, k8s_name = HTTP_SERVICES["reform_tasks"]
+    # nginx.conf's upload locations: each route with a large cap has one regex path to its
+    # service, with a limit that takes the cap (issue #23: the whole /api/tasks/v1/tasks prefix
+    # had it).
     body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
-    evidence = next(p for p in _nginx_locations() if p.startswith("~"))[1:]
-    evidence_paths = [p for p, a in annotations.items() if a.get(body_size) == "201m"]
-    assert len(evidence_paths) == 2
+    general = annotations["/api/tasks"][body_size]
+    evidence_paths = [p for p, a in annotations.items() if a.get(body_size, general) != general]
+    for service, path, cap in _large_uploads():
+        _, port, k8s_name = HTTP_SERVICES[service]
+        (matched,) = [p for p in evidence_paths if re.match(p, path)]
+        assert routes[matched] == (k8s_name, port, "ImplementationSpecific"), path
+        assert cap <= _bytes(annotations[matched][body_size]), path
+        assert annotations[matched]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+        assert not any(re.match(p, path + "/x") for p in evidence_paths), path
     for evidence_path in evidence_paths:
-        assert routes.pop(evidence_path) == (k8s_name, port, "ImplementationSpecific")
-        assert annotations[evidence_path]["nginx.ingress.kubernetes.io/use-regex"] == "true"
-    uploads = (
-        "/api/tasks/v1/tasks/12/milestones/3/reports",
-        "/api/tasks/v1/supervisions/7/replies",
-    )
-    for path in (
-        *uploads,
-        "/api/tasks/v1/tasks/12",
-        "/api/tasks/v1/tasks/import",
-        "/api/tasks/v1/supervisions/7",
-        "/api/tasks/v1/supervisions/7/replies/x",
-    ):
-        expected = path in uploads
-        assert bool(re.fullmatch(evidence, path)) is expected, path
-        assert any(re.match(p, path) for p in evidence_paths) is expected, path
+        routes.pop(evidence_path)
+    _, port, k8s_name = HTTP_SERVICES["reform_tasks"]
     # Logins rate-limited at the edge, as nginx.conf's limit_req.
     assert routes.pop("/api/auth/token") == (k8s_name, port, "Exact")
     assert annotations["/api/auth/token"]["nginx.ingress.kubernetes.io/limit-rpm"] == "10"

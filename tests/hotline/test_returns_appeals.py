@@ -2,14 +2,17 @@
 
 A unit's return waits in the office's queue; the office rejects it (back to the unit, on the
 clock it had) or approves it by re-dispatching to another unit (the clock restarts for the new
-unit only). A unit appeals its own order's dissatisfied visit with evidence, within the window;
+unit only). A unit appeals its own order's dissatisfied visit with evidence (its account and
+the files), within the window;
 the office upholds or overturns; an overturned rating leaves the satisfaction rate, in the live
 table and in what evaluation is told, and explain gives the reason. A unit sees and decides
 nothing of another unit's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +23,7 @@ from services.evaluation.score.service import _hotline_reason
 from shared import clock, hotline_rates
 from shared.events import WorkOrderFacts, parse_data
 from shared.models import Appeal, AuditLog, OutboxEvent, Role
+from shared.settings import Settings
 from tests.conftest import Factory
 from tests.hotline.conftest import Platform, caller_phone, created, stored_order
 
@@ -219,6 +223,26 @@ async def test_returns_per_unit_are_reported(
     assert elsewhere.json()["items"] == []
 
 
+async def _appeal_at(
+    client: httpx.AsyncClient,
+    moment: datetime,
+    body: dict[str, str],
+    headers: Any,
+    files: Sequence[tuple[str, bytes, str]] = (),
+) -> httpx.Response:
+    """The unit's appeal as the SPA sends it: form fields and evidence files (multipart)."""
+    clock.freeze(moment)
+    try:
+        return await client.post(
+            f"{HL}/appeals",
+            data=body,
+            files=[("files", file) for file in files] or None,
+            headers=headers,
+        )
+    finally:
+        clock.freeze(None)
+
+
 async def _visited(platform: Platform, order_no: str, satisfaction: str, hours: float) -> None:
     await _send(
         platform,
@@ -253,12 +277,12 @@ async def test_the_unit_appeals_a_dissatisfied_visit_and_an_overturned_rating_le
     within = T0 + timedelta(days=3)
 
     async def appeal(payload: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
-        return await _decide_at(hotline_client, within, f"{HL}/appeals", payload, headers)
+        return await _appeal_at(hotline_client, within, payload, headers)
 
     assert (await appeal(body, office)).status_code == 403  # the office does not appeal
     assert (await appeal(body, shuiwu)).status_code == 404  # nor another unit
     assert (await appeal({**body, "order_no": "AP2"}, zhengwu)).status_code == 409  # satisfied
-    late = await _decide_at(hotline_client, T0 + timedelta(days=20), f"{HL}/appeals", body, zhengwu)
+    late = await _appeal_at(hotline_client, T0 + timedelta(days=20), body, zhengwu)
     assert late.status_code == 409, late.text  # past 5 working days after the visit
     made = await appeal(body, zhengwu)
     assert made.status_code == 201, made.text
@@ -322,10 +346,9 @@ async def test_an_upheld_rating_stays_in_the_rate(
     session: AsyncSession,
 ) -> None:
     await _visited(platform, "AP3", "dissatisfied", 30)
-    made = await _decide_at(
+    made = await _appeal_at(
         hotline_client,
         T0 + timedelta(days=2),
-        f"{HL}/appeals",
         {"order_no": "AP3", "reason": "已解决", "evidence": "回访记录"},
         _unit(factory, "zhengwu"),
     )
@@ -349,6 +372,68 @@ async def test_an_upheld_rating_stays_in_the_rate(
         f"{HL}/appeals", params={"status": "pending"}, headers=office
     )
     assert pending.json()["total"] == 0
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_an_appeal_keeps_its_evidence_files_for_the_unit_and_the_office(
+    platform: Platform,
+    units: None,
+    office: dict[str, str],
+    factory: Factory,
+    hotline_client: httpx.AsyncClient,
+    session: AsyncSession,
+    files_dir: Path,
+    settings: Settings,
+) -> None:
+    """The files go through the evidence rules (type by extension and bytes, how many) before
+    anything is kept; a refused request keeps neither the appeal nor a file. The appealing unit
+    and the office download them; another unit's appeal does not exist for it, and viewers
+    read the list but not the evidence."""
+    await _visited(platform, "AF1", "dissatisfied", 30)
+    zhengwu, shuiwu = _unit(factory, "zhengwu"), _unit(factory, "shuiwu")
+    viewer = factory.headers("viewer", Role.viewer, None)
+    body = {"order_no": "AF1", "reason": "已依法答复", "evidence": "通话录音与现场照片"}
+    moment = T0 + timedelta(days=2)
+
+    renamed = await _appeal_at(
+        hotline_client, moment, body, zhengwu, [("录音.pdf", b"MZ\x90\x00", "application/pdf")]
+    )
+    assert renamed.status_code == 422, renamed.text
+    assert "录音.pdf" in renamed.json()["detail"]
+    too_many = [(f"材料{i}.pdf", PDF, "application/pdf") for i in range(6)]
+    refused = await _appeal_at(hotline_client, moment, body, zhengwu, too_many)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == f"佐证材料最多 {settings.hotline_appeal_max_files} 个文件"
+    assert await session.scalar(select(Appeal).where(Appeal.order_no == "AF1")) is None
+    assert not [p for p in files_dir.rglob("*") if p.is_file()]
+
+    files = [("通话记录.pdf", PDF, "application/pdf"), ("现场.png", PNG, "image/png")]
+    made = await _appeal_at(hotline_client, moment, body, zhengwu, files)
+    assert made.status_code == 201, made.text
+    kept = made.json()["files"]
+    assert [(f["filename"], f["size_bytes"]) for f in kept] == [
+        ("通话记录.pdf", len(PDF)),
+        ("现场.png", len(PNG)),
+    ]
+    listed = (await hotline_client.get(f"{HL}/appeals", headers=office)).json()["items"]
+    assert [f["filename"] for f in listed[0]["files"]] == ["通话记录.pdf", "现场.png"]
+
+    path = f"{HL}/appeals/{made.json()['id']}/files/{kept[1]['id']}"
+    for reader in (zhengwu, office):
+        got = await hotline_client.get(path, headers=reader)
+        assert got.status_code == 200, got.text
+        assert (got.content, got.headers["content-type"]) == (PNG, "image/png")
+        assert got.headers["x-content-type-options"] == "nosniff"
+    assert (await hotline_client.get(path, headers=shuiwu)).status_code == 404
+    assert (await hotline_client.get(path, headers=viewer)).status_code == 403
+    wrong_pair = f"{HL}/appeals/{made.json()['id'] + 1}/files/{kept[1]['id']}"
+    assert (await hotline_client.get(wrong_pair, headers=office)).status_code == 404
+    audit = await session.scalar(select(AuditLog).where(AuditLog.action == "appeal.created"))
+    assert audit is not None
+    assert [f["filename"] for f in audit.after["files"]] == ["通话记录.pdf", "现场.png"]
 
 
 # --- the rates against a hand-computed fixture ------------------------------------------------
@@ -426,10 +511,9 @@ async def test_rates_with_returns_an_overturned_rating_a_reassignment_and_a_repe
         ("work_order.closed", _at("FB", 24)),
         ("work_order.visited", _at("FB", 30, satisfaction="dissatisfied", resolved=False)),
     )
-    appeal = await _decide_at(
+    appeal = await _appeal_at(
         hotline_client,
         T0 + timedelta(days=2),
-        f"{HL}/appeals",
         {"order_no": "FB", "reason": "已依法答复", "evidence": "录音"},
         _unit(factory, "zhengwu"),
     )

@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 
 from shared.models import Programme, Role, Task, Unit, UnitKind
-from shared.settings import Settings
 from tests.conftest import Factory
 
 
@@ -19,19 +18,6 @@ from tests.conftest import Factory
 def reports(report_stack: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
     """A client of reform_tasks whose reports read evaluation and hotline_ingest in process."""
     return report_stack[1]
-
-
-@pytest.fixture
-def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Evidence (progress reports, replies to a supervision) goes to a fresh directory, with
-    the default upload rules (whatever another test left in the shared settings object)."""
-    root = tmp_path / "files"
-    monkeypatch.setattr(settings, "files_dir", root)
-    defaults = Settings(_env_file=None)
-    for name in Settings.model_fields:
-        if name.startswith(("evidence_", "supervision_reply_")):
-            monkeypatch.setattr(settings, name, getattr(defaults, name))
-    return root
 
 
 def assert_evidence_download(response: httpx.Response, quoted_name: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,10 +18,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import clock
 from shared.models import AuditLog, OutboxEvent, Role, UnitKind
 from tests.conftest import Factory
 from tests.hotline.conftest import Platform, at, created
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 EV = "/api/evaluation/v1"
 HL = "/api/hotline/v1"
 OWN, OTHER = "zhengwu", "keji"
@@ -47,6 +50,7 @@ class Op:
     may: set[str]  # roles the endpoint serves
     visible: Units | None = None  # unit codes a read shows (checked per role)
     json: Any = None
+    data: dict[str, str] | None = None  # form fields (multipart with `files`)
     files: Any = None
     params: dict[str, Any] | None = None
     call: bool = True  # the SSE stream never ends: its rule is stated, not called
@@ -178,8 +182,11 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             "POST",
             f"{HL}/appeals",
             {"own", "other"},
-            json={"order_no": "RZ1", "reason": "越权申诉", "evidence": "无"},
+            data={"order_no": "RZ1", "reason": "越权申诉", "evidence": "无"},
+            files=[("files", ("证据.pdf", PDF, "application/pdf"))],
         ),
+        # The scene's appeal of RZ1 has one file: its unit and the office download it.
+        Op("GET", f"{HL}/appeals/1/files/1", {"office_staff", "own"}),
         Op(
             "POST",
             f"{HL}/appeals/1/decision",
@@ -237,6 +244,18 @@ async def _scene(
             ),
         ]
         assert all(r.status_code == 200 for r in sent), [r.text for r in sent]
+    clock.freeze(datetime(2026, 6, 4, 9, tzinfo=UTC))  # within RZ1's appeal window
+    try:
+        appealed = await hotline.post(
+            f"{HL}/appeals",
+            data={"order_no": "RZ1", "reason": "已依法答复", "evidence": "通话录音一份"},
+            files=[("files", ("录音说明.pdf", PDF, "application/pdf"))],
+            headers=factory.headers("u-own", Role.lead_unit, OWN),
+        )
+    finally:
+        clock.freeze(None)
+    assert appealed.status_code == 201, appealed.text
+    assert [f["id"] for f in appealed.json()["files"]] == [1]
     for unit in ("zhengwu", "shuiwu"):
         recorded = await evaluation.post(
             f"{EV}/inspections",
@@ -280,6 +299,7 @@ async def test_no_role_reads_or_writes_beyond_its_unit_in_evaluation_and_hotline
     hotline_client: httpx.AsyncClient,
     factory: Factory,
     session: AsyncSession,
+    files_dir: Path,
 ) -> None:
     parked_id, rule_version, key_id = await _scene(factory, evaluation_client, hotline_client)
     table = ops(parked_id, rule_version, key_id)
@@ -307,6 +327,7 @@ async def test_no_role_reads_or_writes_beyond_its_unit_in_evaluation_and_hotline
                 op.method,
                 op.path,
                 json=op.json,
+                data=op.data,
                 files=op.files,
                 params=op.params,
                 headers=factory.headers(f"u-{role}", role_enum, unit),

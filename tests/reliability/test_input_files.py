@@ -74,17 +74,6 @@ NAMES = {
 }
 
 
-@pytest.fixture
-def files_dir(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "files"
-    monkeypatch.setattr(settings, "files_dir", root)
-    defaults = Settings(_env_file=None)  # the default evidence rules, whatever a test changed
-    for name in Settings.model_fields:
-        if name.startswith("evidence_"):
-            monkeypatch.setattr(settings, name, getattr(defaults, name))
-    return root
-
-
 async def test_evidence_names_stay_inside_the_store_and_out_of_headers(
     tasks_client: httpx.AsyncClient, scene: Scene, files_dir: Path, session: AsyncSession
 ) -> None:

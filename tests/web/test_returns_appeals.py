@@ -1,11 +1,13 @@
 """退单审核 and 申诉 in the browser (issue #26): the office rejects a unit's return from its review
-queue; the unit, on a phone, appeals its order's dissatisfied visit from the order's drawer; the
-office overturns the rating from the appeals list, and the unit sees the appeal's state."""
+queue; the unit, on a phone, appeals its order's dissatisfied visit from the order's drawer, with
+a file; the office downloads the file and overturns the rating from the appeals list, and the
+unit sees the appeal's state."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from tests.web.conftest import Stack, caller_phone, deliver, login, screenshot
 
 pytestmark = pytest.mark.browser
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 UNIT = "wenlv"  # 市文化和旅游局: no other browser test reads its orders
 
 
@@ -70,6 +73,10 @@ def test_the_office_rejects_a_return_and_overturns_an_appealed_rating(
     unit.get_by_test_id("appeal-open").click()
     unit.get_by_test_id("appeal-reason").fill("已按政策答复，诉求超出政策范围")
     unit.get_by_test_id("appeal-evidence").fill("通话录音 20260602-118")
+    unit.get_by_test_id("evidence-input").set_input_files(
+        {"name": "通话记录.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    expect(unit.get_by_test_id("evidence-file")).to_contain_text("通话记录.pdf")
     unit.get_by_test_id("appeal-submit").click()
     expect(unit.get_by_test_id("order-appeal")).to_contain_text("申诉待复核")
     screenshot(unit, "phone-appeal")
@@ -79,6 +86,10 @@ def test_the_office_rejects_a_return_and_overturns_an_appealed_rating(
     page.goto("/hotline?tab=appeals")
     appeal = page.get_by_test_id("appeal-card").filter(has_text=visited)
     expect(appeal).to_contain_text("待复核")
+    with page.expect_download() as got:
+        appeal.get_by_test_id("appeal-file").get_by_role("button", name="通话记录.pdf").click()
+    assert got.value.suggested_filename == "通话记录.pdf"
+    assert Path(got.value.path()).read_bytes() == PDF
     appeal.get_by_test_id("appeal-overturn").click()
     page.get_by_test_id("appeal-decision-reason").fill("单位已依法答复")
     page.get_by_test_id("appeal-decide").click()

@@ -13,13 +13,14 @@ const JPEG_QUALITY = 0.82;
 const SMALL_ENOUGH = 1024 * 1024;
 
 /** The services' upload rules (`GET /api/tasks/v1/evidence-rules`: EVIDENCE_ALLOWED_TYPES,
- * EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, SUPERVISION_REPLY_MAX_FILES), read once per page load:
+ * EVIDENCE_MAX_BYTES, EVIDENCE_MAX_FILES, SUPERVISION_REPLY_MAX_FILES, HOTLINE_APPEAL_MAX_FILES), read once per page load:
  * a file is checked here against what the services will check it against after the upload. */
 export interface EvidenceRules {
   allowed_types: string[];
   max_bytes: number;
   report_max_files: number;
   reply_max_files: number;
+  appeal_max_files: number;
 }
 export const evidenceRules = shallowRef<EvidenceRules | null>(null);
 let loading: Promise<EvidenceRules> | null = null;

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from shared.auth import Principal
-from shared.models import Appeal, WorkOrder
+from shared.models import Appeal, AppealFile, WorkOrder
 from shared.pagination import PageParams
 from shared.repository import RepositoryBase
 
@@ -61,3 +61,25 @@ class AppealRepository(RepositoryBase[Appeal]):
         if lock:
             statement = statement.with_for_update()
         return await self.session.scalar(statement.execution_options(populate_existing=True))
+
+    async def files_of(self, appeal_ids: Sequence[int]) -> dict[int, list[AppealFile]]:
+        """Each appeal's evidence files, in the order they were attached."""
+        found: dict[int, list[AppealFile]] = {appeal_id: [] for appeal_id in appeal_ids}
+        if appeal_ids:
+            rows = await self.session.scalars(
+                select(AppealFile)
+                .where(AppealFile.appeal_id.in_(appeal_ids))
+                .order_by(AppealFile.appeal_id, AppealFile.id)
+            )
+            for row in rows:
+                found[row.appeal_id].append(row)
+        return found
+
+    async def file(self, appeal_id: int, file_id: int) -> AppealFile | None:
+        return await self.session.scalar(
+            select(AppealFile).where(AppealFile.id == file_id, AppealFile.appeal_id == appeal_id)
+        )
+
+    async def add_files(self, files: Sequence[AppealFile]) -> None:
+        self.session.add_all(files)
+        await self.session.flush()

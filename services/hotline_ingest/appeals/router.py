@@ -2,26 +2,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 
 from services.hotline_ingest.appeals import service
 from services.hotline_ingest.appeals.schemas import (
     AppealDecisionIn,
-    AppealIn,
+    AppealFileOut,
     AppealOut,
     AppealStatus,
+    EvidenceText,
+    OrderNo,
+    Reason,
 )
-from shared.auth import Authenticated, OfficeWrite
+from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
-from shared.errors import PROBLEM_RESPONSES
-from shared.models import Appeal
+from shared.errors import PROBLEM_RESPONSES, problems
+from shared.evidence.uploads import download
+from shared.models import Appeal, AppealFile
 from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/hotline/v1/appeals", tags=["appeals"], responses=PROBLEM_RESPONSES)
 
 
-async def _out(request: Request, session: Session, appeal: Appeal) -> AppealOut:
+async def _out(
+    request: Request, session: Session, appeal: Appeal, files: list[AppealFile]
+) -> AppealOut:
     out = AppealOut.model_validate(appeal)
+    out.files = [AppealFileOut.model_validate(file) for file in files]
     out.appeal_deadline = await service.deadline(
         session, request.app.state.settings, appeal.visited_at
     )
@@ -43,27 +51,60 @@ async def appeals(
     order_no: Annotated[str | None, Query(max_length=64, description="工单号")] = None,
 ) -> Page[AppealOut]:
     rows, total = await service.appeals(session, principal, page, status, unit, order_no)
-    return Page[AppealOut](items=[await _out(request, session, a) for a in rows], total=total)
+    files = await service.files_of(session, [a.id for a in rows])
+    items = [await _out(request, session, a, files[a.id]) for a in rows]
+    return Page[AppealOut](items=items, total=total)
 
 
 @router.post(
     "",
     response_model=AppealOut,
     status_code=201,
-    summary="The handling unit appeals its order's dissatisfied visit, with evidence",
+    responses=problems(413, 503),
+    summary="The handling unit appeals its order's dissatisfied visit, with its account of the "
+    "evidence and the evidence files (multipart; the same types, size and scan as any evidence)",
 )
 async def create(
-    body: AppealIn, request: Request, principal: Authenticated, session: Session
+    request: Request,
+    principal: UnitWrite,
+    session: Session,
+    order_no: Annotated[OrderNo, Form(description="工单号")],
+    reason: Annotated[Reason, Form(description="申诉理由")],
+    evidence: Annotated[
+        EvidenceText, Form(description="证据说明：通话记录、现场核查、向诉求人说明的情况等")
+    ],
+    files: Annotated[
+        list[UploadFile] | None,
+        File(description="证据材料文件：与佐证材料相同的类型和大小上限，最多 5 个（改革办默认）"),
+    ] = None,
 ) -> AppealOut:
-    appeal = await service.create(
+    appeal, kept = await service.create(
         session,
         request.app.state.settings,
         principal,
-        body.order_no,
-        body.reason,
-        body.evidence,
+        service.AppealDraft(order_no, reason, evidence, files or []),
     )
-    return await _out(request, session, appeal)
+    return await _out(request, session, appeal, kept)
+
+
+@router.get(
+    "/{appeal_id}/files/{file_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+    summary="Download an evidence file of an appeal (the appealing unit and the office; "
+    "viewers 403, another unit 404)",
+)
+async def download_file(
+    appeal_id: int,
+    file_id: int,
+    request: Request,
+    principal: Authenticated,
+    session: Session,
+) -> FileResponse:
+    file, path = await service.evidence_file(
+        session, request.app.state.settings, principal, appeal_id, file_id
+    )
+    return download(file, path)
 
 
 @router.post(
@@ -86,4 +127,5 @@ async def decide(
         body.decision == "overturned",
         body.reason,
     )
-    return await _out(request, session, appeal)
+    files = await service.files_of(session, [appeal.id])
+    return await _out(request, session, appeal, files[appeal.id])

@@ -1,6 +1,8 @@
 """不满意复核 and 申诉 (issue #26). The handling unit may appeal its own order's dissatisfied
-visit, with its evidence, within `HOTLINE_APPEAL_DAYS` working days after the visit (office
-default 5); one appeal per visit. The office decides: upheld (the rating stands) or overturned
+visit, with its account of the evidence and the evidence files (shared/evidence: the same
+types, size and scan as any evidence, at most HOTLINE_APPEAL_MAX_FILES), within
+`HOTLINE_APPEAL_DAYS` working days after the visit (office default 5); one appeal per visit.
+The office decides: upheld (the rating stands) or overturned
 — recorded as the order's `work_order.visit_overturned` event (source office), so the visit
 leaves the satisfaction rate in the live table and, told to evaluation, in its counters, with the
 reason in the score's explain. Every step is audited."""
@@ -8,8 +10,11 @@ reason in the score's explain. Every step is audited."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.hotline_ingest import office_events
@@ -19,7 +24,8 @@ from shared import audit
 from shared.auth import Principal
 from shared.clock import now_utc
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.models import Appeal, WorkOrder
+from shared.evidence.uploads import check_uploads, keep_files, stored_path
+from shared.models import Appeal, AppealFile, WorkOrder
 from shared.pagination import PageParams
 from shared.settings import Settings
 
@@ -62,37 +68,75 @@ async def _appealable(
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class AppealDraft:
+    """What the unit sends: the order, its reason, its account of the evidence, the files."""
+
+    order_no: str
+    reason: str
+    evidence: str
+    files: list[UploadFile]
+
+
 async def create(
-    session: AsyncSession,
-    settings: Settings,
-    principal: Principal,
-    order_no: str,
-    reason: str,
-    evidence: str,
-) -> Appeal:
-    order = await _appealable(session, settings, principal, order_no)
+    session: AsyncSession, settings: Settings, principal: Principal, draft: AppealDraft
+) -> tuple[Appeal, list[AppealFile]]:
+    """The appeal and its files, in the request's one transaction: the files are checked before
+    anything is kept, and deleted again if the transaction does not commit."""
+    most = settings.hotline_appeal_max_files
+    uploads = await check_uploads(settings, draft.files, max_files=most)
+    order = await _appealable(session, settings, principal, draft.order_no)
     assert order.visited_at is not None
     assert order.handling_unit_code is not None
-    appeal = await AppealRepository(session).add(
+    repo = AppealRepository(session)
+    appeal = await repo.add(
         Appeal(
-            order_no=order_no,
+            order_no=draft.order_no,
             unit_code=order.handling_unit_code,
             visited_at=order.visited_at,
-            reason=reason,
-            evidence=evidence,
+            reason=draft.reason,
+            evidence=draft.evidence,
             status="pending",
             created_by=principal.username,
         )
     )
+    kept = await keep_files(session, settings, uploads)
+    files = [AppealFile(appeal_id=appeal.id, **file.columns()) for file in kept]
+    await repo.add_files(files)
     await audit.record(
         session,
         actor=principal,
         action="appeal.created",
         entity_type="appeal",
         entity_id=str(appeal.id),
-        after={"order_no": order_no, "reason": reason, "evidence": evidence},
+        after={
+            "order_no": draft.order_no,
+            "reason": draft.reason,
+            "evidence": draft.evidence,
+            "files": [{"filename": f.filename, "sha256": f.sha256} for f in files],
+        },
     )
-    return appeal
+    return appeal, files
+
+
+async def files_of(session: AsyncSession, appeal_ids: Sequence[int]) -> dict[int, list[AppealFile]]:
+    return await AppealRepository(session).files_of(appeal_ids)
+
+
+async def evidence_file(
+    session: AsyncSession, settings: Settings, principal: Principal, appeal_id: int, file_id: int
+) -> tuple[AppealFile, Path]:
+    """An appeal's evidence file, for the appealing unit and the office: another unit's appeal
+    does not exist for it (404), and viewers, who read the appeals list, do not download its
+    evidence (403)."""
+    repo = AppealRepository(session)
+    appeal = await repo.readable(principal, appeal_id)
+    file = await repo.file(appeal_id, file_id) if appeal is not None else None
+    if file is None:
+        raise NotFound("证据材料不存在")
+    if not (principal.is_office or principal.is_unit):
+        raise Forbidden("只有申诉单位和改革办可以下载申诉的证据材料")
+    return file, await stored_path(settings, file)
 
 
 async def decide(
