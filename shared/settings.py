@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     scheduler_monthly_dispatch_cron: str = "0 2 1 * *"
     scheduler_quarterly_notice_cron: str = "0 3 1 1,4,7,10 *"
     scheduler_reminders_cron: str = "0 8 * * *"
+    # The 12345 sweeps (signing limits passed, orders overdue, 催办): office default every 10
+    # minutes, since the shortest signing limit is 15 minutes (risk to life or property).
+    scheduler_hotline_sweeps_cron: str = "*/10 * * * *"
     # A run still `running` after this long (its replica died) is treated as failed and retried.
     scheduler_stuck_run_minutes: int = Field(default=30, ge=1)
     # While this file exists the scheduler runs no round: `make up` holds it on a first start

@@ -161,7 +161,8 @@ async def test_each_job_runs_at_its_cron_time_not_before(
 ) -> None:
     """Started at noon on Jan 31: the start catches up that day's sweeps and reminders; after
     that each job waits for its own time (sweeps 01:05, January's report 02:00 on Feb 1,
-    reminders 08:00), once, and nothing runs at the leadership checks in between."""
+    reminders 08:00, the 12345 sweeps every 10 minutes), once, and nothing runs at the
+    leadership checks in between."""
     services = Services([PROGRAMME_2026])
     await stack.run(services, "2026-01-31 12:00", "2026-02-01 12:00")
     assert services.calls == [
@@ -174,7 +175,12 @@ async def test_each_job_runs_at_its_cron_time_not_before(
     runs = await _runs(session)
     assert runs[("monthly_dispatch", "2026-01")] == ("02-01 02:00:00", JobRunStatus.succeeded, 1)
     assert runs[("outbox_prune", "2026-02-01")] == ("02-01 01:05:00", JobRunStatus.succeeded, 1)
-    assert len(runs) == 7  # sweeps and prune ×2 days, January's report, reminders ×2 days
+    hotline = {period: run for (kind, period), run in runs.items() if kind == "hotline_sweeps"}
+    assert len(runs) - len(hotline) == 7  # sweeps, prune ×2 days, the report, reminders ×2 days
+    # The 12345 sweeps: once per fire of their crontab (every 10 minutes), at the fire.
+    assert len(hotline) == 24 * 6 + 1
+    assert hotline["2026-01-31T12:00"] == ("01-31 12:00:00", JobRunStatus.succeeded, 1)
+    assert hotline["2026-02-01T03:10"] == ("02-01 03:10:00", JobRunStatus.succeeded, 1)
 
 
 async def test_a_missed_period_is_caught_up_once_at_the_next_start(

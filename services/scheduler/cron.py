@@ -24,6 +24,7 @@ class Job(StrEnum):
     monthly_dispatch = "monthly_dispatch"
     quarterly_notice = "quarterly_notice"
     reminders = "reminders"
+    hotline_sweeps = "hotline_sweeps"
 
 
 def crontab(settings: Settings, job: Job) -> str:
@@ -36,6 +37,8 @@ def crontab(settings: Settings, job: Job) -> str:
             return settings.scheduler_quarterly_notice_cron
         case Job.reminders:
             return settings.scheduler_reminders_cron
+        case Job.hotline_sweeps:
+            return settings.scheduler_hotline_sweeps_cron
 
 
 def trigger(crontab: str) -> CronTrigger:
@@ -68,3 +71,14 @@ def daily_period(cron: CronTrigger, now: datetime) -> date:
     its fire)."""
     today = now.astimezone(SHANGHAI).date()
     return today if fired_on(cron, today, now) else today - timedelta(days=1)
+
+
+def latest_fire(cron: CronTrigger, now: datetime, within: timedelta) -> datetime | None:
+    """The last fire time at or before `now`, looking back no further than `within` (None: the
+    crontab did not fire in that time)."""
+    latest = None
+    fires = next_fire(cron, now - within)
+    while fires is not None and fires <= now:
+        latest = fires
+        fires = next_fire(cron, fires + timedelta(microseconds=1))
+    return latest

@@ -184,12 +184,10 @@ async def daily_sweeps(
     settings: Settings,
     tokens: ServiceTokens,
     day: str,
-    hotline_client: httpx.AsyncClient | None = None,
 ) -> None:
     """Lagging milestones, overdue problems and supervision escalation, as of `day`, for the
     programme current on that day unless its year is closed (reform_tasks does the work; each
-    sweep is idempotent), then hotline orders whose signing limit passed unsigned and orders
-    overdue (hotline_ingest, each told once), and 催办 of orders past a limit (each step once)."""
+    sweep is idempotent)."""
     headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
     current = current_programme(
         await list_programmes(client, settings, headers), date.fromisoformat(day)
@@ -202,9 +200,16 @@ async def daily_sweeps(
                 headers=headers,
             )
             response.raise_for_status()
-    if hotline_client is not None:
-        for sweep in HOTLINE_SWEEPS:
-            await _hotline_sweep(hotline_client, settings, headers, sweep)
+
+
+async def hotline_sweeps(
+    client: httpx.AsyncClient, settings: Settings, tokens: ServiceTokens
+) -> None:
+    """12345 orders whose signing limit passed unsigned and orders overdue (each told once),
+    then 催办 of orders past a limit (each step once), as of now (hotline_ingest does the work)."""
+    headers = {"Authorization": f"Bearer {tokens.token('scheduler')}"}
+    for sweep in HOTLINE_SWEEPS:
+        await _hotline_sweep(client, settings, headers, sweep)
 
 
 async def _hotline_sweep(

@@ -31,17 +31,19 @@ import structlog
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.scheduler.cron import Job, daily_period, next_fire
-from services.scheduler.jobs import daily_sweeps, prune_delivered_outbox, run_due
+from services.scheduler.cron import Job, daily_period, latest_fire, next_fire
+from services.scheduler.jobs import daily_sweeps, hotline_sweeps, prune_delivered_outbox, run_due
 from services.scheduler.leader import Leadership
 from services.scheduler.reports import ReformTasks, reminders_round, report_round
-from shared.clock import now_utc
+from shared.clock import SHANGHAI, now_utc
 from shared.http import ServiceTokens
 from shared.settings import Settings
 
 log = structlog.get_logger("scheduler")
 LEADER_POLL = timedelta(seconds=10)
 RETRY_AFTER = timedelta(seconds=10)
+# How far back the 12345 sweeps' round looks for its crontab's latest fire.
+HOTLINE_SWEEP_LOOKBACK = timedelta(days=1)
 Wait = Callable[[timedelta, asyncio.Event], Awaitable[None]]
 
 
@@ -88,6 +90,8 @@ class Rounds:
         match job:
             case Job.daily:
                 return await self._daily()
+            case Job.hotline_sweeps:
+                return await self._hotline_sweeps()
             case Job.reminders:
                 return await reminders_round(
                     self._sessionmaker, self._tasks, self._settings, self._triggers[job]
@@ -104,9 +108,7 @@ class Rounds:
             self._sessionmaker,
             "daily_sweeps",
             day,
-            lambda: daily_sweeps(
-                self._client, self._settings, self._tokens, day, hotline_client=self._client
-            ),
+            lambda: daily_sweeps(self._client, self._settings, self._tokens, day),
         )
         pruned = await run_due(
             self._sessionmaker,
@@ -115,6 +117,19 @@ class Rounds:
             lambda: prune_delivered_outbox(self._sessionmaker),
         )
         return swept and pruned
+
+    async def _hotline_sweeps(self) -> bool:
+        """The 12345 sweeps for the crontab's latest fire (one ledger run per fire; a fire
+        missed while no replica led is not made up: the next one sweeps everything due)."""
+        fired = latest_fire(self._triggers[Job.hotline_sweeps], now_utc(), HOTLINE_SWEEP_LOOKBACK)
+        if fired is None:
+            return True
+        return await run_due(
+            self._sessionmaker,
+            "hotline_sweeps",
+            fired.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M"),
+            lambda: hotline_sweeps(self._client, self._settings, self._tokens),
+        )
 
 
 class Scheduler:

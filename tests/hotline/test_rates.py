@@ -395,7 +395,7 @@ async def test_the_schedulers_round_calls_a_sweep_again_until_every_due_order_is
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from services.hotline_ingest.sweep import service as sweeps
-    from services.scheduler.jobs import daily_sweeps
+    from services.scheduler.jobs import hotline_sweeps
     from shared import clock
     from shared.http import ServiceTokens
 
@@ -407,12 +407,10 @@ async def test_the_schedulers_round_calls_a_sweep_again_until_every_due_order_is
         await platform.send("work_order.created", created(f"SC{n}", due_at=_t("2026-06-02 10:00")))
     clock.freeze(datetime(2026, 6, 20, 4, tzinfo=ZoneInfo("UTC")))
     try:
-        await daily_sweeps(
-            tasks_client,
-            settings.model_copy(update={"reform_tasks_url": "", "hotline_url": ""}),
+        await hotline_sweeps(
+            hotline_client,
+            settings.model_copy(update={"hotline_url": ""}),
             ServiceTokens(settings),
-            "2026-06-20",
-            hotline_client=hotline_client,
         )
     finally:
         clock.freeze(None)
