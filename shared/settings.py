@@ -207,6 +207,11 @@ class Settings(BaseSettings):
         return self.database_url or embedded_database_url("reform")
 
     @property
+    def asyncpg_dsn(self) -> str:
+        """The database as asyncpg names it (for a connection of its own, outside SQLAlchemy)."""
+        return self.effective_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    @property
     def key_ring(self) -> KeyRing:
         return key_ring(self.jwt_signing_key, self.jwt_key_id, self.jwt_verify_keys)
 

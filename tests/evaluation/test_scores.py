@@ -395,27 +395,6 @@ async def test_latest_rating_version_counts_whatever_the_arrival_order(
     assert _component(score, "lead_rating")["points"] == 13.5  # 15 × 0.9
 
 
-@pytest.mark.usefixtures("deduction_model")
-async def test_score_change_is_published_to_stream_subscribers(
-    evaluation_client: httpx.AsyncClient, factory: Factory, events: Events, city: dict[str, Any]
-) -> None:
-    app = evaluation_client._transport.app  # type: ignore[attr-defined]
-    queue = app.state.broadcaster.subscribe()
-    await events.send("milestone.lagging", "shichang", JUNE, {"severity": "lagging"})
-    messages = [queue.get_nowait() for _ in range(queue.qsize())]
-    assert {(m["unit_code"], m["period"]) for m in messages} >= {
-        ("shichang", "2026"),
-        ("shichang", "2026-06"),
-        ("shichang", "2026-Q2"),
-        ("shichang", "2026-H1"),
-    }
-    containing_june = {"2026", "2026-06", "2026-Q2", "2026-H1"}
-    assert all(m["total"] == 99.5 for m in messages if m["period"] in containing_june)
-    # A milestone's state carries into later periods: those are refreshed too (the deduction
-    # itself is dated in June, so they stay at full marks).
-    assert {m["total"] for m in messages if m["period"] == "2026-07"} == {100}
-
-
 def _survey_xlsx(rows: list[tuple[object, ...]]) -> bytes:
     from io import BytesIO
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.events import EventEnvelope
@@ -22,4 +25,12 @@ class FactRepository(RepositoryBase[Fact]):
                 data=event.data,
             )
             .on_conflict_do_nothing(index_elements=[Fact.event_id])
+        )
+
+    async def announce(self, channel: str, payloads: Sequence[str]) -> None:
+        """NOTIFY each payload on `channel`: delivered to every listener when, and only if, the
+        transaction commits."""
+        await self.session.execute(
+            text("SELECT pg_notify(:channel, p) FROM unnest(CAST(:payloads AS text[])) AS p"),
+            {"channel": channel, "payloads": list(payloads)},
         )

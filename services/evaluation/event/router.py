@@ -22,7 +22,7 @@ router = APIRouter(tags=["internal"], responses=PROBLEM_RESPONSES)
 async def receive_event(
     event: EventEnvelope, request: Request, principal: InternalService, session: Session
 ) -> EventAck:
-    return await service.consume(session, event, request.app.state.broadcaster, principal)
+    return await service.consume(session, event, principal)
 
 
 @router.post(
@@ -33,7 +33,5 @@ async def receive_event(
 async def receive_events(
     batch: EventBatch, request: Request, principal: InternalService, session: Session
 ) -> EventBatchAck:
-    acks = await service.consume_batch(
-        session, batch.events, request.app.state.broadcaster, principal
-    )
+    acks = await service.consume_batch(session, batch.events, principal)
     return EventBatchAck(acks=acks)

@@ -4,9 +4,10 @@ Each event's data is checked against the catalogue (shared/events.py) before any
 applied; an event that does not fit, names an unknown unit or is not evaluation's is parked with
 the reason (`GET /api/evaluation/v1/parked-events`), never applied with defaults.
 
-The inbox claim, the fact and its effect on scores share the request's transaction: if anything
-fails, all of it rolls back and the producer's retry applies it; if it succeeds, a redelivery is a
-no-op. Score changes go to live subscribers only after the commit.
+The inbox claim, the fact, its effect on scores and the announcement of the score changes
+(NOTIFY, `score.stream`) share the request's transaction: if anything fails, all of it rolls
+back and the producer's retry applies it; if it succeeds, a redelivery is a no-op, and the
+changes reach the live subscribers of every replica.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.evaluation.event.repository import FactRepository
 from services.evaluation.ledger import service as ledger
 from services.evaluation.programme import service as programmes
-from services.evaluation.score.stream import Broadcaster
+from services.evaluation.score.stream import CHANNEL, notification
 from shared.auth import Principal
-from shared.db import after_commit
 from shared.events import EventAck, EventEnvelope, is_sent_to
 from shared.outbox import claim
 
@@ -28,19 +28,13 @@ CONSUMER = "evaluation"
 
 
 async def consume(
-    session: AsyncSession,
-    event: EventEnvelope,
-    broadcaster: Broadcaster | None = None,
-    producer: Principal | None = None,
+    session: AsyncSession, event: EventEnvelope, producer: Principal | None = None
 ) -> EventAck:
-    return (await consume_batch(session, [event], broadcaster, producer))[0]
+    return (await consume_batch(session, [event], producer))[0]
 
 
 async def consume_batch(
-    session: AsyncSession,
-    events: list[EventEnvelope],
-    broadcaster: Broadcaster | None = None,
-    producer: Principal | None = None,
+    session: AsyncSession, events: list[EventEnvelope], producer: Principal | None = None
 ) -> list[EventAck]:
     """Claim each event id; apply the new ones together (one score refresh per unit).
     Programme events (created, closed) are kept as facts and applied on their own: they move
@@ -70,24 +64,26 @@ async def consume_batch(
         fresh.append(event)
         pending.append(event)
     changes += await ledger.consume_many(session, pending) if pending else []
-    if broadcaster is not None and changes:
-        # Which event moved a unit is told for single deliveries; a batch names its last one.
-        by_unit = {e.unit_code: e for e in fresh}
-        messages = []
-        for change in changes:
-            cause = by_unit.get(change.unit_code, fresh[-1])
-            messages.append(
-                {
-                    **asdict(change),
-                    "event_id": str(cause.id),
-                    "event_type": cause.type,
-                    "event_ids": [str(e.id) for e in fresh],
-                }
-            )
-
-        def publish() -> None:
-            for message in messages:
-                broadcaster.publish(message)
-
-        after_commit(session, publish)
+    if changes:
+        await _announce(session, changes, fresh)
     return acks
+
+
+async def _announce(
+    session: AsyncSession, changes: list[ledger.ScoreChange], fresh: list[EventEnvelope]
+) -> None:
+    """Each change for the live subscribers: which event moved a unit is told for single
+    deliveries; a batch names its last one (and lists its events while they fit)."""
+    by_unit = {e.unit_code: e for e in fresh}
+    every = [str(e.id) for e in fresh]
+    messages = []
+    for change in changes:
+        cause = by_unit.get(change.unit_code, fresh[-1])
+        message = {
+            **asdict(change),
+            "event_id": str(cause.id),
+            "event_type": cause.type,
+            "event_ids": every,
+        }
+        messages.append(notification(message))
+    await FactRepository(session).announce(CHANNEL, messages)

@@ -1,18 +1,42 @@
-"""Live score updates to browsers: an in-process fan-out of committed score changes.
+"""Live score updates to browsers, from every replica of evaluation to every subscriber.
 
-One evaluation process sees every change it commits; with several replicas, each would publish
-only its own (Postgres LISTEN/NOTIFY would be the next step; docs/EVALUATION.md).
-What each subscriber sees, and when its stream ends, is decided here too.
+A consumer announces its score changes with PostgreSQL's NOTIFY on `CHANNEL`, in the transaction
+that made them (`ledger.repository.LedgerRepository.announce`): they are delivered when, and only
+if, it commits, to every replica. Each replica LISTENs on one connection of its own
+(`ScoreListener`) and fans the changes out to its subscribers in process (`Broadcaster`). What
+each subscriber sees, and when its stream ends, is decided here too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
+import structlog
+
 from shared.auth import Principal, token_still_stands
 from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+CHANNEL = "evaluation_score_changed"
+# PostgreSQL refuses a NOTIFY payload of 8000 bytes or more: a change naming a large batch's
+# events keeps the one that moved it and drops the list.
+NOTIFY_MAX_BYTES = 7900
+# How long the listener waits before connecting again after losing its connection.
+RECONNECT_SECONDS = 1.0
+
+
+def notification(message: dict[str, Any]) -> str:
+    """The NOTIFY payload of one score change (under PostgreSQL's limit)."""
+    payload = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    if len(payload.encode()) < NOTIFY_MAX_BYTES:
+        return payload
+    trimmed = {key: value for key, value in message.items() if key != "event_ids"}
+    return json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
+
 
 # What a unit account sees of another unit's change: the published total, not what moved it.
 PUBLIC_FIELDS = ("programme", "period", "unit_code", "total", "grade")
@@ -69,3 +93,53 @@ class Broadcaster:
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)
+
+
+class ScoreListener:
+    """LISTENs on `CHANNEL` on a connection of its own and publishes each change to the
+    replica's `Broadcaster`; a lost connection is opened again (changes committed meanwhile are
+    not replayed: a page that reconnects reads the scores afresh)."""
+
+    def __init__(self, settings: Settings, broadcaster: Broadcaster) -> None:
+        self.settings = settings
+        self.broadcaster = broadcaster
+        self.listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="score-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def _received(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            log.warning("score_notification_unreadable", payload=payload[:200])
+            return
+        self.broadcaster.publish(message)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("score_listener_connect_failed", error=str(exc))
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _listen(self) -> None:
+        """Until the connection is lost."""
+        lost = asyncio.Event()
+        conn = await asyncpg.connect(self.settings.asyncpg_dsn)
+        try:
+            conn.add_termination_listener(lambda _conn: lost.set())
+            await conn.add_listener(CHANNEL, self._received)
+            self.listening.set()
+            await lost.wait()
+            log.warning("score_listener_connection_lost")
+        finally:
+            self.listening.clear()
+            await conn.close(timeout=2)

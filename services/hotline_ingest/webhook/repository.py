@@ -346,7 +346,7 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(settings: Settings) -> asyncpg.Pool:
-    dsn = settings.effective_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    dsn = settings.asyncpg_dsn
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=1,
