@@ -18,16 +18,25 @@ from tests.conftest import Factory
 
 
 def test_subscriber_behind_a_burst_keeps_the_latest_changes() -> None:
+    """Behind a burst a subscriber skips intermediate totals, never a score's latest: one
+    pending change per score (found by tests/reliability/test_two_replicas.py, where a queue of
+    the last 1000 messages lost some scores' final totals), memory bounded by QUEUE_SIZE."""
     broadcaster = Broadcaster()
     queue = broadcaster.subscribe()
+    units = [f"u{n}" for n in range(50)]
     for n in range(QUEUE_SIZE * 3):
-        broadcaster.publish({"unit_code": "keji", "total": n})
+        broadcaster.publish({"period": "2026", "unit_code": units[n % 50], "total": n})
     assert broadcaster.subscribers == 1
-    assert queue.qsize() == QUEUE_SIZE
-    totals = [queue.get_nowait()["total"] for _ in range(QUEUE_SIZE)]
-    assert totals == list(range(QUEUE_SIZE * 2, QUEUE_SIZE * 3))
+    assert queue.qsize() == 50
+    latest = [queue.get_nowait() for _ in range(50)]
+    assert [m["total"] for m in latest] == list(range(QUEUE_SIZE * 3 - 50, QUEUE_SIZE * 3))
+    assert queue.empty()
     broadcaster.publish({"unit_code": "keji", "total": -1})
     assert queue.get_nowait()["total"] == -1
+    for n in range(QUEUE_SIZE + 10):  # more scores than the bound: the oldest go
+        broadcaster.publish({"period": f"p{n}", "unit_code": "keji", "total": n})
+    assert queue.qsize() == QUEUE_SIZE
+    assert queue.get_nowait()["total"] == 10
 
 
 def _events(body: str) -> list[tuple[str, dict[str, object]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,7 +67,39 @@ def recheck_after(settings: Settings, principal: Principal) -> float:
     return wait
 
 
-QUEUE_SIZE = 1000
+# Scores a subscriber can have pending at once: more than every score of two programmes (49
+# units × 20 periods each), so a burst never costs a subscriber a score's latest total.
+QUEUE_SIZE = 4096
+
+
+def score_key(message: dict[str, Any]) -> tuple[object, object, object]:
+    return message.get("programme"), message.get("period"), message.get("unit_code")
+
+
+class LatestPerScore(asyncio.Queue[dict[str, Any]]):
+    """A subscriber's pending changes, at most one per score (programme, period, unit): a newer
+    change replaces the pending one and goes to the back, so a subscriber behind a burst skips
+    the intermediate totals, never a score's latest. Bounded by QUEUE_SIZE scores (the oldest
+    score is dropped beyond it)."""
+
+    def _init(self, maxsize: int) -> None:
+        self._pending: OrderedDict[tuple[object, object, object], dict[str, Any]] = OrderedDict()
+
+    def _put(self, item: dict[str, Any]) -> None:
+        key = score_key(item)
+        self._pending.pop(key, None)
+        self._pending[key] = item
+        if len(self._pending) > QUEUE_SIZE:
+            self._pending.popitem(last=False)
+
+    def _get(self) -> dict[str, Any]:
+        return self._pending.popitem(last=False)[1]
+
+    def qsize(self) -> int:
+        return len(self._pending)
+
+    def empty(self) -> bool:
+        return not self._pending
 
 
 class Broadcaster:
@@ -74,7 +107,7 @@ class Broadcaster:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_SIZE)
+        queue = LatestPerScore()  # unbounded for asyncio: it bounds itself, per score
         self._subscribers.add(queue)
         return queue
 
@@ -82,12 +115,10 @@ class Broadcaster:
         self._subscribers.discard(queue)
 
     def publish(self, message: dict[str, Any]) -> None:
-        """A client that falls behind (a burst of changes, a slow network) misses the oldest
-        updates, never the latest: each message carries a score's new total, and memory stays
-        bounded. It stays subscribed until it disconnects."""
+        """A client that falls behind (a burst of changes, a slow network) misses intermediate
+        totals, never a score's latest (`LatestPerScore`: each message carries a score's new
+        total), and memory stays bounded. It stays subscribed until it disconnects."""
         for queue in self._subscribers:
-            if queue.full():
-                queue.get_nowait()
             queue.put_nowait(message)
 
     @property
