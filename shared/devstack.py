@@ -220,6 +220,29 @@ def send_demo_inputs(settings: Settings) -> None:
             f"改革办录入：督查检查 {sent.inspections} 条，万企评机关 {sent.surveys} 条，"
             f"国评/省评指标 {sent.external_ranks} 项"
         )
+    send_demo_survey_results(settings, token)
+
+
+def send_demo_survey_results(settings: Settings, token: str) -> None:
+    """Publish the demo's 万企评机关 rounds with their 处室 / 站所 rows
+    (shared/demo/survey_results.py)."""
+    from shared.demo.survey_results import publish
+
+    async def run() -> list[str]:
+        async with httpx.AsyncClient(
+            base_url=settings.evaluation_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as client:
+            return await publish(client)
+
+    try:
+        published = asyncio.run(run())
+    except (httpx.HTTPError, RuntimeError) as exc:
+        console.print(f"[yellow]演示万企评机关结果未公布：{exc}[/yellow]")
+        return
+    if published:
+        console.print(f"万企评机关结果已公布：{'、'.join(published)}")
 
 
 async def outbox_drained(settings: Settings, producer: str, seconds: float = 90) -> bool:

@@ -246,6 +246,21 @@ class Reminder(EventData):
     link: str
 
 
+class TourPublished(EventData):
+    """A district's result in a published "4+2" 观摩 round (seed 003_fe0a5556b3029276.txt item 21:
+    "观摩评价结果作为年中考评和年末考核的重要依据"): its total on the round's score sheet, the
+    sheet's maximum, and its rank among the districts toured. The event's day is the round's
+    date (观摩日期); evaluation scores the district's `tour` component from it."""
+
+    round_code: str = Field(min_length=1, max_length=32)
+    round_name: str = Field(min_length=1, max_length=64)
+    held_on: date
+    total: float = Field(ge=0)
+    max_total: float = Field(gt=0)
+    rank: Number
+    districts: Number = Field(description="参加本轮观摩排名的区县数")
+
+
 # Facts the office enters in evaluation itself (never between services, so not in EVENTS).
 class InspectionRecorded(EventData):
     unit_code: UnitCode
@@ -328,6 +343,7 @@ EVENTS: dict[str, EventType] = {
     "work_order.escalated": EventType(WorkOrderEscalated, "evaluation"),
     "programme.created": EventType(ProgrammeCreated, "evaluation"),
     "programme.closed": EventType(ProgrammeClosed, "evaluation"),
+    "tour.published": EventType(TourPublished, "evaluation"),
 }
 # Reminders (`reminder.<kind>`) for the city's OA system: delivered by the producer's relay to
 # OA_WEBHOOK_URL, signed with Standard Webhooks, instead of to a service of ours.

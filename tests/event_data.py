@@ -122,6 +122,15 @@ def _samples(unit: str) -> dict[str, dict[str, Any]]:
             "closed_on": "2027-01-20",
             "closed_by": "office",
         },
+        "tour.published": {
+            "round_code": "2026-mid",
+            "round_name": "2026年年中“4+2”项目观摩",
+            "held_on": "2026-07-03",
+            "total": 85.0,
+            "max_total": 100.0,
+            "rank": 1,
+            "districts": 2,
+        },
     }
 
 

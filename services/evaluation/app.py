@@ -11,6 +11,7 @@ from services.evaluation.programme.router import router as programme_router
 from services.evaluation.rule_set.router import router as rule_set_router
 from services.evaluation.score.router import router as score_router
 from services.evaluation.score.stream import Broadcaster, ScoreListener
+from services.evaluation.survey_results.router import router as survey_results_router
 from shared.app import create_service_app
 from shared.settings import Settings
 
@@ -32,7 +33,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         title="云岭市营商环境改革 · 评价服务 (evaluation)",
         description="Scoring rule sets, live scores, rankings and explanations.",
-        routers=[event_router, rule_set_router, score_router, inputs_router, programme_router],
+        routers=[
+            event_router,
+            rule_set_router,
+            score_router,
+            inputs_router,
+            programme_router,
+            survey_results_router,
+        ],
         settings=settings,
         upload_limits={r"/api/evaluation/v1/surveys/import": MAX_UPLOAD + 1024 * 1024},
         on_startup=[start_listening],

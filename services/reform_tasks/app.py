@@ -8,23 +8,30 @@ from fastapi import FastAPI
 
 from services.reform_tasks.auth.router import router as auth_router
 from services.reform_tasks.battle_map.router import router as battle_map_router
+from services.reform_tasks.case.router import router as case_router
 from services.reform_tasks.evidence.router import router as evidence_router
 from services.reform_tasks.extension.router import router as extension_router
 from services.reform_tasks.import_export import xlsx
 from services.reform_tasks.import_export.router import router as import_export_router
+from services.reform_tasks.instruction.router import router as instruction_router
 from services.reform_tasks.message.router import router as message_router
 from services.reform_tasks.problem.router import router as problem_router
+from services.reform_tasks.problem_list import xlsx as problem_list_xlsx
+from services.reform_tasks.problem_list.router import router as problem_list_router
 from services.reform_tasks.programme.router import router as programme_router
 from services.reform_tasks.progress.router import router as progress_router
+from services.reform_tasks.project.router import router as project_router
 from services.reform_tasks.rating.router import router as rating_router
 from services.reform_tasks.reminder.router import router as reminder_router
 from services.reform_tasks.report.router import router as report_router
 from services.reform_tasks.scheduler_runs.router import router as scheduler_runs_router
+from services.reform_tasks.submission.router import router as submission_router
 from services.reform_tasks.supervision.router import router as supervision_router
 from services.reform_tasks.sweep.router import router as sweep_router
 from services.reform_tasks.task.router import router as task_router
 from services.reform_tasks.timeline.router import router as timeline_router
 from services.reform_tasks.todo.router import router as todo_router
+from services.reform_tasks.tour.router import router as tour_router
 from services.reform_tasks.unit.router import router as unit_router
 from services.reform_tasks.user.router import router as user_router
 from shared.app import create_service_app
@@ -54,6 +61,12 @@ ROUTERS = [
     scheduler_runs_router,
     todo_router,
     evidence_router,
+    project_router,
+    problem_list_router,
+    submission_router,
+    case_router,
+    instruction_router,
+    tour_router,
 ]
 
 
@@ -80,6 +93,17 @@ def upload_limits(settings: Settings) -> dict[str, int]:
             settings.evidence_max_bytes * settings.supervision_reply_max_files + form
         ),
         r"/api/tasks/v1/tasks/import": xlsx.MAX_BYTES + form,
+        r"/api/tasks/v1/projects/\d+/weekly-reports": (
+            settings.evidence_max_bytes * settings.evidence_max_files + form
+        ),
+        r"/api/tasks/v1/projects/\d+/plan": settings.evidence_max_bytes + form,
+        r"/api/tasks/v1/projects/import": xlsx.MAX_BYTES + form,
+        r"/api/tasks/v1/submissions": settings.evidence_max_bytes * settings.evidence_max_files
+        + form,
+        r"/api/tasks/v1/problem-lists/\d+/import": problem_list_xlsx.MAX_BYTES + form,
+        r"/api/tasks/v1/instructions/\d+/answers": (
+            settings.evidence_max_bytes * settings.supervision_reply_max_files + form
+        ),
     }
 
 

@@ -28,7 +28,11 @@ from shared import outbox, working_days
 from shared.auth import Principal, hash_password
 from shared.clock import SHANGHAI
 from shared.context import current_service
+from shared.demo.filings import load_filings
+from shared.demo.instructions import load_instructions
 from shared.demo.problems import load_problems
+from shared.demo.projects import load_projects
+from shared.demo.tours import load_tours
 from shared.events import SupervisionEscalated
 from shared.milestone_status import Thresholds, lag_announcements
 from shared.models import (
@@ -591,6 +595,10 @@ async def load(session: AsyncSession, *, password: str, as_of: date | None = Non
         session, programme, units, as_of=min(as_of, programme.ends_on)
     )
     await _number_supervisions(session, programme)
+    await load_instructions(session, programme, as_of=min(as_of, programme.ends_on))
+    await load_filings(session, programme, as_of=min(as_of, programme.ends_on))
+    await load_projects(session, programme, units, as_of=min(as_of, programme.ends_on))
+    await load_tours(session, programme, as_of=min(as_of, programme.ends_on))
     return report
 
 

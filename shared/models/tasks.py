@@ -67,7 +67,15 @@ class ReviewStatus(StrEnum):
 
 
 def default_programme_settings() -> dict[str, Any]:
-    return {"lagging_after_days": 0, "seriously_lagging_after_days": 30}
+    return {
+        "lagging_after_days": 0,
+        "seriously_lagging_after_days": 30,
+        # 三色预警 (issue #27), office defaults (shared/warning_light.py): yellow from 10 points
+        # behind the expected pace, red beyond 30 or a node more than 3 months late.
+        "warning_yellow_behind_points": 10,
+        "warning_red_behind_points": 30,
+        "warning_red_late_months": 3,
+    }
 
 
 class Programme(TimestampMixin, Base):

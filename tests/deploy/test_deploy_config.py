@@ -696,7 +696,7 @@ def test_http_deployments_probe_healthz_and_readyz_on_their_port(name: str) -> N
 
 def test_scheduler_migrate_and_web_workloads() -> None:
     scheduler = _k8s("Deployment", "scheduler")
-    assert scheduler["spec"]["replicas"] == 1
+    assert scheduler["spec"]["replicas"] == 2  # a leader and a standby (advisory lock)
     assert _container(scheduler)["command"] == ["python", "-m", "services.scheduler"]
     assert "advisory lock" in (K8S / "scheduler.yaml").read_text(encoding="utf-8")
 
@@ -715,6 +715,30 @@ def test_scheduler_migrate_and_web_workloads() -> None:
     assert container["readOnlyRootFilesystem"] is True
     assert container["capabilities"] == {"drop": ["ALL"]}
     assert [v["emptyDir"]["sizeLimit"] for v in pod["volumes"]] == ["64Mi"]
+
+
+def test_every_deployment_runs_two_replicas_under_a_disruption_budget() -> None:
+    """Issue #24: no single pod is the service; a node drain leaves one replica serving."""
+    deployments = [d for _, d in _k8s_documents() if d["kind"] == "Deployment"]
+    budgets = [d for _, d in _k8s_documents() if d["kind"] == "PodDisruptionBudget"]
+    assert {d["metadata"]["name"] for d in deployments} >= {
+        "reform-tasks",
+        "evaluation",
+        "hotline-ingest",
+        "web",
+        "scheduler",
+    }
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        assert deployment["spec"]["replicas"] >= 2, name
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        covering = [
+            b for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
+        assert len(covering) == 1, name
+        assert covering[0]["spec"]["minAvailable"] == 1, name
+        if "ports" in _container(deployment):  # an HTTP pod takes traffic once it is ready
+            assert "readinessProbe" in _container(deployment), name
 
 
 def test_each_signing_process_holds_only_its_own_key() -> None:

@@ -101,6 +101,81 @@ async def _objects(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
         headers=office,
     )
     assert window.status_code == 201
+    instruction = await client.post(
+        f"{API}/instructions",
+        json={
+            "subject_type": "task",
+            "subject_id": 2,
+            "text": "请河西区抓紧落实",
+            "leader_name": "张明",
+            "leader_title": "市长",
+            "instructed_on": "2026-09-01",
+            "due_on": "2026-09-30",
+            "unit_codes": ["hexiqu"],
+        },
+        headers=office,
+    )
+    assert instruction.status_code == 201, instruction.text
+    instruction_answer = await client.post(
+        f"{API}/instructions/{instruction.json()['id']}/answers",
+        data={"text": "已落实"},
+        files=[("files", ("a.pdf", PDF))],
+        headers=hexiqu,
+    )
+    assert instruction_answer.status_code == 201, instruction_answer.text
+    filed = await client.post(
+        f"{API}/problem-lists",
+        json={
+            "title": "河西区营商环境问题清单",
+            "items": [
+                {
+                    "problem": "窗口等候时间过长",
+                    "cause": "窗口设置不足",
+                    "measure": "增设综合窗口",
+                    "responsible_person": "王强",
+                    "due_on": "2026-10-31",
+                }
+            ],
+        },
+        headers=hexiqu,
+    )
+    assert filed.status_code == 201, filed.text
+    quarterly = await client.post(
+        f"{API}/submissions",
+        data={"quarter": "2026-Q3", "summary": "本季度完成窗口改造和系统上线工作。"},
+        files=[("files", ("q3.pdf", PDF))],
+        headers=hexiqu,
+    )
+    assert quarterly.status_code == 201, quarterly.text
+    case = await client.post(
+        f"{API}/cases",
+        json={
+            "kind": "negative",
+            "title": "河西区某窗口推诿企业办事",
+            "facts": "企业反映窗口人员多次以材料不全为由推诿办理。",
+            "unit": "hexiqu",
+            "quarter": "2026-Q3",
+        },
+        headers=office,
+    )
+    assert case.status_code == 201, case.text
+    project = await _project(client, scene)
+    tour = await client.post(
+        f"{API}/tours", json={"kind": "mid_year", "held_on": "2026-07-03"}, headers=office
+    )
+    assert tour.status_code == 201, tour.text
+    scored = await client.put(
+        f"{API}/tours/{tour.json()['id']}/districts/hexiqu/scores",
+        json={"scores": [{"item_id": tour.json()["items"][0]["id"], "points": 20}]},
+        headers=office,
+    )
+    assert scored.status_code == 200, scored.text
+    shown = await client.put(
+        f"{API}/tours/{tour.json()['id']}/districts/hexiqu/projects",
+        json={"projects": [{"project_id": project["project"], "role": "new_start"}]},
+        headers=office,
+    )
+    assert shown.status_code == 200, shown.text
     messages = await client.get(f"{API}/messages", headers=hexiqu)
     notice = await draft_notice(scene.factory.session, scene.programme.id)
     return {
@@ -112,7 +187,125 @@ async def _objects(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
         "supervision": supervision.json()["id"],
         "reply_evidence": answer.json()["evidence"][0]["id"],
         "message": messages.json()["items"][0]["id"],
+        **project,
+        "instruction": instruction.json()["id"],
+        "instruction_file": instruction_answer.json()["files"][0]["id"],
+        "problem_list": filed.json()["id"],
+        "submission": quarterly.json()["id"],
+        "submission_file": quarterly.json()["files"][0]["id"],
+        "case": case.json()["id"],
+        "tour": tour.json()["id"],
     }
+
+
+async def _project(client: httpx.AsyncClient, scene: Scene) -> dict[str, Any]:
+    """A major project of hexiqu led by shuiwu, with a plan, a problem and a weekly report."""
+    office, shuiwu = scene.headers("office"), scene.headers("shuiwu")
+    created = await client.post(
+        f"{API}/projects",
+        json={
+            "code": "XM-001",
+            "name": "河西新能源产业园",
+            "level": "major_industrial",
+            "district": "hexiqu",
+            "lead_unit": "shuiwu",
+            "status": "admitted",
+            "nodes": [{"name": "主体开工", "planned_on": "2026-10-31"}],
+        },
+        headers=office,
+    )
+    assert created.status_code == 201, created.text
+    project = created.json()
+    base = f"{API}/projects/{project['id']}"
+    plan = await client.post(f"{base}/plan", files=[("file", ("plan.pdf", PDF))], headers=office)
+    assert plan.status_code == 201, plan.text
+    item = await client.post(f"{base}/problem-list", json={"problem": "用电未接入"}, headers=office)
+    assert item.status_code == 201, item.text
+    aspects = (
+        "investment_scale",
+        "industry_category",
+        "owner_strength",
+        "preliminary_procedures",
+        "overall_benefit",
+        "technology_level",
+        "resource_use",
+    )
+    scored = await client.put(
+        f"{base}/evaluation", json={"scores": dict.fromkeys(aspects, 80)}, headers=office
+    )
+    assert scored.status_code == 200, scored.text
+    weekly = await client.post(
+        f"{base}/weekly-reports",
+        data={"summary": "基础施工"},
+        files=[("photos", ("a.png", b"\x89PNG\r\n\x1a\n" + bytes(32)))],
+        headers=shuiwu,
+    )
+    assert weekly.status_code == 201, weekly.text
+    return {
+        "project": project["id"],
+        "project_node": project["nodes"][0]["id"],
+        "project_item": item.json()["id"],
+        "weekly_report": weekly.json()["id"],
+        "photo": weekly.json()["photos"][0]["id"],
+    }
+
+
+def _project_cases(o: dict[str, Any]) -> list[Case]:
+    """Key projects: a unit reads those of its district or that it leads; keji neither."""
+    F, NF = {403}, {404}  # noqa: N806
+    p = f"{API}/projects/{o['project']}"
+    photo = f"{p}/weekly-reports/{o['weekly_report']}/photos/{o['photo']}"
+    return [
+        Case("POST", f"{API}/projects", F, F, json={}),
+        Case("GET", f"{API}/projects", LIST_EMPTY, OK),
+        Case("GET", f"{API}/projects/export", OK, OK),
+        Case("POST", f"{API}/projects/import", F, F, files=[("file", ("a.xlsx", b"PK"))]),
+        Case("GET", f"{API}/projects/weekly-digest", F, OK),
+        Case("GET", f"{API}/projects/rules", OK, OK),
+        Case("PUT", f"{API}/projects/rules", F, F, json={}),
+        Case("GET", f"{API}/projects/weekly-digest/xlsx", F, OK),
+        Case("GET", p, NF, OK),
+        Case("PATCH", p, F, F, json={"name": "越权改名"}),
+        Case("DELETE", p, F, F),
+        Case("POST", f"{p}/stage", F, F, json={"stage": "building"}),
+        Case("POST", f"{p}/nodes", F, F, json={"name": "越权节点", "planned_on": "2026-12-31"}),
+        Case("POST", f"{p}/nodes/{o['project_node']}/done", NF, F, json={}),
+        Case("GET", f"{p}/evaluation", NF, OK),
+        Case("PUT", f"{p}/evaluation", F, F, json={}),
+        Case("POST", f"{p}/plan", NF, F, files=[("file", ("a.pdf", PDF))]),
+        Case("GET", f"{p}/plan", NF, OK),
+        Case("GET", f"{p}/problem-list", NF, OK),
+        Case("POST", f"{p}/problem-list", NF, F, json={"problem": "越权登记"}),
+        Case(
+            "POST", f"{p}/problem-list/{o['project_item']}/close", NF, F, json={"note": "越权销号"}
+        ),
+        Case("GET", f"{p}/weekly-reports", NF, OK),
+        Case("POST", f"{p}/weekly-reports", NF, F, data={"summary": "越权周报"}),
+        Case("GET", photo, NF, OK),
+    ]
+
+
+def _tour_cases(o: dict[str, Any]) -> list[Case]:
+    """观摩: every account reads the rounds (points as the service shows them); only the office
+    writes."""
+    F = {403}  # noqa: N806
+    t = f"{API}/tours/{o['tour']}"
+    return [
+        Case("POST", f"{API}/tours", F, F, json={"kind": "year_end", "held_on": "2026-12-28"}),
+        Case("GET", f"{API}/tours", OK, OK),
+        Case("GET", t, OK, OK),
+        Case("GET", f"{t}/xlsx", OK, OK),
+        Case("PUT", f"{t}/sheet", F, F, json={"items": [{"name": "越权", "max_points": 10}]}),
+        Case("PUT", f"{t}/districts/hexiqu/projects", F, F, json={"projects": []}),
+        Case(
+            "PUT",
+            f"{t}/districts/hexiqu/scores",
+            F,
+            F,
+            json={"scores": [{"item_id": 1, "points": 1}]},
+        ),
+        Case("POST", f"{t}/publish", F, F),
+    ]
 
 
 def _cases(o: dict[str, Any]) -> list[Case]:
@@ -265,6 +458,56 @@ def _cases(o: dict[str, Any]) -> list[Case]:
         Case("GET", f"{API}/todo?unit=hexiqu", F, F),
         # The upload rules are the settings, the same for every account.
         Case("GET", f"{API}/evidence-rules", OK, OK),
+        # Leader instructions: a unit sees and answers only those assigned to it.
+        Case("POST", f"{API}/instructions", F, F, json={}),
+        Case("GET", f"{API}/instructions", LIST_EMPTY, OK),
+        Case("GET", f"{API}/instructions/{o['instruction']}", NF, OK),
+        Case(
+            "POST", f"{API}/instructions/{o['instruction']}/answers", NF, F, data={"text": "越权"}
+        ),
+        Case(
+            "POST",
+            f"{API}/instructions/{o['instruction']}/acknowledge",
+            F,
+            F,
+            json={"acknowledged_on": "2026-09-20"},
+        ),
+        Case("GET", f"{API}/instructions/{o['instruction']}/files/{o['instruction_file']}", NF, F),
+        # A unit files its own list and reports for itself: an empty body is refused (422), and
+        # another unit's list, report and case do not exist for it.
+        Case("GET", f"{API}/problem-lists", LIST_EMPTY, OK),
+        Case("POST", f"{API}/problem-lists", {422}, F, json={}),
+        Case("GET", f"{API}/problem-lists/{o['problem_list']}", NF, OK),
+        Case(
+            "PUT",
+            f"{API}/problem-lists/{o['problem_list']}",
+            NF,
+            F,
+            json={"title": "越权修改", "items": []},
+        ),
+        Case("POST", f"{API}/problem-lists/{o['problem_list']}/submit", NF, F),
+        Case("POST", f"{API}/problem-lists/{o['problem_list']}/accept", F, F),
+        Case(
+            "POST", f"{API}/problem-lists/{o['problem_list']}/return", F, F, json={"reason": "退"}
+        ),
+        Case("GET", f"{API}/problem-lists/{o['problem_list']}/xlsx", NF, OK),
+        Case(
+            "POST",
+            f"{API}/problem-lists/{o['problem_list']}/import",
+            NF,
+            F,
+            files=[("file", ("l.xlsx", b"PK\x03\x04"))],
+        ),
+        Case("GET", f"{API}/submissions", LIST_EMPTY, OK),
+        Case("POST", f"{API}/submissions", {422}, F, data={}),
+        Case("GET", f"{API}/submissions/matrix", F, OK),
+        Case("GET", f"{API}/submissions/{o['submission']}", NF, OK),
+        Case("GET", f"{API}/submissions/{o['submission']}/files/{o['submission_file']}", NF, F),
+        # A non-public case: a viewer sees only public ones.
+        Case("GET", f"{API}/cases", LIST_EMPTY, LIST_EMPTY),
+        Case("POST", f"{API}/cases", F, F, json={}),
+        Case("GET", f"{API}/cases/{o['case']}", NF, NF),
+        Case("PUT", f"{API}/cases/{o['case']}", F, F, json={}),
     ]
 
 
@@ -298,7 +541,7 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
     await scene.factory.user("keji", Role.unit, scene.units["keji"])
     await scene.factory.user("viewer", Role.viewer, None)
     objects = await _objects(tasks_client, scene)
-    cases = _cases(objects)
+    cases = _cases(objects) + _project_cases(objects) + _tour_cases(objects)
     covered = {(c.method, c.path) for c in cases}
     openapi = tasks_client._transport.app.openapi()  # type: ignore[attr-defined]
     for path, operations in openapi["paths"].items():
@@ -316,6 +559,22 @@ async def test_no_cross_unit_read_or_write_on_any_endpoint(
                 ("{message_id}", objects["message"]),
                 ("{document_id}", objects["notice"]),
                 ("{unit_code}", "hexiqu"),
+                ("{instruction_id}", objects["instruction"]),
+                ("{round_id}", objects["tour"]),
+                ("{list_id}", objects["problem_list"]),
+                ("{submission_id}", objects["submission"]),
+                ("{case_id}", objects["case"]),
+                ("{project_id}", objects["project"]),
+                ("{node_id}", objects["project_node"]),
+                ("{item_id}", objects["project_item"]),
+                ("{weekly_report_id}", objects["weekly_report"]),
+                ("{photo_id}", objects["photo"]),
+                (
+                    "{file_id}",
+                    objects["submission_file"]
+                    if path.startswith(f"{API}/submissions/")
+                    else objects.get("instruction_file"),
+                ),
             ):
                 if value is not None:
                     concrete = concrete.replace(key, str(value))

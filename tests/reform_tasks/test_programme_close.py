@@ -256,6 +256,26 @@ GUARDED = (
     "supervision_reply_files",
     "timeline_entries",
     "reports",
+    "projects",
+    "project_nodes",
+    "project_evaluations",
+    "project_plan_files",
+    "project_problems",
+    "project_weekly_reports",
+    "project_weekly_report_photos",
+    "instructions",
+    "instruction_units",
+    "instruction_answers",
+    "instruction_answer_files",
+    "tour_rounds",
+    "tour_sheet_items",
+    "tour_projects",
+    "tour_scores",
+    "problem_lists",
+    "problem_list_items",
+    "quarterly_submissions",
+    "quarterly_submission_files",
+    "cases",
 )
 
 
@@ -376,6 +396,90 @@ EXEMPT = {
     ("POST", f"{API}/programmes"): "creates another programme (copy_from only reads this one)",
     ("POST", f"{API}/messages/{{message_id}}/read"): "a unit's read receipt, not the year's record",
 }
+
+
+def _project_writes(o: dict[str, Any]) -> list[Write]:
+    """Key projects (issue #27): the register, its stages, nodes, evaluation and 五个一, and the
+    lead unit's weekly reports."""
+    p = "?programme=2026"
+    project = f"/projects/{o['project']}"
+    new = {
+        "code": "XM-009",
+        "name": "新增项目",
+        "level": "municipal",
+        "district": "hexiqu",
+        "lead_unit": "shuiwu",
+    }
+    scores = dict.fromkeys(
+        (
+            "investment_scale",
+            "industry_category",
+            "owner_strength",
+            "preliminary_procedures",
+            "overall_benefit",
+            "technology_level",
+            "resource_use",
+        ),
+        80,
+    )
+    return [
+        Write("POST", "/projects", f"/projects{p}", json=new),
+        Write("PUT", "/projects/rules", f"/projects/rules{p}", json={"due_weekday": 4}),
+        Write(
+            "POST", "/projects/import", f"/projects/import{p}", files=[("file", ("a.xlsx", b"PK"))]
+        ),
+        Write("PATCH", "/projects/{project_id}", f"{project}{p}", json={"leader_name": "张明"}),
+        Write("DELETE", "/projects/{project_id}", f"{project}{p}"),
+        Write(
+            "POST", "/projects/{project_id}/stage", f"{project}/stage{p}", json={"stage": "signed"}
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/nodes",
+            f"{project}/nodes{p}",
+            json={"name": "竣工投产", "planned_on": "2027-06-30"},
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/nodes/{node_id}/done",
+            f"{project}/nodes/{o['project_node']}/done{p}",
+            "shuiwu",
+            json={"actual_on": "2026-09-01"},
+        ),
+        Write(
+            "PUT",
+            "/projects/{project_id}/evaluation",
+            f"{project}/evaluation{p}",
+            json={"scores": scores},
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/plan",
+            f"{project}/plan{p}",
+            "shuiwu",
+            files=[("file", ("plan.pdf", PDF))],
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/problem-list",
+            f"{project}/problem-list{p}",
+            "shuiwu",
+            json={"problem": "用水未接入"},
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/problem-list/{item_id}/close",
+            f"{project}/problem-list/{o['project_item']}/close{p}",
+            json={"note": "已接入"},
+        ),
+        Write(
+            "POST",
+            "/projects/{project_id}/weekly-reports",
+            f"{project}/weekly-reports{p}",
+            "shuiwu",
+            data={"week": "2026-W37", "summary": "补报"},
+        ),
+    ]
 
 
 def _writes(o: dict[str, Any]) -> list[Write]:
@@ -525,6 +629,110 @@ def _writes(o: dict[str, Any]) -> list[Write]:
             json={"publicity": "public"},
         ),
         Write("POST", "/reminders/run", f"/reminders/run{p}"),
+        *_project_writes(o),
+        Write(
+            "POST",
+            "/instructions",
+            f"/instructions{p}",
+            json={
+                "subject_type": "task",
+                "subject_id": 1,
+                "text": "再作批示",
+                "leader_name": "张明",
+                "leader_title": "市长",
+                "instructed_on": "2026-09-10",
+                "due_on": "2026-09-30",
+                "unit_codes": ["shichang"],
+            },
+        ),
+        Write(
+            "POST",
+            "/instructions/{instruction_id}/answers",
+            f"/instructions/{o['instruction']}/answers{p}",
+            "hexiqu",
+            data={"text": "再次回复"},
+            files=evidence,
+        ),
+        Write("POST", "/tours", f"/tours{p}", json={"kind": "year_end", "held_on": "2026-12-28"}),
+        Write(
+            "PUT",
+            "/tours/{round_id}/sheet",
+            f"/tours/{o['tour']}/sheet{p}",
+            json={"items": [{"name": "项目质量", "max_points": 100}]},
+        ),
+        Write(
+            "PUT",
+            "/tours/{round_id}/districts/{unit_code}/projects",
+            f"/tours/{o['tour']}/districts/hexiqu/projects{p}",
+            json={"projects": []},
+        ),
+        Write(
+            "PUT",
+            "/tours/{round_id}/districts/{unit_code}/scores",
+            f"/tours/{o['tour']}/districts/hexiqu/scores{p}",
+            json={"scores": [{"item_id": 1, "points": 1}]},
+        ),
+        Write("POST", "/tours/{round_id}/publish", f"/tours/{o['tour']}/publish{p}"),
+        Write(
+            "POST",
+            "/instructions/{instruction_id}/acknowledge",
+            f"/instructions/{o['instruction']}/acknowledge{p}",
+            json={"acknowledged_on": "2026-09-20"},
+        ),
+        *_filing_writes(o),
+    ]
+
+
+def _filing_writes(o: dict[str, Any]) -> list[Write]:
+    """Unit-filed lists, quarterly work reports and typical cases (issue #27)."""
+    p = "?programme=2026"
+    lines = {
+        "title": "河西区问题清单",
+        "items": [
+            {
+                "problem": "窗口等候时间过长",
+                "cause": "窗口不足",
+                "measure": "增设窗口",
+                "responsible_person": "王强",
+                "due_on": "2026-12-31",
+            }
+        ],
+    }
+    case = {
+        "kind": "positive",
+        "title": "一窗通办示范",
+        "facts": "河西区推行一窗通办，企业办事时间缩短一半。",
+        "unit": "hexiqu",
+        "quarter": "2026-Q3",
+    }
+    listed = f"/problem-lists/{o['problem_list']}"
+    return [
+        Write("POST", "/problem-lists", f"/problem-lists{p}", "hexiqu", json=lines),
+        Write("PUT", "/problem-lists/{list_id}", f"{listed}{p}", "hexiqu", json=lines),
+        Write("POST", "/problem-lists/{list_id}/submit", f"{listed}/submit{p}", "hexiqu"),
+        Write("POST", "/problem-lists/{list_id}/accept", f"{listed}/accept{p}"),
+        Write(
+            "POST",
+            "/problem-lists/{list_id}/return",
+            f"{listed}/return{p}",
+            json={"reason": "补充"},
+        ),
+        Write(
+            "POST",
+            "/problem-lists/{list_id}/import",
+            f"{listed}/import{p}",
+            "hexiqu",
+            files=[("file", ("l.xlsx", b"PK"))],
+        ),
+        Write(
+            "POST",
+            "/submissions",
+            f"/submissions{p}",
+            "shuiwu",
+            data={"quarter": "2026-Q3", "summary": "本季度完成各项工作，详见附件。"},
+        ),
+        Write("POST", "/cases", f"/cases{p}", json=case),
+        Write("PUT", "/cases/{case_id}", f"/cases/{o['case']}{p}", json=case),
     ]
 
 

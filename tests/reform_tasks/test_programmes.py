@@ -63,6 +63,9 @@ async def test_the_office_starts_next_year_from_this_years_domains_and_settings(
     assert body["programme"]["settings"] == {
         "lagging_after_days": 5,
         "seriously_lagging_after_days": 40,
+        "warning_yellow_behind_points": 10,
+        "warning_red_behind_points": 30,
+        "warning_red_late_months": 3,
     }
     domains = await tasks_client.get(
         "/api/tasks/v1/domains", params={"programme": "2027"}, headers=office
@@ -131,6 +134,9 @@ async def test_a_programme_without_copy_starts_empty_with_default_settings(
     assert created.json()["programme"]["settings"] == {
         "lagging_after_days": 0,
         "seriously_lagging_after_days": 30,
+        "warning_yellow_behind_points": 10,
+        "warning_red_behind_points": 30,
+        "warning_red_late_months": 3,
     }
 
 

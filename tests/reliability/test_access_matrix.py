@@ -68,6 +68,19 @@ def detail(key: str) -> Units:
     return lambda r: {r.json()[key]} if r.status_code == 200 else set()
 
 
+def survey_units(r: httpx.Response) -> set[str]:
+    return {u["unit_code"] for u in r.json()["units"]} if r.status_code == 200 else set()
+
+
+def survey_sheet_units(r: httpx.Response) -> set[str]:
+    if r.status_code != 200:
+        return set()
+    sheet = load_workbook(BytesIO(r.content)).active
+    assert sheet is not None
+    cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+    return {"zhengwu", "shuiwu"} & cells
+
+
 def orders_in_sheet(r: httpx.Response) -> set[str]:
     sheet = load_workbook(BytesIO(r.content)).active
     assert sheet is not None
@@ -75,7 +88,7 @@ def orders_in_sheet(r: httpx.Response) -> set[str]:
     return {unit for unit, order in (("zhengwu", "RZ1"), ("shuiwu", "RS1")) if order in cells}
 
 
-def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
+def ops(parked_id: int, rule_version: int, key_id: int, appeal_file: str) -> list[Op]:
     inspection = {
         "unit_code": "zhengwu",
         "inspected_on": "2026-05-12",
@@ -128,6 +141,14 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             },
         ),
         Op("GET", f"{EV}/external-ranks", EVERYONE),
+        # 万企评机关 results (issue #27): a round is the office's until it publishes it (units
+        # 404); published, every unit reads the whole ranking, like the rankings.
+        Op("GET", f"{EV}/surveys/rounds", EVERYONE),
+        Op("GET", f"{EV}/surveys/2026-H1/ranking", EVERYONE, survey_units),
+        Op("GET", f"{EV}/surveys/2026-H1/ranking/export", EVERYONE, survey_sheet_units),
+        Op("POST", f"{EV}/surveys/2026-H1/publish", OFFICE_WRITE),
+        Op("GET", f"{EV}/survey-decisions", OFFICE_READ),
+        Op("POST", f"{EV}/survey-decisions/1/decide", OFFICE_WRITE, json={"status": "adopted"}),
         Op("GET", f"{EV}/parked-events", OFFICE_READ),
         Op("POST", f"{EV}/parked-events/{parked_id}/replay", OFFICE_WRITE),
         Op("GET", f"{HL}/work-orders", EVERYONE, items("handling_unit_code")),
@@ -186,7 +207,7 @@ def ops(parked_id: int, rule_version: int, key_id: int) -> list[Op]:
             files=[("files", ("证据.pdf", PDF, "application/pdf"))],
         ),
         # The scene's appeal of RZ1 has one file: its unit and the office download it.
-        Op("GET", f"{HL}/appeals/1/files/1", {"office_staff", "own"}),
+        Op("GET", appeal_file, {"office_staff", "own"}),
         Op(
             "POST",
             f"{HL}/appeals/1/decision",
@@ -225,7 +246,7 @@ def allowed_units(role: str) -> set[str] | None:
 
 async def _scene(
     factory: Factory, evaluation: httpx.AsyncClient, hotline: httpx.AsyncClient
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, str]:
     for code in ("zhengwu", "shuiwu", "keji"):
         await factory.unit(code)
     await factory.unit("yunzhongqu", UnitKind.district)
@@ -255,8 +276,15 @@ async def _scene(
     finally:
         clock.freeze(None)
     assert appealed.status_code == 201, appealed.text
-    assert [f["id"] for f in appealed.json()["files"]] == [1]
+    [file] = appealed.json()["files"]
+    appeal_file = f"{HL}/appeals/{appealed.json()['id']}/files/{file['id']}"
     for unit in ("zhengwu", "shuiwu"):
+        surveyed = await evaluation.post(
+            f"{EV}/surveys",
+            json={"period": "2026-H1", "unit_code": unit, "score": 80, "respondents": 50},
+            headers=office,
+        )
+        assert surveyed.status_code == 201, surveyed.text
         recorded = await evaluation.post(
             f"{EV}/inspections",
             json={
@@ -285,7 +313,7 @@ async def _scene(
         f"{HL}/open311-keys", json={"name": "城市运行管理平台"}, headers=office
     )
     assert key.status_code == 201, key.text
-    return parked[0]["id"], versions[0]["version"], key.json()["id"]
+    return parked[0]["id"], versions[0]["version"], key.json()["id"], appeal_file
 
 
 async def _written(session: AsyncSession) -> tuple[int, int]:
@@ -301,8 +329,10 @@ async def test_no_role_reads_or_writes_beyond_its_unit_in_evaluation_and_hotline
     session: AsyncSession,
     files_dir: Path,
 ) -> None:
-    parked_id, rule_version, key_id = await _scene(factory, evaluation_client, hotline_client)
-    table = ops(parked_id, rule_version, key_id)
+    parked_id, rule_version, key_id, appeal_file = await _scene(
+        factory, evaluation_client, hotline_client
+    )
+    table = ops(parked_id, rule_version, key_id, appeal_file)
 
     named = {(op.method, op.path) for op in table}
     for client in (evaluation_client, hotline_client):

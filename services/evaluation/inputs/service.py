@@ -29,6 +29,7 @@ from services.evaluation.inputs.schemas import (
 from services.evaluation.ledger import service as ledger
 from services.evaluation.ledger.repository import LedgerRepository
 from services.evaluation.rule_set.schemas import RuleSetBody
+from services.evaluation.survey_results import service as survey_results
 from shared import audit
 from shared.auth import Principal
 from shared.clock import SHANGHAI
@@ -243,12 +244,14 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
 
 
 SURVEY_HEADERS = {"考核期": "period", "单位": "unit", "得分": "score", "参评企业数": "respondents"}
+# Optional (issue #27): a row naming a 处室 / 站所 scores that sub-unit of the unit, not the unit.
+SUB_UNIT_HEADERS = ("处室/站所", "处室站所", "处室", "站所")
 MAX_SURVEY_ROWS = 2000
 
 
 def parse_survey_xlsx(content: bytes) -> list[dict[str, Any]]:
-    """Rows of the survey sheet (考核期, 单位, 得分, 参评企业数) under its header row, which may sit
-    below a title. Blocking: call it in a thread."""
+    """Rows of the survey sheet (考核期, 单位, 得分, 参评企业数, optionally 处室/站所) under its
+    header row, which may sit below a title. Blocking: call it in a thread."""
     import zipfile
     from io import BytesIO
 
@@ -279,6 +282,9 @@ def parse_survey_xlsx(content: bytes) -> list[dict[str, Any]]:
             errors=[FieldError(loc=[sheet.title, index + 1], msg="缺少列", type="missing_column")],
         )
     columns = {key: header.index(label) for label, key in SURVEY_HEADERS.items()}
+    sub_label = next((label for label in SUB_UNIT_HEADERS if label in header), None)
+    if sub_label is not None:
+        columns["sub_unit"] = header.index(sub_label)
     return [
         {
             "row": number,
@@ -303,8 +309,15 @@ async def import_surveys(
     lookup = await InputsRepository(session).unit_names()
     labels = {"period": "考核期", "score": "得分", "respondents": "参评企业数"}
     valid: list[SurveyIn] = []
+    sub_units: list[tuple[SurveyIn, str]] = []
     errors: list[FieldError] = []
     for row in rows:
+        sub_unit = str(row.get("sub_unit") or "").strip()
+        if len(sub_unit) > 64:
+            errors.append(
+                FieldError(loc=["sheet", row["row"], "处室/站所"], msg="名称过长", type="too_long")
+            )
+            continue
         unit = lookup.get(str(row["unit"] or "").strip())
         if unit is None:
             errors.append(
@@ -316,14 +329,16 @@ async def import_surveys(
             )
             continue
         try:
-            valid.append(
-                SurveyIn(
-                    period=str(row["period"] or "").strip(),
-                    unit_code=unit,
-                    score=row["score"],
-                    respondents=row["respondents"] or 0,
-                )
+            survey = SurveyIn(
+                period=str(row["period"] or "").strip(),
+                unit_code=unit,
+                score=row["score"],
+                respondents=row["respondents"] or 0,
             )
+            if sub_unit:
+                sub_units.append((survey, sub_unit))
+            else:
+                valid.append(survey)
         except ValidationError as exc:
             errors.extend(
                 FieldError(
@@ -338,4 +353,5 @@ async def import_surveys(
     if not dry_run:
         for survey in valid:
             await record_survey(session, principal, survey)
-    return len(valid)
+        await survey_results.record_sub_results(session, principal, sub_units)
+    return len(valid) + len(sub_units)

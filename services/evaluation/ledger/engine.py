@@ -32,6 +32,7 @@ from services.evaluation.rule_set.schemas import (
     RatingComponent,
     RuleSetBody,
     SurveyComponent,
+    TourComponent,
 )
 from shared import hotline_rates
 from shared.events import (
@@ -328,6 +329,7 @@ class UnitInputs:
     surveys: list[float] = field(default_factory=list)
     external_full_marks: list[str] = field(default_factory=list)  # indicators earning it
     delivery: Delivery = field(default_factory=Delivery)
+    tours: list[float] = field(default_factory=list)  # share of the sheet per round
 
 
 # What a component shows besides its points: counts and rates (None: a rate nothing counts for).
@@ -381,7 +383,20 @@ def component_score(
             return weight, {"surveys": 0}, False
         average = sum(inputs.surveys) / len(inputs.surveys)
         return weight * min(100.0, max(0.0, average)) / 100, {"survey_score": average}, True
+    if isinstance(component, TourComponent):
+        return _tour_score(weight, inputs.tours)
     raise TypeError(f"unknown component {component!r}")
+
+
+def _tour_score(weight: float, shares: list[float]) -> tuple[float, Detail, bool]:
+    """The "4+2" 观摩: weight × the average share of the rounds in the period; no round → full
+    (无数据). A side the component does not weigh (departments, weight 0) is not toured: it
+    is not 无数据 either (there is nothing to redistribute)."""
+    if not shares:
+        return weight, {"rounds": 0}, weight == 0
+    average = sum(shares) / len(shares)
+    share = min(1.0, max(0.0, average))
+    return weight * share, {"rounds": len(shares), "average_share": average}, True
 
 
 def _hotline_score(
@@ -468,10 +483,18 @@ class DailyInputs:
     external: list[tuple[str, int, str, int | None, int | None, date]] = field(default_factory=list)
     # the units' milestone events from the programme's start (a lag carries across periods)
     milestones: list[MilestoneFact] = field(default_factory=list)
+    # (district, the round's day, its share of the score sheet): published "4+2" 观摩 rounds
+    tours: list[tuple[str, date, float]] = field(default_factory=list)
 
     @functools.cached_property
     def milestone_histories(self) -> list[list[MilestoneFact]]:
         return milestone_histories(self.milestones)
+
+    def _add_tours(self, result: dict[str, UnitInputs], start: date, end: date) -> None:
+        """The published "4+2" 观摩 rounds held in the period, for each district scored."""
+        for unit, day, share in self.tours:
+            if unit in result and start <= day <= end:
+                result[unit].tours.append(share)
 
     def for_period(
         self, units: list[str], start: date, end: date, rules: RuleSetBody
@@ -508,6 +531,7 @@ class DailyInputs:
                 )
             ):
                 result[unit].external_full_marks.append(indicator)
+        self._add_tours(result, start, end)
         rate = next((c for c in rules.components if isinstance(c, DeliveryRateComponent)), None)
         if rate is not None:
             for unit, delivery in delivery_by_unit(

@@ -39,6 +39,9 @@ from shared.models.evaluation import HOTLINE_COUNTER_COLUMNS, MILESTONE_STATE_EV
 from shared.repository import RepositoryBase
 from shared.validation import ascii_number
 
+# The event a published "4+2" 观摩 round sends per district (shared.events.TourPublished).
+TOUR_PUBLISHED = "tour.published"
+
 
 @dataclass(frozen=True, slots=True)
 class HotlineWindow:
@@ -305,7 +308,30 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
         )
         daily.external = [(u, y, i, n, pr, d) for u, y, i, n, pr, d in ranks.all()]
         daily.milestones = await self.milestone_facts(programme, units, end)
+        daily.tours = await self.tour_results(programme, units, start, end)
         return daily
+
+    async def tour_results(
+        self, programme: str, units: Sequence[str], start: date, end: date
+    ) -> list[tuple[str, date, float]]:
+        """Each district's published "4+2" 观摩 results held between two days: (district, the
+        round's day, total ÷ the sheet's maximum). Read in SQL from the `tour.published` facts
+        (fields of `shared.events.TourPublished`, checked when consumed); parked ones are left
+        out. Nothing else keeps them, so a recompute is a plain replay."""
+        day = func.date(func.timezone(SHANGHAI.key, Fact.occurred_at))
+        share = Fact.data["total"].as_float() / Fact.data["max_total"].as_float()
+        rows = await self.session.execute(
+            select(Fact.unit_code, day, share).where(
+                Fact.programme == programme,
+                Fact.type == TOUR_PUBLISHED,
+                Fact.unit_code.in_(units),
+                day.between(start, end),
+                ~exists().where(
+                    ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+                ),
+            )
+        )
+        return [(unit, on, float(value)) for unit, on, value in rows.all()]
 
     async def lock(self, keys: Sequence[str]) -> None:
         """Transaction-scoped advisory locks, taken in the order given (unnest yields the array

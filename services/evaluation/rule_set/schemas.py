@@ -45,6 +45,7 @@ class ComponentKey(StrEnum):
     problems = "problems"
     inspection = "inspection"
     survey = "survey"
+    tour = "tour"
 
 
 class DeductionComponent(BaseModel):
@@ -146,12 +147,27 @@ class SurveyComponent(BaseModel):
     weight: Weight
 
 
+class TourComponent(BaseModel):
+    """The "4+2" 项目观摩 (seed 003_fe0a5556b3029276.txt item 21: "观摩评价结果作为年中考评和年末
+    考核的重要依据"): weight × the district's average share (total ÷ the sheet's maximum) over the
+    published rounds held in the period; none → full (无数据). Departments are not toured (office
+    default weight 0 for them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: Literal["tour"]
+    kind: Literal["tour"] = "tour"
+    name: str = Field(min_length=1, max_length=32)
+    weight: Weight
+
+
 Component = Annotated[
     DeductionComponent
     | DeliveryRateComponent
     | RatingComponent
     | HotlineComponent
-    | SurveyComponent,
+    | SurveyComponent
+    | TourComponent,
     Field(discriminator="kind"),
 ]
 
@@ -267,8 +283,10 @@ def default_rule_set() -> RuleSetBody:
             DeliveryRateComponent(
                 key="task_delivery", name="改革任务推进", weight=Weight(unit=40, district=30)
             ),
+            # Office default: a district's 10 points of 牵头单位评价 are split 5 / 5 with the
+            # "4+2" 观摩 (tour) below, so the district total stays 80 (seed 001).
             RatingComponent(
-                key="lead_rating", name="牵头单位评价", weight=Weight(unit=15, district=10)
+                key="lead_rating", name="牵头单位评价", weight=Weight(unit=15, district=5)
             ),
             HotlineComponent(
                 key="hotline",
@@ -294,6 +312,9 @@ def default_rule_set() -> RuleSetBody:
                 key="inspection", name="督查检查", weight=Weight(unit=5, district=5)
             ),
             SurveyComponent(key="survey", name="万企评机关", weight=Weight(unit=10, district=0)),
+            # Office default weight (seed 003 item 21 makes the tours a basis of the districts'
+            # assessment but gives no points): 5 of a district's 80, none for departments.
+            TourComponent(key="tour", name="“4+2”项目观摩", weight=Weight(unit=0, district=5)),
         ]
     )
 

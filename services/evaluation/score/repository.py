@@ -46,6 +46,27 @@ class ScoreRepository(RepositoryBase[Score]):
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def tour_facts(
+        self, programme: str, unit_code: str, start: date, end: date
+    ) -> Sequence[Fact]:
+        """The district's published "4+2" 观摩 results held from `start` to `end` (the round's
+        day), oldest first; parked facts are left out."""
+        day = func.date(func.timezone("Asia/Shanghai", Fact.occurred_at))
+        stmt = (
+            select(Fact)
+            .where(
+                Fact.programme == programme,
+                Fact.type == "tour.published",
+                Fact.unit_code == unit_code,
+                day.between(start, end),
+                ~exists().where(
+                    ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+                ),
+            )
+            .order_by(Fact.occurred_at)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def hotline_against(
         self,
         unit_code: str,

@@ -30,6 +30,7 @@ from services.evaluation.rule_set.schemas import (
     RatingComponent,
     RuleSetBody,
     SurveyComponent,
+    TourComponent,
 )
 from services.evaluation.score.ranks import competition_ranks, placings
 from services.evaluation.score.repository import ScoreRepository
@@ -45,6 +46,7 @@ from services.evaluation.score.schemas import (
     RankingItem,
     ScoreOut,
 )
+from services.evaluation.survey_results import ranking as survey_ranking
 from shared.auth import Principal
 from shared.errors import NotFound, ValidationFailed
 from shared.events import (
@@ -231,7 +233,20 @@ def formula(component: Any, weight: float) -> str:
         )
     if isinstance(component, SurveyComponent):
         return f"万企评机关得分 ÷ 100 × {weight:g}（无调查结果时得满分）"
+    if isinstance(component, TourComponent):
+        return (
+            f"{weight:g} × 本期各轮“4+2”项目观摩得分率的平均值（得分 ÷ 评分表满分；"
+            "按观摩日期计入期间；本期无观摩时得满分）"
+        )
     return ""
+
+
+def _tour_rule(data: dict[str, Any]) -> str:
+    """A published 观摩 round as explain lists it (`shared.events.TourPublished`'s fields)."""
+    return (
+        f"{data['round_name']}：{data['total']:g} / {data['max_total']:g} 分，"
+        f"第{data['rank']}名（共{data['districts']}个区县）"
+    )
 
 
 NO_DATA = {
@@ -322,6 +337,17 @@ async def explain(
         ]
         if isinstance(rule_component, DeliveryRateComponent):
             explained = _delivery_entries(unit_code, daily.milestone_histories, period.start, end)
+        if isinstance(rule_component, TourComponent):
+            explained = [
+                ExplainEntry(
+                    event_id=str(f.event_id),
+                    event_type=f.type,
+                    day=business_day(f.occurred_at),
+                    rule=_tour_rule(f.data),
+                    points=0,
+                )
+                for f in await repo.tour_facts(programme, unit_code, period.start, end)
+            ]
         if isinstance(rule_component, HotlineComponent):
             explained = [
                 ExplainEntry(
@@ -638,10 +664,13 @@ async def survey_accountability(
     for earlier, later in pairwise(halves):
         if parse_period(later).previous().id != earlier:
             continue
-        bottom = [
-            {u for _, u in sorted(by_half[h])[: rules.survey_bottom_n]} for h in (earlier, later)
-        ]
-        flagged |= bottom[0] & bottom[1]
+        # One rule with the published survey ranking's decision items (issue #27): ties at the
+        # edge count whole, and a half-year ranking N or fewer has no bottom N.
+        flagged |= survey_ranking.repeat_bottom(
+            {u: s for s, u in by_half[earlier]},
+            {u: s for s, u in by_half[later]},
+            rules.survey_bottom_n,
+        )
     return flagged
 
 

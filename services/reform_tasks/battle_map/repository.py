@@ -59,7 +59,7 @@ class BattleMapRepository(RepositoryBase[Milestone]):
 
     async def tasks(
         self, task_ids: ScalarSelect[Any]
-    ) -> Sequence[Row[int, int, str, TaskClass, date, str, str, str, str]]:
+    ) -> Sequence[Row[int, int, str, TaskClass, date, date | None, str, str, str, str]]:
         lead = aliased(Unit)
         statement = (
             select(
@@ -68,6 +68,7 @@ class BattleMapRepository(RepositoryBase[Milestone]):
                 Task.title,
                 Task.task_class,
                 Task.deadline,
+                Task.closed_out_on,
                 Domain.code,
                 Domain.name,
                 lead.code,

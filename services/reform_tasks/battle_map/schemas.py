@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from shared.milestone_status import MilestoneStatus
 from shared.models import TaskClass
+from shared.warning_light import WarningLight
 
 
 class UnitBrief(BaseModel):
@@ -35,6 +36,8 @@ class MapTask(BaseModel):
     responsible_units: list[UnitBrief]
     deadline: date
     task_status: MilestoneStatus = Field(description="各时间节点中最差的状态")
+    warning_light: WarningLight = Field(description="三色预警：green / yellow / red（序时进度）")
+    warning_reason: str = Field(description="预警原因，如“落后序时进度 18 个百分点”")
     milestones: list[MapMilestone]
 
 

@@ -38,6 +38,7 @@ from shared.milestone_status import (
     task_status,
 )
 from shared.models import Programme, TaskClass
+from shared.warning_light import WarningThresholds, task_verdict
 
 
 async def battle_map(
@@ -59,11 +60,12 @@ async def battle_map(
         principal, programme.id, domain=domain, unit=unit, task_class=task_class
     )
     thresholds = Thresholds.of(programme.settings)
+    lights = WarningThresholds.of(programme.settings)
     task_rows = await repo.tasks(task_ids)
     responsible = await _responsible_units(repo, task_ids)
     milestones = await _milestones_as_of(repo, task_ids, as_of, thresholds)
     tasks = [
-        MapTask.model_construct(
+        _map_task(
             number=number,
             title=title,
             domain=d_code,
@@ -72,10 +74,23 @@ async def battle_map(
             lead_unit=UnitBrief.model_construct(code=l_code, short_name=l_short),
             responsible_units=responsible.get(task_id, []),
             deadline=deadline,
-            task_status=task_status([m.status for m in milestones.get(task_id, [])]),
             milestones=milestones.get(task_id, []),
+            closed_out_on=closed_out_on,
+            as_of=as_of,
+            thresholds=lights,
         )
-        for task_id, number, title, klass, deadline, d_code, d_name, l_code, l_short in task_rows
+        for (
+            task_id,
+            number,
+            title,
+            klass,
+            deadline,
+            closed_out_on,
+            d_code,
+            d_name,
+            l_code,
+            l_short,
+        ) in task_rows
     ]
     return BattleMap.model_construct(
         programme=programme.code,
@@ -89,6 +104,32 @@ async def battle_map(
         by_domain=_status_counts(tasks, lambda t: (t.domain, t.domain_name)),
         by_unit=_status_counts(tasks, lambda t: (t.lead_unit.code, t.lead_unit.short_name)),
         totals=_counts(Counter(m.status for t in tasks for m in t.milestones)),
+    )
+
+
+def _map_task(
+    *,
+    milestones: list[MapMilestone],
+    closed_out_on: date | None,
+    as_of: date,
+    thresholds: WarningThresholds,
+    **fields: Any,
+) -> MapTask:
+    """A task's row with its status (worst milestone) and warning light (shared/warning_light.py)
+    as of `as_of`."""
+    verdict = task_verdict(
+        ((m.ordinal, m.planned_date, m.completed_on) for m in milestones),
+        fields["deadline"],
+        closed_out_on if closed_out_on is not None and closed_out_on <= as_of else None,
+        as_of,
+        thresholds,
+    )
+    return MapTask.model_construct(
+        **fields,
+        task_status=task_status([m.status for m in milestones]),
+        warning_light=verdict.light,
+        warning_reason=verdict.reason,
+        milestones=milestones,
     )
 
 

@@ -5,19 +5,45 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.validation import Name
+from shared.warning_light import (
+    DEFAULT_RED_BEHIND_POINTS,
+    DEFAULT_RED_LATE_MONTHS,
+    DEFAULT_YELLOW_BEHIND_POINTS,
+)
 
 
 class ProgrammeSettings(BaseModel):
     """Battle-map thresholds: days past the planned date before a milestone is lagging /
-    seriously lagging."""
+    seriously lagging; the warning lights' thresholds (三色预警, office defaults, see
+    shared/warning_light.py)."""
 
     lagging_after_days: int = Field(ge=0, le=365)
     seriously_lagging_after_days: int = Field(ge=1, le=365)
+    warning_yellow_behind_points: int = Field(
+        default=DEFAULT_YELLOW_BEHIND_POINTS,
+        ge=1,
+        le=100,
+        description="黄灯：落后序时进度达到的百分点数（改革办默认 10）",
+    )
+    warning_red_behind_points: int = Field(
+        default=DEFAULT_RED_BEHIND_POINTS,
+        ge=1,
+        le=100,
+        description="红灯：落后序时进度超过的百分点数（改革办默认 30）",
+    )
+    warning_red_late_months: int = Field(
+        default=DEFAULT_RED_LATE_MONTHS,
+        ge=1,
+        le=24,
+        description="红灯：任一节点逾期超过的月数（改革办默认 3）",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ProgrammeSettings:
         if self.seriously_lagging_after_days <= self.lagging_after_days:
             raise ValueError("严重滞后天数必须大于滞后天数")
+        if self.warning_red_behind_points < self.warning_yellow_behind_points:
+            raise ValueError("红灯的落后百分点不能小于黄灯的")
         return self
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from shared.models import (
@@ -100,19 +100,6 @@ class ReminderRepository(RepositoryBase[UnitMessage]):
             if unit_id not in units.setdefault(task_id, []):
                 units[task_id].append(unit_id)
         return units
-
-    async def units_with_open_tasks(self, programme_id: int) -> list[int]:
-        """Units leading or responsible for a task in progress (who reports quarterly)."""
-        open_tasks = select(Task.id).where(
-            Task.programme_id == programme_id, Task.status == TaskStatus.in_progress
-        )
-        statement = union(
-            select(Task.lead_unit_id).where(Task.id.in_(open_tasks)),
-            select(task_responsible_units.c.unit_id).where(
-                task_responsible_units.c.task_id.in_(open_tasks)
-            ),
-        )
-        return sorted(int(u) for u in (await self.session.execute(statement)).scalars().all())
 
     async def lead_units_with_raters(self, programme_id: int) -> list[int]:
         """Lead units of tasks in progress that have responsible units to rate."""

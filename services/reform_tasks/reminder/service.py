@@ -4,14 +4,17 @@
   map's dated time nodes), once per planned date, so an approved extension reminds again; an
   overdue reminder only until the milestone is seriously lagging (the programme's threshold),
   from when the lagging sweep and supervision take over;
-- the quarterly progress report, due by the 25th of the quarter's last month (seed
+- the quarterly work report, due by the 25th of the quarter's last month (seed
   003_fe0a5556b3029276.txt: "每季度末月25日前将工作开展情况报市创优营商环境组"; docs/RULES.md:
   "A quarterly progress report is due by the 25th of the quarter's last month (reminded)"), from
-  7 days before;
+  7 days before, to each reporting unit that has not submitted it yet;
 - a rating window closing within 3 days, to the lead units that rate (seed 001: lead units rate
   responsible units; docs/RULES.md: "The lead unit rates its task's responsible units …");
 - a supervision's deadline within 3 days (seed 002_c95ffdd180ea7e81.txt: a supervision sets a
-  deadline, 一次督办、限期解决).
+  deadline, 一次督办、限期解决);
+- a major project's weekly report (周报) missing by its due day (seed 003 item 18; office default
+  Friday), to the project's lead unit, once per project and week
+  (services/reform_tasks/project/weekly.py).
 
 Running again for the same or a later day sends only what is new; after an outage the first run
 sends what is still relevant (a due-soon window covers the missed days).
@@ -24,8 +27,10 @@ from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reform_tasks.project import weekly as project_weekly
 from services.reform_tasks.reminder.repository import Reminder, ReminderRepository
 from services.reform_tasks.reminder.schemas import ReminderRunResult, SentReminder
+from services.reform_tasks.submission import service as submissions
 from shared import audit, outbox
 from shared.auth import Principal
 from shared.milestone_status import Thresholds
@@ -43,6 +48,7 @@ KINDS = (
     "quarterly_report_due",
     "rating_window_closing",
     "supervision_due",
+    project_weekly.REMINDER_KIND,
 )
 
 
@@ -92,16 +98,20 @@ async def _quarterly_report(
     if not due - timedelta(days=QUARTERLY_REPORT_NOTICE_DAYS) <= as_of <= due:
         return []
     quarter = f"{as_of.year}-Q{as_of.month // 3}"
+    # The units that report quarterly (services/reform_tasks/submission) and have not yet.
+    session = repository.session
+    done = await submissions.units_submitted(session, programme, quarter)
     return [
         Reminder(
             unit_id=unit_id,
             kind="quarterly_report_due",
-            title=f"【季度进展报送】请于 {due} 前报送 {quarter} 季度进展",
-            body="请对所牵头及参与的改革任务逐项报送本季度工作进展和佐证材料。",
-            link="/tasks",
+            title=f"【季度工作报告】请于 {due} 前报送 {quarter} 季度工作报告",
+            body="请总结本季度各项工作开展情况，连同附件在“季度报告”页面报送。",
+            link="/submissions",
             dedupe_key=f"quarterly_report_due:{programme.code}:{quarter}:{unit_id}",
         )
-        for unit_id in await repository.units_with_open_tasks(programme.id)
+        for unit_id in await submissions.reporting_units(session, programme)
+        if unit_id not in done
     ]
 
 
@@ -162,6 +172,7 @@ async def run(
         *await _quarterly_report(repository, programme, as_of),
         *await _rating_windows(repository, programme, as_of),
         *await _supervisions(repository, programme, as_of),
+        *await project_weekly.missing_reminders(session, principal, programme, as_of),
     ]
     sent = await repository.deliver(reminders)
     answer = [

@@ -347,6 +347,7 @@ def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
             "典型案例",
             "典型案例",
             [line for line in editable.get("typical_cases", "").splitlines() if line.strip()],
+            _cases_table(data),
         ),
         Section(
             "问责情况",
@@ -363,6 +364,61 @@ def _notice(data: dict[str, Any], editable: dict[str, str]) -> list[Section]:
                 )
             ],
         ),
+    ]
+
+
+def _cases_table(data: dict[str, Any]) -> list[Table]:
+    """The quarter's registered typical cases (snapshots taken before the register have none)."""
+    if "cases" not in data:
+        return []
+    return [
+        Table(
+            "本季度典型案例",
+            [
+                "类别",
+                "案例",
+                "涉及单位",
+                "处理情况",
+                "一案双查（责任人）",
+                "一案双查（单位）",
+                "公开",
+            ],
+            [
+                [
+                    c["kind_label"],
+                    c["title"],
+                    c["unit"],
+                    c["handling"],
+                    c["people_accountability"],
+                    c["unit_accountability"],
+                    "是" if c["public"] else "否",
+                ]
+                for c in data["cases"]
+            ],
+        )
+    ]
+
+
+def _submissions(data: dict[str, Any]) -> list[Section]:
+    """季度工作报告报送情况: the units that reported late or not at all (snapshots taken before
+    the quarterly work reports have none)."""
+    standing = data.get("submissions")
+    if standing is None:
+        return []
+    rows = [*standing["late"], *standing["missing"]]
+    return [
+        Section(
+            "季度工作报告报送情况",
+            "季度报告报送",
+            [] if rows else ["各单位均按时报送季度工作报告。"],
+            [
+                Table(
+                    f"逾期报送及未报送季度工作报告的单位（应于{chinese_date(standing['due_on'])}前报送）",
+                    ["单位", "报送情况", "报送日期"],
+                    [[r["unit"], r["status_label"], r["submitted_on"]] for r in rows],
+                )
+            ],
+        )
     ]
 
 
@@ -386,6 +442,7 @@ def sections(report: dict[str, Any]) -> list[Section]:
         body = [
             _overview(data, False),
             *_notice(data, editable),
+            *_submissions(data),
             _scores(data),
             *_progress(data)[:2],
             _hotline(data),

@@ -26,7 +26,14 @@ from services.reform_tasks.document.model import (
     level_one,
     text_blocks,
 )
-from services.reform_tasks.report.layout import Section, percent, sections, summary_text, text
+from services.reform_tasks.report.layout import (
+    Section,
+    chinese_date,
+    percent,
+    sections,
+    summary_text,
+    text,
+)
 from services.reform_tasks.report.layout import Table as LayoutTable
 from shared.office_files import xml_clean_tree
 
@@ -60,6 +67,7 @@ ATTACHMENTS: dict[str, list[tuple[str, str, list[str]]]] = {
         ("hotline", "12345热线办理情况", ["12345热线办理情况"]),
         ("hotline_board", "12345热线红黑榜", ["12345热线红黑榜"]),
         ("accountability", "升级至问责的督办事项", ["问责情况"]),
+        ("submissions", "逾期报送及未报送季度工作报告的单位", ["季度工作报告报送情况"]),
     ],
 }
 TITLES = {key: title for kind in ATTACHMENTS.values() for key, title, _ in kind}
@@ -192,6 +200,57 @@ def _accountability(data: dict[str, Any], refer: Refer) -> list[Block]:
     ]
 
 
+def _cases(data: dict[str, Any], public: bool) -> list[Block]:
+    """典型案例 from the register, one paragraph each (the public edition: the public cases
+    only): what happened, how it was handled, and the 一案双查 results where they apply."""
+    cases = [c for c in data.get("cases") or [] if c["public"] or not public]
+    blocks: list[Block] = []
+    for index, case in enumerate(cases, start=1):
+        handled = f"处理情况：{case['handling']}" if case["handling"] else ""
+        checks = [
+            f"对直接责任人：{case['people_accountability']}"
+            if case["people_accountability"]
+            else "",
+            f"对{case['unit']}：{case['unit_accountability']}"
+            if case["unit_accountability"]
+            else "",
+        ]
+        double = "；".join(c for c in checks if c)
+        blocks.append(
+            Paragraph(
+                f"{case['unit']}：{case['facts']}{handled}"
+                + (f"“一案双查”：{double}。" if double else ""),
+                lead=f"（{_chinese_number(index)}）{case['title']}。",
+            )
+        )
+    return blocks
+
+
+def _chinese_number(number: int) -> str:
+    digits = "一二三四五六七八九"
+    if number < 10:
+        return digits[number - 1]
+    tens, ones = divmod(number, 10)
+    return f"{digits[tens - 1] if tens > 1 else ''}十{digits[ones - 1] if ones else ''}"
+
+
+def _submissions(data: dict[str, Any], refer: Refer) -> list[Block]:
+    """季度工作报告报送情况: how many reported on time, the late and the missing named."""
+    standing = data.get("submissions")
+    if standing is None:
+        return []
+    late, missing = standing["late"], standing["missing"]
+    text = (
+        f"本季度应报送季度工作报告的单位{standing['expected']}家，"
+        f"于{chinese_date(standing['due_on'])}前按时报送{standing['on_time']}家"
+    )
+    if late:
+        text += f"；逾期报送{len(late)}家：{'、'.join(r['unit'] for r in late)}"
+    if missing:
+        text += f"；未报送{len(missing)}家：{'、'.join(r['unit'] for r in missing)}"
+    return [Paragraph(f"{text}{_see(refer('submissions'))}。")]
+
+
 def _notice(
     data: dict[str, Any], by_heading: dict[str, Section], refer: Refer, public: bool
 ) -> list[tuple[str, list[Block]]]:
@@ -219,9 +278,12 @@ def _body(report: dict[str, Any], by_heading: dict[str, Section], refer: Refer) 
         parts.append(("各领域和牵头单位推进情况", _progress(data, refer)))
     else:
         parts.extend(_notice(data, by_heading, refer, public))
-        parts.append(("典型案例", text_blocks(editable.get("typical_cases"))))
+        parts.append(
+            ("典型案例", [*_cases(data, public), *text_blocks(editable.get("typical_cases"))])
+        )
         if not public:
             parts.append(("问责情况", _accountability(data, refer)))
+            parts.append(("季度工作报告报送情况", _submissions(data, refer)))
     if not public:
         parts.append(("存在的问题及原因", text_blocks(editable.get("problems"))))
     parts.append(("下一步工作要求", text_blocks(editable.get("requirements"))))

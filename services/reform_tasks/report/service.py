@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reform_tasks.battle_map.service import battle_map
+from services.reform_tasks.case import service as case_service
 from services.reform_tasks.document import service as documents
 from services.reform_tasks.document.pdf import docx_to_pdf
 from services.reform_tasks.document.service import Edition
@@ -44,6 +45,7 @@ from services.reform_tasks.report.schemas import (
     SignOffIn,
 )
 from services.reform_tasks.report.sources import Sources
+from services.reform_tasks.submission import service as submission_service
 from services.reform_tasks.supervision.repository import SupervisionRepository
 from services.reform_tasks.supervision.service import LEVEL_LABELS
 from shared import audit
@@ -387,7 +389,10 @@ def default_editable(kind: ReportKind, period: Period, data: dict[str, Any]) -> 
             f"{r['lead_unit']}牵头的第{r['number']}项任务“{r['title']}”于{r['closed_out_on']}销号。"
             for r in data["close_outs"][:5]
         ]
-        editable["typical_cases"] = "\n".join(cases) or "本季度典型案例由改革办补充。"
+        # The registered cases are printed from the snapshot; this text adds to them.
+        editable["typical_cases"] = (
+            "" if data.get("cases") else "\n".join(cases) or "本季度典型案例由改革办补充。"
+        )
     return editable
 
 
@@ -418,7 +423,35 @@ async def build_snapshot(
         data["hotline_returns"] = await _hotline_returns(sources, period)
     if kind is ReportKind.quarterly_notice:
         data.update(_notice_parts(data))
+        data.update(await _filings(session, programme, period, as_of))
     return data
+
+
+async def _filings(
+    session: AsyncSession, programme: Programme, period: Period, as_of: date
+) -> dict[str, Any]:
+    """The quarterly notice's late and missing work reports (seed 003_fe0a5556b3029276.txt:
+    "每季度末月25日前将工作开展情况报市创优营商环境组") and the quarter's typical cases (seed
+    002_c95ffdd180ea7e81.txt: "每季度至少通报一次破坏营商环境的典型案例"). A quarter without a
+    case is not refused — the scheduler drafts every quarter's notice — but the draft carries a
+    warning for the office, who registers a case and generates the notice again before 签发
+    (docs/RULES.md: "The quarterly notice includes at least one typical case of the quarter")."""
+    cases = await case_service.cases_of_quarter(session, programme, period.id)
+    warnings = []
+    if not cases:
+        warnings.append(
+            f"{period.id} 尚未登记典型案例：每季度至少通报一次典型案例，"
+            "请在“典型案例”中登记后重新生成本通报。"
+        )
+    return {
+        # As of the day the notice is generated, not the quarter's end: a report that came in
+        # after the quarter ended is late, not missing.
+        "submissions": await submission_service.quarter_standing(
+            session, programme, period, max(as_of, today_shanghai())
+        ),
+        "cases": cases,
+        "warnings": warnings,
+    }
 
 
 def _out(report: Report, programme_code: str, counts: tuple[int, int], signed: Signed) -> ReportOut:

@@ -3,7 +3,7 @@ whole list, a unit reads the tasks it leads or is responsible for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -153,9 +153,10 @@ class TaskRepository(RepositoryBase[Task]):
         unit: str | None = None,
         status: TaskStatus | None = None,
         q: str | None = None,
+        numbers: Collection[int] | None = None,
     ) -> Select[Task]:
         """The readable tasks with their details, filtered and sorted (filters narrow, never
-        widen, the scope)."""
+        widen, the scope); `numbers`: only these task numbers (the warning-light filter)."""
         stmt = self.readable_statement(principal, programme_id)
         if domain:
             stmt = stmt.where(
@@ -175,6 +176,8 @@ class TaskRepository(RepositoryBase[Task]):
             stmt = stmt.where(Task.status == status)
         if q and (condition := search_condition(q)) is not None:
             stmt = stmt.where(condition)
+        if numbers is not None:
+            stmt = stmt.where(Task.number.in_(numbers))
         return stmt.options(*TASK_DETAIL).order_by(*SORTS[sort])
 
     async def readable_with_detail(self, principal: Principal, programme_id: int) -> Sequence[Task]:

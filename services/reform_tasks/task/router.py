@@ -12,6 +12,7 @@ from shared.db import Session
 from shared.errors import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
 from shared.models import TaskClass, TaskStatus
 from shared.pagination import Page, Pagination
+from shared.warning_light import WarningLight
 
 router = APIRouter(prefix="/api/tasks/v1/tasks", tags=["tasks"], responses=PROBLEM_RESPONSES)
 
@@ -55,6 +56,9 @@ async def list_tasks(
         str | None, Query(max_length=100, description="搜索任务、目标、措施、对标；或序号")
     ] = None,
     sort: Annotated[TaskSort, Query(description="排序，前缀 - 为倒序")] = TaskSort.number,
+    warning_light: Annotated[
+        WarningLight | None, Query(description="三色预警 green / yellow / red（今天）")
+    ] = None,
 ) -> Page[TaskOut]:
     return await service.list_tasks(
         session,
@@ -68,6 +72,7 @@ async def list_tasks(
         unit=unit,
         status=status,
         q=q,
+        warning_light=warning_light,
     )
 
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from shared.models import MilestoneState, TaskClass, TaskStatus
 from shared.validation import BusinessDate, Name, PatchModel, Text
+from shared.warning_light import WarningLight
 
 
 class UnitRef(BaseModel):
@@ -46,6 +47,8 @@ class TaskOut(BaseModel):
     status: TaskStatus
     closed_out_on: date | None
     milestones: list[MilestoneOut]
+    warning_light: WarningLight = Field(description="今天的三色预警：green / yellow / red")
+    warning_reason: str = Field(description="预警原因，如“落后序时进度 18 个百分点”")
     version: int = Field(description="乐观锁版本号；修改时以 If-Match 携带")
     updated_at: datetime
 

@@ -25,8 +25,10 @@ from services.reform_tasks.task.schemas import (
     UnitRef,
 )
 from services.reform_tasks.timeline import service as timeline
+from services.reform_tasks.warning.service import task_lights
 from shared import audit
 from shared.auth import Principal
+from shared.clock import today_shanghai
 from shared.errors import (
     Conflict,
     DomainError,
@@ -36,6 +38,7 @@ from shared.errors import (
 )
 from shared.models import Domain, Programme, Task, TaskClass, TaskStatus, Unit
 from shared.pagination import Page, PageParams
+from shared.warning_light import WarningLight, WarningThresholds, task_verdict
 
 FIELD_NAMES = {
     "domain": "领域",
@@ -62,6 +65,15 @@ def unit_ref(unit: Unit) -> UnitRef:
 
 
 def to_out(task: Task, programme: Programme) -> TaskOut:
+    """The task with its warning light as of today (shared/warning_light.py; the plan in force
+    today is the planned date)."""
+    verdict = task_verdict(
+        ((m.ordinal, m.planned_date, m.completed_on) for m in task.milestones),
+        task.deadline,
+        task.closed_out_on,
+        today_shanghai(),
+        WarningThresholds.of(programme.settings),
+    )
     return TaskOut(
         number=task.number,
         programme=programme.code,
@@ -91,6 +103,8 @@ def to_out(task: Task, programme: Programme) -> TaskOut:
             )
             for m in sorted(task.milestones, key=lambda m: m.ordinal)
         ],
+        warning_light=verdict.light,
+        warning_reason=verdict.reason,
         version=task.version,
         updated_at=task.updated_at,
     )
@@ -125,8 +139,15 @@ async def list_tasks(
     unit: str | None = None,
     status: TaskStatus | None = None,
     q: str | None = None,
+    warning_light: WarningLight | None = None,
 ) -> Page[TaskOut]:
-    """The caller's readable tasks (a unit: those it leads or shares), filtered and sorted."""
+    """The caller's readable tasks (a unit: those it leads or shares), filtered and sorted;
+    `warning_light`: only the tasks with that light today (computed where the battle map
+    computes it)."""
+    numbers = None
+    if warning_light is not None:
+        lights = await task_lights(session, principal, programme, today_shanghai())
+        numbers = [n for n, found in lights.items() if found.light == warning_light]
     repo = TaskRepository(session)
     statement = repo.list_statement(
         principal,
@@ -138,6 +159,7 @@ async def list_tasks(
         unit=unit,
         status=status,
         q=q,
+        numbers=numbers,
     )
     items, total = await repo.paginate(statement, page)
     return Page[TaskOut](items=[to_out(t, programme) for t in items], total=total)

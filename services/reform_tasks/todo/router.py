@@ -12,6 +12,7 @@ from services.reform_tasks.todo.schemas import TodoOut
 from shared.auth import UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES
+from shared.warning_light import WarningLight
 
 router = APIRouter(prefix="/api/tasks/v1/todo", tags=["todo"], responses=PROBLEM_RESPONSES)
 
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/api/tasks/v1/todo", tags=["todo"], responses=PROBLEM
     "",
     response_model=TodoOut,
     summary="The unit's to-do list (待办): milestones overdue or due soon (office default 7 days), "
-    "returned reports, open supervisions not yet replied to, ratings to give, unread messages; "
+    "returned reports, open supervisions not yet replied to, ratings to give, leader instructions "
+    "to answer, unread messages; "
     "overdue first (a unit: its own, another unit's 403; the office: `unit` required, else 422; "
     "viewers: 403)",
 )
@@ -33,5 +35,10 @@ async def todo(
     unit: Annotated[
         str | None, Query(max_length=32, description="单位代码（改革办必填；单位只能是本单位）")
     ] = None,
+    warning_light: Annotated[
+        WarningLight | None, Query(description="只看所涉任务为该预警灯的事项 green/yellow/red")
+    ] = None,
 ) -> TodoOut:
-    return await service.todo(session, request.app.state.settings, principal, programme, unit)
+    return await service.todo(
+        session, request.app.state.settings, principal, programme, unit, warning_light
+    )

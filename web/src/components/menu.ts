@@ -2,7 +2,8 @@
 // Role-aware: an entry shows only when its route lets the signed-in role in (src/router.ts).
 import { computed, markRaw, type Component, type ComputedRef } from "vue";
 import {
-  Bell, DataBoard, Document, EditPen, List, MapLocation, Message, Phone, Setting, Trophy,
+  Bell, Calendar, Collection, DataBoard, Document, EditPen, Flag, List, MapLocation, Medal, Message, OfficeBuilding, Phone,
+  Setting, Stamp, Tickets, Trophy,
 } from "@element-plus/icons-vue";
 import { allowed, router } from "../router";
 import { useSession } from "../stores/session";
@@ -22,9 +23,16 @@ export const MENU: MenuItem[] = [
   item("/", "overview", "驾驶舱", DataBoard),
   item("/battle-map", "battle-map", "作战图", MapLocation),
   item("/tasks", "tasks", "任务清单", List),
+  item("/projects", "projects", "重点项目", OfficeBuilding),
+  item("/instructions", "instructions", "领导批示", Stamp),
+  item("/problem-lists", "problem-lists", "问题清单备案", Tickets),
+  item("/submissions", "submissions", "季度报告", Calendar),
   item("/ratings", "ratings", "评价打分", EditPen),
+  item("/tours", "tours", "观摩评分", Flag),
   item("/scores", "scores", "评分排名", Trophy),
+  item("/surveys", "surveys", "万企评机关", Medal),
   item("/hotline", "hotline", "12345热线", Phone),
+  item("/cases", "cases", "典型案例", Collection),
   item("/reports", "reports", "通报与报告", Document),
   item("/inbox", "inbox", "收件箱", Message),
   item("/admin", "admin", "系统管理", Setting),

@@ -8,7 +8,7 @@ import { useInbox } from "./inbox";
 import { useSession } from "./session";
 
 export type TodoKind = "milestone_overdue" | "milestone_due" | "progress_report_returned" | "supervision" | "rating"
-  | "message";
+  | "instruction" | "weekly_report" | "quarterly_report" | "problem_list_returned" | "message";
 
 export interface TodoItem {
   kind: TodoKind;
@@ -24,6 +24,18 @@ export interface TodoItem {
   task_title: string | null;
   milestone_ordinal: number | null;
   milestone_title: string | null;
+  /** 三色预警 of the item's task today (issue #27); null when the item concerns no task. */
+  warning_light?: "green" | "yellow" | "red" | null;
+  warning_reason?: string | null;
+}
+
+/** One of the unit's tasks showing a yellow or red light (三色预警, issue #27). */
+export interface TaskWarning {
+  task_number: number;
+  task_title: string;
+  warning_light: "yellow" | "red";
+  warning_reason: string;
+  route: string;
 }
 
 export interface Todo {
@@ -34,6 +46,7 @@ export interface Todo {
   total: number;
   counts: Record<TodoKind, number>;
   items: TodoItem[];
+  warnings?: TaskWarning[];
 }
 
 export interface OverdueOrder {
