@@ -198,7 +198,8 @@ async def test_the_units_to_do_shows_its_lights_and_filters_by_them(
     # zhengwu's only task is on pace: no warnings, and its items carry the green light.
     zhengwu = (await tasks_client.get(f"{API}/todo", headers=scene.headers("zhengwu"))).json()
     assert zhengwu["warnings"] == []
-    assert {i["warning_light"] for i in zhengwu["items"]} == {"green"}
+    # (an item about no task, such as the quarter's work report, carries no light)
+    assert {i["warning_light"] for i in zhengwu["items"] if i["task_number"]} == {"green"}
     only_red = await tasks_client.get(
         f"{API}/todo", params={"warning_light": "red"}, headers=scene.headers("zhengwu")
     )

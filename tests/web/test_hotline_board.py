@@ -59,9 +59,10 @@ def _order(stack: Stack, unit: str, satisfied: bool) -> None:
 
 
 def _board(stack: Stack) -> dict[str, Any]:
-    """Evaluation's board for the year, once the orders' facts have reached it."""
+    """Evaluation's board for the year, once the orders' facts have reached it (the demo year's
+    events may still be relaying ahead of them on a busy machine: up to a minute and a half)."""
     with stack.client("office") as api:
-        for _ in range(50):
+        for _ in range(450):
             board: dict[str, Any] = api.get(
                 "/api/evaluation/v1/rankings/hotline",
                 params={"programme": "2026", "period": "2026", "group": "department"},
