@@ -35,7 +35,13 @@ class RepositoryBase(Generic[M]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_one_or_none(self, statement: Select[M]) -> M | None:
+    async def get_one_or_none(self, statement: Select[M], *, lock: bool = False) -> M | None:
+        """The row the statement finds, if any; `lock`: `FOR UPDATE` of the model's own table
+        (not of what it joins), read afresh from the database (not the session's copy)."""
+        if lock:
+            statement = statement.with_for_update(of=self.model).execution_options(
+                populate_existing=True
+            )
         return (await self.session.execute(statement)).scalars().unique().one_or_none()
 
     async def list(self, statement: Select[M]) -> Sequence[M]:

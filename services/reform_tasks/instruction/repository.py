@@ -64,11 +64,7 @@ class InstructionRepository(RepositoryBase[Instruction]):
         statement = self.readable_statement(principal, programme_id).where(
             Instruction.id == instruction_id
         )
-        if lock:
-            statement = statement.with_for_update(of=Instruction).execution_options(
-                populate_existing=True
-            )
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def readable_page(
         self,

@@ -46,11 +46,7 @@ class ProblemRepository(RepositoryBase[Problem]):
         self, principal: Principal, programme_id: int, number: int, *, lock: bool = False
     ) -> Problem | None:
         statement = self.readable_statement(principal, programme_id).where(Problem.number == number)
-        if lock:
-            statement = statement.with_for_update(of=Problem).execution_options(
-                populate_existing=True
-            )
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def readable_page(
         self,

@@ -38,11 +38,7 @@ class ProblemListRepository(RepositoryBase[ProblemList]):
         statement = self.readable_statement(principal, programme_id).where(
             ProblemList.id == list_id
         )
-        if lock:
-            statement = statement.with_for_update(of=ProblemList).execution_options(
-                populate_existing=True
-            )
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def readable_page(
         self,

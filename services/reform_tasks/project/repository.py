@@ -54,11 +54,7 @@ class ProjectRepository(RepositoryBase[Project]):
         self, principal: Principal, programme_id: int, project_id: int, *, lock: bool = False
     ) -> Project | None:
         statement = self.readable_statement(principal, programme_id).where(Project.id == project_id)
-        if lock:
-            statement = statement.with_for_update(of=Project).execution_options(
-                populate_existing=True
-            )
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def readable_page(
         self,

@@ -80,9 +80,7 @@ class SupervisionRepository(RepositoryBase[Supervision]):
         statement = self.readable_statement(principal, programme_id).where(
             Supervision.id == supervision_id
         )
-        if lock:
-            statement = statement.with_for_update(of=Supervision)
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def get_in_programme(
         self, programme_id: int, supervision_id: int, *, lock: bool = False
@@ -93,9 +91,7 @@ class SupervisionRepository(RepositoryBase[Supervision]):
             .options(joinedload(Supervision.unit))
             .where(Supervision.programme_id == programme_id, Supervision.id == supervision_id)
         )
-        if lock:
-            statement = statement.with_for_update(of=Supervision)
-        return await self.get_one_or_none(statement)
+        return await self.get_one_or_none(statement, lock=lock)
 
     async def readable_page(
         self,
