@@ -58,6 +58,9 @@ def test_a_unit_reports_on_a_phone_and_the_office_sees_the_matrix(
     login(mobile, unit["code"])
     mobile.goto("/submissions")
     expect(mobile.get_by_test_id("matrix-table")).to_have_count(0)  # the matrix is the office's
+    numeral = "一二三四"[int(quarter[-1]) - 1]
+    label = f"{quarter[:4]}年第{numeral}季度"
+    expect(mobile.get_by_test_id("submission-quarter")).to_contain_text(label)
     mobile.get_by_test_id("submission-summary").fill(summary)
     mobile.get_by_test_id("evidence-input").set_input_files(
         {"name": "窗口改造.png", "mimeType": "image/png", "buffer": PNG}
@@ -65,8 +68,6 @@ def test_a_unit_reports_on_a_phone_and_the_office_sees_the_matrix(
     expect(mobile.get_by_test_id("evidence-file")).to_have_count(1)
     mobile.get_by_test_id("submission-submit").tap()
     # The unit's list also holds its reports of earlier quarters (the demo's, some late).
-    numeral = "一二三四"[int(quarter[-1]) - 1]
-    label = f"{quarter[:4]}年第{numeral}季度"
     row = mobile.get_by_test_id("submission-row").filter(has_text=label)
     expect(row).to_contain_text(unit["name"])
     expect(row.get_by_test_id("submission-status")).to_have_text(standing)
