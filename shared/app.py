@@ -463,7 +463,7 @@ def create_service_app(
         app.include_router(router)
     registry = CollectorRegistry()
     Instrumentator(registry=registry).expose(app, endpoint="/metrics", include_in_schema=False)
-    uncompressed = tuple(str(getattr(route, "path", "")) for route in routes)
+    uncompressed = tuple(path for route in routes if (path := getattr(route, "path", "")))
     app.add_middleware(Compression, skip_prefixes=uncompressed)
     app.add_middleware(
         ServiceMiddleware,

@@ -157,8 +157,8 @@ class ScoreListener:
         while True:
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("score_listener_connect_failed", error=str(exc))
+            except Exception:  # whatever went wrong, the replica keeps listening
+                log.exception("score_listener_failed")
             await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _listen(self) -> None:

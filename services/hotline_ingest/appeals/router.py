@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -19,21 +20,24 @@ from shared.auth import Authenticated, OfficeWrite, UnitWrite
 from shared.db import Session
 from shared.errors import PROBLEM_RESPONSES, problems
 from shared.evidence.uploads import download
-from shared.models import Appeal, AppealFile
+from shared.models import Appeal
 from shared.pagination import Page, Pagination
 
 router = APIRouter(prefix="/api/hotline/v1/appeals", tags=["appeals"], responses=PROBLEM_RESPONSES)
 
 
-async def _out(
-    request: Request, session: Session, appeal: Appeal, files: list[AppealFile]
-) -> AppealOut:
-    out = AppealOut.model_validate(appeal)
-    out.files = [AppealFileOut.model_validate(file) for file in files]
-    out.appeal_deadline = await service.deadline(
-        session, request.app.state.settings, appeal.visited_at
-    )
-    return out
+async def _outs(request: Request, session: Session, appeals: Sequence[Appeal]) -> list[AppealOut]:
+    """The appeals as answered: each with its files and its window's end (one read of each)."""
+    settings = request.app.state.settings
+    files = await service.files_of(session, [a.id for a in appeals])
+    ends = await service.deadlines(session, settings, [a.visited_at for a in appeals])
+    outs = []
+    for appeal in appeals:
+        out = AppealOut.model_validate(appeal)
+        out.files = [AppealFileOut.model_validate(file) for file in files[appeal.id]]
+        out.appeal_deadline = ends[appeal.visited_at]
+        outs.append(out)
+    return outs
 
 
 @router.get(
@@ -51,9 +55,7 @@ async def appeals(
     order_no: Annotated[str | None, Query(max_length=64, description="工单号")] = None,
 ) -> Page[AppealOut]:
     rows, total = await service.appeals(session, principal, page, status, unit, order_no)
-    files = await service.files_of(session, [a.id for a in rows])
-    items = [await _out(request, session, a, files[a.id]) for a in rows]
-    return Page[AppealOut](items=items, total=total)
+    return Page[AppealOut](items=await _outs(request, session, rows), total=total)
 
 
 @router.post(
@@ -78,13 +80,13 @@ async def create(
         File(description="证据材料文件：与佐证材料相同的类型和大小上限，最多 5 个（改革办默认）"),
     ] = None,
 ) -> AppealOut:
-    appeal, kept = await service.create(
+    appeal = await service.create(
         session,
         request.app.state.settings,
         principal,
         service.AppealDraft(order_no, reason, evidence, files or []),
     )
-    return await _out(request, session, appeal, kept)
+    return (await _outs(request, session, [appeal]))[0]
 
 
 @router.get(
@@ -127,5 +129,4 @@ async def decide(
         body.decision == "overturned",
         body.reason,
     )
-    files = await service.files_of(session, [appeal.id])
-    return await _out(request, session, appeal, files[appeal.id])
+    return (await _outs(request, session, [appeal]))[0]

@@ -43,8 +43,15 @@ async def appeals(
 
 async def deadline(session: AsyncSession, settings: Settings, visited_at: datetime) -> datetime:
     """The end of the appeal window: the HOTLINE_APPEAL_DAYS-th working day after the visit."""
+    return (await deadlines(session, settings, [visited_at]))[visited_at]
+
+
+async def deadlines(
+    session: AsyncSession, settings: Settings, visits: Sequence[datetime]
+) -> dict[datetime, datetime]:
+    """`deadline` of each visit, the working calendar read once."""
     working = await calendar.load(session)
-    return working.deadline(visited_at, settings.hotline_appeal_days)
+    return {v: working.deadline(v, settings.hotline_appeal_days) for v in visits}
 
 
 async def _appealable(
@@ -80,7 +87,7 @@ class AppealDraft:
 
 async def create(
     session: AsyncSession, settings: Settings, principal: Principal, draft: AppealDraft
-) -> tuple[Appeal, list[AppealFile]]:
+) -> Appeal:
     """The appeal and its files, in the request's one transaction: the files are checked before
     anything is kept, and deleted again if the transaction does not commit."""
     most = settings.hotline_appeal_max_files
@@ -116,7 +123,7 @@ async def create(
             "files": [{"filename": f.filename, "sha256": f.sha256} for f in files],
         },
     )
-    return appeal, files
+    return appeal
 
 
 async def files_of(session: AsyncSession, appeal_ids: Sequence[int]) -> dict[int, list[AppealFile]]:

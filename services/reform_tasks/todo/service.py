@@ -191,9 +191,10 @@ async def filings_items(
     items = []
     week = project_rules.iso_week(today)
     due_weekday = project_rule_settings(programme).due_weekday
-    projects = await ProjectRepository(session).led_by(programme.id, unit.id)
+    repository = ProjectRepository(session)
+    projects = await repository.led_by(programme.id, unit.id)
     weekly = [p for p in projects if project_rules.reports_weekly(p.level, p.status, p.stage)]
-    reported = await ProjectRepository(session).reported([p.id for p in weekly], week)
+    reported = await repository.reported([p.id for p in weekly], week)
     due = project_rules.due_on(week, due_weekday)
     items += [weekly_report_item(p, week, due, today) for p in weekly if p.id not in reported]
     quarter = period_containing(today, "quarter")
