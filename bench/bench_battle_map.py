@@ -11,7 +11,11 @@ JSON) on top of reading the data. Measured as the office (every task) and as one
 tasks only).
 
 Run: .venv/bin/python bench/bench_battle_map.py [--requests 60]
-(uses DATABASE_URL if set, else a fresh database on the embedded test cluster; < 1 min)
+(uses DATABASE_URL if set, else a fresh database on the embedded test cluster; < 1 min). The
+2,100-task city is the 10× growth of the 210-task one: the ratio's growth is printed (goal ≤ 12×).
+
+`--stack`: the demo programme as of today on a running `make up`, through its gateway (:8000),
+gzip-compressed as the browser asks (issue #24, target 3: p95 < 50 ms).
 """
 
 from __future__ import annotations
@@ -148,10 +152,12 @@ async def _baseline(dsn: str, rounds: int) -> Timer:
     return timer
 
 
-async def _measure(client: httpx.AsyncClient, token: str, rounds: int) -> tuple[Timer, int]:
+async def _measure(
+    client: httpx.AsyncClient, token: str, rounds: int, as_of: str | None = AS_OF
+) -> tuple[Timer, int]:
     timer = Timer()
-    headers = {"Authorization": f"Bearer {token}"}
-    params = {"as_of": AS_OF}
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    params = {"as_of": as_of} if as_of else {}
     for _ in range(5):  # warm up
         await client.get("/api/tasks/v1/battle-map", params=params, headers=headers)
     size = 0
@@ -160,6 +166,7 @@ async def _measure(client: httpx.AsyncClient, token: str, rounds: int) -> tuple[
         response = await client.get("/api/tasks/v1/battle-map", params=params, headers=headers)
         timer.add(time.perf_counter() - started)
         assert response.status_code == 200, response.text
+        assert response.headers.get("content-encoding") == "gzip", response.headers
         size = len(response.content)
     return timer, size
 
@@ -204,6 +211,7 @@ async def run(rounds: int) -> None:
         stderr=subprocess.DEVNULL,
     )
     started = time.perf_counter()
+    p50: dict[int, float] = {}
     try:
         settings = Settings(database_url=url)
         office = issue_token(settings, username="bench", role=Role.office_admin, unit_code=None)
@@ -226,13 +234,40 @@ async def run(rounds: int) -> None:
                     f"{'OK' if api.p(0.95) < target else 'OVER TARGET'}",
                     flush=True,
                 )
+                p50[tasks] = api.median / base.median
     finally:
         server.terminate()
         server.wait(10)
+    print(f"growth 210 → 2,100 tasks: ratio p50 {p50[2100] / p50[210]:.1f}× (goal ≤ 12×)")
     print(f"run time {time.perf_counter() - started:.0f} s")
+
+
+async def on_stack(rounds: int) -> None:
+    """The demo programme as of today on a running `make up`, through its gateway (the SPA's
+    origin, :8000), as the office; baseline: a raw asyncpg read of the same tables."""
+    from shared.devstack import WEB_PORT
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{WEB_PORT}", timeout=30) as client:
+        login = await client.post(
+            "/api/auth/token", data={"username": "office", "password": settings.demo_password}
+        )
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        base = await _baseline(asyncpg_dsn(settings.database_url), rounds)
+        api, size = await _measure(client, token, rounds, as_of=None)
+    print(
+        f"make up gateway :{WEB_PORT}, demo programme as of today, office: "
+        f"p50={api.median * 1000:.1f} ms p95={api.p(0.95) * 1000:.1f} ms (target < 50 ms, "
+        f"{size / 1024:.0f} KiB gzip) | baseline raw fetch p50={base.median * 1000:.1f} ms | "
+        f"ratio p50 {api.median / base.median:.1f}× | {'OK' if api.p(0.95) < 0.050 else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=60)
-    asyncio.run(run(parser.parse_args().requests))
+    parser.add_argument("--stack", action="store_true", help="the demo year on a running make up")
+    arguments = parser.parse_args()
+    asyncio.run(on_stack(arguments.requests) if arguments.stack else run(arguments.requests))

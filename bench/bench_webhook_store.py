@@ -4,10 +4,10 @@
 PostgreSQL: deliveries are parsed and signed up front (not timed), then sealed and stored by
 `BatchStore._run` — one `hotline.receive_batch` call and commit per group — over 2 connections
 with the webhook pool's planner settings, for each group size. Printed per size: deliveries/s,
-the ratio to the same run's baseline (the raw asyncpg commit-per-row loop of
-`bench_webhook.py`), and CPU per delivery of PostgreSQL and of the Python side (encoding,
-encryption of the raw body). Shows the fixed cost of a group against the cost per delivery,
-i.e. how large the groups must be for a given throughput.
+the ratio to the same run's baseline (a raw asyncpg commit-per-row loop of `INSERT … ON
+CONFLICT DO NOTHING` over 16 connections), and CPU per delivery of PostgreSQL and of the
+Python side (encoding, encryption of the raw body). Shows the fixed cost of a group against the
+cost per delivery, i.e. how large the groups must be for a given throughput.
 
 Run: .venv/bin/python bench/bench_webhook_store.py [--deliveries 8000] [--sizes 1,4,16,32]
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -105,16 +106,52 @@ async def one_size(
     return done / elapsed, postgres_cpu / done * 1e6, client_cpu / done * 1e6
 
 
+async def create_baseline_table(dsn: str) -> None:
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(
+        "DROP TABLE IF EXISTS public.bench_baseline;"
+        "CREATE TABLE public.bench_baseline (id text PRIMARY KEY, body text NOT NULL)"
+    )
+    await setup.close()
+
+
+async def baseline(dsn: str, seconds: float, tag: str) -> float:
+    """Raw asyncpg: single-row INSERT … ON CONFLICT DO NOTHING, commit per row, 16 connections
+    (`tag` keeps each slice's keys new, so every row is really inserted)."""
+    body = json.dumps({"type": "work_order.accepted", "data": {"order_no": "X"}})
+    connections = [await asyncpg.connect(dsn) for _ in range(whole.CONNECTIONS)]
+    statement = (
+        "INSERT INTO public.bench_baseline (id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+    )
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(index: int, conn: asyncpg.Connection) -> None:
+        nonlocal count
+        n = 0
+        while time.perf_counter() < deadline:
+            await conn.execute(statement, f"{tag}-{index}-{n}", body)
+            n += 1
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i, c) for i, c in enumerate(connections)))
+    elapsed = time.perf_counter() - started
+    for conn in connections:
+        await conn.close()
+    return count / elapsed
+
+
 async def run(args: argparse.Namespace, url: str) -> None:
     dsn = asyncpg_dsn(url)
     settings = Settings()
-    await whole.create_baseline_table(dsn)
-    base_before = await whole.baseline(dsn, args.baseline_seconds, "before")
+    await create_baseline_table(dsn)
+    base_before = await baseline(dsn, args.baseline_seconds, "before")
     results = {
         size: await one_size(dsn, settings, size, args.deliveries)
         for size in (int(s) for s in args.sizes.split(","))
     }
-    base_after = await whole.baseline(dsn, args.baseline_seconds, "after")
+    base_after = await baseline(dsn, args.baseline_seconds, "after")
     base = (base_before + base_after) / 2
     print(f"baseline (asyncpg commit per row, 16 conns): {base_before:,.0f} / {base_after:,.0f}")
     print("group | deliveries/s | ratio | PostgreSQL CPU µs/delivery | Python CPU µs/delivery")

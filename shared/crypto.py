@@ -3,7 +3,8 @@ shows (张*, 138****5678).
 
 A sealed value is version byte 0x01, a random 96-bit nonce and AES-256-GCM ciphertext with its tag,
 under a key derived from PII_ENCRYPTION_KEY by HKDF-SHA256. The webhook seals every raw body and
-each order's contact, and Fernet cost ~14–19 µs per value against ~2 µs (docs/PERFORMANCE-DIARY.md).
+each order's contact, and Fernet cost ~14–19 µs per value against ~2 µs
+(docs/performance-log/experiments-2026-11-24-to-12-06.md).
 Values sealed earlier with Fernet itself (base64 text, never starting with 0x01) still open; for
 them the key must stay in Fernet's format, 32 bytes URL-safe base64, which is what `make up`
 generates (`Fernet.generate_key()`).

@@ -18,7 +18,7 @@ from shared.audit import jsonable
 
 INTERNAL_EVENTS_PATH = "/internal/events"
 INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
-MAX_BATCH = 100
+MAX_BATCH = 500
 
 
 # --- The catalogue: one pydantic model per event type -------------------------------------------

@@ -1,10 +1,10 @@
 """Transactional outbox and inbox.
 
 A producer calls `enqueue` inside the transaction that makes the change; `OutboxRelay` (a task in
-the producing service) later POSTs each pending row to its consumer's `/internal/events` (or, for
-the OA system's reminders, to OA_WEBHOOK_URL, signed), retrying with exponential backoff persisted
-in the row. A consumer calls `claim` in the transaction that
-applies the effect; a second delivery of the same id claims nothing, so effects happen once.
+the producing service) later POSTs the pending rows to their consumer's `/internal/events/batch`
+in chunks (or, for the OA system's reminders, to OA_WEBHOOK_URL, signed), retrying with
+exponential backoff persisted in the row. A consumer calls `claim_many` in the transaction that
+applies the effects; a second delivery of the same id claims nothing, so effects happen once.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from shared.settings import Settings
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
+CLAIM = insert(InboxEvent).on_conflict_do_nothing().returning(InboxEvent.event_id)
 
 
 async def enqueue(
@@ -80,15 +81,16 @@ async def enqueue(
     return row
 
 
-async def claim(session: AsyncSession, consumer: str, event: EventEnvelope) -> bool:
-    """Record the event id for this consumer; False if it was applied before."""
-    stmt = (
-        insert(InboxEvent)
-        .values(consumer=consumer, event_id=event.id, type=event.type)
-        .on_conflict_do_nothing()
-        .returning(InboxEvent.event_id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+async def claim_many(
+    session: AsyncSession, consumer: str, events: Sequence[EventEnvelope]
+) -> set[uuid.UUID]:
+    """Record the event ids for this consumer in one statement; the ids claimed now (an id
+    applied before, or twice in `events`, is claimed once)."""
+    if not events:
+        return set()
+    rows = [{"consumer": consumer, "event_id": e.id, "type": e.type} for e in events]
+    claimed = await session.execute(CLAIM, rows)  # one cached statement, however many rows
+    return set(claimed.scalars().all())
 
 
 def backoff(attempts: int) -> timedelta:

@@ -158,9 +158,9 @@ class Settings(BaseSettings):
 
     outbox_relay_enabled: bool = True
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
-    outbox_batch_size: int = 100
+    outbox_batch_size: int = 500
     outbox_concurrency: int = Field(default=4, ge=1, le=64)
-    outbox_post_size: int = Field(default=25, ge=1, le=100)  # events per delivery request
+    outbox_post_size: int = Field(default=250, ge=1, le=500)  # events per delivery request
     http_timeout_seconds: float = 10.0
 
     # Scheduler (Asia/Shanghai, crontab syntax): a period's report is due at the first fire

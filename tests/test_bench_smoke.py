@@ -23,6 +23,7 @@ from tests.reliability.processes import free_port
 SMOKE = {
     "bench_battle_map.py": ["--requests", "5"],
     "bench_event_latency.py": ["--rate", "20", "--seconds", "2"],
+    "bench_pipeline.py": ["--deliveries", "300"],
     "bench_programme.py": ["--rounds", "1"],
     "bench_recompute.py": ["--orders", "500", "--scale", "2"],
     "bench_report.py": ["--rounds", "1"],

@@ -9,22 +9,31 @@ from shared.events import EventEnvelope
 from shared.models.evaluation import Fact
 from shared.repository import RepositoryBase
 
+# One statement for any number of facts (executed with a list of rows: SQLAlchemy's batched
+# "insertmanyvalues", compiled once and cached).
+KEEP = insert(Fact).on_conflict_do_nothing(index_elements=[Fact.event_id])
+
 
 class FactRepository(RepositoryBase[Fact]):
     model = Fact
 
-    async def insert(self, event: EventEnvelope) -> None:
+    async def insert_many(self, events: Sequence[EventEnvelope]) -> None:
+        """Keep the events as facts, in one statement (one already kept is left as it is)."""
+        if not events:
+            return
         await self.session.execute(
-            insert(Fact)
-            .values(
-                event_id=event.id,
-                type=event.type,
-                occurred_at=event.occurred_at,
-                programme=event.programme,
-                unit_code=event.unit_code,
-                data=event.data,
-            )
-            .on_conflict_do_nothing(index_elements=[Fact.event_id])
+            KEEP,
+            [
+                {
+                    "event_id": e.id,
+                    "type": e.type,
+                    "occurred_at": e.occurred_at,
+                    "programme": e.programme,
+                    "unit_code": e.unit_code,
+                    "data": e.data,
+                }
+                for e in events
+            ],
         )
 
     async def announce(self, channel: str, payloads: Sequence[str]) -> None:

@@ -12,6 +12,7 @@ changes reach the live subscribers of every replica.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from services.evaluation.programme import service as programmes
 from services.evaluation.score.stream import CHANNEL, notification
 from shared.auth import Principal
 from shared.events import EventAck, EventEnvelope, is_sent_to
-from shared.outbox import claim
+from shared.outbox import claim_many
 
 CONSUMER = "evaluation"
 
@@ -36,17 +37,24 @@ async def consume(
 async def consume_batch(
     session: AsyncSession, events: list[EventEnvelope], producer: Principal | None = None
 ) -> list[EventAck]:
-    """Claim each event id; apply the new ones together (one score refresh per unit).
+    """Claim the event ids and keep the new events as facts (a statement each for the whole
+    batch); apply the new ones together (one score refresh per unit).
     Programme events (created, closed) are kept as facts and applied on their own: they move
     no unit's score (`programme.service`); `producer` is who sent them (audited)."""
     acks: list[EventAck] = []
     fresh: list[EventEnvelope] = []
     pending: list[EventEnvelope] = []
     changes: list[ledger.ScoreChange] = []
-    seen: set[str] = set()
+    firsts: dict[uuid.UUID, EventEnvelope] = {}
     for event in events:
-        duplicate = str(event.id) in seen or not await claim(session, CONSUMER, event)
-        seen.add(str(event.id))
+        firsts.setdefault(event.id, event)  # a repeat within the batch is a duplicate
+    claimed = await claim_many(session, CONSUMER, list(firsts.values()))
+    await FactRepository(session).insert_many(
+        [e for e in firsts.values() if e.id in claimed and is_sent_to(e.type, CONSUMER)]
+    )
+    for event in events:
+        duplicate = event.id not in claimed
+        claimed.discard(event.id)
         acks.append(EventAck(id=event.id, duplicate=duplicate))
         if duplicate:
             continue
@@ -54,7 +62,6 @@ async def consume_batch(
             # Office inputs are entered in evaluation itself, never sent: kept for the office.
             await ledger.park(session, event, f"事件类型 {event.type} 不是发给评估服务的事件")
             continue
-        await FactRepository(session).insert(event)
         if event.type in programmes.PROGRAMME_EVENTS:
             # The facts before it in the batch are applied first (a close freezes them).
             changes += await ledger.consume_many(session, pending) if pending else []

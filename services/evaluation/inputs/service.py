@@ -66,7 +66,7 @@ async def _record(
         unit_code=unit_code,
         data=recorded.model_dump(mode="json"),
     )
-    await FactRepository(session).insert(envelope)
+    await FactRepository(session).insert_many([envelope])
     await ledger.consume(session, envelope)
     await audit.record(
         session,
@@ -230,9 +230,7 @@ async def replay_parked(session: AsyncSession, principal: Principal, parked_id: 
     await ledger.ensure_open(session, programme, "重新处理暂存事件")
     parked.replayed_at = datetime.now(UTC)
     await session.flush()
-    book = await ledger.rule_book(session, programme)
-    touched = await ledger.apply_effects(session, book, envelope, data)
-    await ledger.refresh_touched(session, book, programme, touched)
+    await ledger.consume_many(session, [envelope])
     await audit.record(
         session,
         actor=principal,

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +32,6 @@ from shared.events import (
     parse_data,
 )
 from shared.models import Fact, ParkedEvent
-
-if TYPE_CHECKING:
-    from services.evaluation.ledger.repository import LedgerRepository
 
 LINKED, UNLINKED = "work_order.linked_as_repeat", "work_order.unlinked"
 # Facts about an order that add to no counter themselves.
@@ -70,17 +67,42 @@ def _applied(order_no: str, pending: Collection[uuid.UUID]) -> tuple[ColumnEleme
     )
 
 
-async def is_repeat(
-    session: AsyncSession, order_no: str, pending: Collection[uuid.UUID] = ()
-) -> bool:
-    """Whether the order's newest applied link fact links it as a repeat."""
+@dataclass
+class Links:
+    """The link facts (not parked) of a batch's orders, read once: order → (version, type,
+    event id). Whether an order is a repeat is then decided in memory for each fact."""
+
+    facts: dict[str, list[tuple[int, str, uuid.UUID]]] = field(default_factory=dict)
+
+    def is_repeat(self, order_no: str, pending: Collection[uuid.UUID] = ()) -> bool:
+        """Whether the order's newest applied link fact (not one of `pending`) links it."""
+        newest = max(
+            ((v, t) for v, t, event_id in self.facts.get(order_no, ()) if event_id not in pending),
+            default=(0, UNLINKED),
+        )
+        return newest[1] == LINKED
+
+
+async def links_of(session: AsyncSession, order_nos: Iterable[str]) -> Links:
+    """The orders' link facts, in one query (the index on a work order's facts serves it)."""
+    orders = sorted(set(order_nos))
+    if not orders:
+        return Links()
+    order_no = Fact.data["order_no"].astext
     rows = await session.execute(
-        select(Fact.type, Fact.data["version"].astext).where(
-            *_applied(order_no, pending), Fact.type.in_([LINKED, UNLINKED])
+        select(order_no, Fact.data["version"].astext, Fact.type, Fact.event_id).where(
+            Fact.type.like("work_order.%"),
+            Fact.type.in_([LINKED, UNLINKED]),
+            order_no.in_(orders),
+            ~exists().where(
+                ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+            ),
         )
     )
-    newest = max(((int(v), t) for t, v in rows), default=(0, UNLINKED))
-    return newest[1] == LINKED
+    links = Links()
+    for order, version, kind, event_id in rows:
+        links.facts.setdefault(order, []).append((int(version), kind, event_id))
+    return links
 
 
 async def _counted_facts(
@@ -109,6 +131,7 @@ async def units_of(session: AsyncSession, order_nos: Iterable[str]) -> set[str]:
 
 async def link_effects(
     session: AsyncSession,
+    links: Links,
     rules_at: Callable[[date], RuleSetBody],
     event: EventEnvelope,
     data: WorkOrderFacts,
@@ -116,8 +139,8 @@ async def link_effects(
 ) -> list[tuple[date, engine.CounterEffect]]:
     """What a link fact does: if it changes whether the order is a repeat, the counters of the
     order's applied facts taken back (linked) or added again (unlinked), each on its day."""
-    before = await is_repeat(session, data.order_no, {*pending, event.id})
-    after = await is_repeat(session, data.order_no, pending)
+    before = links.is_repeat(data.order_no, {*pending, event.id})
+    after = links.is_repeat(data.order_no, pending)
     if before == after:
         return []
     sign = -1.0 if after else 1.0
@@ -139,29 +162,15 @@ async def link_effects(
 
 
 async def apply(
-    repo: LedgerRepository,
+    session: AsyncSession,
+    links: Links,
     rules_at: Callable[[date], RuleSetBody],
-    programme: str,
     event: EventEnvelope,
     data: WorkOrderFacts,
     pending: Collection[uuid.UUID],
-) -> tuple[bool, set[str], set[date]]:
+) -> tuple[bool, list[tuple[date, engine.CounterEffect]]]:
     """A work-order fact as a repeat request bears on it: whether its own counters count (not a
-    link's, not a repeat's), and the units and days a link moved (written here)."""
-    session = repo.session
+    link's, not a repeat's), and the counter changes a link makes (each on its day)."""
     if not is_link(data):
-        own = not counts_nothing(data) and not await is_repeat(session, data.order_no, pending)
-        return own, set(), set()
-    units: set[str] = set()
-    days: set[date] = set()
-    for day, effect in await link_effects(session, rules_at, event, data, pending):
-        await repo.add_counter(
-            programme=programme,
-            unit_code=effect.unit_code,
-            day=day,
-            name=effect.name,
-            value=effect.value,
-        )
-        units.add(effect.unit_code)
-        days.add(day)
-    return False, units, days
+        return not counts_nothing(data) and not links.is_repeat(data.order_no, pending), []
+    return False, await link_effects(session, links, rules_at, event, data, pending)

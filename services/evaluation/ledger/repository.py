@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -61,6 +61,22 @@ class HotlineWindow:
         }
 
 
+def _add_counters_statement() -> Any:
+    """The counter upsert, built once (`excluded` is costly to build for every batch) and
+    executed with a list of rows (SQLAlchemy's batched "insertmanyvalues")."""
+    stmt = insert(UnitCounter)
+    return stmt.on_conflict_do_update(
+        index_elements=["programme", "unit_code", "day"],
+        set_={
+            name: getattr(UnitCounter, name) + stmt.excluded[name]
+            for name in HOTLINE_COUNTER_COLUMNS
+        },
+    )
+
+
+ADD_COUNTERS = _add_counters_statement()
+
+
 class LedgerRepository(RepositoryBase[ScoreEntry]):
     model = ScoreEntry
 
@@ -101,21 +117,24 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
             .on_conflict_do_nothing(index_elements=["event_id", "unit_code", "component", "rule"])
         )
 
-    async def add_counter(
-        self, *, programme: str, unit_code: str, day: date, name: str, value: float
-    ) -> None:
-        if name not in HOTLINE_COUNTER_COLUMNS:
-            raise ValueError(f"unknown hotline counter {name!r}")
-        stmt = insert(UnitCounter).values(
-            programme=programme, unit_code=unit_code, day=day, **{name: int(value)}
-        )
-        column = getattr(UnitCounter, name)
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["programme", "unit_code", "day"],
-                set_={name: column + stmt.excluded[name]},
-            )
-        )
+    async def add_counters(self, sums: Mapping[tuple[str, str, date], Mapping[str, int]]) -> None:
+        """Add hotline counter changes, (programme, unit, day) → counter → change, in one
+        cached upsert for every row (a row absent so far starts at the change)."""
+        rows = [
+            {
+                "programme": programme,
+                "unit_code": unit,
+                "day": day,
+                **dict.fromkeys(HOTLINE_COUNTER_COLUMNS, 0),
+                **changes,
+            }
+            for (programme, unit, day), changes in sorted(sums.items())
+        ]
+        for name in {n for changes in sums.values() for n in changes}:
+            if name not in HOTLINE_COUNTER_COLUMNS:
+                raise ValueError(f"unknown hotline counter {name!r}")
+        if rows:
+            await self.session.execute(ADD_COUNTERS, rows)
 
     async def put_rating(
         self, *, programme: str, day: date, event_id: uuid.UUID, **values: object

@@ -179,18 +179,33 @@ class Touched:
         return list(found.values())
 
 
+@dataclass
+class HotlineBatch:
+    """The 12345 side of a batch, read and written set-wise: the link facts of its orders (read
+    once: whether an order is a repeat) and its counter changes, summed per programme, unit and
+    day and written in one statement (`LedgerRepository.add_counters`) before the refresh."""
+
+    links: repeats.Links
+    sums: dict[tuple[str, str, date], dict[str, int]] = field(default_factory=dict)
+
+    def add(self, programme: str, day: date, effect: engine.CounterEffect) -> None:
+        row = self.sums.setdefault((programme, effect.unit_code, day), {})
+        row[effect.name] = row.get(effect.name, 0) + int(effect.value)
+
+
 async def apply_effects(
     session: AsyncSession,
     book: RuleBook,
     event: EventEnvelope,
     data: EventData,
     *,
-    counters: bool = True,
+    hotline: HotlineBatch | None,
     pending: Collection[uuid.UUID] = (),
 ) -> Touched:
     """Write what one fact (`data`: its data as the catalogue's model) does; returns whose
-    scores it moves and in which periods. `pending`: the facts of its batch applied after it
-    (a repeat request's link sees only those before: ledger.repeats)."""
+    scores it moves and in which periods. `hotline`: where a 12345 fact's counters go (None in
+    the full recompute, which sums them from the facts in SQL). `pending`: the facts of its
+    batch applied after it (a repeat request's link sees only those before: ledger.repeats)."""
     repo = LedgerRepository(session)
     day = fact_day(event.occurred_at, data)
     programme = programme_of(event.programme, day)
@@ -210,12 +225,15 @@ async def apply_effects(
         touched.tasks.add(data.task_number)
         touched.from_day_on = day
     await repo.store_office_input(programme, event.id, event.unit_code, data)
-    if counters and isinstance(data, WorkOrderFacts):
-        counters, moved_units, moved_days = await repeats.apply(
-            repo, lambda d: book.at(d)[1], programme, event, data, pending
+    counters = hotline is not None
+    if hotline is not None and isinstance(data, WorkOrderFacts):
+        counters, moved = await repeats.apply(
+            session, hotline.links, lambda d: book.at(d)[1], event, data, pending
         )
-        touched.units |= moved_units
-        touched.days |= moved_days
+        for moved_day, change in moved:
+            hotline.add(programme, moved_day, change)
+            touched.units.add(change.unit_code)
+            touched.days.add(moved_day)
     for effect in engine.effects(event.unit_code or "", data, rules):
         if isinstance(effect, engine.LedgerEffect):
             await repo.add_entry(
@@ -229,15 +247,9 @@ async def apply_effects(
                 event_type=event.type,
             )
         elif isinstance(effect, engine.CounterEffect):
-            if not counters:
+            if hotline is None or not counters:
                 continue
-            await repo.add_counter(
-                programme=programme,
-                unit_code=effect.unit_code,
-                day=day,
-                name=effect.name,
-                value=effect.value,
-            )
+            hotline.add(programme, day, effect)
         else:
             # A newer version may move the rating to another day: refresh the old day's periods.
             previous_day = await repo.latest_rating_day(
@@ -431,6 +443,11 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
     books: dict[str, RuleBook] = {}
     pending: dict[str, Touched] = {}
     later = {e.id for e, _ in typed}  # the batch's facts not applied yet
+    hotline = HotlineBatch(
+        await repeats.links_of(
+            session, [d.order_no for _, d in typed if isinstance(d, WorkOrderFacts)]
+        )
+    )
     for event, data in typed:
         later.discard(event.id)
         unknown = sorted(named[event.id] - known)
@@ -440,8 +457,11 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
         programme = programme_of(event.programme, fact_day(event.occurred_at, data))
         if programme not in books:
             books[programme] = await rule_book(session, programme)
-        touched = await apply_effects(session, books[programme], event, data, pending=later)
+        touched = await apply_effects(
+            session, books[programme], event, data, hotline=hotline, pending=later
+        )
         pending.setdefault(programme, Touched()).add(touched)
+    await repo.add_counters(hotline.sums)
     changes: list[ScoreChange] = []
     for programme, touched in pending.items():
         changes += await refresh_touched(session, books[programme], programme, touched)
@@ -472,7 +492,7 @@ async def recompute(
     for index, fact in enumerate(facts, start=1):
         envelope = envelope_of(fact)
         data = parse_data(envelope.type, envelope.data)  # facts were checked when consumed
-        await apply_effects(session, book, envelope, data, counters=False)
+        await apply_effects(session, book, envelope, data, hotline=None)
         if progress and index % 200 == 0:
             progress("facts", index, len(facts))
     kinds = await repo.unit_kinds()
