@@ -35,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Timer, asyncpg_dsn, fresh_database  # noqa: E402
+from bench.common import Timer, asyncpg_dsn, fresh_database, make_up_database_url  # noqa: E402
 from shared.auth import issue_token  # noqa: E402
 from shared.models import Role  # noqa: E402
 from shared.settings import Settings  # noqa: E402
@@ -255,7 +255,7 @@ async def on_stack(rounds: int) -> None:
         )
         login.raise_for_status()
         token = login.json()["access_token"]
-        base = await _baseline(asyncpg_dsn(settings.database_url), rounds)
+        base = await _baseline(asyncpg_dsn(make_up_database_url()), rounds)
         api, size = await _measure(client, token, rounds, as_of=None)
     print(
         f"make up gateway :{WEB_PORT}, demo programme as of today, office: "

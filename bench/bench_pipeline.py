@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_webhook import SECRET, build_requests, closed_loop  # noqa: E402
-from bench.common import asyncpg_dsn, fresh_database  # noqa: E402
+from bench.common import asyncpg_dsn, fresh_database, make_up_database_url  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_RATIO = 0.5
@@ -149,7 +149,7 @@ def make_up_stack() -> tuple[str, int, str]:
     secret = read_dev_env()["HOTLINE_WEBHOOK_SECRETS"].split(",")[0]
     port = httpx.URL(settings.hotline_url).port
     assert port is not None
-    return settings.database_url, port, secret
+    return make_up_database_url(), port, secret
 
 
 def report(args: argparse.Namespace, result: dict[str, float]) -> bool:

@@ -73,3 +73,11 @@ class Timer:
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
+
+
+def make_up_database_url() -> str:
+    """The database of a running `make up`: DATABASE_URL if set, else its embedded one (as
+    `shared.devstack up` chooses)."""
+    from shared.settings import embedded_database_url, get_settings
+
+    return get_settings().database_url or embedded_database_url("reform")

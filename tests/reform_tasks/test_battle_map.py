@@ -323,6 +323,25 @@ async def test_response_lists_the_programme_months_and_task_facts(
     assert first["milestones"][0]["status_label"] == "严重滞后"
 
 
+async def test_the_answer_is_exactly_the_documented_model(
+    tasks_client: httpx.AsyncClient, scene: Scene
+) -> None:
+    """The endpoint serialises plain rows (no model objects, for speed): what it sends must be
+    what the documented `BattleMap` model would send — every field, type and order."""
+    from services.reform_tasks.battle_map.schemas import BattleMap
+
+    at("2026-04-10 09:00")
+    await _complete(tasks_client, scene, "zhengwu", "shichang", 1, "2026-03-30")
+    at("2026-09-20 12:00")
+    response = await tasks_client.get(
+        f"{API}/battle-map", params={"as_of": "2026-05-15"}, headers=scene.headers("office")
+    )
+    assert response.status_code == 200, response.text
+    model = BattleMap.model_validate_json(response.content)
+    assert response.content == model.model_dump_json().encode()
+    assert model.tasks and all(t.milestones for t in model.tasks)
+
+
 async def test_summary_counts_per_domain_per_lead_unit_and_in_total(
     tasks_client: httpx.AsyncClient, scene: Scene
 ) -> None:
