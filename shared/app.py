@@ -213,11 +213,13 @@ SECURITY_HEADERS = [
 
 # Answers over 1 KiB are gzip-compressed for a client that accepts it (issue #24), in every
 # deployment alike (`make up`'s Vite proxy passes them on as they are; nginx does not compress
-# again). Level 6: most of level 9's saving at a fraction of the CPU. Files that are compressed
+# again). Level 1, nginx's own default: the demo year's battle map (244 KB of JSON) becomes 31 KB
+# in ~1.4 ms, where level 6 made 23 KB in ~3.8 ms of a request that must stay under 50 ms
+# (docs/PERFORMANCE.md, battle map). Files that are compressed
 # already (Office documents and PDFs, besides Starlette's images and archives) and the event
 # stream are sent as they are.
 COMPRESS_MIN_BYTES = 1024
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 1
 NOT_COMPRESSED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, DOCX, XLSX, PDF)
 
 
