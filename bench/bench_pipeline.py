@@ -75,8 +75,11 @@ async def progress(conn: asyncpg.Connection, since: float) -> Progress:
 async def burst(
     args: argparse.Namespace, dsn: str, port: int, secret: str, size: int
 ) -> dict[str, float]:
-    run = f"P{int(time.time()) % 1_000_000:06d}"
-    requests = build_requests(size, run, secret=secret)
+    stamp = int(time.time())
+    run = f"P{stamp % 1_000_000:06d}"
+    # A seed of its own: another run's callers are not this one's (no run links a burst's
+    # orders as repeats of an earlier run's).
+    requests = build_requests(size, run, seed=stamp, secret=secret)
     conn = await asyncpg.connect(dsn)
     first_claim: list[float] = []
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.ledger import engine
@@ -57,22 +57,15 @@ def counts_nothing(data: EventData) -> bool:
     return is_link(data) or isinstance(data, WorkOrderEscalated)
 
 
-def _applied(order_no: str, pending: Collection[uuid.UUID]) -> tuple[ColumnElement[bool], ...]:
-    """The order's facts applied so far: not parked, not waiting later in this batch."""
-    return (
-        Fact.type.like("work_order.%"),
-        Fact.data["order_no"].astext == order_no,
-        Fact.event_id.not_in(list(pending)) if pending else Fact.event_id.is_not(None),
-        ~exists().where(ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)),
-    )
-
-
 @dataclass
 class Links:
     """The link facts (not parked) of a batch's orders, read once: order → (version, type,
-    event id). Whether an order is a repeat is then decided in memory for each fact."""
+    event id). Whether an order is a repeat is then decided in memory for each fact. For the
+    orders the batch links or unlinks, also their counted facts (what a link takes back or adds
+    again). Read once the batch holds its units' locks (`consume_many`)."""
 
     facts: dict[str, list[tuple[int, str, uuid.UUID]]] = field(default_factory=dict)
+    counted: dict[str, list[Fact]] = field(default_factory=dict)
 
     def is_repeat(self, order_no: str, pending: Collection[uuid.UUID] = ()) -> bool:
         """Whether the order's newest applied link fact (not one of `pending`) links it."""
@@ -83,8 +76,11 @@ class Links:
         return newest[1] == LINKED
 
 
-async def links_of(session: AsyncSession, order_nos: Iterable[str]) -> Links:
-    """The orders' link facts, in one query (the index on a work order's facts serves it)."""
+async def links_of(
+    session: AsyncSession, order_nos: Iterable[str], linked: Iterable[str] = ()
+) -> Links:
+    """The orders' link facts, in one query (the index on a work order's facts serves it), and
+    the counted facts of the `linked` ones (those the batch links or unlinks), in another."""
     orders = sorted(set(order_nos))
     if not orders:
         return Links()
@@ -102,35 +98,48 @@ async def links_of(session: AsyncSession, order_nos: Iterable[str]) -> Links:
     links = Links()
     for order, version, kind, event_id in rows:
         links.facts.setdefault(order, []).append((int(version), kind, event_id))
+    for fact in await _counted_facts(session, sorted(set(linked))):
+        links.counted.setdefault(fact.data["order_no"], []).append(fact)
     return links
 
 
-async def _counted_facts(
-    session: AsyncSession, order_no: str, pending: Collection[uuid.UUID]
-) -> list[Fact]:
+async def _counted_facts(session: AsyncSession, order_nos: list[str]) -> list[Fact]:
+    """The orders' facts that count (not parked, not a link's), oldest first."""
+    if not order_nos:
+        return []
     rows = await session.execute(
         select(Fact)
-        .where(*_applied(order_no, pending), Fact.type.not_in(UNCOUNTED))
+        .where(
+            Fact.type.like("work_order.%"),
+            Fact.data["order_no"].astext.in_(order_nos),
+            Fact.type.not_in(UNCOUNTED),
+            ~exists().where(
+                ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
+            ),
+        )
         .order_by(Fact.occurred_at, Fact.id)
     )
     return list(rows.scalars().all())
 
 
-async def units_of(session: AsyncSession, order_nos: Iterable[str]) -> set[str]:
-    """Every unit the orders' facts name (a link moves their counters)."""
+async def units_by_order(session: AsyncSession, order_nos: Iterable[str]) -> dict[str, set[str]]:
+    """Every unit each order's facts name (a link moves their counters), in one query."""
     orders = sorted(set(order_nos))
     if not orders:
-        return set()
+        return {}
+    order_no = Fact.data["order_no"].astext
     rows = await session.execute(
-        select(Fact.unit_code, Fact.data["district_code"].astext).where(
-            Fact.type.like("work_order.%"), Fact.data["order_no"].astext.in_(orders)
+        select(order_no, Fact.unit_code, Fact.data["district_code"].astext).where(
+            Fact.type.like("work_order.%"), order_no.in_(orders)
         )
     )
-    return {code for pair in rows for code in pair if code}
+    found: dict[str, set[str]] = {}
+    for order, *codes in rows:
+        found.setdefault(order, set()).update(code for code in codes if code)
+    return found
 
 
-async def link_effects(
-    session: AsyncSession,
+def link_effects(
     links: Links,
     rules_at: Callable[[date], RuleSetBody],
     event: EventEnvelope,
@@ -145,7 +154,10 @@ async def link_effects(
         return []
     sign = -1.0 if after else 1.0
     found = []
-    for fact in await _counted_facts(session, data.order_no, {*pending, event.id}):
+    waiting = {*pending, event.id}  # the batch's facts not applied before this one
+    for fact in links.counted.get(data.order_no, ()):
+        if fact.event_id in waiting:
+            continue
         counted = parse_data(fact.type, fact.data)
         if not isinstance(counted, WorkOrderFacts):
             continue
@@ -161,8 +173,7 @@ async def link_effects(
     return found
 
 
-async def apply(
-    session: AsyncSession,
+def apply(
     links: Links,
     rules_at: Callable[[date], RuleSetBody],
     event: EventEnvelope,
@@ -173,4 +184,4 @@ async def apply(
     link's, not a repeat's), and the counter changes a link makes (each on its day)."""
     if not is_link(data):
         return not counts_nothing(data) and not links.is_repeat(data.order_no, pending), []
-    return False, await link_effects(session, links, rules_at, event, data, pending)
+    return False, link_effects(links, rules_at, event, data, pending)

@@ -227,8 +227,8 @@ async def apply_effects(
     await repo.store_office_input(programme, event.id, event.unit_code, data)
     counters = hotline is not None
     if hotline is not None and isinstance(data, WorkOrderFacts):
-        counters, moved = await repeats.apply(
-            session, hotline.links, lambda d: book.at(d)[1], event, data, pending
+        counters, moved = repeats.apply(
+            hotline.links, lambda d: book.at(d)[1], event, data, pending
         )
         for moved_day, change in moved:
             hotline.add(programme, moved_day, change)
@@ -423,9 +423,11 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
             typed.append((event, data))
     typed = await park_closed(session, typed)
     named = {e.id: named_units(e.unit_code, d) for e, d in typed}
+    linked = [d.order_no for _, d in typed if repeats.is_link(d) and isinstance(d, WorkOrderFacts)]
+    moved = await repeats.units_by_order(session, linked)
     for event, data in typed:  # a repeat request's link moves its order's facts' units
         if repeats.is_link(data) and isinstance(data, WorkOrderFacts):
-            named[event.id] |= await repeats.units_of(session, [data.order_no])
+            named[event.id] |= moved.get(data.order_no, set())
     named_all = set().union(*named.values())
     # Serialise per unit, and per task for milestone events (whose refresh reaches every unit
     # the task has named), always in the same order (no deadlocks): a score is computed from
@@ -440,20 +442,21 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
         + [f"evaluation.task:{key}" for key in sorted(tasks)]
     )
     known = set(await repo.unit_kinds(named_all))
-    books: dict[str, RuleBook] = {}
-    pending: dict[str, Touched] = {}
-    later = {e.id for e, _ in typed}  # the batch's facts not applied yet
-    hotline = HotlineBatch(
-        await repeats.links_of(
-            session, [d.order_no for _, d in typed if isinstance(d, WorkOrderFacts)]
-        )
-    )
+    applicable = []
     for event, data in typed:
-        later.discard(event.id)
         unknown = sorted(named[event.id] - known)
         if not event.unit_code or unknown:
             await park(session, event, f"未知单位：{'、'.join(unknown) or '（空）'}")
-            continue
+        else:
+            applicable.append((event, data))
+    # Read now, under the units' locks and after the parking: what the batch applies on.
+    orders = [d.order_no for _, d in applicable if isinstance(d, WorkOrderFacts)]
+    hotline = HotlineBatch(await repeats.links_of(session, orders, linked))
+    books: dict[str, RuleBook] = {}
+    pending: dict[str, Touched] = {}
+    later = {e.id for e, _ in applicable}  # the batch's facts not applied yet
+    for event, data in applicable:
+        later.discard(event.id)
         programme = programme_of(event.programme, fact_day(event.occurred_at, data))
         if programme not in books:
             books[programme] = await rule_book(session, programme)
