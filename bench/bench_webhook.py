@@ -173,7 +173,7 @@ def build_requests(
     """`count` pre-signed raw HTTP/1.1 requests (signed now: valid for 5 minutes). Orders are
     interleaved `window` at a time, as on a real platform where one order's events are hours
     apart and many orders are in flight: each round sends the next event of every order."""
-    rng = random.Random(seed)
+    rng = random.Random(f"{run}:{seed}")  # each run tag its own callers (no cross-run repeats)
     signer = Webhook(secret)
     now = datetime.now(UTC)
     requests: list[bytes] = []
@@ -541,7 +541,7 @@ def durable_database(port: int) -> tuple[str, EmbeddedPostgres]:
 
 
 BASELINE_PORT = PORT + 1
-SLICE_REQUESTS = 9000  # per second of a slice, more than either receiver takes
+SLICE_REQUESTS = 16000  # per second of a slice, more than either receiver takes
 
 
 async def closed_slice(

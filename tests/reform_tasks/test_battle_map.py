@@ -339,7 +339,8 @@ async def test_the_answer_is_exactly_the_documented_model(
     assert response.status_code == 200, response.text
     model = BattleMap.model_validate_json(response.content)
     assert response.content == model.model_dump_json().encode()
-    assert model.tasks and all(t.milestones for t in model.tasks)
+    assert model.tasks
+    assert all(t.milestones for t in model.tasks)
 
 
 async def test_summary_counts_per_domain_per_lead_unit_and_in_total(
