@@ -19,6 +19,9 @@ Measured in one run on the same PostgreSQL:
    latency runs from the moment a request was *due* (so queueing behind a slow response
    counts), target p99 < 50 ms.
 
+`--scale 10` then stores nine times the deliveries the run stored and measures again: the growth
+of the time per delivery (relative to the baseline) at 10× data (goal ≤ 12×).
+
 `--receiver noop` runs the same client against an ASGI app that answers 200 and stores nothing
 (for scale). Deliveries are realistic lifecycles (created → accepted → replied → closed →
 visited) for the demo units, 20 % of orders out of order, 3 % duplicate deliveries.
@@ -44,6 +47,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -557,6 +561,68 @@ async def closed_slice(
     return rate, got, time.process_time() - client_before
 
 
+@dataclass
+class Sliced:
+    """Baseline and webhook slices of one measurement."""
+
+    base_rates: list[float] = field(default_factory=list)
+    hook_rates: list[float] = field(default_factory=list)
+    statuses: dict[int | str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+    used: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])  # receiver, PG, client
+
+    @property
+    def throughput(self) -> float:
+        return sum(self.statuses.values()) / self.elapsed
+
+    @property
+    def base(self) -> float:
+        return statistics.mean(self.base_rates)
+
+
+async def sliced(
+    args: argparse.Namespace,
+    slices: int,
+    slice_seconds: float,
+    pids: tuple[int, int | None],
+    tag: str,
+) -> Sliced:
+    """Baseline and webhook take turns, slice by slice: the machine's own speed drifts within a
+    run, and both sides should see the same drift. CPU seconds are counted in the webhook's."""
+    server, postgres = pids
+    size = int(slices * slice_seconds * SLICE_REQUESTS)
+    requests, baseline_requests = build_requests(size, tag), build_requests(size, f"b{tag}")
+    result, position = Sliced(), 0
+    for _ in range(slices):
+        base, _statuses, _cpu = await closed_slice(
+            baseline_requests, slice_seconds, BASELINE_PORT, args.client
+        )
+        result.base_rates.append(base)
+        cpu_before = (cpu_seconds(server), cpu_seconds(postgres) if postgres else 0.0)
+        rate, got, client_cpu = await closed_slice(
+            requests[position:], slice_seconds, PORT, args.client
+        )
+        sent = sum(got.values())
+        position += sent
+        result.hook_rates.append(rate)
+        result.elapsed += sent / rate
+        for status, count in got.items():
+            result.statuses[status] = result.statuses.get(status, 0) + count
+        result.used[0] += cpu_seconds(server) - cpu_before[0]
+        result.used[1] += (cpu_seconds(postgres) if postgres else 0.0) - cpu_before[1]
+        result.used[2] += client_cpu
+    return result
+
+
+async def fill(deliveries: int) -> None:
+    """Store `deliveries` more through the webhook, unmeasured (the tables grow for `--scale`),
+    by the Python client (it stops when its requests run out), in rounds signed afresh (a
+    signature is good for 5 minutes)."""
+    chunk = 60_000
+    for number in range(0, deliveries, chunk):
+        await closed_loop(build_requests(min(chunk, deliveries - number), f"f{number}"), 3600)
+
+
 async def run(args: argparse.Namespace, url: str) -> None:
     dsn = asyncpg_dsn(url)
     await prepare(dsn)
@@ -579,44 +645,20 @@ async def run(args: argparse.Namespace, url: str) -> None:
         slice_seconds = max(1, round(slice_seconds))  # wrk takes whole seconds
     server = _start(target, args.workers, env)
     verifier = _start("bench.bench_webhook:verify_only_app", args.workers, env, BASELINE_PORT)
-    base_rates: list[float] = []
-    hook_rates: list[float] = []
-    statuses: dict[int | str, int] = {}
-    elapsed = 0.0
-    used = [0.0, 0.0, 0.0]  # receiver, postgres, client CPU seconds in the webhook slices
     try:
         await _wait_ready()
         await _wait_ready(BASELINE_PORT)
         warm = build_requests(2000, "w")
         await closed_loop(warm, 2)
         await closed_loop(warm, 2, BASELINE_PORT)
-        size = int(slices * slice_seconds * SLICE_REQUESTS)
-        requests, baseline_requests = build_requests(size, "t"), build_requests(size, "b")
         postgres = postmaster_pid(int(url.rsplit(":", 1)[1].split("/")[0]))
-        position = 0
-        for _ in range(slices):
-            # Baseline and webhook take turns, slice by slice: the machine's own speed drifts
-            # within a run (docs/PERFORMANCE.md), and both sides should see the same drift.
-            base, _statuses, _cpu = await closed_slice(
-                baseline_requests, slice_seconds, BASELINE_PORT, args.client
-            )
-            base_rates.append(base)
-            cpu_before = (cpu_seconds(server.pid), cpu_seconds(postgres) if postgres else 0.0)
-            rate, got, client_cpu = await closed_slice(
-                requests[position:], slice_seconds, PORT, args.client
-            )
-            sent = sum(got.values())
-            position += sent
-            hook_rates.append(rate)
-            elapsed += sent / rate
-            for status, count in got.items():
-                statuses[status] = statuses.get(status, 0) + count
-            used[0] += cpu_seconds(server.pid) - cpu_before[0]
-            used[1] += (cpu_seconds(postgres) if postgres else 0.0) - cpu_before[1]
-            used[2] += client_cpu
-        done = sum(statuses.values())
-        throughput = done / elapsed
-        cpu = tuple(part / done * 1e6 for part in used)
+        pids = (server.pid, postgres)
+        first = await sliced(args, slices, slice_seconds, pids, "t")
+        grown = None
+        if args.scale > 1:
+            stored = (await counts(dsn))["hotline.deliveries"]
+            await fill(stored * (args.scale - 1))
+            grown = await sliced(args, slices, slice_seconds, pids, "g")
         before_latency = await counts(dsn)
         latency_requests = build_requests(int(args.rate * args.latency_seconds) + 10, "l")
         with no_client_gc():
@@ -627,36 +669,49 @@ async def run(args: argparse.Namespace, url: str) -> None:
         for process in (server, verifier):
             process.terminate()
             process.wait(15)
-    base = statistics.mean(base_rates)
     print(
         f"receiver: {args.receiver}, uvicorn --workers {args.workers} (uvloop, httptools); "
         f"closed-loop client: {args.client}"
     )
-    print(
-        "baseline, a receiver that only verifies the signature and answers 200 (same uvicorn "
-        f"flags, 16 conns): {' / '.join(f'{r:,.0f}' for r in base_rates)} deliveries/s "
-        f"(mean {base:,.0f})"
-    )
-    per_slice = " ".join(f"{h / b:.2f}" for h, b in zip(hook_rates, base_rates, strict=True))
-    print(
-        f"{len(base_rates)} slices of {slice_seconds:g} s each, baseline then webhook; "
-        f"webhook ÷ baseline per slice: {per_slice}"
-    )
-    print(
-        f"webhook closed loop, 16 keep-alive conns: {throughput:,.0f} deliveries/s "
-        f"= {throughput / base:.2f}× baseline (target ≥ {TARGET_RATIO}×); statuses {statuses}"
-    )
+    print_sliced(first, slice_seconds, "")
     print(
         f"open loop {args.rate}/s for {args.latency_seconds}s: p50 {_ms(latencies, 0.5):.1f} ms, "
         f"p95 {_ms(latencies, 0.95):.1f} ms, p99 {_ms(latencies, 0.99):.1f} ms, "
         f"max {max(latencies) * 1000:.1f} ms (target p99 < 50 ms); statuses {latency_statuses}"
     )
-    print(
-        f"CPU per delivery in the closed loop: receiver {cpu[0]:.0f} µs, postgres {cpu[1]:.0f} µs, "
-        f"client {cpu[2]:.0f} µs"
-    )
+    if grown is not None:
+        print_sliced(grown, slice_seconds, f"at {args.scale}× the stored deliveries: ")
+        growth = (first.throughput / first.base) / (grown.throughput / grown.base)
+        print(f"growth at {args.scale}× data: {growth:.2f}× the time per delivery (goal ≤ 12×)")
     if args.receiver == "service":
-        print(f"stored after the throughput run: {before_latency}")
+        print(f"stored at the end: {before_latency}")
+
+
+def print_sliced(result: Sliced, slice_seconds: float, prefix: str) -> None:
+    rates = " / ".join(f"{r:,.0f}" for r in result.base_rates)
+    print(
+        f"{prefix}baseline, a receiver that only verifies the signature and answers 200 "
+        f"(same app, route and uvicorn flags, 16 conns): {rates} deliveries/s "
+        f"(mean {result.base:,.0f})"
+    )
+    per_slice = " ".join(
+        f"{h / b:.2f}" for h, b in zip(result.hook_rates, result.base_rates, strict=True)
+    )
+    print(
+        f"{prefix}{len(result.base_rates)} slices of {slice_seconds:g} s each, baseline then "
+        f"webhook; webhook ÷ baseline per slice: {per_slice}"
+    )
+    print(
+        f"{prefix}webhook closed loop, 16 keep-alive conns: {result.throughput:,.0f} "
+        f"deliveries/s = {result.throughput / result.base:.2f}× baseline "
+        f"(target ≥ {TARGET_RATIO}×); statuses {result.statuses}"
+    )
+    done = sum(result.statuses.values())
+    cpu = [part / done * 1e6 for part in result.used]
+    print(
+        f"{prefix}CPU per delivery in the closed loop: receiver {cpu[0]:.0f} µs, "
+        f"postgres {cpu[1]:.0f} µs, client {cpu[2]:.0f} µs"
+    )
 
 
 if __name__ == "__main__":
@@ -664,6 +719,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--latency-seconds", type=float, default=15)
     parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="then store this many times the deliveries and measure again (growth)",
+    )
     parser.add_argument(
         "--slices",
         type=int,
