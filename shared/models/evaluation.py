@@ -56,6 +56,13 @@ class Fact(Base):
             text("(data ->> 'order_no')"),
             postgresql_where=text("type LIKE 'work_order.%'"),
         ),
+        # The link facts alone: which orders are repeats now (`ledger.repeats.REPEAT_ORDERS`),
+        # read by every recompute without scanning the year's facts.
+        Index(
+            "ix_facts_repeat_links",
+            text("(data ->> 'order_no')"),
+            postgresql_where=text("type IN ('work_order.linked_as_repeat', 'work_order.unlinked')"),
+        ),
         {"schema": EVALUATION},
     )
 

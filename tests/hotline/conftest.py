@@ -125,10 +125,16 @@ def office(factory: Any) -> dict[str, str]:
 
 
 async def tell_evaluation(
-    session: AsyncSession, evaluation_client: httpx.AsyncClient, factory: Any, order: int
+    session: AsyncSession,
+    evaluation_client: httpx.AsyncClient,
+    factory: Any,
+    order: int,
+    *,
+    chunked: bool = False,
 ) -> None:
     """What the hotline told evaluation, delivered as the outbox relay does — in `order`
-    (1: as written; -1: reversed, as if the relay's retries reordered them)."""
+    (1: as written; -1: reversed, as if the relay's retries reordered them), each event its own
+    batch or (`chunked`) all in one, as a burst's relay sends them (applied set-wise)."""
     rows = (
         await session.scalars(
             select(OutboxEvent)
@@ -148,9 +154,9 @@ async def tell_evaluation(
         for r in rows
     ][::order]
     headers = factory.headers("service:hotline_ingest", Role.service, None)
-    for event in events:  # one by one: each its own batch
+    for batch in [events] if chunked else [[event] for event in events]:
         sent = await evaluation_client.post(
-            "/internal/events/batch", json={"events": [event]}, headers=headers
+            "/internal/events/batch", json={"events": batch}, headers=headers
         )
         assert sent.status_code == 200, sent.text
 

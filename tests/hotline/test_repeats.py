@@ -321,10 +321,11 @@ async def test_the_rates_count_a_matter_once_in_evaluation_and_the_live_table(
     # on time.
     once = {"orders": 2, "visited": 1, "satisfied": 1, "resolved": 1, "closed": 2,
             "closed_on_time": 2}  # fmt: skip
-    for order in (1, -1):
+    # Event by event and in one chunk (set-wise, the link among the facts), in either order.
+    for order, chunked in itertools.product((1, -1), (False, True)):
         savepoint = await connection.begin_nested()
         try:
-            await tell_evaluation(session, evaluation_client, factory, order)
+            await tell_evaluation(session, evaluation_client, factory, order, chunked=chunked)
             assert await _counters(session, "zhengwu") == once
             # Nor does explain list the repeat's dissatisfied visit against the unit.
             explained = await evaluation_client.get(
@@ -349,10 +350,10 @@ async def test_the_rates_count_a_matter_once_in_evaluation_and_the_live_table(
     assert unlinked.status_code == 200, unlinked.text
     twice = {"orders": 3, "visited": 2, "satisfied": 1, "resolved": 1, "closed": 3,
              "closed_on_time": 3}  # fmt: skip
-    for order in (1, -1):
+    for order, chunked in itertools.product((1, -1), (False, True)):
         savepoint = await connection.begin_nested()
         try:
-            await tell_evaluation(session, evaluation_client, factory, order)
+            await tell_evaluation(session, evaluation_client, factory, order, chunked=chunked)
             assert await _counters(session, "zhengwu") == twice
             explained = await evaluation_client.get(
                 "/api/evaluation/v1/units/zhengwu/explain",

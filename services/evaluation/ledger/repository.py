@@ -525,7 +525,7 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                         WHERE type LIKE 'work_order.%'
                           -- a repeat request counts once, as its first order (ledger.repeats)
                           AND type NOT IN {uncounted}
-                          AND (data->>'order_no') NOT IN ({repeats})
+                          AND NOT (data->>'order_no') = ANY (CAST(:repeats AS text[]))
                           AND (programme = :programme OR (
                               programme IS NULL
                               AND (data->>'received_on')::date >= make_date(:year, 1, 1)
@@ -593,9 +593,9 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                 """.replace("{grouping}", grouping)
                 .replace("{unit}", unit)
                 .replace("{uncounted}", str(repeats.UNCOUNTED))
-                .replace("{repeats}", repeats.REPEAT_ORDERS)
             ),
             {
+                "repeats": await self.repeat_orders(),
                 "programme": programme,
                 "year": year,
                 "windows": json.dumps([w.as_json() for w in windows]),
@@ -614,6 +614,13 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
         ]
         for chunk in range(0, len(rows), 5000):
             await self.session.execute(insert(UnitCounter), rows[chunk : chunk + 5000])
+
+    async def repeat_orders(self) -> list[str]:
+        """The orders that are repeat requests now (their newest link fact links them): read
+        first, from the link facts' own index, so the recompute's aggregate over the year's facts
+        keeps its parallel scan (a subquery inside it did not)."""
+        rows = await self.session.execute(text(repeats.REPEAT_ORDERS))
+        return [order_no for (order_no,) in rows]
 
     async def non_hotline_facts(self, programme: str) -> Sequence[Fact]:
         stmt = (
