@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ScalarSelect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,21 +37,24 @@ from shared.warning_light import WarningThresholds, task_verdict
 Row = dict[str, Any]  # a row in the shape of one of the map's models (schemas.py)
 
 
+class MapFilters(TypedDict, total=False):
+    """What narrows the map (the endpoint's query parameters)."""
+
+    domain: str | None
+    unit: str | None
+    task_class: TaskClass | None
+
+
 async def battle_map(
     session: AsyncSession,
     principal: Principal,
     programme: Programme,
     as_of: date,
-    *,
-    domain: str | None = None,
-    unit: str | None = None,
-    task_class: TaskClass | None = None,
+    **filters: Unpack[MapFilters],
 ) -> BattleMap:
     """The map as a model, for the reports and the warnings that read it."""
     return BattleMap.model_validate(
-        await battle_map_rows(
-            session, principal, programme, as_of, domain=domain, unit=unit, task_class=task_class
-        )
+        await battle_map_rows(session, principal, programme, as_of, **filters)
     )
 
 
@@ -60,10 +63,7 @@ async def battle_map_rows(
     principal: Principal,
     programme: Programme,
     as_of: date,
-    *,
-    domain: str | None = None,
-    unit: str | None = None,
-    task_class: TaskClass | None = None,
+    **filters: Unpack[MapFilters],
 ) -> Row:
     """Seed 001_643c54550577dac0.txt: the battle map dates every task's time nodes; the office
     compares them with actual progress. Units see the tasks they lead or are responsible for; the
@@ -73,7 +73,11 @@ async def battle_map_rows(
     docs/PERFORMANCE.md, battle map)."""
     repo = BattleMapRepository(session)
     task_ids = repo.task_ids(
-        principal, programme.id, domain=domain, unit=unit, task_class=task_class
+        principal,
+        programme.id,
+        domain=filters.get("domain"),
+        unit=filters.get("unit"),
+        task_class=filters.get("task_class"),
     )
     thresholds = Thresholds.of(programme.settings)
     lights = WarningThresholds.of(programme.settings)
