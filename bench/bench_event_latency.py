@@ -6,7 +6,10 @@ own transactions would, and listens on evaluation's SSE stream for the `score.ch
 event. Latency = from the outbox commit to the SSE message. Baseline in the same run: the round
 trip of a trivial `SELECT 1` commit on the same database, for scale.
 
-Run: .venv/bin/python bench/bench_event_latency.py [--rate 120] [--seconds 15]
+`--scale 10`: then (scale − 2) rounds' events more are applied at once and one more round is
+measured, on a year ten times as large; the growth of the p95 is printed (goal ≤ 12×).
+
+Run: .venv/bin/python bench/bench_event_latency.py [--rate 120] [--seconds 15] [--scale 10]
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -87,7 +91,84 @@ def _lagging(task: int, unit: str) -> dict[str, object]:
     }
 
 
-async def run(rate: int, seconds: int) -> None:
+CODES = [u["code"] for u in UNITS]
+INSERT = (
+    "INSERT INTO platform.outbox (id, type, occurred_at, programme, unit_code, data,"
+    " producer, consumer) VALUES ($1, 'milestone.lagging', now(), '2026', $2, $3,"
+    " 'reform_tasks', 'evaluation')"
+)
+
+
+@dataclass
+class Round:
+    sent: int
+    achieved: float
+    latencies: Timer
+
+
+async def measure(
+    conn: asyncpg.Connection,
+    rate: int,
+    seconds: int,
+    offset: int,
+    sent: dict[str, float],
+    seen: dict[str, float],
+) -> Round:
+    """An open loop of `rate` events/s for `seconds` (task numbers from `offset` + 1): the
+    seconds from each outbox commit to the SSE message naming it."""
+    interval = 1 / rate
+    ours: list[str] = []
+    start = time.perf_counter()
+    for n in range(rate * seconds):
+        target = start + n * interval
+        await asyncio.sleep(max(0.0, target - time.perf_counter()))
+        event_id = str(uuid.uuid4())
+        unit = CODES[n % len(CODES)]
+        await conn.execute(
+            INSERT, uuid.UUID(event_id), unit, json.dumps(_lagging(offset + n + 1, unit))
+        )
+        sent[event_id] = time.perf_counter()
+        ours.append(event_id)
+    deadline = time.perf_counter() + 15
+    while any(e not in seen for e in ours) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    latencies = Timer()
+    for event_id in ours:
+        if event_id in seen:
+            latencies.add(seen[event_id] - sent[event_id])
+    return Round(len(ours), len(ours) / (sent[ours[-1]] - start), latencies)
+
+
+async def prefill(conn: asyncpg.Connection, count: int, offset: int) -> None:
+    """`count` events more, committed at once, and wait until evaluation has them all."""
+    rows = [
+        (
+            uuid.uuid4(),
+            CODES[n % len(CODES)],
+            json.dumps(_lagging(offset + n + 1, CODES[n % len(CODES)])),
+        )
+        for n in range(count)
+    ]
+    await conn.executemany(INSERT, rows)
+    while await conn.fetchval("SELECT count(*) FROM platform.outbox WHERE delivered_at IS NULL"):
+        await asyncio.sleep(0.5)
+
+
+def print_latency(prefix: str, result: Round, baseline: Timer) -> None:
+    latencies = result.latencies
+    p50, p95, p99 = (latencies.p(q) * 1000 for q in (0.5, 0.95, 0.99))
+    print(
+        f"{prefix}events sent={result.sent} at {result.achieved:.0f}/s, "
+        f"score visible for {len(latencies.samples)}"
+    )
+    print(
+        f"{prefix}latency p50={p50:.0f} ms p95={p95:.0f} ms p99={p99:.0f} ms "
+        f"(target p95 < 1000 ms); "
+        f"baseline SELECT 1 p50={baseline.median * 1000:.2f} ms"
+    )
+
+
+async def run(rate: int, seconds: int, scale: int) -> None:
     url = fresh_database("bench_latency")
     dsn = asyncpg_dsn(url)
     conn = await asyncpg.connect(dsn)
@@ -141,41 +222,18 @@ async def run(rate: int, seconds: int) -> None:
             started = time.perf_counter()
             await conn.execute("SELECT 1")
             baseline.add(time.perf_counter() - started)
-        interval = 1 / rate
-        codes = [u["code"] for u in UNITS]
-        start = time.perf_counter()
-        for n in range(rate * seconds):
-            target = start + n * interval
-            await asyncio.sleep(max(0.0, target - time.perf_counter()))
-            event_id = str(uuid.uuid4())
-            await conn.execute(
-                "INSERT INTO platform.outbox (id, type, occurred_at, programme, unit_code, data,"
-                " producer, consumer) VALUES ($1, 'milestone.lagging', now(), '2026', $2, $3,"
-                " 'reform_tasks', 'evaluation')",
-                uuid.UUID(event_id),
-                codes[n % len(codes)],
-                json.dumps(_lagging(n + 1, codes[n % len(codes)])),
-            )
-            sent[event_id] = time.perf_counter()
-        deadline = time.perf_counter() + 15
-        while len(seen) < len(sent) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.1)
+        first = await measure(conn, rate, seconds, 0, sent, seen)
+        print_latency("", first, baseline)
+        if scale > 1:
+            # Grow the year to `scale` times the events before the second measurement ends:
+            # (scale - 2) rounds more applied at once, then one more measured round.
+            await prefill(conn, (scale - 2) * rate * seconds, rate * seconds)
+            grown = await measure(conn, rate, seconds, (scale - 1) * rate * seconds, sent, seen)
+            print_latency(f"at {scale}× the events: ", grown, baseline)
+            growth = grown.latencies.p(0.95) / first.latencies.p(0.95)
+            print(f"growth at {scale}× data: p95 {growth:.1f}× (goal ≤ 12×)")
         listener.cancel()  # and wait until its connection is closed: an open stream would hold
         await asyncio.gather(listener, return_exceptions=True)  # uvicorn's shutdown
-        latencies = Timer()
-        for event_id, at in sent.items():
-            if event_id in seen:
-                latencies.add(seen[event_id] - at)
-        achieved = len(sent) / (max(sent.values()) - start)
-        print(
-            f"events sent={len(sent)} at {achieved:.0f}/s, "
-            f"score visible for {len(latencies.samples)}"
-        )
-        print(
-            f"latency p50={latencies.p(0.5) * 1000:.0f} ms p95={latencies.p(0.95) * 1000:.0f} ms "
-            f"p99={latencies.p(0.99) * 1000:.0f} ms (target p95 < 1000 ms); "
-            f"baseline SELECT 1 p50={baseline.median * 1000:.2f} ms"
-        )
     finally:
         for process in processes:
             process.terminate()
@@ -188,5 +246,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=120)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--scale", type=int, default=1, help="then measure again with this many times the events"
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.rate, args.seconds))
+    asyncio.run(run(args.rate, args.seconds, args.scale))
