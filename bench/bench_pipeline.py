@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_webhook import SECRET, build_requests, closed_loop  # noqa: E402
 from bench.common import asyncpg_dsn, fresh_database, make_up_database_url  # noqa: E402
+from tests.reliability.processes import Services  # noqa: E402
 
 TARGET_SECONDS = 10.0
 TARGET_RATIO = 0.5
@@ -127,9 +128,7 @@ async def equal_to_recompute(url: str) -> list[str]:
     return await recompute_changes_nothing(url)
 
 
-def isolated_stack(url: str, logs: Path) -> tuple[object, int]:
-    from tests.reliability.processes import Services
-
+def isolated_stack(url: str, logs: Path) -> tuple[Services, int]:
     services = Services(url, logs, env={"HOTLINE_WEBHOOK_SECRETS": SECRET})
     services.start()
     return services, services.ports["hotline_ingest"]
@@ -198,7 +197,7 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 ok = await bursts(args, url, port, SECRET)
             finally:
-                services.stop()  # type: ignore[attr-defined]
+                services.stop()
     differing = await equal_to_recompute(url)
     equal = "yes" if not differing else "NO: " + ", ".join(differing)
     print(f"scores equal to a full recompute: {equal}")

@@ -15,10 +15,10 @@ from pydantic.json_schema import models_json_schema
 
 from shared.appeals import AppealKind
 from shared.audit import jsonable
+from shared.settings import EVENT_BATCH_MAX
 
 INTERNAL_EVENTS_PATH = "/internal/events"
 INTERNAL_EVENTS_BATCH_PATH = "/internal/events/batch"
-MAX_BATCH = 500
 
 
 # --- The catalogue: one pydantic model per event type -------------------------------------------
@@ -428,7 +428,7 @@ class EventAck(BaseModel):
 
 
 class EventBatch(BaseModel):
-    events: list[EventEnvelope] = Field(min_length=1, max_length=MAX_BATCH)
+    events: list[EventEnvelope] = Field(min_length=1, max_length=EVENT_BATCH_MAX)
 
 
 class EventBatchAck(BaseModel):

@@ -43,6 +43,10 @@ class Environment(StrEnum):
     production = "production"
 
 
+# The most events one `/internal/events/batch` request may carry (its model, shared.events).
+EVENT_BATCH_MAX = 500
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=(DEV_ENV_FILE, REPO_ROOT / ".env"),
@@ -160,7 +164,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = 500
     outbox_concurrency: int = Field(default=4, ge=1, le=64)
-    outbox_post_size: int = Field(default=250, ge=1, le=500)  # events per delivery request
+    # events per delivery request, at most what a consumer takes in one (shared.events.EventBatch)
+    outbox_post_size: int = Field(default=250, ge=1, le=EVENT_BATCH_MAX)
     http_timeout_seconds: float = 10.0
 
     # Scheduler (Asia/Shanghai, crontab syntax): a period's report is due at the first fire

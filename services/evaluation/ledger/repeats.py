@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.evaluation.ledger import engine
@@ -57,6 +57,19 @@ def counts_nothing(data: EventData) -> bool:
     return is_link(data) or isinstance(data, WorkOrderEscalated)
 
 
+ORDER_NO = Fact.data["order_no"].astext
+
+
+def _applied_facts_of(order_nos: list[str]) -> tuple[ColumnElement[bool], ...]:
+    """The orders' facts that were applied: 12345 facts (the index on a work order's facts
+    serves them), not parked."""
+    return (
+        Fact.type.like("work_order.%"),
+        ORDER_NO.in_(order_nos),
+        ~exists().where(ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)),
+    )
+
+
 @dataclass
 class Links:
     """The link facts (not parked) of a batch's orders, read once: order → (version, type,
@@ -84,15 +97,9 @@ async def links_of(
     orders = sorted(set(order_nos))
     if not orders:
         return Links()
-    order_no = Fact.data["order_no"].astext
     rows = await session.execute(
-        select(order_no, Fact.data["version"].astext, Fact.type, Fact.event_id).where(
-            Fact.type.like("work_order.%"),
-            Fact.type.in_([LINKED, UNLINKED]),
-            order_no.in_(orders),
-            ~exists().where(
-                ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
-            ),
+        select(ORDER_NO, Fact.data["version"].astext, Fact.type, Fact.event_id).where(
+            *_applied_facts_of(orders), Fact.type.in_([LINKED, UNLINKED])
         )
     )
     links = Links()
@@ -109,14 +116,7 @@ async def _counted_facts(session: AsyncSession, order_nos: list[str]) -> list[Fa
         return []
     rows = await session.execute(
         select(Fact)
-        .where(
-            Fact.type.like("work_order.%"),
-            Fact.data["order_no"].astext.in_(order_nos),
-            Fact.type.not_in(UNCOUNTED),
-            ~exists().where(
-                ParkedEvent.event_id == Fact.event_id, ParkedEvent.replayed_at.is_(None)
-            ),
-        )
+        .where(*_applied_facts_of(order_nos), Fact.type.not_in(UNCOUNTED))
         .order_by(Fact.occurred_at, Fact.id)
     )
     return list(rows.scalars().all())
@@ -127,10 +127,9 @@ async def units_by_order(session: AsyncSession, order_nos: Iterable[str]) -> dic
     orders = sorted(set(order_nos))
     if not orders:
         return {}
-    order_no = Fact.data["order_no"].astext
     rows = await session.execute(
-        select(order_no, Fact.unit_code, Fact.data["district_code"].astext).where(
-            Fact.type.like("work_order.%"), order_no.in_(orders)
+        select(ORDER_NO, Fact.unit_code, Fact.data["district_code"].astext).where(
+            Fact.type.like("work_order.%"), ORDER_NO.in_(orders)
         )
     )
     found: dict[str, set[str]] = {}

@@ -225,11 +225,9 @@ async def apply_effects(
         touched.tasks.add(data.task_number)
         touched.from_day_on = day
     await repo.store_office_input(programme, event.id, event.unit_code, data)
-    counters = hotline is not None
+    counts = True  # whether the fact's own counters count (not a repeat's, not a link's)
     if hotline is not None and isinstance(data, WorkOrderFacts):
-        counters, moved = repeats.apply(
-            hotline.links, lambda d: book.at(d)[1], event, data, pending
-        )
+        counts, moved = repeats.apply(hotline.links, lambda d: book.at(d)[1], event, data, pending)
         for moved_day, change in moved:
             hotline.add(programme, moved_day, change)
             touched.units.add(change.unit_code)
@@ -247,7 +245,7 @@ async def apply_effects(
                 event_type=event.type,
             )
         elif isinstance(effect, engine.CounterEffect):
-            if hotline is None or not counters:
+            if hotline is None or not counts:
                 continue
             hotline.add(programme, day, effect)
         else:
@@ -423,11 +421,13 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
             typed.append((event, data))
     typed = await park_closed(session, typed)
     named = {e.id: named_units(e.unit_code, d) for e, d in typed}
-    linked = [d.order_no for _, d in typed if repeats.is_link(d) and isinstance(d, WorkOrderFacts)]
-    moved = await repeats.units_by_order(session, linked)
-    for event, data in typed:  # a repeat request's link moves its order's facts' units
-        if repeats.is_link(data) and isinstance(data, WorkOrderFacts):
-            named[event.id] |= moved.get(data.order_no, set())
+    # A repeat request's link moves its order's facts' units.
+    linked = {
+        e.id: d.order_no for e, d in typed if repeats.is_link(d) and isinstance(d, WorkOrderFacts)
+    }
+    moved = await repeats.units_by_order(session, linked.values())
+    for event_id, order_no in linked.items():
+        named[event_id] |= moved.get(order_no, set())
     named_all = set().union(*named.values())
     # Serialise per unit, and per task for milestone events (whose refresh reaches every unit
     # the task has named), always in the same order (no deadlocks): a score is computed from
@@ -451,7 +451,7 @@ async def consume_many(session: AsyncSession, events: list[EventEnvelope]) -> li
             applicable.append((event, data))
     # Read now, under the units' locks and after the parking: what the batch applies on.
     orders = [d.order_no for _, d in applicable if isinstance(d, WorkOrderFacts)]
-    hotline = HotlineBatch(await repeats.links_of(session, orders, linked))
+    hotline = HotlineBatch(await repeats.links_of(session, orders, linked.values()))
     books: dict[str, RuleBook] = {}
     pending: dict[str, Touched] = {}
     later = {e.id for e, _ in applicable}  # the batch's facts not applied yet
