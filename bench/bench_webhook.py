@@ -23,8 +23,14 @@ Measured in one run on the same PostgreSQL:
 of the time per delivery (relative to the baseline) at 10× data (goal ≤ 12×).
 
 `--receiver noop` runs the same client against an ASGI app that answers 200 and stores nothing
-(for scale). Deliveries are realistic lifecycles (created → accepted → replied → closed →
-visited) for the demo units, 20 % of orders out of order, 3 % duplicate deliveries.
+(for scale); `--receiver checks-only` the service with every check and seal but a store that
+writes nothing; `--receiver intake-only` the service storing the raw delivery and its event as
+usual but with `hotline.settle` and `hotline.link_repeats` replaced by no-ops in the bench's own
+database — the ceiling of an append-only intake that left deriving work orders to a worker
+(docs/PERFORMANCE.md "Webhook").
+
+Deliveries are realistic lifecycles (created → accepted → replied → closed → visited) for the
+demo units, 20 % of orders out of order, 3 % duplicate deliveries.
 
 Run: .venv/bin/python bench/bench_webhook.py [--seconds 10] [--workers 1] [--rate 200]
 """
@@ -463,6 +469,23 @@ async def prepare(dsn: str) -> None:
     await conn.close()
 
 
+# `--receiver intake-only`: nothing derived, nothing linked, nothing told (this database only).
+NO_DERIVATION = (
+    "CREATE OR REPLACE FUNCTION hotline.settle(p_order_nos text[], p_new_events bigint[],"
+    " p_contact_names bytea[], p_contact_phones bytea[], p_limits jsonb)"
+    " RETURNS int LANGUAGE sql AS 'SELECT 0'",
+    "CREATE OR REPLACE FUNCTION hotline.link_repeats(p_order_nos text[], p_caller_keys text[],"
+    " p_window_days int) RETURNS int LANGUAGE sql AS 'SELECT 0'",
+)
+
+
+async def without_derivation(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    for statement in NO_DERIVATION:
+        await conn.execute(statement)
+    await conn.close()
+
+
 async def counts(dsn: str) -> dict[str, int]:
     conn = await asyncpg.connect(dsn)
     result = {
@@ -626,6 +649,8 @@ async def fill(deliveries: int) -> None:
 async def run(args: argparse.Namespace, url: str) -> None:
     dsn = asyncpg_dsn(url)
     await prepare(dsn)
+    if args.receiver == "intake-only":
+        await without_derivation(dsn)
     target = {
         "noop": "bench.bench_webhook:noop_app",
         "checks-only": "bench.bench_webhook:checks_only_app",
@@ -683,7 +708,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
         print_sliced(grown, slice_seconds, f"at {args.scale}× the stored deliveries: ")
         growth = (first.throughput / first.base) / (grown.throughput / grown.base)
         print(f"growth at {args.scale}× data: {growth:.2f}× the time per delivery (goal ≤ 12×)")
-    if args.receiver == "service":
+    if args.receiver in ("service", "intake-only"):
         print(f"stored at the end: {before_latency}")
 
 
@@ -739,9 +764,10 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--receiver",
-        choices=["service", "noop", "checks-only"],
+        choices=["service", "noop", "checks-only", "intake-only"],
         default="service",
-        help="noop: bare ASGI 200; checks-only: the service without storing (for scale)",
+        help="noop: bare ASGI 200; checks-only: the service without storing; intake-only: the"
+        " service storing deliveries and events but deriving nothing (ceilings, for scale)",
     )
     parser.add_argument(
         "--durable",
