@@ -8,8 +8,13 @@ their domain and lead unit, milestones, responsible units, extensions, supervisi
 month's hotline counters), so
 the ratio says what gathering, scoring, ranking and rendering add on top of reading the data.
 
-Run: .venv/bin/python bench/bench_report.py [--rounds 5]
+Run: .venv/bin/python bench/bench_report.py [--rounds 5] [--scale 10]
 (uses DATABASE_URL if set, else a fresh database on the embedded test cluster; ~1 min)
+
+`--scale 10` then makes the programme ten times as large (each task copied nine times with its
+milestones, responsible units, reports, extensions and supervisions: `bench.common.grow_programme`)
+with ten times the October orders, and measures again: the growth of the package's median at 10×
+data (issue #24, goal ≤ 12×).
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import (  # noqa: E402
     asyncpg_dsn,
     fresh_database,
+    grow_programme,
     print_against_target,
     read_rows,
 )
@@ -61,7 +69,7 @@ BASELINE_QUERIES = (
 )
 
 
-async def _seed_hotline(dsn: str, per_unit: int) -> int:
+async def _seed_hotline(dsn: str, per_unit: int, prefix: str = "B") -> int:
     """October's 12345 orders for every unit, as the facts hotline_ingest tells evaluation (the
     demo plays its hotline over the webhook at `make up`; here the facts are written directly
     and the programme recomputed): signed, closed, most visited and satisfied."""
@@ -76,7 +84,7 @@ async def _seed_hotline(dsn: str, per_unit: int) -> int:
             for i in range(per_unit):
                 received = datetime(2026, 10, 1 + i % 28, 1 + i % 9, tzinfo=UTC)
                 base = {
-                    "order_no": f"B{u:02d}{i:04d}",
+                    "order_no": f"{prefix}{u:02d}{i:04d}",
                     "kind": "complaint",
                     "district_code": None,
                     "received_on": received.date().isoformat(),
@@ -120,14 +128,63 @@ async def _seed_hotline(dsn: str, per_unit: int) -> int:
         await conn.close()
 
 
-async def main(rounds: int) -> None:
+Phases = dict[str, list[float]]
+
+
+async def _measure(
+    client: httpx.AsyncClient, office: dict[str, str], rounds: int
+) -> tuple[Phases, dict[str, int], dict[str, Any]]:
+    """`rounds` packages: generate the month's report, then render it in each format."""
+    phases: Phases = {"generate": [], "docx": [], "xlsx": [], "html": []}
+    sizes: dict[str, int] = {}
+    report: dict[str, Any] = {}
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = await client.post(
+            "/api/tasks/v1/reports",
+            json={"kind": "monthly_dispatch", "period": PERIOD},
+            headers=office,
+        )
+        response.raise_for_status()
+        phases["generate"].append(time.perf_counter() - started)
+        report = response.json()
+        for fmt in ("docx", "xlsx", "html"):
+            started = time.perf_counter()
+            rendered = await client.get(
+                f"/api/tasks/v1/reports/{report['id']}/{fmt}", headers=office
+            )
+            rendered.raise_for_status()
+            phases[fmt].append(time.perf_counter() - started)
+            sizes[fmt] = len(rendered.content)
+    return phases, sizes, report
+
+
+def _print(phases: Phases, sizes: dict[str, int], report: dict[str, Any], what: str) -> None:
+    data = report["data"]
+    print(
+        f"{what}: {data['totals']['tasks']} tasks, "
+        f"{sum(len(g['rows']) for g in data['rankings'])} ranked units, "
+        f"{len(data['hotline'])} hotline rows"
+    )
+    for name, samples in phases.items():
+        extra = f" ({sizes[name] // 1024} KiB)" if name in sizes else ""
+        median = statistics.median(samples)
+        print(f"  {name:<9} median {median:6.3f} s  max {max(samples):6.3f} s{extra}")
+
+
+def _package(phases: Phases, rounds: int) -> list[float]:
+    return [sum(p[i] for p in phases.values()) for i in range(rounds)]
+
+
+async def main(rounds: int, scale: int) -> None:
     url = fresh_database("bench_report")
+    dsn = asyncpg_dsn(url)
     settings = settings_for(url)
     engine = create_engine(settings, pool_size=5)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session, session.begin():
         loaded = await load(session, password="bench", as_of=TODAY)  # noqa: S106
-    orders = await _seed_hotline(asyncpg_dsn(url), per_unit=40)
+    orders = await _seed_hotline(dsn, per_unit=40)
     async with sessionmaker() as session, session.begin():
         await ledger.recompute(session, "2026")
     clock.freeze(datetime(2026, 12, 1, 2, tzinfo=UTC))
@@ -136,47 +193,40 @@ async def main(rounds: int) -> None:
         "Authorization": "Bearer "
         + issue_token(settings, username="office", role=Role.office_admin, unit_code="gaigeban")
     }
-    phases: dict[str, list[float]] = {"generate": [], "docx": [], "xlsx": [], "html": []}
-    sizes: dict[str, int] = {}
+    grown: tuple[Phases, dict[str, int], dict[str, Any]] | None = None
     try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            response = await client.post(
-                "/api/tasks/v1/reports",
-                json={"kind": "monthly_dispatch", "period": PERIOD},
-                headers=office,
-            )
-            response.raise_for_status()
-            phases["generate"].append(time.perf_counter() - started)
-            report = response.json()
-            for fmt in ("docx", "xlsx", "html"):
-                started = time.perf_counter()
-                rendered = await client.get(
-                    f"/api/tasks/v1/reports/{report['id']}/{fmt}", headers=office
-                )
-                rendered.raise_for_status()
-                phases[fmt].append(time.perf_counter() - started)
-                sizes[fmt] = len(rendered.content)
+        phases, sizes, report = await _measure(client, office, rounds)
+        baseline = await read_rows(dsn, BASELINE_QUERIES, rounds)
+        if scale > 1:
+            await grow_programme(dsn, "2026", scale)
+            await _seed_hotline(dsn, per_unit=40 * (scale - 1), prefix="G")
+            async with sessionmaker() as session, session.begin():
+                await ledger.recompute(session, "2026")
+            grown = await _measure(client, office, rounds)
     finally:
         await client.aclose()
         await app.state.http.aclose()
         await engine.dispose()
-    baseline = await read_rows(asyncpg_dsn(url), BASELINE_QUERIES, rounds)
-    package = [sum(p[i] for p in phases.values()) for i in range(rounds)]
-    data = report["data"]
     print(
-        f"demo programme: {data['totals']['tasks']} tasks, {loaded.milestones or '—'} milestones "
-        f"loaded, {sum(len(g['rows']) for g in data['rankings'])} ranked units, "
-        f"{len(data['hotline'])} hotline rows from {orders} October orders; {rounds} rounds"
+        f"demo programme: {loaded.milestones or '—'} milestones loaded, {orders} October "
+        f"orders; {rounds} rounds"
     )
-    for name, samples in phases.items():
-        extra = f" ({sizes[name] // 1024} KiB)" if name in sizes else ""
-        median = statistics.median(samples)
-        print(f"  {name:<9} median {median:6.3f} s  max {max(samples):6.3f} s{extra}")
+    _print(phases, sizes, report, "demo programme")
+    package = _package(phases, rounds)
     print_against_target("package", package, baseline, "the same rows", 5)
+    if grown is not None:
+        _print(*grown, f"at {scale}× (tasks and October orders)")
+        larger = _package(grown[0], rounds)
+        print_against_target(
+            "package", larger, await read_rows(dsn, BASELINE_QUERIES, rounds), "the same rows", 5
+        )
+        growth = statistics.median(larger) / statistics.median(package)
+        print(f"growth at {scale}× data: {growth:.2f}× the package's median (goal ≤ 12×)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
-    asyncio.run(main(parser.parse_args().rounds))
+    parser.add_argument("--scale", type=int, default=1, help="then measure at this many times")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.rounds, arguments.scale))

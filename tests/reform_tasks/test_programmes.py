@@ -328,6 +328,42 @@ async def test_unfinished_tasks_are_carried_into_the_new_year_with_their_open_mi
     assert [m["completed_on"] for m in old["milestones"]] == ["2026-03-20", None]
 
 
+async def test_each_carried_task_keeps_its_own_units_milestones_and_timeline(
+    tasks_client: httpx.AsyncClient, scene: Scene
+) -> None:
+    """Several tasks carried at once (written together): each new task is its own old task's —
+    units, milestones, link and timeline entry — numbered in the old numbers' order."""
+    office = scene.headers("office")
+    created = await tasks_client.post(
+        API, json=_year(copy_from="2026", carry_over=True), headers=office
+    )
+    assert created.status_code == 201, created.text
+    assert [(c["from_number"], c["number"]) for c in created.json()["carried"]] == [(1, 1), (2, 2)]
+    for number in (1, 2):
+        old, new = [
+            (
+                await tasks_client.get(
+                    f"/api/tasks/v1/tasks/{number}", params={"programme": year}, headers=office
+                )
+            ).json()
+            for year in ("2026", "2027")
+        ]
+        assert (new["title"], new["lead_unit"], new["responsible_units"]) == (
+            old["title"],
+            old["lead_unit"],
+            old["responsible_units"],
+        )
+        assert [m["title"] for m in new["milestones"]] == [
+            m["title"] for m in old["milestones"] if m["completed_on"] is None
+        ]
+        line = await tasks_client.get(
+            f"/api/tasks/v1/tasks/{number}/timeline", params={"programme": "2027"}, headers=office
+        )
+        assert [e["summary"] for e in line.json()["items"] if e["kind"] == "task.carried_in"] == [
+            f"由{scene.programme.name}第{number}项任务结转"
+        ]
+
+
 @given(
     day=st.dates(date(2020, 1, 1), date(2030, 12, 31)),
     year=st.integers(2021, 2030),

@@ -89,46 +89,72 @@ async def carry(
     carries: list[Carry],
     domains: dict[str, Domain],
 ) -> None:
-    """Create the carried tasks in `target` (its domains by code) and note it on both sides."""
+    """Create the carried tasks in `target` (its domains by code) and note it on both sides, in
+    a few statements for all of them (a flush for the tasks, one insert of their responsible
+    units, a flush for their milestones and timeline entries)."""
     repo = TaskRepository(session)
-    for item in carries:
-        old = item.task
-        task = Task(
+    tasks = [
+        Task(
             programme_id=target.id,
             number=item.number,
-            domain_id=domains[old.domain.code].id,
-            task_class=old.task_class,
-            title=old.title,
-            benchmark=old.benchmark,
-            goal=old.goal,
-            measures=old.measures,
-            lead_unit_id=old.lead_unit_id,
+            domain_id=domains[item.task.domain.code].id,
+            task_class=item.task.task_class,
+            title=item.task.title,
+            benchmark=item.task.benchmark,
+            goal=item.task.goal,
+            measures=item.task.measures,
+            lead_unit_id=item.task.lead_unit_id,
             deadline=replanned(item.deadline, target),
             deadline_text="",
-            continues_task_id=old.id,
+            continues_task_id=item.task.id,
         )
-        session.add(task)
-        await session.flush()
-        await repo.set_responsible_units(task.id, [u.id for u in old.responsible_units])
-        for ordinal, (title, planned) in enumerate(item.milestones, start=1):
-            repo.add_milestone(task.id, ordinal, title, planned)
-        link = {"programme": source.code, "number": old.number}
-        await timeline.append(
-            session,
-            "task",
-            task.id,
-            "task.carried_in",
-            f"由{source.name}第{old.number}项任务结转",
-            actor=principal,
-            data=link,
-        )
-        await timeline.append(
-            session,
-            "task",
-            old.id,
-            "task.carried_over",
-            f"未销号，结转至{target.name}第{item.number}项任务",
-            actor=principal,
-            data={"programme": target.code, "number": item.number},
-        )
+        for item in carries
+    ]
+    session.add_all(tasks)
     await session.flush()
+    await repo.add_responsible_units(
+        [
+            (task.id, unit.id)
+            for task, item in zip(tasks, carries, strict=True)
+            for unit in item.task.responsible_units
+        ]
+    )
+    for task, item in zip(tasks, carries, strict=True):
+        await _note(session, principal, source, target, task, item)
+    await session.flush()
+
+
+async def _note(
+    session: AsyncSession,
+    principal: Principal,
+    source: Programme,
+    target: Programme,
+    task: Task,
+    item: Carry,
+) -> None:
+    """The carried task's milestones, and the carry on both tasks' timelines (written with the
+    next flush)."""
+    repo = TaskRepository(session)
+    for ordinal, (title, planned) in enumerate(item.milestones, start=1):
+        repo.add_milestone(task.id, ordinal, title, planned)
+    old = item.task
+    await timeline.append(
+        session,
+        "task",
+        task.id,
+        "task.carried_in",
+        f"由{source.name}第{old.number}项任务结转",
+        actor=principal,
+        data={"programme": source.code, "number": old.number},
+        flush=False,
+    )
+    await timeline.append(
+        session,
+        "task",
+        old.id,
+        "task.carried_over",
+        f"未销号，结转至{target.name}第{item.number}项任务",
+        actor=principal,
+        data={"programme": target.code, "number": item.number},
+        flush=False,
+    )

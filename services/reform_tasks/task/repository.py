@@ -245,10 +245,14 @@ class TaskRepository(RepositoryBase[Task]):
             await self.session.execute(
                 delete(task_responsible_units).where(task_responsible_units.c.task_id == task_id)
             )
-        if unit_ids:
+        await self.add_responsible_units([(task_id, unit_id) for unit_id in unit_ids])
+
+    async def add_responsible_units(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """(task id, unit id) pairs, in one statement."""
+        if pairs:
             await self.session.execute(
                 insert(task_responsible_units),
-                [{"task_id": task_id, "unit_id": unit_id} for unit_id in unit_ids],
+                [{"task_id": task_id, "unit_id": unit_id} for task_id, unit_id in pairs],
             )
 
     def add_milestone(self, task_id: int, ordinal: int, title: str, planned: date) -> Milestone:

@@ -24,7 +24,10 @@ async def append(
     *,
     actor: Principal | None,
     data: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> TimelineEntry:
+    """Append an entry (`flush=False`: written with the session's next flush, for a step that
+    appends many at once)."""
     entry = TimelineEntry(
         subject_type=subject,
         subject_id=subject_id,
@@ -34,7 +37,7 @@ async def append(
         actor_unit_code=actor.unit_code if actor else None,
         data=jsonable(data or {}),
     )
-    return await TimelineRepository(session).add(entry)
+    return await TimelineRepository(session).add(entry, flush=flush)
 
 
 async def entries(
