@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,20 +44,12 @@ TOUR_PUBLISHED = "tour.published"
 
 @dataclass(frozen=True, slots=True)
 class HotlineWindow:
-    """Days [start, end) under one rule-set version, with its hotline options."""
+    """The days from `start` to the next window's start under one rule-set version, with its
+    hotline options (the windows of a rule book, in order, cover every day)."""
 
     start: date
-    end: date
     for_district: bool
     consultations: bool
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "district": self.for_district,
-            "consult": self.consultations,
-        }
 
 
 def _add_counters_statement() -> Any:
@@ -498,18 +489,21 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
         )
         # A batch job over a year of facts: let the aggregation hash in memory, not spill.
         await self.session.execute(text("SET LOCAL work_mem = '128MB'"))
-        result = await self.session.execute(
+        # CREATE TABLE AS scans in parallel (INSERT … SELECT cannot); the ~20k rows then move
+        # into the counters server-side, not through Python.
+        await self.session.execute(
             text(
                 """
-                WITH opts AS (
-                    SELECT (w->>'start')::date AS d_from, (w->>'end')::date AS d_to,
-                           (w->>'district')::boolean AS for_district,
-                           (w->>'consult')::boolean AS consult
-                    FROM jsonb_array_elements(CAST(:windows AS jsonb)) AS w
-                ),
-                f AS (
+                CREATE TEMP TABLE hotline_counts ON COMMIT DROP AS
+                WITH f AS (
+                    -- The version in force on the order's day: the last window starting on or
+                    -- before it (`width_bucket` over the windows' sorted first days; they cover
+                    -- every day). An expression per row, not a join with the windows: that
+                    -- join was half of the scan's time.
                     SELECT type, unit_code, day, district, in_time, resolved, satisfied,
-                           after, on_time, for_district
+                           after, on_time,
+                           (CAST(:districts AS boolean[]))[
+                               width_bucket(day, CAST(:starts AS date[]))] AS for_district
                     FROM (
                         SELECT type, unit_code, (data->>'received_on')::date AS day,
                                data->>'kind' AS kind,
@@ -534,8 +528,10 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                               SELECT 1 FROM evaluation.parked_events AS p
                               WHERE p.event_id = facts.event_id AND p.replayed_at IS NULL)
                     ) AS raw
-                    JOIN opts ON raw.day >= opts.d_from AND raw.day < opts.d_to
-                    WHERE raw.kind IS DISTINCT FROM 'consult' OR opts.consult
+                    WHERE raw.day IS NOT NULL
+                      AND (raw.kind IS DISTINCT FROM 'consult'
+                           OR (CAST(:consults AS boolean[]))[
+                                  width_bucket(raw.day, CAST(:starts AS date[]))])
                 ),
                 -- One scan: each order counts for its handling unit and (if the rule set says
                 -- so and it is different) its district; GROUPING SETS avoids materialising the
@@ -598,22 +594,20 @@ class LedgerRepository(RepositoryBase[ScoreEntry]):
                 "repeats": await self.repeat_orders(),
                 "programme": programme,
                 "year": year,
-                "windows": json.dumps([w.as_json() for w in windows]),
+                "starts": [w.start for w in windows],
+                "districts": [w.for_district for w in windows],
+                "consults": [w.consultations for w in windows],
             },
         )
-        # A plain SELECT can scan in parallel (INSERT … SELECT cannot); the ~20k rows go back
-        # in a few multi-row inserts.
-        rows = [
-            {
-                "programme": programme,
-                "unit_code": r[0],
-                "day": r[1],
-                **{c: int(v) for c, v in zip(HOTLINE_COUNTER_COLUMNS, r[2:], strict=True)},
-            }
-            for r in result.all()
-        ]
-        for chunk in range(0, len(rows), 5000):
-            await self.session.execute(insert(UnitCounter), rows[chunk : chunk + 5000])
+        columns = ", ".join(HOTLINE_COUNTER_COLUMNS)
+        await self.session.execute(
+            text(
+                f"INSERT INTO evaluation.unit_counters (programme, unit_code, day, {columns})"  # noqa: S608  (constant column names)
+                f" SELECT :programme, unit, day, {columns} FROM hotline_counts"
+            ),
+            {"programme": programme},
+        )
+        await self.session.execute(text("DROP TABLE hotline_counts"))
 
     async def repeat_orders(self) -> list[str]:
         """The orders that are repeat requests now (their newest link fact links them): read

@@ -66,12 +66,9 @@ class RuleBook:
     def hotline_windows(self) -> list[HotlineWindow]:
         """The days each version is in force, with its hotline options (for the bulk SQL)."""
         starts = sorted({date.min, *(effective for effective, _, _ in self.versions)})
-        ends = [*starts[1:], date.max]
-        windows = []
-        for start, end in zip(starts, ends, strict=True):
-            for_district, consultations = engine.hotline_options(self.at(start)[1])
-            windows.append(HotlineWindow(start, end, for_district, consultations))
-        return windows
+        return [
+            HotlineWindow(start, *engine.hotline_options(self.at(start)[1])) for start in starts
+        ]
 
 
 async def rule_book(session: AsyncSession, programme: str) -> RuleBook:
