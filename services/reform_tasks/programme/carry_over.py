@@ -138,23 +138,30 @@ async def _note(
     for ordinal, (title, planned) in enumerate(item.milestones, start=1):
         repo.add_milestone(task.id, ordinal, title, planned)
     old = item.task
-    await timeline.append(
-        session,
-        "task",
-        task.id,
-        "task.carried_in",
-        f"由{source.name}第{old.number}项任务结转",
-        actor=principal,
-        data={"programme": source.code, "number": old.number},
-        flush=False,
+    notes = (
+        (
+            task.id,
+            "task.carried_in",
+            f"由{source.name}第{old.number}项任务结转",
+            source,
+            old.number,
+        ),
+        (
+            old.id,
+            "task.carried_over",
+            f"未销号，结转至{target.name}第{item.number}项任务",
+            target,
+            item.number,
+        ),
     )
-    await timeline.append(
-        session,
-        "task",
-        old.id,
-        "task.carried_over",
-        f"未销号，结转至{target.name}第{item.number}项任务",
-        actor=principal,
-        data={"programme": target.code, "number": item.number},
-        flush=False,
-    )
+    for subject_id, kind, summary, other, number in notes:
+        await timeline.append(
+            session,
+            "task",
+            subject_id,
+            kind,
+            summary,
+            actor=principal,
+            data={"programme": other.code, "number": number},
+            flush=False,
+        )
