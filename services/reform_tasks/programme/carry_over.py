@@ -120,6 +120,8 @@ async def carry(
         ]
     )
     for task, item in zip(tasks, carries, strict=True):
+        for ordinal, (title, planned) in enumerate(item.milestones, start=1):
+            repo.add_milestone(task.id, ordinal, title, planned)
         await _note(session, principal, source, target, task, item)
     await session.flush()
 
@@ -132,11 +134,7 @@ async def _note(
     task: Task,
     item: Carry,
 ) -> None:
-    """The carried task's milestones, and the carry on both tasks' timelines (written with the
-    next flush)."""
-    repo = TaskRepository(session)
-    for ordinal, (title, planned) in enumerate(item.milestones, start=1):
-        repo.add_milestone(task.id, ordinal, title, planned)
+    """The carry on both tasks' timelines (written with the next flush)."""
     old = item.task
     notes = (
         (
